@@ -1,0 +1,72 @@
+# httpeek: `make` builds ./httpeek; `make check` installs what is missing, builds and tests.
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PREFIX ?= /usr/local
+BUILD := build
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Isrc -I$(BUILD)
+LDLIBS := -lbpf -lpcap -lelf -lz
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+LIVE_SRC := src/live.c src/owner.c
+SRC := $(wildcard src/*.c)
+CORE_SRC := $(filter-out src/main.c $(LIVE_SRC),$(SRC))
+OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
+CORE_ASAN_OBJ := $(patsubst src/%.c,$(BUILD)/asan/%.o,$(CORE_SRC))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+HEADERS := $(wildcard src/*.h)
+SKEL := $(BUILD)/httpeek.skel.h
+
+.PHONY: all deps run check test unit clean install
+all: httpeek
+
+httpeek: $(OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/%.o: src/%.c $(HEADERS) | $(BUILD)/obj
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/live.o $(BUILD)/obj/owner.o: $(SKEL)
+
+$(BUILD)/asan/%.o: src/%.c $(HEADERS) | $(BUILD)/asan
+	$(CC) $(CFLAGS) $(SANITIZE) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(CORE_ASAN_OBJ) | $(BUILD)/tests
+	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $< $(CORE_ASAN_OBJ) -lcmocka -lpcap
+
+# Kernel side: vmlinux.h from the running kernel's BTF, the BPF object and its skeleton.
+$(BUILD)/vmlinux.h: | $(BUILD)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/httpeek.bpf.o: bpf/httpeek.bpf.c $(wildcard bpf/*.h) src/record.h $(BUILD)/vmlinux.h
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -I$(BUILD) -Isrc -Ibpf -c $< -o $@
+
+$(SKEL): $(BUILD)/httpeek.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD) $(BUILD)/obj $(BUILD)/asan $(BUILD)/tests:
+	mkdir -p $@
+
+unit: $(UNIT_TESTS)
+
+deps:
+	sh scripts/deps.sh
+
+run: deps
+	$(MAKE) httpeek
+	./httpeek -o table
+
+test: httpeek unit
+	sh tests/run.sh
+
+check: deps
+	$(MAKE) test
+
+install: httpeek
+	install -D -m 0755 httpeek $(DESTDIR)$(PREFIX)/sbin/httpeek
+
+clean:
+	rm -rf $(BUILD) httpeek

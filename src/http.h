@@ -1,0 +1,108 @@
+/*
+ * HTTP/1.x: a head parser (pure, on a complete head) and a per-direction stream that
+ * finds message heads in a byte stream, frames bodies (Content-Length, chunked, no-body
+ * rules, close-delimited) and resynchronises after gaps or garbage.
+ */
+#ifndef HTTPEEK_HTTP_H
+#define HTTPEEK_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bytes from the wire: not NUL-terminated, may hold any value. */
+struct http_str {
+	const char *p;
+	uint32_t len;
+};
+
+struct http_header {
+	struct http_str name;
+	struct http_str value;   /* obsolete line folding already joined with single spaces */
+};
+
+enum http_kind {
+	HTTP_REQUEST = 1,
+	HTTP_RESPONSE = 2,
+};
+
+struct http_message {
+	enum http_kind kind;
+	uint64_t ts_ns;             /* time of the packet that completed the head */
+	struct http_str method;     /* request: as sent */
+	struct http_str target;     /* request: request-target as sent (with query) */
+	struct http_str protocol;   /* "HTTP/1.1" as sent; "HTTP/0.9" for a request without one */
+	struct http_str host;       /* request: authority of an absolute-form target, else Host */
+	struct http_str path;       /* request: target path without query or fragment */
+	struct http_str status;     /* response: code and reason, "200 OK" */
+	int status_code;            /* response */
+	struct http_header *headers;
+	uint32_t n_headers;
+	int64_t content_length;     /* SCHEMA.md semantics: -1 chunked or unknown/close */
+	bool chunked;
+	bool truncated;             /* head over the size or field limit: fields may be missing */
+};
+
+struct http_limits {
+	uint32_t max_head;          /* bytes in one head */
+	uint32_t max_fields;        /* header fields in one head */
+};
+
+#define HTTP_DEFAULT_MAX_HEAD (64u * 1024u)
+#define HTTP_DEFAULT_MAX_FIELDS 512u
+
+/*
+ * Parses one complete head (start line through the empty line) held in buf[0..len).
+ * Rewrites buf in place (line folding); msg and its strings point into buf and hdrs.
+ * hdrs has room for max_hdrs fields; more set msg->truncated. Returns 0, or -EINVAL
+ * when the start line is not HTTP/1.x (or HTTP/0.9).
+ */
+int http_parse_head(char *buf, size_t len, struct http_message *msg, struct http_header *hdrs,
+		    uint32_t max_hdrs);
+
+/* True when buf (len bytes, possibly fewer than a whole line) may begin a message. */
+bool http_looks_like_start(const uint8_t *buf, size_t len);
+
+/* A deep copy of msg in one allocation (free with free()); NULL on allocation failure. */
+struct http_message *http_message_dup(const struct http_message *msg);
+
+/* What the consumer of a head says about the body that follows it. */
+enum http_next {
+	HTTP_NEXT_DEFAULT = 0,   /* frame the body by the head's own rules */
+	HTTP_NEXT_NO_BODY,       /* e.g. the response to HEAD */
+	HTTP_NEXT_TUNNEL,        /* e.g. 2xx to CONNECT: stop parsing this direction */
+};
+
+typedef enum http_next (*http_emit_fn)(void *ctx, const struct http_message *msg);
+
+struct http_stats {
+	uint64_t messages;
+	uint64_t truncated_heads;
+	uint64_t parse_failures;    /* bytes where a head should start that are not HTTP */
+	uint64_t resyncs;
+};
+
+struct http_stream;  /* one direction of one flow; defined in http.c */
+
+/* A new stream; NULL on allocation failure. lim and stats are kept, not copied. */
+struct http_stream *http_stream_new(const struct http_limits *lim, struct http_stats *stats);
+
+/* In-order bytes; emits each complete head through emit(ctx, msg). */
+void http_stream_data(struct http_stream *s, const uint8_t *bytes, size_t len, uint64_t ts_ns,
+		      http_emit_fn emit, void *ctx);
+
+/* len bytes are missing: skipped inside a body of known length, else resynchronise. */
+void http_stream_gap(struct http_stream *s, size_t len);
+
+/* The direction ended (FIN or flow end): a close-delimited body ends here. */
+void http_stream_end(struct http_stream *s, http_emit_fn emit, void *ctx);
+
+/* From now on the stream carries opaque bytes (the peer direction became a tunnel). */
+void http_stream_set_tunnel(struct http_stream *s);
+
+/* True once the stream became a tunnel (101, 2xx to CONNECT). */
+bool http_stream_is_tunnel(const struct http_stream *s);
+
+void http_stream_free(struct http_stream *s);
+
+#endif

@@ -1,0 +1,55 @@
+/* Live source: the BPF programs on the cgroup v2 tree and their ring buffer. */
+#ifndef HTTPEEK_LIVE_H
+#define HTTPEEK_LIVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "owner.h"
+#include "packet.h"
+
+struct live_options {
+	const char *cgroup_path;   /* NULL: the cgroup v2 root found in /proc/mounts */
+	uint32_t ringbuf_bytes;    /* power of two */
+	uint32_t max_head;         /* head bytes the kernel copies per message */
+	uint32_t body_bytes;       /* body bytes copied after each head (default 0) */
+	uint64_t owner_wait_ns;    /* how long a packet may wait for its socket's owner */
+	int verbose;               /* > 0 routes libbpf's messages to stderr */
+};
+
+struct live_stats {
+	uint64_t records;          /* ring-buffer records read */
+	uint64_t kernel_drops;     /* failed ring-buffer reserves, all CPUs */
+	uint64_t owner_records;
+	uint64_t owner_timeouts;   /* packets released without a known owner */
+};
+
+typedef void (*live_packet_fn)(void *ctx, const struct packet *pkt);
+
+struct live;
+
+/*
+ * Loads and attaches the programs. Returns 0 or a negative errno after printing a
+ * one-line reason (not root, no BTF, no cgroup v2, BPF refused) on stderr.
+ */
+int live_open(struct live **out, const struct live_options *opt);
+
+/*
+ * Waits up to timeout_ms for records and hands each packet, in kernel order per socket,
+ * to fn once its owner is known or owner_wait_ns passed. Returns records read or -errno.
+ */
+int live_poll(struct live *l, int timeout_ms, live_packet_fn fn, void *ctx);
+
+/* Detaches the programs; records already in the ring buffer can still be polled. */
+void live_detach(struct live *l);
+
+/* Hands every held packet to fn now, owner known or not. */
+void live_flush(struct live *l, live_packet_fn fn, void *ctx);
+
+/* The owner of a socket end, for pipeline_options.owner_lookup (ctx is the struct live). */
+const struct owner *live_owner_lookup(void *ctx, uint64_t sock_cookie);
+
+void live_get_stats(const struct live *l, struct live_stats *st);
+
+void live_close(struct live *l);
+
+#endif

@@ -1,0 +1,26 @@
+/* The process that owns one socket end (live mode only). */
+#ifndef HTTPEEK_OWNER_H
+#define HTTPEEK_OWNER_H
+
+#include <stdint.h>
+
+struct owner {
+	uint64_t sock_cookie;
+	uint64_t cgroup_id;
+	uint64_t thread_start_ns;  /* Tracee's threadStartTime: ns since the Unix epoch */
+	uint32_t pid, tid, ppid;   /* in the process's own pid namespace */
+	uint32_t host_pid, host_tid, host_ppid;
+	uint32_t uid;
+	uint32_t mnt_ns, pid_ns;   /* namespace inode numbers */
+	char comm[16];
+	char exe[256];
+	char hostname[65];         /* UTS node name */
+	char container_id[65];     /* "" outside a container */
+	char container_runtime[16];
+	char pod_uid[40];          /* Kubernetes pod UID from the cgroup path, or "" */
+};
+
+/* Looks up the owner of a socket end; NULL when unknown. */
+typedef const struct owner *(*owner_lookup_fn)(void *ctx, uint64_t sock_cookie);
+
+#endif

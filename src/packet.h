@@ -1,0 +1,28 @@
+/* A packet as both sources hand it to the pipeline. */
+#ifndef HTTPEEK_PACKET_H
+#define HTTPEEK_PACKET_H
+
+#include <stdint.h>
+
+enum direction {
+	DIR_UNKNOWN = 0,
+	DIR_INGRESS = 1,
+	DIR_EGRESS = 2,
+};
+
+/*
+ * One captured packet. data holds caplen bytes starting at the link header named by
+ * linktype (a DLT_ value); wirelen is the length the packet had on the wire. Live
+ * packets are raw IP (DLT_RAW) cut short after the bytes the kernel chose to copy.
+ */
+struct packet {
+	uint64_t ts_ns;        /* wall clock, ns since the Unix epoch */
+	uint64_t sock_cookie;  /* live: the socket end that saw it; 0 offline */
+	const uint8_t *data;
+	uint32_t caplen;
+	uint32_t wirelen;
+	int linktype;
+	enum direction dir;
+};
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * The pipeline both packet sources feed: decode -> flow and reassembly -> HTTP ->
+ * pairing -> events. Nothing after pipeline_packet() knows where the bytes came from.
+ */
+#ifndef HTTPEEK_PIPELINE_H
+#define HTTPEEK_PIPELINE_H
+
+#include <stdint.h>
+#include "event.h"
+#include "flow.h"
+#include "http.h"
+#include "owner.h"
+#include "packet.h"
+
+struct pipeline_options {
+	struct flow_limits flow;
+	struct http_limits http;
+	owner_lookup_fn owner_lookup;  /* NULL offline */
+	void *owner_ctx;
+};
+
+struct pipeline_stats {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t not_tcp;
+	uint64_t fragments;        /* IP fragments skipped */
+	uint64_t malformed;
+	uint64_t unknown_owner;    /* live events whose owner was not known */
+	uint64_t unpaired_requests;
+	uint64_t unpaired_responses;
+	uint64_t pending_dropped;  /* requests past the per-flow pairing queue */
+};
+
+struct pipeline;
+
+/* A pipeline writing to w (kept, not owned); NULL on allocation failure. */
+struct pipeline *pipeline_new(const struct pipeline_options *opt, struct event_writer *w);
+
+/* Feeds one packet. */
+void pipeline_packet(struct pipeline *p, const struct packet *pkt);
+
+/* Expires idle flows; now_ns is packet time offline, wall clock live. */
+void pipeline_tick(struct pipeline *p, uint64_t now_ns);
+
+/* Ends every flow (emitting what they still hold) and frees p. */
+void pipeline_free(struct pipeline *p);
+
+/* Counters of every stage. */
+void pipeline_stats(const struct pipeline *p, struct pipeline_stats *ps, struct flow_stats *fs,
+		    struct http_stats *hs);
+
+#endif
