@@ -42,7 +42,10 @@ void pipeline_packet(struct pipeline *p, const struct packet *pkt);
 /* Expires idle flows; now_ns is packet time offline, wall clock live. */
 void pipeline_tick(struct pipeline *p, uint64_t now_ns);
 
-/* Ends every flow (emitting what they still hold) and frees p. */
+/* Ends every flow, emitting what they still hold; counters stay readable. */
+void pipeline_finish(struct pipeline *p);
+
+/* Finishes p if not done yet and frees it. */
 void pipeline_free(struct pipeline *p);
 
 /* Counters of every stage. */

@@ -1,0 +1,29 @@
+/* Command-line options. */
+#ifndef HTTPEEK_OPTIONS_H
+#define HTTPEEK_OPTIONS_H
+
+#include <stdint.h>
+#include "event.h"
+#include "live.h"
+#include "pipeline.h"
+
+#define OPTIONS_MAX_REDACT 32
+
+struct options {
+	const char *read_path;      /* -r: capture file, NULL for live */
+	const char *output_path;    /* -O: NULL for standard output */
+	const char *pcap_filter;    /* -F: libpcap filter expression (offline) */
+	struct event_options events;
+	struct pipeline_options pipeline;
+	struct live_options live;
+	const char *redact[OPTIONS_MAX_REDACT + 1];
+	int verbose;
+};
+
+/*
+ * Fills opt from argv. Returns 0 to run, 1 when --help or --version was printed, or -EINVAL
+ * after printing a one-line error on stderr.
+ */
+int options_parse(struct options *opt, int argc, char **argv);
+
+#endif

@@ -1,0 +1,133 @@
+/* The pipeline: decoded segments into flows, flow bytes into HTTP streams, heads into events. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "pipeline.h"
+#include "session.h"
+
+struct pipeline {
+	struct pipeline_options opt;
+	struct event_writer *writer;
+	struct flow_table *flows;   /* NULL once finished */
+	struct flow_stats flow_final;
+	struct session_env env;
+	struct http_stats http;
+	struct pipeline_stats stats;
+};
+
+static void *on_open(void *ctx, const struct flow_info *info)
+{
+	return session_new(ctx, info);
+}
+
+static void on_data(void *ctx, void *user, int side, const uint8_t *bytes, uint32_t len,
+		    const struct flow_chunk_meta *meta)
+{
+	session_data(user, side, bytes, len, meta);
+}
+
+static void on_gap(void *ctx, void *user, int side, uint32_t len)
+{
+	session_gap(user, side, len);
+}
+
+static void on_fin(void *ctx, void *user, int side)
+{
+	session_fin(user, side);
+}
+
+static void on_close(void *ctx, void *user)
+{
+	session_close(user);
+}
+
+static const struct flow_callbacks flow_to_session = {
+	.open = on_open,
+	.data = on_data,
+	.gap = on_gap,
+	.fin = on_fin,
+	.close = on_close,
+};
+
+struct pipeline *pipeline_new(const struct pipeline_options *opt, struct event_writer *w)
+{
+	struct pipeline *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->opt = *opt;
+	p->writer = w;
+	p->env = (struct session_env){
+		.writer = w,
+		.http_limits = &p->opt.http,
+		.http_stats = &p->http,
+		.stats = &p->stats,
+		.owner_lookup = opt->owner_lookup,
+		.owner_ctx = opt->owner_ctx,
+	};
+	p->flows = flow_table_new(&p->opt.flow, &flow_to_session, &p->env);
+	if (!p->flows) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void pipeline_packet(struct pipeline *p, const struct packet *pkt)
+{
+	struct segment seg;
+
+	if (!p->flows)
+		return;
+	p->stats.packets++;
+	p->stats.bytes += pkt->wirelen;
+	switch (decode_packet(pkt, &seg)) {
+	case DECODE_TCP:
+		flow_segment(p->flows, &seg);
+		break;
+	case DECODE_NOT_TCP:
+		p->stats.not_tcp++;
+		break;
+	case DECODE_FRAGMENT:
+		p->stats.fragments++;
+		break;
+	default:
+		p->stats.malformed++;
+		break;
+	}
+}
+
+void pipeline_tick(struct pipeline *p, uint64_t now_ns)
+{
+	if (p->flows)
+		flow_expire(p->flows, now_ns);
+}
+
+void pipeline_finish(struct pipeline *p)
+{
+	if (!p->flows)
+		return;
+	p->flow_final = *flow_table_stats(p->flows);
+	flow_table_free(p->flows);
+	p->flows = NULL;
+	p->flow_final.flows_active = 0;
+}
+
+void pipeline_stats(const struct pipeline *p, struct pipeline_stats *ps, struct flow_stats *fs,
+		    struct http_stats *hs)
+{
+	if (ps)
+		*ps = p->stats;
+	if (fs)
+		*fs = p->flows ? *flow_table_stats(p->flows) : p->flow_final;
+	if (hs)
+		*hs = p->http;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+	if (!p)
+		return;
+	pipeline_finish(p);
+	free(p);
+}
