@@ -70,3 +70,9 @@ install: httpeek
 
 clean:
 	rm -rf $(BUILD) httpeek
+
+# libFuzzer targets, each run FUZZ_SECONDS (make fuzz FUZZ_SECONDS=600 for a long run).
+FUZZ_SECONDS ?= 30
+.PHONY: fuzz
+fuzz:
+	sh scripts/fuzz.sh $(FUZZ_SECONDS)
