@@ -30,7 +30,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 for t in build/tests/test_*; do
 	[ -x "$t" ] && suite "unit $(basename "$t")" "$t"
 done
-for t in tests/golden/check_*.py tests/corpus/check_*.py; do
+for t in tests/golden/check_*.py tests/corpus/check_*.py tests/hostile/check_*.py; do
 	[ -f "$t" ] && suite "$(basename "$t" .py)" python3 "$t"
 done
 if [ "$(id -u)" = 0 ]; then

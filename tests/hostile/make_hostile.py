@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""Writes hostile captures into OUTDIR. Each ends, where the file format allows, with a normal
+request/response exchange on a fresh connection that must still be reported.
+
+Usage: make_hostile.py OUTDIR [REAL_CAPTURE ...]   (real captures are the byte-flip sources)
+"""
+import os
+import random
+import struct
+import sys
+
+CLIENT, SERVER = bytes([10, 9, 0, 1]), bytes([10, 9, 0, 2])
+
+
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def ipv4_tcp(src, dst, sport, dport, seq, ack, flags, payload):
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+                      5 << 4, flags, 65535, 0, 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0x4000, 64, 6, 0, src, dst)
+    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+    return ip + tcp
+
+
+class Pcap:
+    """A pcap writer with raw IP link type (101) and a clock."""
+
+    def __init__(self, path, linktype=101):
+        self.f = open(path, "wb")
+        self.f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, linktype))
+        self.t = 1700000000.0
+
+    def packet(self, data, caplen=None, wirelen=None):
+        self.t += 0.0001
+        sec, usec = int(self.t), int((self.t % 1) * 1e6)
+        caplen = len(data) if caplen is None else caplen
+        wirelen = len(data) if wirelen is None else wirelen
+        self.f.write(struct.pack("<IIII", sec, usec, caplen, wirelen) + data[:caplen])
+
+    def raw(self, data):
+        self.f.write(data)
+
+    def close(self):
+        self.f.close()
+
+
+class Conn:
+    """One TCP connection client:sport -> server:80 with its own sequence numbers."""
+
+    def __init__(self, cap, sport, isn_c=1000, isn_s=5000, client=CLIENT, server=SERVER):
+        self.cap, self.sport, self.client, self.server = cap, sport, client, server
+        self.c, self.s = isn_c, isn_s
+
+    def handshake(self):
+        self.cap.packet(ipv4_tcp(self.client, self.server, self.sport, 80, self.c, 0, 0x02, b""))
+        self.cap.packet(ipv4_tcp(self.server, self.client, 80, self.sport, self.s, self.c + 1,
+                                 0x12, b""))
+        self.c += 1
+        self.s += 1
+
+    def send(self, data, from_client=True, mss=1400):
+        for i in range(0, len(data), mss):
+            self.segment(data[i:i + mss], from_client)
+
+    def segment(self, chunk, from_client=True, seq=None):
+        if from_client:
+            s = self.c if seq is None else seq
+            self.cap.packet(ipv4_tcp(self.client, self.server, self.sport, 80, s, self.s, 0x18, chunk))
+            if seq is None:
+                self.c += len(chunk)
+        else:
+            s = self.s if seq is None else seq
+            self.cap.packet(ipv4_tcp(self.server, self.client, 80, self.sport, s, self.c, 0x18, chunk))
+            if seq is None:
+                self.s += len(chunk)
+
+    def close(self):
+        self.cap.packet(ipv4_tcp(self.client, self.server, self.sport, 80, self.c, self.s, 0x11, b""))
+        self.cap.packet(ipv4_tcp(self.server, self.client, 80, self.sport, self.s, self.c + 1, 0x11, b""))
+
+
+TAIL_REQUEST = b"GET /after-hostile HTTP/1.1\r\nHost: tail.example\r\n\r\n"
+TAIL_RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+def normal_tail(cap, sport=60999):
+    c = Conn(cap, sport)
+    c.handshake()
+    c.send(TAIL_REQUEST)
+    c.send(TAIL_RESPONSE, from_client=False)
+    c.close()
+
+
+def huge_head(out):
+    cap = Pcap(os.path.join(out, "huge-head.pcap"))
+    c = Conn(cap, 40000)
+    c.handshake()
+    c.send(b"GET /never-ends HTTP/1.1\r\nHost: x\r\n")
+    line = b"X-Filler: " + b"a" * 1000 + b"\r\n"
+    c.send(line * 1100)          # over 1 MiB, no empty line
+    normal_tail(cap)
+    cap.close()
+
+
+def many_flows(out, n=200000):
+    cap = Pcap(os.path.join(out, "many-flows.pcap"))
+    for i in range(n):
+        src = bytes([10, 10 + (i >> 16), (i >> 8) & 255, i & 255])
+        c = Conn(cap, 1024 + i % 60000, client=src)
+        c.send(b"GET /unterminated/%d HTTP/1.1\r\nHost: many.example\r\nX-Pad: " % i + b"p" * 64)
+    normal_tail(cap)
+    cap.close()
+
+
+def conflicting_overlaps(out):
+    cap = Pcap(os.path.join(out, "overlap-wrap.pcap"))
+    c = Conn(cap, 40001, isn_c=0xFFFFFFFF - 30)
+    c.handshake()
+    req = b"GET /first-wins HTTP/1.1\r\nHost: wrap.example\r\nX-A: 1\r\n\r\n"
+    evil = b"POST /evil-second HTTP/1.1\r\nHost: evil.example\r\n\r\n"
+    base = c.c
+    c.segment(req[20:], seq=base + 20)                    # ahead of a hole, across the wrap
+    c.segment(evil[20:48], seq=base + 20)                 # conflicts with held bytes: ignored
+    c.segment(req[:20], seq=base)                         # fills the hole
+    c.segment(evil[:40], seq=base)                        # conflicts with delivered bytes: ignored
+    c.c = base + len(req)
+    c.send(b"HTTP/1.1 204 No Content\r\n\r\n", from_client=False)
+    c.close()
+    normal_tail(cap)
+    cap.close()
+
+
+def many_fields(out):
+    cap = Pcap(os.path.join(out, "many-fields.pcap"))
+    c = Conn(cap, 40002)
+    c.handshake()
+    head = b"GET /fields HTTP/1.1\r\nHost: f.example\r\n" + b"".join(
+        b"X-F%d: v\r\n" % i for i in range(10000)) + b"\r\n"
+    c.send(head)
+    c.send(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", from_client=False)
+    c.close()
+    normal_tail(cap)
+    cap.close()
+
+
+def every_byte(out):
+    cap = Pcap(os.path.join(out, "every-byte.pcap"))
+    c = Conn(cap, 40003)
+    c.handshake()
+    value = bytes(b for b in range(256) if b not in (10, 13))
+    c.send(b"GET /bytes HTTP/1.1\r\nHost: b.example\r\nX-All: " + value +
+           b"\r\nX-Esc: \x1b[2J\x1b]0;pwned\x07\r\n\r\n")
+    c.send(b"HTTP/1.1 200 OK\r\nX-Back: " + value + b"\r\nContent-Length: 0\r\n\r\n",
+           from_client=False)
+    c.close()
+    normal_tail(cap)
+    cap.close()
+
+
+def broken_files(out):
+    good = os.path.join(out, "good.pcap")
+    cap = Pcap(good)
+    normal_tail(cap)
+    cap.close()
+    data = open(good, "rb").read()
+    with open(os.path.join(out, "truncated-record.pcap"), "wb") as f:
+        f.write(data[:-7])                      # last record cut short
+    with open(os.path.join(out, "truncated-header.pcap"), "wb") as f:
+        f.write(data[:12])                      # global header cut short
+    with open(os.path.join(out, "garbage.pcap"), "wb") as f:
+        f.write(random.Random(1).randbytes(4096))
+    absurd = Pcap(os.path.join(out, "absurd-caplen.pcap"))
+    normal_tail(absurd)
+    absurd.raw(struct.pack("<IIII", 1700000001, 0, 0x7FFFFFF0, 0x7FFFFFF0) + b"x" * 64)
+    absurd.close()
+    wire = Pcap(os.path.join(out, "wirelen-below-caplen.pcap"))
+    normal_tail(wire)
+    pkt = ipv4_tcp(CLIENT, SERVER, 5555, 80, 1, 1, 0x18, b"GET / HTTP/1.1\r\n\r\n")
+    wire.packet(pkt, caplen=len(pkt), wirelen=3)
+    wire.close()
+
+
+def byte_flips(out, sources):
+    rnd = random.Random(7)
+    for src in sources:
+        data = bytearray(open(src, "rb").read())
+        for k in range(5):
+            flipped = bytearray(data)
+            for _ in range(max(1, len(data) // 200)):
+                i = rnd.randrange(24, len(flipped))
+                flipped[i] ^= 1 << rnd.randrange(8)
+            name = f"flip-{os.path.basename(src).rsplit('.', 1)[0]}-{k}.pcap"
+            with open(os.path.join(out, name), "wb") as f:
+                f.write(flipped)
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    huge_head(out)
+    many_flows(out)
+    conflicting_overlaps(out)
+    many_fields(out)
+    every_byte(out)
+    broken_files(out)
+    byte_flips(out, sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()
