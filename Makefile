@@ -11,7 +11,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Isrc -I$(BUILD)
 LDLIBS := -lbpf -lpcap -lelf -lz
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIVE_SRC := src/live.c src/owner.c
+LIVE_SRC := $(wildcard src/live*.c src/owner*.c)
 SRC := $(wildcard src/*.c)
 CORE_SRC := $(filter-out src/main.c $(LIVE_SRC),$(SRC))
 OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
@@ -29,7 +29,7 @@ httpeek: $(OBJ)
 $(BUILD)/obj/%.o: src/%.c $(HEADERS) | $(BUILD)/obj
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/live.o $(BUILD)/obj/owner.o: $(SKEL)
+$(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIVE_SRC)): $(SKEL)
 
 $(BUILD)/asan/%.o: src/%.c $(HEADERS) | $(BUILD)/asan
 	$(CC) $(CFLAGS) $(SANITIZE) -c -o $@ $<
