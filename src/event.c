@@ -1,0 +1,434 @@
+/* Events as Tracee-shaped JSON lines, and the writer that buffers both output formats. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "event_priv.h"
+
+#define LIT EVENT_LIT
+#define EVENT_FLUSH_AT (64u * 1024u)
+#define TRACEE_HASH_SEED 0x18273645u
+#define USER_HZ_NS 10000000ull
+
+/* Everything of one event before the owner-dependent context flags. */
+#define EVENT_HEAD(id, name, argc)                                                             \
+	"\"eventId\":\"" id "\",\"eventName\":\"" name "\",\"matchedPolicies\":[],\"argsNum\":" \
+	argc ",\"returnValue\":0,\"syscall\":\"\",\"stackAddresses\":[],"                      \
+	"\"contextFlags\":{\"containerStarted\":"
+
+enum event_kind { KIND_HTTP, KIND_REQUEST, KIND_RESPONSE, KIND_FLOW };
+
+static const struct {
+	const char *text;
+	size_t len;
+} event_heads[] = {
+#define HEAD(id, name, argc) { EVENT_HEAD(id, name, argc), sizeof(EVENT_HEAD(id, name, argc)) - 1 }
+	[KIND_HTTP] = HEAD("2009", "net_packet_http", "6"),
+	[KIND_REQUEST] = HEAD("2010", "net_packet_http_request", "2"),
+	[KIND_RESPONSE] = HEAD("2011", "net_packet_http_response", "2"),
+	[KIND_FLOW] = HEAD("2100", "net_flow_http", "9"),
+#undef HEAD
+};
+
+const char *event_dir_name(enum direction dir)
+{
+	if (dir == DIR_INGRESS)
+		return "ingress";
+	return dir == DIR_EGRESS ? "egress" : "unknown";
+}
+
+static void put_ipv4(struct json_buf *b, const uint8_t *a)
+{
+	char text[16];
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (a[i] >= 100)
+			text[n++] = (char)('0' + a[i] / 100);
+		if (a[i] >= 10)
+			text[n++] = (char)('0' + a[i] / 10 % 10);
+		text[n++] = (char)('0' + a[i] % 10);
+		text[n++] = '.';
+	}
+	json_raw(b, text, n - 1);
+}
+
+void event_put_ip(struct json_buf *b, uint8_t family, const uint8_t *addr)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	char text[INET6_ADDRSTRLEN];
+
+	if (family == 4)
+		put_ipv4(b, addr);
+	else if (family == 6 && !memcmp(addr, mapped, sizeof(mapped)))
+		put_ipv4(b, addr + 12);
+	else if (family == 6 && inet_ntop(AF_INET6, addr, text, sizeof(text)))
+		json_lit(b, text);
+}
+
+/* MurmurHash3 x86_32, the hash Tracee builds its entity ids with. */
+static uint32_t murmur3_32(const uint8_t *p, size_t len, uint32_t h)
+{
+	uint32_t k;
+	size_t i;
+
+	for (i = 0; i + 4 <= len; i += 4) {
+		k = (uint32_t)p[i] | (uint32_t)p[i + 1] << 8 | (uint32_t)p[i + 2] << 16 |
+		    (uint32_t)p[i + 3] << 24;
+		k *= 0xcc9e2d51u;
+		k = k << 15 | k >> 17;
+		h ^= k * 0x1b873593u;
+		h = h << 13 | h >> 19;
+		h = h * 5 + 0xe6546b64u;
+	}
+	for (k = 0; i < len; i++)
+		k |= (uint32_t)p[i] << (8 * (i & 3));
+	if (len & 3) {
+		k *= 0xcc9e2d51u;
+		k = k << 15 | k >> 17;
+		h ^= k * 0x1b873593u;
+	}
+	h ^= (uint32_t)len;
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	return h ^ h >> 16;
+}
+
+/* Tracee's HashTaskID: murmur3 of the big-endian id and start time cut to USER_HZ ticks. */
+static uint32_t task_entity_id(uint32_t id, uint64_t start_ns)
+{
+	uint8_t key[12];
+	int i;
+
+	start_ns -= start_ns % USER_HZ_NS;
+	for (i = 0; i < 4; i++)
+		key[i] = (uint8_t)(id >> (24 - 8 * i));
+	for (i = 0; i < 8; i++)
+		key[4 + i] = (uint8_t)(start_ns >> (56 - 8 * i));
+	return murmur3_32(key, sizeof(key), TRACEE_HASH_SEED);
+}
+
+static void put_cstr(struct json_buf *b, const char *s, size_t max)
+{
+	json_str(b, s, strnlen(s, max));
+}
+
+#define PUT_CSTR(b, field) put_cstr((b), (field), sizeof(field))
+
+/* The owner's fields from threadStartTime through kubernetes. */
+static void put_owner(struct json_buf *b, const struct owner *o)
+{
+	LIT(b, ",\"threadStartTime\":");
+	json_u64(b, o->thread_start_ns);
+	LIT(b, ",\"processorId\":0,\"processId\":");
+	json_u64(b, o->pid);
+	LIT(b, ",\"cgroupId\":");
+	json_u64(b, o->cgroup_id);
+	LIT(b, ",\"threadId\":");
+	json_u64(b, o->tid);
+	LIT(b, ",\"parentProcessId\":");
+	json_u64(b, o->ppid);
+	LIT(b, ",\"hostProcessId\":");
+	json_u64(b, o->host_pid);
+	LIT(b, ",\"hostThreadId\":");
+	json_u64(b, o->host_tid);
+	LIT(b, ",\"hostParentProcessId\":");
+	json_u64(b, o->host_ppid);
+	LIT(b, ",\"userId\":");
+	json_u64(b, o->uid);
+	LIT(b, ",\"mountNamespace\":");
+	json_u64(b, o->mnt_ns);
+	LIT(b, ",\"pidNamespace\":");
+	json_u64(b, o->pid_ns);
+	LIT(b, ",\"processName\":");
+	PUT_CSTR(b, o->comm);
+	LIT(b, ",\"executable\":{\"path\":");
+	PUT_CSTR(b, o->exe);
+	LIT(b, "},\"hostName\":");
+	PUT_CSTR(b, o->hostname);
+	LIT(b, ",\"containerId\":");
+	PUT_CSTR(b, o->container_id);
+	LIT(b, ",\"container\":{");
+	if (o->container_id[0]) {
+		LIT(b, "\"id\":");
+		PUT_CSTR(b, o->container_id);
+		if (o->container_runtime[0]) {
+			LIT(b, ",\"runtime\":");
+			PUT_CSTR(b, o->container_runtime);
+		}
+	}
+	LIT(b, "},\"kubernetes\":{");
+	if (o->pod_uid[0]) {
+		LIT(b, "\"podUID\":");
+		PUT_CSTR(b, o->pod_uid);
+	}
+	LIT(b, "},");
+}
+
+/* Entity ids of o's task, cached for the next event of the same task. */
+static const uint32_t *task_ids(struct event_writer *w, const struct owner *o)
+{
+	if (w->task.start_ns != o->thread_start_ns || w->task.tid != o->host_tid ||
+	    w->task.pid != o->host_pid || w->task.ppid != o->host_ppid || !w->task.ids[0]) {
+		w->task.start_ns = o->thread_start_ns;
+		w->task.tid = o->host_tid;
+		w->task.pid = o->host_pid;
+		w->task.ppid = o->host_ppid;
+		w->task.ids[0] = task_entity_id(o->host_tid, o->thread_start_ns);
+		w->task.ids[1] = task_entity_id(o->host_pid, o->thread_start_ns);
+		w->task.ids[2] = task_entity_id(o->host_ppid, 0);
+	}
+	return w->task.ids;
+}
+
+/* Everything before the first argument. */
+static void put_event_start(struct event_writer *w, uint64_t ts_ns, const struct owner *o,
+			    enum event_kind kind)
+{
+	static const uint32_t no_ids[3];
+	const uint32_t *ids = o ? task_ids(w, o) : no_ids;
+	struct json_buf *b = &w->buf;
+
+	LIT(b, "{\"timestamp\":");
+	json_u64(b, ts_ns);
+	if (o)
+		put_owner(b, o);
+	else
+		LIT(b, ",\"threadStartTime\":0,\"processorId\":0,\"processId\":0,"
+		       "\"cgroupId\":0,\"threadId\":0,\"parentProcessId\":0,"
+		       "\"hostProcessId\":0,\"hostThreadId\":0,\"hostParentProcessId\":0,"
+		       "\"userId\":0,\"mountNamespace\":0,\"pidNamespace\":0,\"processName\":\"\","
+		       "\"executable\":{\"path\":\"\"},\"hostName\":\"\",\"containerId\":\"\","
+		       "\"container\":{},\"kubernetes\":{},");
+	json_raw(b, event_heads[kind].text, event_heads[kind].len);
+	if (o && o->container_id[0])
+		LIT(b, "true");
+	else
+		LIT(b, "false");
+	LIT(b, ",\"isCompat\":false},\"threadEntityId\":");
+	json_u64(b, ids[0]);
+	LIT(b, ",\"processEntityId\":");
+	json_u64(b, ids[1]);
+	LIT(b, ",\"parentEntityId\":");
+	json_u64(b, ids[2]);
+	LIT(b, ",\"args\":[");
+}
+
+static void put_direction(struct json_buf *b, enum direction dir)
+{
+	LIT(b, "{\"direction\":\"");
+	json_lit(b, event_dir_name(dir));
+	LIT(b, "\"}");
+}
+
+/* trace.PktMeta */
+static void put_pkt_meta(struct json_buf *b, const struct msg_context *ctx)
+{
+	LIT(b, "{\"name\":\"metadata\",\"type\":\"trace.PktMeta\",\"value\":{\"src_ip\":\"");
+	event_put_ip(b, ctx->family, ctx->src.addr);
+	LIT(b, "\",\"dst_ip\":\"");
+	event_put_ip(b, ctx->family, ctx->dst.addr);
+	LIT(b, "\",\"src_port\":");
+	json_u64(b, ctx->src.port);
+	LIT(b, ",\"dst_port\":");
+	json_u64(b, ctx->dst.port);
+	LIT(b, ",\"protocol\":6,\"packet_len\":");
+	json_u64(b, ctx->wire_len);
+	LIT(b, ",\"iface\":\"\"}}");
+}
+
+static void json_message(struct event_writer *w, const struct msg_context *ctx,
+			 const struct http_message *msg, enum event_kind kind)
+{
+	struct json_buf *b = &w->buf;
+	size_t mark = b->len;
+
+	put_event_start(w, ctx->ts_ns, ctx->owner, kind);
+	if (kind == KIND_HTTP) {
+		LIT(b, "{\"name\":\"src\",\"type\":\"const char*\",\"value\":\"");
+		event_put_ip(b, ctx->family, ctx->src.addr);
+		LIT(b, "\"},{\"name\":\"dst\",\"type\":\"const char*\",\"value\":\"");
+		event_put_ip(b, ctx->family, ctx->dst.addr);
+		LIT(b, "\"},{\"name\":\"src_port\",\"type\":\"u16\",\"value\":");
+		json_u64(b, ctx->src.port);
+		LIT(b, "},{\"name\":\"dst_port\",\"type\":\"u16\",\"value\":");
+		json_u64(b, ctx->dst.port);
+		LIT(b, "},{\"name\":\"metadata\",\"type\":\"trace.PacketMetadata\",\"value\":");
+		put_direction(b, ctx->dir);
+		LIT(b, "},{\"name\":\"proto_http\",\"type\":\"trace.ProtoHTTP\",\"value\":");
+		event_put_proto_http(w, msg);
+	} else if (kind == KIND_REQUEST) {
+		put_pkt_meta(b, ctx);
+		LIT(b, ",{\"name\":\"http_request\","
+		       "\"type\":\"trace.ProtoHTTPRequest\",\"value\":");
+		event_put_request(w, msg);
+	} else {
+		put_pkt_meta(b, ctx);
+		LIT(b, ",{\"name\":\"http_response\","
+		       "\"type\":\"trace.ProtoHTTPResponse\",\"value\":");
+		event_put_response(w, msg);
+	}
+	LIT(b, "}]}\n");
+	event_commit(w, mark);
+}
+
+static void json_exchange(struct event_writer *w, const struct exchange *x)
+{
+	struct json_buf *b = &w->buf;
+	size_t mark = b->len;
+
+	put_event_start(w, x->ts_ns, x->owner, KIND_FLOW);
+	LIT(b, "{\"name\":\"client_ip\",\"type\":\"const char*\",\"value\":\"");
+	event_put_ip(b, x->family, x->client.addr);
+	LIT(b, "\"},{\"name\":\"client_port\",\"type\":\"u16\",\"value\":");
+	json_u64(b, x->client.port);
+	LIT(b, "},{\"name\":\"server_ip\",\"type\":\"const char*\",\"value\":\"");
+	event_put_ip(b, x->family, x->server.addr);
+	LIT(b, "\"},{\"name\":\"server_port\",\"type\":\"u16\",\"value\":");
+	json_u64(b, x->server.port);
+	LIT(b, "},{\"name\":\"metadata\",\"type\":\"trace.PacketMetadata\",\"value\":");
+	put_direction(b, x->dir);
+	LIT(b, "},{\"name\":\"request\",\"type\":\"trace.ProtoHTTPRequest\",\"value\":");
+	if (x->request)
+		event_put_request(w, x->request);
+	else
+		LIT(b, "null");
+	LIT(b, "},{\"name\":\"response\",\"type\":\"trace.ProtoHTTPResponse\",\"value\":");
+	if (x->response)
+		event_put_response(w, x->response);
+	else
+		LIT(b, "null");
+	LIT(b, "},{\"name\":\"latency_ns\",\"type\":\"u64\",\"value\":");
+	json_u64(b, x->latency_ns);
+	LIT(b, "},{\"name\":\"trans_depth\",\"type\":\"u32\",\"value\":");
+	json_u64(b, x->trans_depth);
+	LIT(b, "}]}\n");
+	event_commit(w, mark);
+}
+
+/* opt NULL, or types 0, selects the default: net_packet_http as JSON. */
+struct event_writer *event_writer_new(FILE *out, const struct event_options *opt)
+{
+	struct event_writer *w = calloc(1, sizeof(*w));
+	unsigned c;
+	size_t n;
+
+	if (!w)
+		return NULL;
+	w->out = out;
+	if (opt)
+		w->opt = *opt;
+	if (!w->opt.types)
+		w->opt.types = EVENT_HTTP;
+	for (n = 0; w->opt.redact && w->opt.redact[n]; n++)
+		;
+	w->redact_len = calloc(n + 1, sizeof(*w->redact_len));
+	if (!w->redact_len) {
+		free(w);
+		return NULL;
+	}
+	while (n--) {
+		c = (unsigned char)w->opt.redact[n][0];
+		c = c >= 'A' && c <= 'Z' ? c + 32 : c;
+		w->redact_len[n] = strlen(w->opt.redact[n]);
+		w->redact_first[c >> 6] |= 1ull << (c & 63);
+	}
+	w->redact_host = event_redacted(w, "host", 4);
+	w->clock_sec = -1;
+	json_init(&w->buf);
+	json_init(&w->keys);
+	return w;
+}
+
+bool event_wants(const struct event_writer *w, enum event_type type)
+{
+	return w->opt.types & type;
+}
+
+/* Writes out the buffered lines; 0 or -EIO. */
+static int event_drain(struct event_writer *w)
+{
+	size_t len = w->buf.len, n;
+
+	if (!len)
+		return 0;
+	n = fwrite(w->buf.data, 1, len, w->out);
+	json_reset(&w->buf);
+	if (n == len)
+		return 0;
+	w->stats.write_errors++;
+	return -EIO;
+}
+
+/* A line that ran out of memory is taken back and counted as a write error. */
+void event_commit(struct event_writer *w, size_t mark)
+{
+	if (w->buf.failed) {
+		w->buf.len = mark;
+		w->buf.failed = 0;
+		w->stats.write_errors++;
+		return;
+	}
+	w->stats.events++;
+	if (w->buf.len >= EVENT_FLUSH_AT)
+		event_drain(w);
+}
+
+/* Table output writes one line per message whichever message event types are selected. */
+void event_message(struct event_writer *w, const struct msg_context *ctx,
+		   const struct http_message *msg)
+{
+	bool req = msg->kind == HTTP_REQUEST;
+	bool own = event_wants(w, req ? EVENT_HTTP_REQUEST : EVENT_HTTP_RESPONSE);
+
+	if (w->opt.format == OUTPUT_TABLE) {
+		if (own || event_wants(w, EVENT_HTTP))
+			event_table_message(w, ctx, msg);
+		return;
+	}
+	if (event_wants(w, EVENT_HTTP))
+		json_message(w, ctx, msg, KIND_HTTP);
+	if (own)
+		json_message(w, ctx, msg, req ? KIND_REQUEST : KIND_RESPONSE);
+}
+
+void event_exchange(struct event_writer *w, const struct exchange *x)
+{
+	if (!event_wants(w, EVENT_FLOW_HTTP) || (!x->request && !x->response))
+		return;
+	if (w->opt.format == OUTPUT_TABLE)
+		event_table_exchange(w, x);
+	else
+		json_exchange(w, x);
+}
+
+int event_writer_flush(struct event_writer *w)
+{
+	int err = event_drain(w);
+
+	if (fflush(w->out) && !err) {
+		w->stats.write_errors++;
+		err = -EIO;
+	}
+	return err;
+}
+
+const struct event_stats *event_writer_stats(const struct event_writer *w)
+{
+	return &w->stats;
+}
+
+void event_writer_free(struct event_writer *w)
+{
+	if (!w)
+		return;
+	event_writer_flush(w);
+	json_free(&w->buf);
+	json_free(&w->keys);
+	free(w->refs);
+	free(w->redact_len);
+	free(w);
+}

@@ -1,0 +1,72 @@
+/* Internals shared by event.c (writer, JSON events) and event_table.c (the table for people). */
+#ifndef HTTPEEK_EVENT_PRIV_H
+#define HTTPEEK_EVENT_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include "event.h"
+#include "json.h"
+
+/* json_raw with the common case (room left, n > 0) inlined: events are built of many pieces. */
+static inline void event_raw(struct json_buf *b, const char *s, size_t n)
+{
+	if (n && n <= b->cap - b->len && !b->failed) {
+		memcpy(b->data + b->len, s, n);
+		b->len += n;
+	} else {
+		json_raw(b, s, n);
+	}
+}
+
+#define EVENT_LIT(b, s) event_raw((b), (s), sizeof(s) - 1)
+
+struct event_key_ref;
+
+struct event_writer {
+	FILE *out;
+	struct event_options opt;
+	size_t *redact_len;         /* strlen of each opt.redact name */
+	uint64_t redact_first[4];   /* bitmap: lower-cased first bytes of the redact names */
+	bool redact_host;           /* "host" is on the redaction list */
+	struct json_buf buf;        /* rendered lines not yet written */
+	struct json_buf keys;       /* scratch: the rendered header keys of one message */
+	struct event_key_ref *refs; /* scratch: one per header field */
+	uint32_t refs_cap;
+	int64_t clock_sec;          /* table: the second clock_text shows, -1 for none */
+	char clock_text[8];         /* table: "HH:MM:SS" in local time */
+	struct {
+		uint64_t start_ns;
+		uint32_t tid, pid, ppid;
+		uint32_t ids[3];    /* thread, process and parent entity ids of the task above */
+	} task;                     /* the last task whose entity ids were computed */
+	struct event_stats stats;
+};
+
+/* Appends the text of addr: family 4 uses addr[0..4), IPv4-mapped IPv6 is shown as IPv4. */
+void event_put_ip(struct json_buf *b, uint8_t family, const uint8_t *addr);
+
+/* True when header name[0..len) is on the redaction list (ASCII case-insensitive). */
+bool event_redacted(const struct event_writer *w, const char *name, size_t len);
+
+/* The value objects trace.ProtoHTTP, trace.ProtoHTTPRequest, trace.ProtoHTTPResponse. */
+void event_put_proto_http(struct event_writer *w, const struct http_message *msg);
+void event_put_request(struct event_writer *w, const struct http_message *msg);
+void event_put_response(struct event_writer *w, const struct http_message *msg);
+
+/* True when a request target names the authority (absolute or authority form). */
+bool event_target_has_host(const struct http_str *t);
+
+/* "ingress", "egress" or "unknown". */
+const char *event_dir_name(enum direction dir);
+
+/* Ends the line rendered since mark: counts it, or drops it when memory ran out. */
+void event_commit(struct event_writer *w, size_t mark);
+
+/* One table line for a message or an exchange (event_table.c). */
+void event_table_message(struct event_writer *w, const struct msg_context *ctx,
+			 const struct http_message *msg);
+void event_table_exchange(struct event_writer *w, const struct exchange *x);
+
+#endif

@@ -1,0 +1,299 @@
+/* JSON output buffer: growth, string escaping, UTF-8 repair, number and terminal formatting. */
+#include <stdlib.h>
+#include <string.h>
+#include "json.h"
+
+#define JSON_INITIAL_CAP (64u * 1024u)
+
+static const char hex_digits[] = "0123456789abcdef";
+
+/* Bytes json_str copies unchanged: printable ASCII except '"' and '\\'. */
+static int json_plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+void json_init(struct json_buf *b)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	b->failed = 0;
+}
+
+void json_free(struct json_buf *b)
+{
+	free(b->data);
+	json_init(b);
+}
+
+/* Empties b, keeping its memory, and clears the failed flag. */
+void json_reset(struct json_buf *b)
+{
+	b->len = 0;
+	b->failed = 0;
+}
+
+/* Makes room for n more bytes; 0, or -1 (failed set) when memory runs out. */
+static int json_reserve(struct json_buf *b, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (b->failed)
+		return -1;
+	if (n <= b->cap - b->len)
+		return 0;
+	cap = b->cap ? b->cap : JSON_INITIAL_CAP;
+	while (n > cap - b->len) {
+		if (cap > SIZE_MAX / 2)
+			goto fail;
+		cap *= 2;
+	}
+	p = realloc(b->data, cap);
+	if (!p)
+		goto fail;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+fail:
+	b->failed = 1;
+	return -1;
+}
+
+void json_raw(struct json_buf *b, const char *s, size_t len)
+{
+	if (json_reserve(b, len))
+		return;
+	if (len)
+		memcpy(b->data + b->len, s, len);
+	b->len += len;
+}
+
+void json_lit(struct json_buf *b, const char *s)
+{
+	json_raw(b, s, strlen(s));
+}
+
+/*
+ * Length of the UTF-8 sequence at s[0..len) (len >= 1, s[0] >= 0x80): n > 0 when the first
+ * n bytes are one valid scalar value, -n when they are a maximal invalid subpart (Unicode's
+ * "maximal subpart" rule: an overlong or surrogate lead, a stray continuation byte, or a
+ * prefix of a valid sequence cut short), each to be replaced by one U+FFFD.
+ */
+static int utf8_seq(const unsigned char *s, size_t len)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	int need, i;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		need = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		need = 3;
+		if (c == 0xe0)
+			lo = 0xa0;  /* no overlongs */
+		else if (c == 0xed)
+			hi = 0x9f;  /* no surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		need = 4;
+		if (c == 0xf0)
+			lo = 0x90;  /* no overlongs */
+		else if (c == 0xf4)
+			hi = 0x8f;  /* nothing above U+10FFFF */
+	} else {
+		return -1;
+	}
+	if (len < 2 || s[1] < lo || s[1] > hi)
+		return -1;
+	for (i = 2; i < need; i++)
+		if ((size_t)i >= len || (s[i] & 0xc0) != 0x80)
+			return -i;
+	return need;
+}
+
+static char *json_escape_ascii(char *o, unsigned char c)
+{
+	*o++ = '\\';
+	switch (c) {
+	case '"': *o++ = '"'; break;
+	case '\\': *o++ = '\\'; break;
+	case '\n': *o++ = 'n'; break;
+	case '\r': *o++ = 'r'; break;
+	case '\t': *o++ = 't'; break;
+	case '\b': *o++ = 'b'; break;
+	case '\f': *o++ = 'f'; break;
+	default:
+		memcpy(o, "u00", 3);
+		o[3] = hex_digits[c >> 4];
+		o[4] = hex_digits[c & 15];
+		o += 5;
+	}
+	return o;
+}
+
+#define BYTES(c) (0x0101010101010101ull * (c))
+
+/* Nonzero when one of the eight bytes of w is not json_plain (exact for "any", not "which"). */
+static uint64_t json_word_special(uint64_t w)
+{
+	uint64_t t = (w - BYTES(0x20)) & ~w;              /* a byte below 0x20 */
+
+	t |= ((w ^ BYTES('"')) - BYTES(1)) & ~(w ^ BYTES('"'));
+	t |= ((w ^ BYTES('\\')) - BYTES(1)) & ~(w ^ BYTES('\\'));
+	t |= ((w ^ BYTES(0x7f)) - BYTES(1)) & ~(w ^ BYTES(0x7f));
+	return (t | w) & BYTES(0x80);                     /* or any byte from 0x80 up */
+}
+
+/* Index of the first byte at or after i that is not json_plain, or len. */
+static size_t json_plain_run(const unsigned char *u, size_t i, size_t len)
+{
+	uint64_t w;
+
+	while (len - i >= 8) {
+		memcpy(&w, u + i, 8);
+		if (json_word_special(w))
+			break;
+		i += 8;
+	}
+	while (i < len && json_plain(u[i]))
+		i++;
+	return i;
+}
+
+/* Worst case: every byte becomes \u00XX (6 bytes); U+FFFD takes 3 for at least 1. */
+void json_str(struct json_buf *b, const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, run;
+	char *o;
+	int n;
+
+	if (len > (SIZE_MAX - 2) / 6)
+		b->failed = 1;
+	if (json_reserve(b, len * 6 + 2))
+		return;
+	o = b->data + b->len;
+	*o++ = '"';
+	while (i < len) {
+		run = i;
+		i = json_plain_run(u, i, len);
+		memcpy(o, u + run, i - run);
+		o += i - run;
+		if (i == len)
+			break;
+		if (u[i] < 0x80) {
+			o = json_escape_ascii(o, u[i++]);
+			continue;
+		}
+		n = utf8_seq(u + i, len - i);
+		if (n > 0) {
+			memcpy(o, u + i, (size_t)n);
+			o += n;
+			i += (size_t)n;
+		} else {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i += (size_t)-n;
+		}
+	}
+	*o++ = '"';
+	b->len = (size_t)(o - b->data);
+}
+
+static const char digit_pairs[] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+void json_u64(struct json_buf *b, uint64_t v)
+{
+	char tmp[20], *p = tmp + sizeof(tmp);
+	size_t n;
+
+	if (json_reserve(b, sizeof(tmp)))
+		return;
+	if (v < 10) {
+		b->data[b->len++] = (char)('0' + v);
+		return;
+	}
+	while (v >= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + (v % 100) * 2, 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		p -= 2;
+		memcpy(p, digit_pairs + v * 2, 2);
+	} else {
+		*--p = (char)('0' + v);
+	}
+	n = (size_t)(tmp + sizeof(tmp) - p);
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+void json_i64(struct json_buf *b, int64_t v)
+{
+	if (v < 0) {
+		json_raw(b, "-", 1);
+		json_u64(b, 0 - (uint64_t)v);
+		return;
+	}
+	json_u64(b, (uint64_t)v);
+}
+
+/*
+ * True for a valid sequence a terminal must not interpret: C1 controls (U+0080..U+009F),
+ * U+2028/U+2029 and the bidirectional controls that can reorder what is shown (U+061C,
+ * U+200E/F, U+202A..U+202E, U+2066..U+2069).
+ */
+static int term_unsafe_seq(const unsigned char *s, int n)
+{
+	if (n == 2)
+		return (s[0] == 0xc2 && s[1] <= 0x9f) || (s[0] == 0xd8 && s[1] == 0x9c);
+	if (n != 3 || s[0] != 0xe2)
+		return 0;
+	if (s[1] == 0x80)
+		return s[2] == 0x8e || s[2] == 0x8f || (s[2] >= 0xa8 && s[2] <= 0xae);
+	return s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9;
+}
+
+static char *term_hex(char *o, unsigned char c)
+{
+	o[0] = '\\';
+	o[1] = 'x';
+	o[2] = hex_digits[c >> 4];
+	o[3] = hex_digits[c & 15];
+	return o + 4;
+}
+
+/* Worst case: every byte becomes \xHH (4 bytes). */
+void json_term_safe(struct json_buf *b, const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+	char *o;
+	int n, k;
+
+	if (len > SIZE_MAX / 4)
+		b->failed = 1;
+	if (json_reserve(b, len * 4))
+		return;
+	o = b->data + b->len;
+	while (i < len) {
+		if (u[i] >= 0x20 && u[i] < 0x7f) {
+			*o++ = (char)u[i++];
+			continue;
+		}
+		n = u[i] < 0x80 ? -1 : utf8_seq(u + i, len - i);
+		if (n > 0 && !term_unsafe_seq(u + i, n)) {
+			memcpy(o, u + i, (size_t)n);
+			o += n;
+			i += (size_t)n;
+			continue;
+		}
+		for (k = n > 0 ? n : -n; k > 0; k--)
+			o = term_hex(o, u[i++]);
+	}
+	b->len = (size_t)(o - b->data);
+}
