@@ -6,8 +6,12 @@
 #include <string.h>
 #include "capture.h"
 
+#define CAPTURE_READ_BUFFER (1u << 20)
+
 struct capture {
 	pcap_t *pcap;
+	FILE *file;
+	char *read_buffer;   /* a large stdio buffer: few read() calls */
 	const char *path;
 	int linktype;
 	struct capture_stats stats;
@@ -41,9 +45,23 @@ int capture_open(struct capture **out, const char *path, const char *filter)
 	if (!c)
 		return -ENOMEM;
 	c->path = path;
-	c->pcap = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	c->file = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!c->file) {
+		err = -errno;
+		fprintf(stderr, "httpeek: failed to open capture %s: %s\n", path, strerror(errno));
+		free(c);
+		return err;
+	}
+	c->read_buffer = malloc(CAPTURE_READ_BUFFER);
+	if (c->read_buffer)
+		setvbuf(c->file, c->read_buffer, _IOFBF, CAPTURE_READ_BUFFER);
+	c->pcap = pcap_fopen_offline_with_tstamp_precision(c->file, PCAP_TSTAMP_PRECISION_NANO,
+							   errbuf);
 	if (!c->pcap) {
 		fprintf(stderr, "httpeek: failed to open capture %s: %s\n", path, errbuf);
+		if (c->file != stdin)
+			fclose(c->file);
+		free(c->read_buffer);
 		free(c);
 		return -EINVAL;
 	}
@@ -98,6 +116,7 @@ void capture_close(struct capture *c)
 {
 	if (!c)
 		return;
-	pcap_close(c->pcap);
+	pcap_close(c->pcap);  /* closes the file too */
+	free(c->read_buffer);
 	free(c);
 }

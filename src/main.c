@@ -51,19 +51,12 @@ static void feed_offline(void *ctx, const struct packet *pkt)
 		pipeline_tick(f->pipe, pkt->ts_ns);
 }
 
-/* Reads the capture to its end; returns 0, or -errno when it could not be read whole. */
-static int run_offline(const struct options *opt, struct pipeline *pipe)
+/* Reads the capture to its end; returns 0, or -EIO when it could not be read whole. */
+static int run_offline(struct capture *cap, struct pipeline *pipe)
 {
 	struct offline_feed feed = { .pipe = pipe };
-	struct capture *cap;
-	int err;
 
-	err = capture_open(&cap, opt->read_path, opt->pcap_filter);
-	if (err)
-		return err;
-	err = capture_run(cap, feed_offline, &feed, &stop_requested);
-	capture_close(cap);
-	return err;
+	return capture_run(cap, feed_offline, &feed, &stop_requested);
 }
 
 static void feed_live(void *ctx, const struct packet *pkt)
@@ -126,6 +119,7 @@ int main(int argc, char **argv)
 	struct event_writer *writer = NULL;
 	struct pipeline *pipe = NULL;
 	struct live *live = NULL;
+	struct capture *cap = NULL;
 	FILE *out = stdout;
 	int err, ret = 1;
 
@@ -133,7 +127,10 @@ int main(int argc, char **argv)
 	if (err)
 		return err > 0 ? 0 : 1;
 	install_signals();
-	if (!opt.read_path) {
+	if (opt.read_path) {
+		if (capture_open(&cap, opt.read_path, opt.pcap_filter))
+			return 1;
+	} else {
 		if (live_open(&live, &opt.live))
 			return 1;
 		opt.pipeline.flow.in_order_source = true;
@@ -155,7 +152,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
-	err = live ? run_live(live, pipe) : run_offline(&opt, pipe);
+	err = live ? run_live(live, pipe) : run_offline(cap, pipe);
 
 	pipeline_finish(pipe);
 	if (event_writer_flush(writer))
@@ -170,5 +167,7 @@ cleanup:
 		fclose(out);
 	if (live)
 		live_close(live);
+	if (cap)
+		capture_close(cap);
 	return ret;
 }
