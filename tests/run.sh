@@ -34,9 +34,7 @@ for t in tests/golden/check_*.py tests/corpus/check_*.py tests/hostile/check_*.p
 	[ -f "$t" ] && suite "$(basename "$t" .py)" python3 "$t"
 done
 if [ "$(id -u)" = 0 ]; then
-	for t in tests/live/test_*.sh; do
-		[ -f "$t" ] && suite "live $(basename "$t" .sh)" sh "$t"
-	done
+	suite "live end-to-end" bash tests/live/run.sh
 else
 	echo "!! live tests need root: not run"
 	failed=$((failed + 1))

@@ -1,0 +1,121 @@
+/*
+ * Included by httpeek.bpf.c: the programs that tell user space which process uses an HTTP
+ * socket (owner records) and when the socket is gone. Uses its maps and helpers.
+ */
+#ifndef HTTPEEK_OWNER_BPF_H
+#define HTTPEEK_OWNER_BPF_H
+
+static __always_inline __u32 ns_nr(struct pid *p, struct pid_namespace **ns)
+{
+	unsigned int level = BPF_CORE_READ(p, level);
+	struct upid u = {};
+
+	bpf_core_read(&u, sizeof(u), &p->numbers[level & 31]);
+	if (ns)
+		*ns = u.ns;
+	return u.nr;
+}
+
+/* The pid of p's task as seen from namespace ns, or 0 when it is not visible there. */
+static __always_inline __u32 nr_in(struct pid *p, struct pid_namespace *ns)
+{
+	unsigned int level = BPF_CORE_READ(ns, level);
+	struct upid u = {};
+
+	if (BPF_CORE_READ(p, level) < level)
+		return 0;
+	bpf_core_read(&u, sizeof(u), &p->numbers[level & 31]);
+	return u.ns == ns ? u.nr : 0;
+}
+
+static __always_inline void fill_owner(struct rec_owner *r, __u64 id)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *leader = BPF_CORE_READ(t, group_leader);
+	struct task_struct *parent = BPF_CORE_READ(t, real_parent);
+	struct pid_namespace *ns = NULL;
+
+	r->cgroup_id = bpf_get_current_cgroup_id();
+	r->start_ns = BPF_CORE_READ(t, start_time);
+	r->host_pid = id >> 32;
+	r->host_tid = (__u32)id;
+	r->host_ppid = BPF_CORE_READ(parent, tgid);
+	r->tid = ns_nr(BPF_CORE_READ(t, thread_pid), &ns);
+	r->pid = nr_in(BPF_CORE_READ(leader, thread_pid), ns);
+	r->ppid = nr_in(BPF_CORE_READ(parent, thread_pid), ns);
+	r->uid = (__u32)bpf_get_current_uid_gid();
+	r->mnt_ns = BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
+	r->pid_ns = BPF_CORE_READ(ns, ns.inum);
+	r->pad = 0;
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	bpf_probe_read_kernel_str(r->nodename, sizeof(r->nodename),
+				  BPF_CORE_READ(t, nsproxy, uts_ns, name.nodename));
+}
+
+/* A process used sk: when it is a new user of an HTTP socket, says so to user space. */
+static __always_inline void touch(struct sock *sk)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct sk_state *st;
+	struct rec_owner *r;
+
+	if (sk->__sk_common.skc_family != AF_INET && sk->__sk_common.skc_family != AF_INET6)
+		return;
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return;
+	st = bpf_sk_storage_get(&socks, sk, 0, 0);
+	if (!st || st->owner == id)
+		return;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_drop(1);
+		return;
+	}
+	st->owner = id;
+	r->h.ts_ns = bpf_ktime_get_ns();
+	r->h.sock_cookie = bpf_get_socket_cookie(sk);
+	r->h.type = REC_OWNER;
+	r->h.pad = 0;
+	fill_owner(r, id);
+	bpf_ringbuf_submit(r, submit_flags());
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(httpeek_send, struct sock *sk, int ret, int flags)
+{
+	touch(sk);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(httpeek_recv, struct sock *sk, int ret, int flags)
+{
+	touch(sk);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(httpeek_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	struct sk_state *st;
+	struct rec_hdr *r;
+
+	if (newstate != TCP_CLOSE || sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	st = bpf_sk_storage_get(&socks, (struct sock *)sk, 0, 0);
+	if (!st || !st->owner)
+		return 0;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_drop(1);
+		return 0;
+	}
+	r->ts_ns = bpf_ktime_get_ns();
+	r->sock_cookie = bpf_get_socket_cookie((struct sock *)sk);
+	r->type = REC_GONE;
+	r->pad = 0;
+	bpf_ringbuf_submit(r, submit_flags());
+	return 0;
+}
+
+#endif

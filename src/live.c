@@ -1,0 +1,370 @@
+/* Live source: loads and attaches the BPF programs, turns ring-buffer records into packets. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pcap/dlt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "httpeek.skel.h"
+#include "live.h"
+#include "live_hold.h"
+#include "owner_table.h"
+#include "record.h"
+
+#define CAP_NET_ADMIN 12
+#define CAP_SYS_ADMIN 21
+#define CAP_PERFMON 38
+#define CAP_BPF 39
+#define OWNER_TABLE_MAX 65536u
+#define HOLD_MAX_BYTES (64ull << 20)
+#define NLINKS 5
+#define BATCH_MS 50  /* the reader collects records at least this often (see wakeup_bytes) */
+
+struct live {
+	struct httpeek_bpf *skel;
+	struct bpf_link *links[NLINKS];
+	struct ring_buffer *rb;
+	struct owner_table *owners;
+	struct live_hold *hold;
+	struct live_options opt;
+	struct live_stats st;
+	int64_t mono_to_real;  /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
+	live_packet_fn fn;     /* set while live_poll runs */
+	void *fn_ctx;
+};
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int64_t mono_to_real(void)
+{
+	uint64_t r1 = clock_ns(CLOCK_REALTIME), m = clock_ns(CLOCK_MONOTONIC);
+	uint64_t r2 = clock_ns(CLOCK_REALTIME);
+
+	return (int64_t)(r1 + (r2 - r1) / 2 - m);
+}
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* The effective capability set from /proc/self/status; 0 when it cannot be read. */
+static uint64_t effective_caps(void)
+{
+	char line[256];
+	uint64_t caps = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *end;
+
+		if (strncmp(line, "CapEff:", 7))
+			continue;
+		errno = 0;
+		caps = strtoull(line + 7, &end, 16);
+		if (errno || end == line + 7)
+			caps = 0;
+		break;
+	}
+	fclose(f);
+	return caps;
+}
+
+static int check_privileges(void)
+{
+	uint64_t c = effective_caps();
+	int bpf = (c >> CAP_BPF & 1) && (c >> CAP_PERFMON & 1), admin = c >> CAP_SYS_ADMIN & 1;
+
+	if ((bpf || admin) && (c >> CAP_NET_ADMIN & 1))
+		return 0;
+	fprintf(stderr, "httpeek: live capture needs root (CAP_BPF, CAP_PERFMON and "
+			"CAP_NET_ADMIN)\n");
+	return -EPERM;
+}
+
+/* Copies the mount point of the first cgroup2 file system in /proc/mounts into path. */
+static int find_cgroup2(char *path, size_t size)
+{
+	char line[4096], dev[256], dir[2048], type[64];
+	FILE *f = fopen("/proc/mounts", "r");
+	int err = -ENOENT;
+
+	if (!f) {
+		err = -errno;
+		fprintf(stderr, "httpeek: failed to read /proc/mounts: %s\n", strerror(-err));
+		return err;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%255s %2047s %63s", dev, dir, type) == 3 &&
+		    !strcmp(type, "cgroup2") && strlen(dir) < size) {
+			strcpy(path, dir);
+			err = 0;
+			break;
+		}
+	}
+	fclose(f);
+	if (err)
+		fprintf(stderr, "httpeek: live capture needs a cgroup v2 mount (none in "
+				"/proc/mounts)\n");
+	return err;
+}
+
+static int load(struct live *l)
+{
+	int err;
+
+	l->skel = httpeek_bpf__open();
+	if (!l->skel) {
+		err = -errno;
+		fprintf(stderr, "httpeek: failed to open BPF object: %s\n", strerror(-err));
+		return err;
+	}
+	l->skel->rodata->max_head = l->opt.max_head;
+	l->skel->rodata->body_bytes = l->opt.body_bytes;
+	l->skel->rodata->wakeup_bytes = l->opt.ringbuf_bytes / 8;
+	err = bpf_map__set_max_entries(l->skel->maps.events, l->opt.ringbuf_bytes);
+	if (!err)
+		err = httpeek_bpf__load(l->skel);
+	if (err)
+		fprintf(stderr, "httpeek: failed to load BPF programs: %s%s\n", strerror(-err),
+			l->opt.verbose ? "" : " (-v shows the verifier's log)");
+	return err;
+}
+
+static int attach(struct live *l, const char *cgroup)
+{
+	struct bpf_program *tp[3] = { l->skel->progs.httpeek_send, l->skel->progs.httpeek_recv,
+				      l->skel->progs.httpeek_state };
+	int fd = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
+
+	if (fd < 0) {
+		err = -errno;
+		fprintf(stderr, "httpeek: failed to open cgroup %s: %s\n", cgroup, strerror(-err));
+		return err;
+	}
+	l->links[0] = bpf_program__attach_cgroup(l->skel->progs.httpeek_ingress, fd);
+	l->links[1] = l->links[0] ? bpf_program__attach_cgroup(l->skel->progs.httpeek_egress, fd)
+				  : NULL;
+	for (int i = 0; i < 3 && l->links[1 + i]; i++)
+		l->links[2 + i] = bpf_program__attach(tp[i]);
+	close(fd);
+	for (int i = 0; i < NLINKS && !err; i++)
+		if (!l->links[i])
+			err = -errno ? -errno : -EINVAL;
+	if (err)
+		fprintf(stderr, "httpeek: failed to attach BPF programs to %s: %s\n", cgroup,
+			strerror(-err));
+	return err;
+}
+
+static int on_record(void *ctx, void *data, size_t size);
+
+int live_open(struct live **out, const struct live_options *opt)
+{
+	struct live *l;
+	char cgroup[2048];
+	int err;
+
+	*out = NULL;
+	err = check_privileges();
+	if (err)
+		return err;
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		fprintf(stderr, "httpeek: live capture needs kernel BTF "
+				"(/sys/kernel/btf/vmlinux)\n");
+		return -ENOTSUP;
+	}
+	if (opt->cgroup_path)
+		snprintf(cgroup, sizeof(cgroup), "%s", opt->cgroup_path);
+	else if ((err = find_cgroup2(cgroup, sizeof(cgroup))))
+		return err;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->opt = *opt;
+	libbpf_set_print(opt->verbose > 0 ? print_libbpf : NULL);
+	err = load(l);
+	if (!err)
+		err = attach(l, cgroup);
+	if (err)
+		goto fail;
+	l->owners = owner_table_new(OWNER_TABLE_MAX);
+	l->hold = live_hold_new(HOLD_MAX_BYTES);
+	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_record, l, NULL);
+	if (!l->owners || !l->hold || !l->rb) {
+		err = l->rb ? -ENOMEM : -errno;
+		fprintf(stderr, "httpeek: failed to set up the ring buffer: %s\n", strerror(-err));
+		goto fail;
+	}
+	l->mono_to_real = mono_to_real();
+	*out = l;
+	return 0;
+fail:
+	live_close(l);
+	return err;
+}
+
+/* Hands pkt on now when its owner is known and nothing of its socket waits, else holds it. */
+static void deliver(struct live *l, const struct packet *pkt)
+{
+	if (owner_table_lookup(l->owners, pkt->sock_cookie) &&
+	    !live_hold_has(l->hold, pkt->sock_cookie)) {
+		l->fn(l->fn_ctx, pkt);
+		return;
+	}
+	if (live_hold_push(l->hold, pkt, clock_ns(CLOCK_MONOTONIC)) < 0) {
+		l->st.owner_timeouts++;
+		l->fn(l->fn_ctx, pkt);
+	}
+}
+
+static void on_packet(struct live *l, const struct rec_packet *r, size_t size)
+{
+	struct packet pkt;
+
+	if (size < sizeof(*r) || r->cap_len > size - sizeof(*r) || r->cap_len > r->wire_len)
+		return;
+	pkt = (struct packet){
+		.ts_ns = r->h.ts_ns + (uint64_t)l->mono_to_real,
+		.sock_cookie = r->h.sock_cookie,
+		.data = (const uint8_t *)(r + 1),
+		.caplen = r->cap_len,
+		.wirelen = r->wire_len,
+		.linktype = DLT_RAW,
+		.dir = r->dir == REC_DIR_EGRESS ? DIR_EGRESS : DIR_INGRESS,
+	};
+	deliver(l, &pkt);
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct live *l = ctx;
+	const struct rec_hdr *h = data;
+
+	l->st.records++;
+	if (size < sizeof(*h))
+		return 0;
+	switch (h->type) {
+	case REC_PACKET:
+		on_packet(l, data, size);
+		break;
+	case REC_OWNER:
+		if (size < sizeof(struct rec_owner))
+			break;
+		l->st.owner_records++;
+		owner_table_update(l->owners, data, l->mono_to_real);
+		live_hold_release(l->hold, h->sock_cookie, l->fn, l->fn_ctx);
+		break;
+	case REC_GONE:
+		owner_table_gone(l->owners, h->sock_cookie, clock_ns(CLOCK_MONOTONIC));
+		break;
+	}
+	return 0;
+}
+
+/* The poll timeout shortened so that no held packet waits much past owner_wait_ns. */
+static int poll_timeout(const struct live *l, int timeout_ms, uint64_t now)
+{
+	uint64_t oldest = live_hold_oldest(l->hold), due, left_ms;
+
+	if (timeout_ms < 0 || timeout_ms > BATCH_MS)
+		timeout_ms = BATCH_MS;
+	if (!oldest || timeout_ms == 0)
+		return timeout_ms;
+	due = oldest + l->opt.owner_wait_ns;
+	left_ms = due > now ? (due - now) / 1000000 + 1 : 0;
+	return left_ms < (uint64_t)timeout_ms ? (int)left_ms : timeout_ms;
+}
+
+int live_poll(struct live *l, int timeout_ms, live_packet_fn fn, void *ctx)
+{
+	uint64_t now = clock_ns(CLOCK_MONOTONIC);
+	int n;
+
+	l->fn = fn;
+	l->fn_ctx = ctx;
+	l->mono_to_real = mono_to_real();
+	n = ring_buffer__poll(l->rb, poll_timeout(l, timeout_ms, now));
+	if (n == -EINTR)
+		n = 0;
+	if (n >= 0) {
+		/* Records submitted without a wake-up are collected here. */
+		int m = ring_buffer__consume(l->rb);
+
+		n = m < 0 ? m : n + m;
+	}
+	now = clock_ns(CLOCK_MONOTONIC);
+	if (now > l->opt.owner_wait_ns)
+		l->st.owner_timeouts +=
+			live_hold_expire(l->hold, now - l->opt.owner_wait_ns, fn, ctx);
+	owner_table_expire(l->owners, now);
+	return n;
+}
+
+void live_detach(struct live *l)
+{
+	for (int i = 0; i < NLINKS; i++) {
+		bpf_link__destroy(l->links[i]);
+		l->links[i] = NULL;
+	}
+}
+
+void live_flush(struct live *l, live_packet_fn fn, void *ctx)
+{
+	l->st.owner_timeouts += live_hold_expire(l->hold, UINT64_MAX, fn, ctx);
+}
+
+const struct owner *live_owner_lookup(void *ctx, uint64_t sock_cookie)
+{
+	const struct live *l = ctx;
+
+	return owner_table_lookup(l->owners, sock_cookie);
+}
+
+static uint64_t kernel_drops(const struct live *l)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(l->skel->maps.drops);
+	uint64_t sum = 0, *vals;
+
+	if (ncpu <= 0 || fd < 0 || !(vals = calloc((size_t)ncpu, sizeof(*vals))))
+		return 0;
+	for (uint32_t key = 0; key < 2; key++) {
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue;
+		for (int i = 0; i < ncpu; i++)
+			sum += vals[i];
+	}
+	free(vals);
+	return sum;
+}
+
+void live_get_stats(const struct live *l, struct live_stats *st)
+{
+	*st = l->st;
+	st->kernel_drops = kernel_drops(l);
+}
+
+void live_close(struct live *l)
+{
+	if (!l)
+		return;
+	live_detach(l);
+	ring_buffer__free(l->rb);
+	httpeek_bpf__destroy(l->skel);
+	live_hold_free(l->hold);
+	owner_table_free(l->owners);
+	free(l);
+}

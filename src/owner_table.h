@@ -1,0 +1,58 @@
+/*
+ * The live source's socket owners: socket cookie -> struct owner, filled from the kernel's
+ * owner records and /proc. Internal to the live stage (live.c, owner.c, owner_proc.c).
+ */
+#ifndef HTTPEEK_OWNER_TABLE_H
+#define HTTPEEK_OWNER_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "owner.h"
+#include "record.h"
+
+/* Gone sockets are kept this long so that events still being paired find them. */
+#define OWNER_GONE_GRACE_NS (30ull * 1000000000ull)
+
+struct owner_table;
+
+/* A table of at most max_entries owners; NULL on allocation failure. */
+struct owner_table *owner_table_new(uint32_t max_entries);
+
+void owner_table_free(struct owner_table *t);
+
+/*
+ * Records r's process as the owner of r's socket, replacing any earlier owner in place.
+ * mono_to_real converts the kernel's CLOCK_MONOTONIC times to epoch ns. When the table is
+ * full the oldest gone entry, else the least recently updated one, is reused.
+ */
+void owner_table_update(struct owner_table *t, const struct rec_owner *r, int64_t mono_to_real);
+
+/* Marks a socket gone at now_ns (monotonic); it is retired OWNER_GONE_GRACE_NS later. */
+void owner_table_gone(struct owner_table *t, uint64_t cookie, uint64_t now_ns);
+
+/* Retires the gone entries older than the grace period. */
+void owner_table_expire(struct owner_table *t, uint64_t now_ns);
+
+/*
+ * The owner of a socket or NULL. The pointer stays valid until the table is freed; its
+ * contents change when the socket gets a new owner or the slot is retired and reused.
+ */
+const struct owner *owner_table_lookup(const struct owner_table *t, uint64_t cookie);
+
+/* Entries in use. */
+uint32_t owner_table_count(const struct owner_table *t);
+
+/*
+ * Finds a container id, its runtime and a Kubernetes pod UID in the text of
+ * /proc/PID/cgroup (len bytes, not NUL-terminated); leaves the fields "" when there is none.
+ */
+void owner_parse_cgroup(const char *text, size_t len, struct owner *o);
+
+/*
+ * Reads o->exe (the link /proc/PID/exe) and the container and pod fields (/proc/PID/cgroup)
+ * of host pid o->host_pid. Returns 0 or -errno (the process may be gone); fields it could
+ * not read are left "".
+ */
+int owner_proc_read(struct owner *o);
+
+#endif

@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""Checks for the live test (run.sh).
+
+events EVENTS CASES STDERR: asserts the exact net_packet_http events of every case.
+prog-ids: prints the ids of the loaded BPF programs named httpeek_*.
+wait-attached BEFORE: waits until a new httpeek instance has its 5 programs linked; prints
+  their ids.
+gone IDS: asserts that those programs and their links are gone.
+Prints "live: <name> ok" per passing check and exits 1 at the first failure.
+"""
+import json
+import subprocess
+import sys
+import time
+
+C4 = ("10.200.0.1", "10.200.0.2")
+C6 = ("fd00:200::1", "fd00:200::2")
+LO = ("127.0.0.1", "127.0.0.1")
+TEST_ADDRS = set(C4 + C6 + LO)
+
+# name: client process, addresses (client, server), server port, paths, method, server.
+CASES = {
+    "curl4": dict(client="curl", paths=["/c4"]),
+    "curl6": dict(client="curl", addrs=C6, paths=["/c6"]),
+    "py4": dict(client="python3", paths=["/p4"]),
+    "py6": dict(client="python3", addrs=C6, paths=["/p6"]),
+    "longreq": dict(client="curl", paths=["/longreq"], req_header=("X-Long", 4000)),
+    "bighdr": dict(client="curl", paths=["/bighdr"], resp_header=("X-Big", 3000)),
+    "pipe": dict(client="python3", paths=["/pipe1", "/pipe2", "/pipe3"]),
+    "port8081": dict(client="curl", port=8081, paths=["/port8081"]),
+    "patch": dict(client="curl", method="PATCH", paths=["/patch"]),
+    "options": dict(client="curl", method="OPTIONS", paths=["/options"]),
+    "head": dict(client="curl", method="HEAD", paths=["/head"]),
+    "loop": dict(client="curl", addrs=LO, paths=["/loop"]),
+    "accept": dict(client="curl", port=8090, paths=["/accept"], server="late_server"),
+    "pidns": dict(client="curl", paths=["/pidns"], ns_pid=1),
+}
+
+
+class Fail(Exception):
+    pass
+
+
+def need(cond, what):
+    if not cond:
+        raise Fail(what)
+
+
+def load_events(path):
+    out = []
+    with open(path) as f:
+        for line in f:
+            e = json.loads(line)
+            e["a"] = {x["name"]: x["value"] for x in e["args"]}
+            out.append(e)
+    return out
+
+
+def tuple_of(e):
+    a = e["a"]
+    return (a["src"], a["src_port"], a["dst"], a["dst_port"])
+
+
+def http(e):
+    return e["a"]["proto_http"]
+
+
+def direction(e):
+    return e["a"]["metadata"]["direction"]
+
+
+def header_len(e, name):
+    vals = http(e)["headers"].get(name) or [""]
+    return len(vals[0])
+
+
+def check_owner(e, comm, pid, what, ns_pid=None, by_parent=False):
+    need(e["processName"] == comm, f"{what}: processName {e['processName']!r}, want {comm!r}")
+    if by_parent:
+        need(e["hostParentProcessId"] == pid,
+             f"{what}: hostParentProcessId {e['hostParentProcessId']}, want {pid}")
+    else:
+        need(e["hostProcessId"] == pid, f"{what}: hostProcessId {e['hostProcessId']}, want {pid}")
+    if ns_pid is not None:
+        need(e["processId"] == ns_pid, f"{what}: processId {e['processId']}, want {ns_pid}")
+    else:
+        need(e["processId"] == e["hostProcessId"], f"{what}: processId differs from host pid")
+    need(e["threadStartTime"] > 1.5e18, f"{what}: threadStartTime {e['threadStartTime']}")
+
+
+def check_case(name, spec, events, pids):
+    addrs = spec.get("addrs", C4)
+    port = spec.get("port", 80)
+    method = spec.get("method", "GET")
+    server = spec.get("server", "nginx")
+    cpid = pids[name]
+    conn = None
+    for path in spec["paths"]:
+        reqs = [e for e in events if http(e)["direction"] == "request"
+                and http(e)["uri_path"] == path]
+        need(len(reqs) == 2, f"{path}: {len(reqs)} request events, want 2")
+        eg = [e for e in reqs if direction(e) == "egress"]
+        ig = [e for e in reqs if direction(e) == "ingress"]
+        need(len(eg) == 1 and len(ig) == 1, f"{path}: want one egress and one ingress request")
+        eg, ig = eg[0], ig[0]
+        for e in (eg, ig):
+            t = tuple_of(e)
+            need(t[0] == addrs[0] and t[2] == addrs[1] and t[3] == port,
+                 f"{path}: request tuple {t}")
+            need(http(e)["method"] == method, f"{path}: method {http(e)['method']}")
+            if "req_header" in spec:
+                h, n = spec["req_header"]
+                need(header_len(e, h) >= n, f"{path}: header {h} has {header_len(e, h)} bytes")
+        need(tuple_of(eg) == tuple_of(ig), f"{path}: egress and ingress tuples differ")
+        need(conn in (None, tuple_of(eg)), f"{path}: not on the connection of the others")
+        conn = tuple_of(eg)
+        if spec.get("ns_pid"):
+            check_owner(eg, "curl", cpid, f"{path} egress", ns_pid=1, by_parent=True)
+        else:
+            check_owner(eg, spec["client"], cpid, f"{path} egress")
+        if server == "nginx":
+            check_owner(ig, "nginx", pids["nginx"], f"{path} ingress", by_parent=True)
+        else:
+            check_owner(ig, "python3", pids[server], f"{path} ingress")
+    back = (conn[2], conn[3], conn[0], conn[1])
+    resps = [e for e in events if http(e)["direction"] == "response" and tuple_of(e) == back]
+    n = len(spec["paths"])
+    need(len(resps) == 2 * n, f"{name}: {len(resps)} response events, want {2 * n}")
+    for e in resps:
+        need(http(e)["status_code"] == 200, f"{name}: status {http(e)['status_code']}")
+        if "resp_header" in spec:
+            h, k = spec["resp_header"]
+            need(header_len(e, h) >= k, f"{name}: response header {h} too short")
+        if direction(e) == "egress":
+            if server == "nginx":
+                check_owner(e, "nginx", pids["nginx"], f"{name} response egress", by_parent=True)
+            else:
+                check_owner(e, "python3", pids[server], f"{name} response egress")
+        elif spec.get("ns_pid"):
+            check_owner(e, "curl", cpid, f"{name} response ingress", ns_pid=1, by_parent=True)
+        else:
+            check_owner(e, spec["client"], cpid, f"{name} response ingress")
+    need(sum(1 for e in resps if direction(e) == "egress") == n, f"{name}: egress responses")
+    on_conn = [e for e in events if tuple_of(e) in (conn, back)]
+    need(len(on_conn) == 4 * n, f"{name}: {len(on_conn)} events on the connection, want {4 * n}")
+    return {id(e) for e in on_conn}
+
+
+def cmd_events(events_path, cases_path, stderr_path):
+    events = [e for e in load_events(events_path)
+              if e["a"]["src"] in TEST_ADDRS and e["a"]["dst"] in TEST_ADDRS]
+    pids = {}
+    with open(cases_path) as f:
+        for line in f:
+            k, v = line.split()
+            pids[k] = int(v)
+    seen = set()
+    for name, spec in CASES.items():
+        seen |= check_case(name, spec, events, pids)
+        print(f"live: {name} ok")
+    stray = [e for e in events if 9000 in (e["a"]["src_port"], e["a"]["dst_port"])]
+    need(not stray, f"nonhttp: {len(stray)} events on the non-HTTP port")
+    print("live: nonhttp ok")
+    extra = [e for e in events if id(e) not in seen]
+    need(not extra, f"{len(extra)} unexpected events, first {extra[:1]}")
+    print("live: no-extra-events ok")
+    with open(stderr_path) as f:
+        summary = f.read()
+    need(" 0 kernel drops" in summary, f"summary: {summary.strip()}")
+    print("live: no-kernel-drops ok")
+
+
+def prog_ids():
+    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, check=True)
+    return {p["id"] for p in json.loads(out.stdout) if p.get("name", "").startswith("httpeek_")}
+
+
+def linked(ids):
+    out = subprocess.run(["bpftool", "-j", "link", "show"], capture_output=True, check=True)
+    return {link["prog_id"] for link in json.loads(out.stdout) if link.get("prog_id") in ids}
+
+
+def cmd_wait_attached(before):
+    old = {int(x) for x in before.split()}
+    for _ in range(100):
+        new = prog_ids() - old
+        if len(new) == 5 and linked(new) == new:
+            print(" ".join(str(i) for i in sorted(new)))
+            return
+        time.sleep(0.1)
+    raise Fail("httpeek did not attach its 5 programs")
+
+
+def cmd_gone(ids_path):
+    with open(ids_path) as f:
+        ids = {int(x) for x in f.read().split()}
+    need(len(ids) == 5, "no program ids recorded")
+    for _ in range(50):
+        if not (prog_ids() & ids) and not linked(ids):
+            print("live: sigkill-cleanup ok")
+            return
+        time.sleep(0.1)
+    raise Fail(f"programs {sorted(prog_ids() & ids)} or their links outlived SIGKILL")
+
+
+def main():
+    cmd = sys.argv[1]
+    try:
+        if cmd == "events":
+            cmd_events(*sys.argv[2:5])
+        elif cmd == "prog-ids":
+            print(" ".join(str(i) for i in sorted(prog_ids())))
+        elif cmd == "wait-attached":
+            cmd_wait_attached(sys.argv[2])
+        elif cmd == "gone":
+            cmd_gone(sys.argv[2])
+    except Fail as e:
+        print(f"live: FAIL {e}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

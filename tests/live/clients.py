@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Test clients for the live test.
+
+get HOST PORT PATH: one GET with http.client.
+pipeline HOST PORT PATH...: every request in one send() on a raw socket (one segment).
+binary HOST PORT: a non-HTTP exchange with an echo server.
+"""
+import http.client
+import socket
+import sys
+
+
+def get(host, port, path):
+    conn = http.client.HTTPConnection(host, port, timeout=5)
+    conn.request("GET", path)
+    resp = conn.getresponse()
+    resp.read()
+    conn.close()
+    if resp.status != 200:
+        sys.exit(1)
+
+
+def pipeline(host, port, *paths):
+    reqs = []
+    for i, p in enumerate(paths):
+        close = "Connection: close\r\n" if i == len(paths) - 1 else ""
+        reqs.append(f"GET {p} HTTP/1.1\r\nHost: {host}\r\n{close}\r\n".encode())
+    s = socket.create_connection((host, port), timeout=5)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.sendall(b"".join(reqs))
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    if data.count(b"HTTP/1.1 200") != len(paths):
+        sys.exit(1)
+
+
+def binary(host, port):
+    s = socket.create_connection((host, port), timeout=5)
+    for msg in (b"\x16\x03\x01\x00\x05hello", b"PING\r\n", b"\x00\x01 GET / HTTP/1.1\r\n"):
+        s.sendall(msg)
+        got = b""
+        while len(got) < len(msg):
+            got += s.recv(4096)
+    s.close()
+
+
+if __name__ == "__main__":
+    cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    {"get": get, "pipeline": pipeline, "binary": binary}[cmd](host, port, *sys.argv[4:])

@@ -1,0 +1,159 @@
+/* Unit tests of the live stage's pure parts: the cgroup parser and the owner hold queue. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+/* The live stage stays out of the unit-test link (libbpf): its pure files come in here. */
+#include "live_hold.c"
+#include "owner_proc.c"
+
+#define ID64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define UID "1b2c3d4e-0000-4111-8222-333344445555"
+
+static void parse(const char *text, struct owner *o)
+{
+	memset(o, 0x55, sizeof(*o));
+	owner_parse_cgroup(text, strlen(text), o);
+}
+
+static void test_cgroup_docker(void **state)
+{
+	struct owner o;
+
+	parse("0::/system.slice/docker-" ID64 ".scope\n", &o);
+	assert_string_equal(o.container_id, ID64);
+	assert_string_equal(o.container_runtime, "docker");
+	assert_string_equal(o.pod_uid, "");
+	parse("12:memory:/docker/" ID64 "\n0::/\n", &o);
+	assert_string_equal(o.container_id, ID64);
+	assert_string_equal(o.container_runtime, "docker");
+}
+
+static void test_cgroup_runtimes(void **state)
+{
+	struct owner o;
+
+	parse("0::/system.slice/crio-" ID64 ".scope", &o);
+	assert_string_equal(o.container_runtime, "crio");
+	parse("0::/machine.slice/libpod-" ID64 ".scope/container", &o);
+	assert_string_equal(o.container_runtime, "podman");
+	assert_string_equal(o.container_id, ID64);
+}
+
+static void test_cgroup_kubernetes(void **state)
+{
+	struct owner o;
+
+	parse("0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod"
+	      "1b2c3d4e_0000_4111_8222_333344445555.slice/cri-containerd-" ID64 ".scope\n", &o);
+	assert_string_equal(o.container_id, ID64);
+	assert_string_equal(o.container_runtime, "containerd");
+	assert_string_equal(o.pod_uid, UID);
+	parse("11:pids:/kubepods/besteffort/pod" UID "/" ID64 "\n", &o);
+	assert_string_equal(o.container_id, ID64);
+	assert_string_equal(o.container_runtime, "");
+	assert_string_equal(o.pod_uid, UID);
+}
+
+static void test_cgroup_none(void **state)
+{
+	struct owner o;
+
+	parse("0::/user.slice/user-0.slice/session-1.scope\n", &o);
+	assert_string_equal(o.container_id, "");
+	assert_string_equal(o.container_runtime, "");
+	assert_string_equal(o.pod_uid, "");
+	/* Too short, not hex, cut off: nothing. */
+	parse("0::/docker-0123.scope\n0::/docker-" ID64 "x.scope\n1:x", &o);
+	assert_string_equal(o.container_id, "");
+	parse("", &o);
+	assert_string_equal(o.container_id, "");
+	parse("0::/system.slice/docker-" ID64 ".sco", &o);
+	assert_string_equal(o.container_id, "");
+}
+
+struct seen {
+	uint64_t cookies[16];
+	uint8_t first[16];
+	int n;
+};
+
+static void collect(void *ctx, const struct packet *pkt)
+{
+	struct seen *s = ctx;
+
+	s->cookies[s->n] = pkt->sock_cookie;
+	s->first[s->n++] = pkt->data[0];
+}
+
+static void push(struct live_hold *h, uint64_t cookie, uint8_t byte, uint64_t now)
+{
+	uint8_t data[100] = { byte };
+	struct packet p = { .sock_cookie = cookie, .data = data, .caplen = sizeof(data),
+			    .wirelen = 1000 };
+
+	assert_int_equal(live_hold_push(h, &p, now), 0);
+}
+
+static void test_hold_order(void **state)
+{
+	struct live_hold *h = live_hold_new(1 << 20);
+	struct seen s = { 0 };
+
+	push(h, 1, 'a', 10);
+	push(h, 2, 'x', 11);
+	push(h, 1, 'b', 12);
+	push(h, 1, 'c', 13);
+	assert_true(live_hold_has(h, 1));
+	assert_false(live_hold_has(h, 3));
+	assert_int_equal(live_hold_bytes(h), 400);
+	assert_int_equal(live_hold_release(h, 1, collect, &s), 3);
+	assert_int_equal(s.n, 3);
+	assert_memory_equal(s.first, "abc", 3);
+	assert_false(live_hold_has(h, 1));
+	assert_int_equal(live_hold_oldest(h), 11);
+	assert_int_equal(live_hold_release(h, 1, collect, &s), 0);
+	assert_int_equal(live_hold_expire(h, 11, collect, &s), 0);
+	assert_int_equal(live_hold_expire(h, 12, collect, &s), 1);
+	assert_int_equal(s.first[3], 'x');
+	assert_int_equal(live_hold_oldest(h), 0);
+	assert_int_equal(live_hold_bytes(h), 0);
+	live_hold_free(h);
+}
+
+static void test_hold_limits(void **state)
+{
+	struct live_hold *h = live_hold_new(250);
+	struct seen s = { 0 };
+
+	push(h, 7, 'a', 1);
+	push(h, 8, 'b', 2);
+	push(h, 7, 'c', 3);
+	/* 300 bytes held, 250 allowed: the oldest goes first, then the rest on flush. */
+	assert_int_equal(live_hold_expire(h, 0, collect, &s), 1);
+	assert_int_equal(s.first[0], 'a');
+	assert_true(live_hold_has(h, 7));
+	assert_int_equal(live_hold_expire(h, UINT64_MAX, collect, &s), 2);
+	assert_memory_equal(s.first, "abc", 3);
+	assert_false(live_hold_has(h, 7));
+	assert_false(live_hold_has(h, 8));
+	push(h, 9, 'z', 5);
+	live_hold_free(h);  /* frees what it still holds */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cgroup_docker),
+		cmocka_unit_test(test_cgroup_runtimes),
+		cmocka_unit_test(test_cgroup_kubernetes),
+		cmocka_unit_test(test_cgroup_none),
+		cmocka_unit_test(test_hold_order),
+		cmocka_unit_test(test_hold_limits),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
