@@ -7,7 +7,19 @@
 #include "owner.h"
 #include "packet.h"
 
+/* Filters the kernel applies before copying anything (all set ones must match). */
+struct live_kernel_filter {
+	uint16_t port;             /* either end, host order; 0: any */
+	uint8_t src_family;        /* 0: any source; 4 or 6 */
+	uint8_t src_prefix;
+	uint8_t src_addr[16];
+	uint8_t dst_family;        /* 0: any destination */
+	uint8_t dst_prefix;
+	uint8_t dst_addr[16];
+};
+
 struct live_options {
+	struct live_kernel_filter filter;
 	const char *cgroup_path;   /* NULL: the cgroup v2 root found in /proc/mounts */
 	uint32_t ringbuf_bytes;    /* power of two */
 	uint32_t max_head;         /* head bytes the kernel copies per message */
