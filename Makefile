@@ -21,6 +21,7 @@ HEADERS := $(wildcard src/*.h)
 SKEL := $(BUILD)/httpeek.skel.h
 
 .PHONY: all deps run check test unit clean install
+.SECONDARY:
 all: httpeek
 
 httpeek: $(OBJ)

@@ -82,7 +82,7 @@ struct http_stats {
 	uint64_t resyncs;
 };
 
-struct http_stream;  /* one direction of one flow; defined in http.c */
+struct http_stream;  /* one direction of one flow; defined in http_stream.c */
 
 /* A new stream; NULL on allocation failure. lim and stats are kept, not copied. */
 struct http_stream *http_stream_new(const struct http_limits *lim, struct http_stats *stats);

@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * HTTP/1.x head parser: start line, header fields (with obsolete line folding) and the
+ * framing facts of RFC 9112 section 6. Pure: works in the caller's buffers only.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "http.h"
+
+/* RFC 9110 tchar. */
+static const bool tchar[256] = {
+	['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true,
+	['!'] = true, ['#'] = true, ['$'] = true, ['%'] = true, ['&'] = true, ['\''] = true,
+	['*'] = true, ['+'] = true, ['-'] = true, ['.'] = true, ['^'] = true, ['_'] = true,
+	['`'] = true, ['|'] = true, ['~'] = true,
+};
+
+static const char HTTP09[] = "HTTP/0.9";
+static const char SLASH[] = "/";
+
+/* What the header fields say about the body. */
+struct framing {
+	int64_t cl;
+	bool cl_seen, cl_bad, te_seen, te_chunked;
+	bool host_seen;
+	struct http_str host;
+};
+
+static bool is_ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static char lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+/* Case-insensitive: s[0..n) equals the lower-case word w. */
+static bool eq_word(const char *s, size_t n, const char *w)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!w[i] || lower(s[i]) != w[i])
+			return false;
+	return !w[n];
+}
+
+static struct http_str str(const char *p, size_t len)
+{
+	return (struct http_str){ .p = p, .len = (uint32_t)len };
+}
+
+static void trim(const char **p, size_t *n)
+{
+	while (*n && is_ows(**p)) {
+		(*p)++;
+		(*n)--;
+	}
+	while (*n && is_ows((*p)[*n - 1]))
+		(*n)--;
+}
+
+/* "HTTP/d.d", the name in any case. */
+static bool is_version(const char *s, size_t n)
+{
+	return n == 8 && eq_word(s, 5, "http/") && is_digit(s[5]) && s[6] == '.' &&
+	       is_digit(s[7]);
+}
+
+static size_t skip_ows(const char *s, size_t n, size_t i)
+{
+	while (i < n && is_ows(s[i]))
+		i++;
+	return i;
+}
+
+static int parse_status(struct http_message *m, const char *s, size_t n)
+{
+	size_t i = 0, c;
+
+	while (i < n && !is_ows(s[i]))
+		i++;
+	if (!is_version(s, i))
+		return -EINVAL;
+	m->protocol = str(s, i);
+	i = skip_ows(s, n, i);
+	c = i;
+	if (n - c < 3 || !is_digit(s[c]) || !is_digit(s[c + 1]) || !is_digit(s[c + 2]))
+		return -EINVAL;
+	if (n - c > 3 && !is_ows(s[c + 3]))
+		return -EINVAL;
+	m->kind = HTTP_RESPONSE;
+	m->status_code = (s[c] - '0') * 100 + (s[c + 1] - '0') * 10 + (s[c + 2] - '0');
+	while (n > c && is_ows(s[n - 1]))
+		n--;
+	m->status = str(s + c, n - c);
+	return 0;
+}
+
+static bool is_alpha(char c)
+{
+	return lower(c) >= 'a' && lower(c) <= 'z';
+}
+
+/* For an absolute-form target (scheme "://" ...), the offset of its authority; else 0. */
+static size_t authority_at(const char *t, size_t n)
+{
+	size_t i = 1;
+
+	if (!n || !is_alpha(t[0]))
+		return 0;
+	while (i < n && (is_alpha(t[i]) || is_digit(t[i]) || t[i] == '+' || t[i] == '-' ||
+			 t[i] == '.'))
+		i++;
+	return n - i >= 3 && memcmp(t + i, "://", 3) == 0 ? i + 3 : 0;
+}
+
+static size_t span_to(const char *t, size_t n, const char *stops)
+{
+	size_t i = 0;
+
+	while (i < n && !(t[i] && strchr(stops, t[i])))
+		i++;
+	return i;
+}
+
+/* Sets path, and host when the target names one (absolute form, CONNECT's authority form). */
+static void split_target(struct http_message *m, const char *t, size_t n)
+{
+	size_t a, at, e;
+
+	if (n == 1 && t[0] == '*') {
+		m->path = str(t, 1);
+	} else if (t[0] == '/') {
+		m->path = str(t, span_to(t, n, "?#"));
+	} else if ((a = authority_at(t, n))) {
+		e = a + span_to(t + a, n - a, "/?#");
+		for (at = e; at > a && t[at - 1] != '@'; at--)
+			;
+		m->host = str(t + at, e - at);
+		m->path = str(t + e, span_to(t + e, n - e, "?#"));
+		if (!m->path.len)
+			m->path = str(SLASH, 1);
+	} else if (eq_word(m->method.p, m->method.len, "connect")) {
+		m->host = str(t, n);
+		m->path = str(t, 0);
+	} else {
+		m->path = str(t, span_to(t, n, "?#"));
+	}
+}
+
+static int parse_request(struct http_message *m, const char *s, size_t n)
+{
+	size_t i = 0, t, v;
+
+	while (i < n && tchar[(unsigned char)s[i]])
+		i++;
+	if (!i || i == n || !is_ows(s[i]))
+		return -EINVAL;
+	m->method = str(s, i);
+	t = i = skip_ows(s, n, i);
+	while (i < n && (unsigned char)s[i] > ' ' && s[i] != 0x7f)
+		i++;
+	if (i == t || (i < n && !is_ows(s[i])))
+		return -EINVAL;
+	m->target = str(s + t, i - t);
+	v = i = skip_ows(s, n, i);
+	while (i < n && !is_ows(s[i]))
+		i++;
+	if (skip_ows(s, n, i) != n)
+		return -EINVAL;
+	if (i > v) {
+		if (!is_version(s + v, i - v))
+			return -EINVAL;
+		m->protocol = str(s + v, i - v);
+	} else {
+		if (s[t] != '/' && !authority_at(s + t, m->target.len))
+			return -EINVAL;
+		m->protocol = str(HTTP09, sizeof(HTTP09) - 1);
+	}
+	m->kind = HTTP_REQUEST;
+	split_target(m, m->target.p, m->target.len);
+	return 0;
+}
+
+/* The next line of buf from *pos, without its CRLF or LF; false at the end. */
+static bool next_line(const char *buf, size_t len, size_t *pos, const char **l, size_t *n)
+{
+	const char *nl;
+
+	if (*pos >= len)
+		return false;
+	*l = buf + *pos;
+	nl = memchr(*l, '\n', len - *pos);
+	*n = nl ? (size_t)(nl - *l) : len - *pos;
+	*pos += *n + (nl != NULL);
+	if (*n && (*l)[*n - 1] == '\r')
+		(*n)--;
+	return true;
+}
+
+/* Content-Length: a list of equal decimal values; anything else makes it invalid. */
+static void content_length(struct framing *f, const char *v, size_t n)
+{
+	size_t i = 0, e, k, len;
+	const char *p;
+	int64_t x;
+
+	do {
+		e = i + span_to(v + i, n - i, ",");
+		p = v + i;
+		len = e - i;
+		trim(&p, &len);
+		x = 0;
+		if (!len)
+			f->cl_bad = true;
+		for (k = 0; k < len && !f->cl_bad; k++) {
+			if (!is_digit(p[k]) || x > (INT64_MAX - (p[k] - '0')) / 10)
+				f->cl_bad = true;
+			else
+				x = x * 10 + (p[k] - '0');
+		}
+		if (f->cl_seen && x != f->cl)
+			f->cl_bad = true;
+		f->cl_seen = true;
+		f->cl = x;
+		i = e + 1;
+	} while (e < n);
+}
+
+/* Transfer-Encoding: remembers whether the last coding named so far is chunked. */
+static void transfer_encoding(struct framing *f, const char *v, size_t n)
+{
+	size_t i = 0, e, len;
+	const char *p;
+
+	do {
+		e = i + span_to(v + i, n - i, ",");
+		p = v + i;
+		len = span_to(p, e - i, ";");
+		trim(&p, &len);
+		if (len) {
+			f->te_seen = true;
+			f->te_chunked = eq_word(p, len, "chunked");
+		}
+		i = e + 1;
+	} while (e < n);
+}
+
+/* A field whose value is final: note framing and Host, keep it if there is room. */
+static void add_field(struct http_message *m, struct framing *f, const struct http_header *h,
+		      uint32_t max_hdrs)
+{
+	const char *name = h->name.p;
+	size_t nl = h->name.len;
+
+	if (eq_word(name, nl, "content-length"))
+		content_length(f, h->value.p, h->value.len);
+	else if (eq_word(name, nl, "transfer-encoding"))
+		transfer_encoding(f, h->value.p, h->value.len);
+	else if (!f->host_seen && eq_word(name, nl, "host")) {
+		f->host_seen = true;
+		f->host = h->value;
+	}
+	if (m->n_headers < max_hdrs)
+		m->headers[m->n_headers++] = *h;
+	else
+		m->truncated = true;
+}
+
+/* Appends folded line l (starting with whitespace) to h's value, in place. */
+static void fold(struct http_header *h, const char *l, size_t n)
+{
+	char *w = (char *)h->value.p + h->value.len;
+
+	trim(&l, &n);
+	if (!n)
+		return;
+	if (h->value.len)
+		*w++ = ' ';
+	memmove(w, l, n);
+	h->value.len = (uint32_t)(w + n - h->value.p);
+}
+
+/* "name: value"; false when the line is not a well-formed field. */
+static bool split_field(char *l, size_t n, struct http_header *h)
+{
+	char *colon = memchr(l, ':', n);
+	const char *v;
+	size_t i, vn;
+
+	if (!colon || colon == l)
+		return false;
+	for (i = 0; l + i < colon; i++)
+		if ((unsigned char)l[i] <= ' ' || l[i] == 0x7f)
+			return false;
+	v = colon + 1;
+	vn = n - (size_t)(v - l);
+	trim(&v, &vn);
+	h->name = str(l, (size_t)(colon - l));
+	h->value = str(v, vn);
+	return true;
+}
+
+static void parse_fields(struct http_message *m, struct framing *f, char *buf, size_t len,
+			 size_t pos, uint32_t max_hdrs)
+{
+	struct http_header cur;
+	bool have = false;
+	const char *l;
+	size_t n;
+
+	while (next_line(buf, len, &pos, &l, &n) && n) {
+		if (is_ows(l[0])) {
+			if (have)
+				fold(&cur, l, n);
+			continue;
+		}
+		if (have)
+			add_field(m, f, &cur, max_hdrs);
+		have = split_field((char *)l, n, &cur);
+	}
+	if (have)
+		add_field(m, f, &cur, max_hdrs);
+}
+
+static void set_length(struct http_message *m, const struct framing *f)
+{
+	bool valid = f->cl_seen && !f->cl_bad;
+	int c = m->status_code;
+
+	if (f->te_seen) {
+		m->chunked = f->te_chunked;
+		m->content_length = -1;
+	} else if (valid) {
+		m->content_length = f->cl;
+	} else if (m->kind == HTTP_REQUEST) {
+		m->content_length = f->cl_seen ? -1 : 0;
+	} else {
+		m->content_length = (c / 100 == 1 || c == 204 || c == 304) ? 0 : -1;
+	}
+}
+
+int http_parse_head(char *buf, size_t len, struct http_message *msg, struct http_header *hdrs,
+		    uint32_t max_hdrs)
+{
+	struct framing f = { 0 };
+	const char *l;
+	size_t pos = 0, n;
+	int err;
+
+	memset(msg, 0, sizeof(*msg));
+	msg->headers = hdrs;
+	if (!next_line(buf, len, &pos, &l, &n))
+		return -EINVAL;
+	if (n >= 5 && eq_word(l, 5, "http/"))
+		err = parse_status(msg, l, n);
+	else
+		err = parse_request(msg, l, n);
+	if (err)
+		return err;
+	/* HTTP/0.9 has no header section. */
+	if (msg->protocol.p != HTTP09)
+		parse_fields(msg, &f, buf, len, pos, max_hdrs);
+	if (f.host_seen && !msg->host.p)
+		msg->host = f.host;
+	if (!msg->host.p)
+		msg->host = str(buf, 0);
+	set_length(msg, &f);
+	return 0;
+}
+
+bool http_looks_like_start(const uint8_t *buf, size_t len)
+{
+	static const char http[] = "http/";
+	size_t i;
+
+	for (i = 0; i < len && i < 5; i++)
+		if (lower((char)buf[i]) != http[i])
+			break;
+	if (i == 5 || i == len)
+		return true;
+	for (i = 0; i < len && i <= 32 && tchar[buf[i]]; i++)
+		;
+	if (i == len)
+		return i <= 32;
+	return i > 0 && i <= 32 && buf[i] == ' ';
+}
+
+static size_t str_size(const struct http_str *s)
+{
+	return s->len;
+}
+
+static char *copy_str(struct http_str *d, const struct http_str *s, char *w)
+{
+	if (s->len)
+		memcpy(w, s->p, s->len);
+	d->p = w;
+	d->len = s->len;
+	return w + s->len;
+}
+
+struct http_message *http_message_dup(const struct http_message *msg)
+{
+	size_t size = sizeof(*msg) + (size_t)msg->n_headers * sizeof(struct http_header);
+	struct http_message *d;
+	uint32_t i;
+	char *w;
+
+	size += str_size(&msg->method) + str_size(&msg->target) + str_size(&msg->protocol) +
+		str_size(&msg->host) + str_size(&msg->path) + str_size(&msg->status);
+	for (i = 0; i < msg->n_headers; i++)
+		size += str_size(&msg->headers[i].name) + str_size(&msg->headers[i].value);
+	d = malloc(size);
+	if (!d)
+		return NULL;
+	*d = *msg;
+	d->headers = (struct http_header *)(d + 1);
+	w = (char *)(d->headers + msg->n_headers);
+	w = copy_str(&d->method, &msg->method, w);
+	w = copy_str(&d->target, &msg->target, w);
+	w = copy_str(&d->protocol, &msg->protocol, w);
+	w = copy_str(&d->host, &msg->host, w);
+	w = copy_str(&d->path, &msg->path, w);
+	w = copy_str(&d->status, &msg->status, w);
+	for (i = 0; i < msg->n_headers; i++) {
+		w = copy_str(&d->headers[i].name, &msg->headers[i].name, w);
+		w = copy_str(&d->headers[i].value, &msg->headers[i].value, w);
+	}
+	return d;
+}
