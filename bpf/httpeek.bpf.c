@@ -12,6 +12,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
 #include "record.h"
+#include "filter.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -27,22 +28,21 @@ char LICENSE[] SEC("license") = "GPL";
 #define CHUNK 64
 #define TOKEN_MAX 20
 
-const volatile __u32 max_head = 16384;  /* head bytes copied per message at most */
-const volatile __u32 body_bytes = 0;    /* body bytes copied after each head */
-const volatile __u64 wakeup_bytes = 0;  /* wake the reader only past this much unread data */
+const volatile __u32 max_head = 16384;    /* head bytes copied per message at most */
+const volatile __u32 body_bytes = 0;      /* body bytes copied after each head */
+const volatile __u32 whole_bytes = 2048;  /* payloads with head bytes up to this are copied whole */
+const volatile __u64 wakeup_bytes = 0;    /* wake the reader only past this much unread data */
+
+/*
+ * Failed ring-buffer reserves: [0] packets, [1] owner records. In .bss, which user space reads
+ * through its memory mapping, without a bpf() call (it keeps no BPF capability).
+ */
+__u64 drop_count[2] = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 24);
 } events SEC(".maps");
-
-/* Failed ring-buffer reserves: [0] packets, [1] owner records. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__type(value, __u64);
-} drops SEC(".maps");
 
 enum scan_mode { M_IDLE, M_START, M_HEAD, M_BODY, M_STOP };
 
@@ -84,7 +84,7 @@ struct scan {
 	__u32 h, w, body_left;
 	__u8 mode, tok, hp;
 	__u8 first;       /* the start being checked is the packet's first: failing means skip */
-	__u8 started;     /* a message start was found */
+	__u8 started;     /* the payload holds head bytes: a message start or a resumed head */
 	__u8 pad[3];
 	__u8 buf[CHUNK] __attribute__((aligned(8)));
 };
@@ -122,10 +122,7 @@ static __always_inline __u64 submit_flags(void)
 
 static __always_inline void count_drop(__u32 key)
 {
-	__u64 *n = bpf_map_lookup_elem(&drops, &key);
-
-	if (n)
-		__sync_fetch_and_add(n, 1);
+	__sync_fetch_and_add(&drop_count[key & 1], 1);
 }
 
 static __always_inline int is_tchar(__u8 c)
@@ -281,15 +278,20 @@ static __always_inline void emit_packet(struct __sk_buff *skb, __u32 len, __u8 d
 		emit_class(skb, len, dir, cookie, REC_MAX_COPY);
 }
 
-/* Parses IP and TCP headers: returns the header length or 0 when not a TCP packet. */
+/*
+ * Parses IP and TCP headers: returns the header length, or 0 when the packet is not TCP
+ * (or is a fragment, or has IPv6 extension headers) or the filter knobs reject it.
+ */
 static __always_inline __u32 parse_headers(struct __sk_buff *skb, __u32 *seq, __u8 *flags)
 {
-	__u8 ip[40], tcp[20];
+	__u8 ip[40] = {}, tcp[20];
 	__u32 hl;
+	__u8 ver;
 
 	if (bpf_skb_load_bytes(skb, 0, ip, 1) < 0)
 		return 0;
-	if ((ip[0] >> 4) == 4) {
+	ver = ip[0] >> 4;
+	if (ver == 4) {
 		if (bpf_skb_load_bytes(skb, 0, ip, 20) < 0 || ip[9] != IPPROTO_TCP)
 			return 0;
 		if ((ip[6] & 0x3f) || ip[7])  /* a fragment */
@@ -297,7 +299,7 @@ static __always_inline __u32 parse_headers(struct __sk_buff *skb, __u32 *seq, __
 		hl = (ip[0] & 0x0f) * 4;
 		if (hl < 20)
 			return 0;
-	} else if ((ip[0] >> 4) == 6) {
+	} else if (ver == 6) {
 		if (bpf_skb_load_bytes(skb, 0, ip, 40) < 0 || ip[6] != IPPROTO_TCP)
 			return 0;
 		hl = 40;
@@ -305,6 +307,8 @@ static __always_inline __u32 parse_headers(struct __sk_buff *skb, __u32 *seq, __
 		return 0;
 	}
 	if (bpf_skb_load_bytes(skb, hl, tcp, 20) < 0 || (tcp[12] >> 4) < 5)
+		return 0;
+	if (!filter_pass(ip, ver, tcp))
 		return 0;
 	*seq = ((__u32)tcp[4] << 24) | ((__u32)tcp[5] << 16) | ((__u32)tcp[6] << 8) | tcp[7];
 	*flags = tcp[13];
@@ -344,6 +348,7 @@ static __always_inline void scan_init(struct scan *s, const struct dir_state *d,
 	s->body_left = d->body_left;
 	if (d->mode == M_HEAD) {
 		s->mode = M_HEAD;
+		s->started = 1;
 	} else if (d->mode == M_START) {
 		s->tok = d->tok;
 		s->hp = d->hp;
@@ -368,14 +373,18 @@ static __always_inline void scan_packet(struct __sk_buff *skb, struct scan *s,
 		s->keep = s->pos;
 }
 
-/* A packet with payload: scans it, copies what is HTTP head, keeps the socket's state. */
+/*
+ * A packet with payload: scans it, copies what is HTTP head, keeps the socket's state. A small
+ * payload with head bytes is copied whole: user space frames the bodies in it and finds the
+ * messages that follow them, which the scanner cannot.
+ */
 static __always_inline void handle(struct __sk_buff *skb, __u8 dir, __u32 hl, __u32 seq,
 				   struct scan *s)
 {
 	struct sk_state *st = NULL;
 	struct dir_state *d = NULL;
+	__u32 keep, plen = skb->len - hl;
 	struct bpf_sock *sk;
-	__u32 keep;
 	int resume;
 
 	sk = skb->sk;
@@ -390,6 +399,8 @@ static __always_inline void handle(struct __sk_buff *skb, __u8 dir, __u32 hl, __
 	resume = d && d->mode != M_IDLE && d->next_seq == seq;
 	scan_packet(skb, s, d, hl, seq, resume);
 	keep = s->keep;
+	if (s->started && plen <= whole_bytes && plen <= s->limit)
+		keep = plen;
 	if (keep && keep <= REC_MAX_COPY - hl)
 		emit_packet(skb, hl + keep, dir);
 
@@ -399,7 +410,7 @@ static __always_inline void handle(struct __sk_buff *skb, __u8 dir, __u32 hl, __
 		return;
 	d = &st->d[dir == REC_DIR_EGRESS];
 	if (keep || resume)
-		save_state(d, s, seq, skb->len - hl);
+		save_state(d, s, seq, plen);
 	else if ((__s32)(seq - d->next_seq) > 0)
 		d->mode = M_IDLE;  /* an unseen segment passed: drop the thread */
 }

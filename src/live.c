@@ -8,6 +8,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "httpeek.skel.h"
@@ -16,10 +19,9 @@
 #include "owner_table.h"
 #include "record.h"
 
-#define CAP_NET_ADMIN 12
-#define CAP_SYS_ADMIN 21
-#define CAP_PERFMON 38
-#define CAP_BPF 39
+/* Kept after set-up: readlink("/proc/PID/exe") of other users' and non-dumpable processes. */
+#define KEEP_CAPS (1ull << CAP_SYS_PTRACE)
+#define WHOLE_BYTES 2048u  /* payloads with head bytes up to this size are copied whole */
 #define OWNER_TABLE_MAX 65536u
 #define HOLD_MAX_BYTES (64ull << 20)
 #define NLINKS 5
@@ -54,8 +56,13 @@ static int64_t mono_to_real(void)
 	return (int64_t)(r1 + (r2 - r1) / 2 - m);
 }
 
+static int verbosity;
+
+/* libbpf's warnings with -v (they include the verifier's log of a failed load), all with -vv. */
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	if (level == LIBBPF_DEBUG && verbosity < 2)
+		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
 
@@ -122,6 +129,34 @@ static int find_cgroup2(char *path, size_t size)
 	return err;
 }
 
+/* The filter is valid for the kernel: families 0, 4 or 6, prefixes within the family. */
+static int check_filter(const struct live_kernel_filter *f)
+{
+	const uint8_t fam[2] = { f->src_family, f->dst_family }, pre[2] = { f->src_prefix,
+									      f->dst_prefix };
+
+	for (int i = 0; i < 2; i++) {
+		if ((fam[i] == 0 || fam[i] == 4 || fam[i] == 6) &&
+		    pre[i] <= (fam[i] == 4 ? 32 : fam[i] == 6 ? 128 : 0))
+			continue;
+		fprintf(stderr, "httpeek: invalid kernel filter: family %u prefix %u\n", fam[i],
+			pre[i]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void set_filter(struct httpeek_bpf *skel, const struct live_kernel_filter *f)
+{
+	skel->rodata->filter_port = f->port;
+	skel->rodata->filter_src_family = f->src_family;
+	skel->rodata->filter_src_prefix = f->src_prefix;
+	memcpy((void *)skel->rodata->filter_src_addr, f->src_addr, sizeof(f->src_addr));
+	skel->rodata->filter_dst_family = f->dst_family;
+	skel->rodata->filter_dst_prefix = f->dst_prefix;
+	memcpy((void *)skel->rodata->filter_dst_addr, f->dst_addr, sizeof(f->dst_addr));
+}
+
 static int load(struct live *l)
 {
 	int err;
@@ -134,7 +169,9 @@ static int load(struct live *l)
 	}
 	l->skel->rodata->max_head = l->opt.max_head;
 	l->skel->rodata->body_bytes = l->opt.body_bytes;
+	l->skel->rodata->whole_bytes = WHOLE_BYTES;
 	l->skel->rodata->wakeup_bytes = l->opt.ringbuf_bytes / 8;
+	set_filter(l->skel, &l->opt.filter);
 	err = bpf_map__set_max_entries(l->skel->maps.events, l->opt.ringbuf_bytes);
 	if (!err)
 		err = httpeek_bpf__load(l->skel);
@@ -172,6 +209,39 @@ static int attach(struct live *l, const char *cgroup)
 
 static int on_record(void *ctx, void *data, size_t size);
 
+/*
+ * Once everything is attached, mapped and opened, httpeek needs no BPF or admin capability:
+ * keeps only KEEP_CAPS (permitted and effective), empties the inheritable, ambient and
+ * bounding sets and sets no_new_privs so that nothing can regain the others.
+ */
+static int live_drop_privileges(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
+	uint64_t keep;
+	int err;
+
+	if (syscall(SYS_capget, &hdr, data))
+		goto fail;
+	keep = ((uint64_t)data[1].permitted << 32 | data[0].permitted) & KEEP_CAPS;
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	/* Needs CAP_SETPCAP, still held here when running as root; EINVAL past the last cap. */
+	for (unsigned long c = 0; c < 64; c++)
+		if (!(keep >> c & 1) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) && errno == EINVAL)
+			break;
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
+		data[i].effective = data[i].permitted = (uint32_t)(keep >> (32 * i));
+		data[i].inheritable = 0;
+	}
+	if (syscall(SYS_capset, &hdr, data) || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		goto fail;
+	return 0;
+fail:
+	err = -errno;
+	fprintf(stderr, "httpeek: failed to drop capabilities: %s\n", strerror(-err));
+	return err;
+}
+
 int live_open(struct live **out, const struct live_options *opt)
 {
 	struct live *l;
@@ -180,6 +250,8 @@ int live_open(struct live **out, const struct live_options *opt)
 
 	*out = NULL;
 	err = check_privileges();
+	if (!err)
+		err = check_filter(&opt->filter);
 	if (err)
 		return err;
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
@@ -195,6 +267,7 @@ int live_open(struct live **out, const struct live_options *opt)
 	if (!l)
 		return -ENOMEM;
 	l->opt = *opt;
+	verbosity = opt->verbose;
 	libbpf_set_print(opt->verbose > 0 ? print_libbpf : NULL);
 	err = load(l);
 	if (!err)
@@ -209,6 +282,9 @@ int live_open(struct live **out, const struct live_options *opt)
 		fprintf(stderr, "httpeek: failed to set up the ring buffer: %s\n", strerror(-err));
 		goto fail;
 	}
+	err = live_drop_privileges();
+	if (err)
+		goto fail;
 	l->mono_to_real = mono_to_real();
 	*out = l;
 	return 0;
@@ -334,21 +410,12 @@ const struct owner *live_owner_lookup(void *ctx, uint64_t sock_cookie)
 	return owner_table_lookup(l->owners, sock_cookie);
 }
 
+/* Read from the .bss mapping: no bpf() call, which needs capabilities on older kernels. */
 static uint64_t kernel_drops(const struct live *l)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(l->skel->maps.drops);
-	uint64_t sum = 0, *vals;
+	const volatile __u64 *n = l->skel->bss->drop_count;
 
-	if (ncpu <= 0 || fd < 0 || !(vals = calloc((size_t)ncpu, sizeof(*vals))))
-		return 0;
-	for (uint32_t key = 0; key < 2; key++) {
-		if (bpf_map_lookup_elem(fd, &key, vals))
-			continue;
-		for (int i = 0; i < ncpu; i++)
-			sum += vals[i];
-	}
-	free(vals);
-	return sum;
+	return n[0] + n[1];
 }
 
 void live_get_stats(const struct live *l, struct live_stats *st)
@@ -361,6 +428,12 @@ void live_close(struct live *l)
 {
 	if (!l)
 		return;
+	if (l->rb && l->opt.verbose > 0)
+		fprintf(stderr, "httpeek: live: %llu ring-buffer records, %llu owner records, "
+				"%llu kernel drops, %llu owner timeouts\n",
+			(unsigned long long)l->st.records, (unsigned long long)l->st.owner_records,
+			(unsigned long long)kernel_drops(l),
+			(unsigned long long)l->st.owner_timeouts);
 	live_detach(l);
 	ring_buffer__free(l->rb);
 	httpeek_bpf__destroy(l->skel);

@@ -6,9 +6,15 @@ prog-ids: prints the ids of the loaded BPF programs named httpeek_*.
 wait-attached BEFORE: waits until a new httpeek instance has its 5 programs linked; prints
   their ids.
 gone IDS: asserts that those programs and their links are gone.
+caps PID: asserts that httpeek PID kept only CAP_SYS_PTRACE once set up.
+filtered EVENTS STDERR MAIN_STDERR: a -f port=8081 instance reported only that port's
+  exchange and read fewer ring-buffer records than the unfiltered one.
+burst EVENTS STDERR: a 4 KiB ring buffer under a burst counted kernel drops and still
+  reported the requests made after the burst.
 Prints "live: <name> ok" per passing check and exits 1 at the first failure.
 """
 import json
+import re
 import subprocess
 import sys
 import time
@@ -34,6 +40,12 @@ CASES = {
     "loop": dict(client="curl", addrs=LO, paths=["/loop"]),
     "accept": dict(client="curl", port=8090, paths=["/accept"], server="late_server"),
     "pidns": dict(client="curl", paths=["/pidns"], ns_pid=1),
+    # Messages behind a body in the same segment: three responses in one send(), and two
+    # POSTs with bodies in one send().
+    "pipesrv": dict(client="python3", port=8091, paths=["/ps1", "/ps2", "/ps3"],
+                    server="pipe_server"),
+    "postpipe": dict(client="python3", port=8091, method="POST", paths=["/post1", "/post2"],
+                     server="pipe_server"),
 }
 
 
@@ -120,6 +132,9 @@ def check_case(name, spec, events, pids):
             check_owner(eg, spec["client"], cpid, f"{path} egress")
         if server == "nginx":
             check_owner(ig, "nginx", pids["nginx"], f"{path} ingress", by_parent=True)
+            # The worker runs as nobody: its /proc/PID/exe needs the CAP_SYS_PTRACE kept.
+            exe = ig["executable"]["path"]
+            need(exe.endswith("/nginx"), f"{path} ingress: executable {exe!r}")
         else:
             check_owner(ig, "python3", pids[server], f"{path} ingress")
     back = (conn[2], conn[3], conn[0], conn[1])
@@ -146,9 +161,17 @@ def check_case(name, spec, events, pids):
     return {id(e) for e in on_conn}
 
 
+def ours(e):
+    """An event of the test: between test addresses; on loopback only the loop case's port 80
+    (other processes of the host talk over 127.0.0.1 too)."""
+    a = e["a"]
+    if a["src"] not in TEST_ADDRS or a["dst"] not in TEST_ADDRS:
+        return False
+    return a["src"] not in LO or 80 in (a["src_port"], a["dst_port"])
+
+
 def cmd_events(events_path, cases_path, stderr_path):
-    events = [e for e in load_events(events_path)
-              if e["a"]["src"] in TEST_ADDRS and e["a"]["dst"] in TEST_ADDRS]
+    events = [e for e in load_events(events_path) if ours(e)]
     pids = {}
     with open(cases_path) as f:
         for line in f:
@@ -168,6 +191,59 @@ def cmd_events(events_path, cases_path, stderr_path):
         summary = f.read()
     need(" 0 kernel drops" in summary, f"summary: {summary.strip()}")
     print("live: no-kernel-drops ok")
+
+
+CAP_SYS_PTRACE = 19
+
+
+def proc_status(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+
+
+def cmd_caps(pid):
+    keep = 1 << CAP_SYS_PTRACE
+    for _ in range(50):
+        st = proc_status(pid)
+        if int(st["CapEff"], 16) == keep:
+            break
+        time.sleep(0.1)
+    for name, want in (("CapEff", keep), ("CapPrm", keep), ("CapBnd", keep), ("CapInh", 0),
+                       ("CapAmb", 0)):
+        need(int(st[name], 16) == want, f"caps: {name} {st[name]}, want {want:016x}")
+    need(st["NoNewPrivs"].strip() == "1", f"caps: NoNewPrivs {st['NoNewPrivs']}")
+    print(f"live: least-privilege ok (CapEff {st['CapEff']})")
+
+
+def live_records(path):
+    with open(path) as f:
+        m = re.search(r"httpeek: live: (\d+) ring-buffer records", f.read())
+    need(m, f"{path}: no ring-buffer records line")
+    return int(m.group(1))
+
+
+def cmd_filtered(events_path, err_path, main_err_path):
+    events = [e for e in load_events(events_path) if ours(e)]
+    other = [e for e in events if 8081 not in (e["a"]["src_port"], e["a"]["dst_port"])]
+    need(not other, f"filtered: {len(other)} events off port 8081, first {other[:1]}")
+    paths = sorted(http(e).get("uri_path") or "" for e in events)
+    need(len(events) == 4 and paths.count("/port8081") == 2,
+         f"filtered: {len(events)} events, want the 4 of /port8081")
+    n, total = live_records(err_path), live_records(main_err_path)
+    need(0 < n < total, f"filtered: {n} ring-buffer records, unfiltered {total}")
+    print(f"live: kernel-filter ok ({n} ring-buffer records with port=8081, {total} without)")
+
+
+def cmd_burst(events_path, err_path):
+    with open(err_path) as f:
+        summary = f.read()
+    m = re.search(r"(\d+) kernel drops", summary)
+    need(m and int(m.group(1)) > 0, f"burst: no kernel drops counted: {summary.strip()}")
+    events = load_events(events_path)
+    for i in (1, 2, 3):
+        got = [e for e in events if http(e).get("uri_path") == f"/after{i}"]
+        need(len(got) == 2, f"burst: {len(got)} request events for /after{i}, want 2")
+    print(f"live: ringbuf-burst ok ({m.group(1)} kernel drops, {len(events)} events)")
 
 
 def prog_ids():
@@ -214,6 +290,12 @@ def main():
             cmd_wait_attached(sys.argv[2])
         elif cmd == "gone":
             cmd_gone(sys.argv[2])
+        elif cmd == "caps":
+            cmd_caps(sys.argv[2])
+        elif cmd == "filtered":
+            cmd_filtered(*sys.argv[2:5])
+        elif cmd == "burst":
+            cmd_burst(*sys.argv[2:4])
     except Fail as e:
         print(f"live: FAIL {e}", file=sys.stderr)
         sys.exit(1)

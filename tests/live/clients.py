@@ -3,6 +3,7 @@
 
 get HOST PORT PATH: one GET with http.client.
 pipeline HOST PORT PATH...: every request in one send() on a raw socket (one segment).
+post-pipeline HOST PORT PATH...: a POST with a small form body per path, all in one send().
 binary HOST PORT: a non-HTTP exchange with an echo server.
 """
 import http.client
@@ -20,11 +21,17 @@ def get(host, port, path):
         sys.exit(1)
 
 
-def pipeline(host, port, *paths):
+def pipeline(host, port, *paths, bodies=None):
     reqs = []
     for i, p in enumerate(paths):
         close = "Connection: close\r\n" if i == len(paths) - 1 else ""
-        reqs.append(f"GET {p} HTTP/1.1\r\nHost: {host}\r\n{close}\r\n".encode())
+        if bodies:
+            body = bodies[i]
+            reqs.append(f"POST {p} HTTP/1.1\r\nHost: {host}\r\n{close}"
+                        "Content-Type: application/x-www-form-urlencoded\r\n"
+                        f"Content-Length: {len(body)}\r\n\r\n{body}".encode())
+        else:
+            reqs.append(f"GET {p} HTTP/1.1\r\nHost: {host}\r\n{close}\r\n".encode())
     s = socket.create_connection((host, port), timeout=5)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     s.sendall(b"".join(reqs))
@@ -39,6 +46,11 @@ def pipeline(host, port, *paths):
         sys.exit(1)
 
 
+def post_pipeline(host, port, *paths):
+    # Bodies that cannot be taken for a request line: the scanner stops at them.
+    pipeline(host, port, *paths, bodies=[f"n={i}&x=1" for i in range(len(paths))])
+
+
 def binary(host, port):
     s = socket.create_connection((host, port), timeout=5)
     for msg in (b"\x16\x03\x01\x00\x05hello", b"PING\r\n", b"\x00\x01 GET / HTTP/1.1\r\n"):
@@ -51,4 +63,5 @@ def binary(host, port):
 
 if __name__ == "__main__":
     cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    {"get": get, "pipeline": pipeline, "binary": binary}[cmd](host, port, *sys.argv[4:])
+    cmds = {"get": get, "pipeline": pipeline, "post-pipeline": post_pipeline, "binary": binary}
+    cmds[cmd](host, port, *sys.argv[4:])

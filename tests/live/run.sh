@@ -2,18 +2,20 @@
 # Live end-to-end test (root): two network namespaces joined by a veth pair, nginx and small
 # python servers in one, curl and python clients in the other, the real ./httpeek in the root
 # namespace. check_live.py asserts the exact events. Prints "live: <name> ok" per check.
+# First, prog_test_run.c runs the programs on canned packets (prints "prog: <name> ok").
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BIN=${HTTPEEK:-$ROOT/httpeek}
+BUILD=${HTTPEEK_BUILD:-$ROOT/build}  # holds httpeek.skel.h
 CHECK="python3 $HERE/check_live.py"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "live: needs root" >&2
 	exit 1
 fi
-for tool in ip nginx curl python3 bpftool unshare; do
+for tool in ip nginx curl python3 bpftool unshare wrk cc; do
 	command -v "$tool" >/dev/null || { echo "live: missing $tool" >&2; exit 1; }
 done
 
@@ -84,20 +86,25 @@ EOF
 	echo "nginx $(cat "$TMP/nginx.pid")" >>"$TMP/cases"
 }
 
-# Starts a python helper server in the server namespace (accept-late HTTP or non-HTTP echo).
+# Starts the python helper servers in the server namespace: accept-late HTTP, non-HTTP echo,
+# and one that answers pipelined requests in one send().
 start_helpers() {
 	ip netns exec "$NSS" python3 "$HERE/servers.py" late-http 8090 >/dev/null 2>&1 &
 	PIDS+=($!)
 	echo "late_server $!" >>"$TMP/cases"
 	ip netns exec "$NSS" python3 "$HERE/servers.py" echo 9000 >/dev/null 2>&1 &
 	PIDS+=($!)
+	ip netns exec "$NSS" python3 "$HERE/servers.py" pipe-http 8091 >/dev/null 2>&1 &
+	PIDS+=($!)
+	echo "pipe_server $!" >>"$TMP/cases"
 	sleep 0.5
 }
 
+# start_httpeek EVENTS STDERR [OPTION...]
 start_httpeek() {
 	local before
 	before=$($CHECK prog-ids)
-	"$BIN" -O "$1" 2>"$2" &
+	"$BIN" -O "$1" "${@:3}" 2>"$2" &
 	HPID=$!
 	PIDS+=($HPID)
 	$CHECK wait-attached "$before" >"$TMP/ids.$HPID"
@@ -131,24 +138,74 @@ run_clients() {
 	client loop "$NSS" curl -sS http://127.0.0.1/loop
 	client accept "$NSC" curl -sS http://10.200.0.2:8090/accept
 	client pidns "$NSC" unshare --pid --fork --mount-proc curl -sS http://10.200.0.2/pidns
+	client pipesrv "$NSC" python3 "$HERE/clients.py" pipeline 10.200.0.2 8091 /ps1 /ps2 /ps3
+	client postpipe "$NSC" python3 "$HERE/clients.py" post-pipeline 10.200.0.2 8091 \
+		/post1 /post2
 }
 
+# stop_httpeek [PID]: SIGINT, then httpeek must exit 0.
 stop_httpeek() {
-	kill -INT "$HPID"
-	wait "$HPID" || { echo "live: httpeek exited with $?" >&2; cat "$TMP/stderr" >&2; exit 1; }
+	local pid=${1:-$HPID}
+	kill -INT "$pid"
+	wait "$pid" || { echo "live: httpeek $pid exited with $?" >&2; cat "$TMP"/*err* >&2; exit 1; }
 }
+
+# The kernel filter: a second instance that keeps only port 8081 runs beside the main one.
+filter_supported() {
+	"$BIN" --help 2>&1 | grep -q -- '-f, '
+}
+
+start_filtered() {
+	local main=$HPID
+	FPID=
+	filter_supported || return 0
+	start_httpeek "$TMP/filtered.jsonl" "$TMP/filtered.err" -v -f port=8081
+	FPID=$HPID
+	HPID=$main
+}
+
+stop_filtered() {
+	if [ -n "$FPID" ]; then
+		stop_httpeek "$FPID"
+		$CHECK filtered "$TMP/filtered.jsonl" "$TMP/filtered.err" "$TMP/main.err"
+	else
+		echo "live: kernel-filter SKIPPED: $BIN has no -f option"
+	fi
+}
+
+# A 4 KiB ring buffer under a burst: drops are counted, httpeek keeps working and exits 0.
+ringbuf_burst() {
+	start_httpeek "$TMP/burst.jsonl" "$TMP/burst.err" --ringbuf 4096
+	inc wrk -t2 -c32 -d1s http://10.200.0.2/burst >/dev/null
+	sleep 0.5
+	for i in 1 2 3; do
+		client "after$i" "$NSC" curl -sS "http://10.200.0.2/after$i"
+		sleep 0.2
+	done
+	sleep 0.5
+	stop_httpeek
+	$CHECK burst "$TMP/burst.jsonl" "$TMP/burst.err"
+}
+
+cc -std=gnu11 -O2 -Wall -Wextra -Werror -I"$ROOT/src" -I"$BUILD" -o "$TMP/prog_test_run" \
+	"$HERE/prog_test_run.c" "$HERE/prog_test_cases.c" -lbpf -lelf -lz
+"$TMP/prog_test_run"
 
 setup_net
 start_nginx
 start_helpers
-start_httpeek "$TMP/events.jsonl" "$TMP/stderr"
+start_httpeek "$TMP/events.jsonl" "$TMP/main.err" -v
+start_filtered
+$CHECK caps "$HPID"
 run_clients
 sleep 1
 stop_httpeek
-$CHECK events "$TMP/events.jsonl" "$TMP/cases" "$TMP/stderr"
+stop_filtered
+$CHECK events "$TMP/events.jsonl" "$TMP/cases" "$TMP/main.err"
+ringbuf_burst
 
 # After SIGKILL nothing of httpeek stays in the kernel: its links go with its descriptors.
-start_httpeek "$TMP/events2.jsonl" "$TMP/stderr2"
+start_httpeek "$TMP/events2.jsonl" "$TMP/kill.err"
 kill -9 "$HPID"
 wait "$HPID" 2>/dev/null || true
 $CHECK gone "$TMP/ids.$HPID"

@@ -4,6 +4,9 @@
 late-http PORT: accepts, waits before reading so that the request reaches the socket before any
 process touched it, then answers 200 and closes.
 echo PORT: echoes whatever a client sends (a non-HTTP protocol).
+pipe-http PORT: reads pipelined requests (bodies framed by Content-Length) until one says
+  "Connection: close", then answers them all with small responses in one send(), so that the
+  responses after the first start in the middle of a segment, behind a body.
 """
 import socket
 import sys
@@ -34,6 +37,43 @@ def late_http(port):
         c.close()
 
 
+def split_requests(data):
+    """Complete requests in data and the bytes after them."""
+    reqs = []
+    while b"\r\n\r\n" in data:
+        head, rest = data.split(b"\r\n\r\n", 1)
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        if len(rest) < length:
+            break
+        reqs.append(head)
+        data = rest[length:]
+    return reqs, data
+
+
+def pipe_http(port):
+    srv = listener(port)
+    while True:
+        c, _ = srv.accept()
+        data = b""
+        reqs = []
+        while not any(b"connection: close" in r.lower() for r in reqs):
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            got, data = split_requests(data + chunk)
+            reqs += got
+        out = b""
+        for i, r in enumerate(reqs):
+            close = b"Connection: close\r\n" if i == len(reqs) - 1 else b""
+            out += b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n" + close + b"\r\nok\n"
+        c.sendall(out)
+        c.close()
+
+
 def echo(port):
     srv = listener(port)
     while True:
@@ -47,4 +87,4 @@ def echo(port):
 
 
 if __name__ == "__main__":
-    {"late-http": late_http, "echo": echo}[sys.argv[1]](int(sys.argv[2]))
+    {"late-http": late_http, "echo": echo, "pipe-http": pipe_http}[sys.argv[1]](int(sys.argv[2]))

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The canned packets of prog_test_run: HTTP starts and what is copied of them, packets that
+ * must be ignored, the load-time knobs, the kernel filter, and the cost of a run.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "prog_test_run.h"
+
+/* A message start followed by filler up to size payload bytes; head_end adds "\r\n\r\n". */
+static void big(struct pkt *p, int ver, size_t size, const char *start, char fill, int head_end)
+{
+	static char buf[PKT_MAX];
+	size_t n = strlen(start);
+
+	memcpy(buf, start, n);
+	memset(buf + n, fill, size - n);
+	if (head_end)
+		memcpy(buf + n, "\r\n\r\n", 4);
+	if (ver == 4)
+		tcp4(p, buf, size);
+	else
+		tcp6(p, buf, size);
+}
+
+/* HTTP starts: what is copied of them. */
+void http_cases(struct loaded *l)
+{
+	const char resp3[] = RESP RESP RESP, post2[] = POST("/a", "n=0&x=1") POST("/b", "n=1&x=1");
+	const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 3000";
+	const char *two = "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n";
+	struct pkt p;
+
+	tcp4(&p, S(GET));
+	expect(l, "get4-whole", &p, 1, 40 + sizeof(GET) - 1);
+	tcp6(&p, S(GET));
+	expect(l, "get6-whole", &p, 1, 60 + sizeof(GET) - 1);
+	tcp4(&p, S(resp3));
+	expect(l, "three-responses-whole", &p, 1, 40 + sizeof(resp3) - 1);
+	tcp6(&p, S(post2));
+	expect(l, "two-posts-whole", &p, 1, 60 + sizeof(post2) - 1);
+	tcp4(&p, S("GET /x HTTP/1.1\r\nHost: a"));
+	expect(l, "unfinished-head", &p, 1, 40 + 24);
+	tcp4(&p, S("http/1.1 200 OK\r\n\r\n"));
+	expect(l, "lowercase-http", &p, 1, 40 + 19);
+	tcp4(&p, S("ABCDEFGHIJKLMNOPQRST /x HTTP/1.1\r\n\r\n"));
+	expect(l, "token-20", &p, 1, 40 + 36);
+	/* Past whole_bytes only the heads are copied. */
+	big(&p, 4, 3000, head, 'z', 1);
+	expect(l, "large-head-only", &p, 1, 40 + (long)strlen(head) + 4);
+	big(&p, 6, 3000, two, '\x01', 1);
+	expect(l, "large-pipelined-heads", &p, 1, 60 + (long)strlen(two) + 2);
+	big(&p, 6, PKT_MAX - ETH_LEN - 60, "GET /huge HTTP/1.1\r\nX-Long: ", 'a', 0);
+	expect(l, "huge-head-in-progress", &p, 1, PKT_MAX - ETH_LEN);
+	tcp4(&p, S(GET));
+	p.b[ETH_LEN + 2] = p.b[ETH_LEN + 3] = 0xff;  /* total length lies */
+	expect(l, "ip-length-lies", &p, 1, 40 + sizeof(GET) - 1);
+}
+
+/* Nothing to copy: not TCP, malformed, truncated, not HTTP. */
+void ignored_cases(struct loaded *l)
+{
+	struct pkt p;
+
+	build(&p, 4, "10.0.0.1", "10.0.0.2", 1, 80, 17, 5, 0, S(GET));
+	expect(l, "udp", &p, 0, ANY);
+	build(&p, 6, "::1", "::2", 1, 80, 58, 5, 0, S(GET));
+	expect(l, "icmp6", &p, 0, ANY);
+	/* BPF_PROG_TEST_RUN itself refuses packets shorter than their IP header. */
+	tcp4(&p, S(GET));
+	p.len = ETH_LEN + 20;
+	expect(l, "ipv4-header-only", &p, 0, ANY);
+	tcp4(&p, S(GET));
+	p.len = ETH_LEN + 20 + 10;
+	expect(l, "truncated-tcp4", &p, 0, ANY);
+	tcp6(&p, S(GET));
+	p.len = ETH_LEN + 40;
+	expect(l, "ipv6-header-only", &p, 0, ANY);
+	tcp6(&p, S(GET));
+	p.len = ETH_LEN + 40 + 19;
+	expect(l, "truncated-tcp6", &p, 0, ANY);
+	tcp4(&p, S(GET));
+	p.b[ETH_LEN] = 0x43;
+	expect(l, "ihl-3", &p, 0, ANY);
+	tcp4(&p, S("GET / HTTP"));
+	p.b[ETH_LEN] = 0x4f;
+	expect(l, "ihl-15-past-end", &p, 0, ANY);
+	tcp4(&p, S(GET));
+	p.b[ETH_LEN] = 0x55;
+	expect(l, "ip-version-5", &p, 0, ANY);
+	tcp4(&p, S(GET));
+	p.b[ETH_LEN + 6] = 0x20;
+	expect(l, "ipv4-first-fragment", &p, 0, ANY);
+	tcp4(&p, S(GET));
+	p.b[ETH_LEN + 7] = 0x10;
+	expect(l, "ipv4-later-fragment", &p, 0, ANY);
+	tcp6(&p, S(GET));
+	p.b[ETH_LEN + 6] = 0;
+	expect(l, "ipv6-extension-header", &p, 0, ANY);
+	build(&p, 4, "10.0.0.1", "10.0.0.2", 1, 80, 6, 4, 0, S(GET));
+	expect(l, "tcp-doff-4", &p, 0, ANY);
+	tcp4(&p, S("GET / HTTP"));
+	p.b[ETH_LEN + 20 + 12] = 0xf0;
+	expect(l, "tcp-doff-15-past-end", &p, 0, ANY);
+	build(&p, 4, "10.0.0.1", "10.0.0.2", 1, 80, 6, 15, 0, S(GET));
+	expect(l, "tcp-options", &p, 1, 80 + sizeof(GET) - 1);
+	tcp4(&p, S(GET));
+	p.b[12] = 0x08;
+	p.b[13] = 0x06;
+	expect(l, "arp-ethertype", &p, 0, ANY);
+	tcp4(&p, "", 0);
+	expect(l, "pure-ack", &p, 0, ANY);
+	build(&p, 4, "10.0.0.1", "10.0.0.2", 1, 80, 6, 5, 0x01, "", 0);
+	expect(l, "fin-unknown-socket", &p, 0, ANY);
+	tcp4(&p, S("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"));
+	expect(l, "tls-hello", &p, 0, ANY);
+	tcp4(&p, S(" GET / HTTP/1.1\r\n\r\n"));
+	expect(l, "leading-space", &p, 0, ANY);
+	tcp4(&p, S("ABCDEFGHIJKLMNOPQRSTU /x HTTP/1.1\r\n\r\n"));
+	expect(l, "token-21", &p, 0, ANY);
+	tcp4(&p, S("PING\r\n"));
+	expect(l, "no-space", &p, 0, ANY);
+	big(&p, 6, PKT_MAX - ETH_LEN - 60, "\x16", '\x80', 0);
+	expect(l, "huge-binary", &p, 0, ANY);
+}
+
+/* Copies with whole_bytes 0 and a small max_head: the head alone, cut at max_head. */
+void knob_cases(struct loaded *l)
+{
+	const char resp3[] = RESP RESP RESP;
+	struct pkt p;
+
+	tcp4(&p, S(resp3));
+	expect(l, "no-whole-first-head", &p, 1, 40 + sizeof(RESP) - 1 - 3);
+	big(&p, 4, 1000, "GET /cut HTTP/1.1\r\nX: ", 'c', 0);
+	expect(l, "head-cut-at-max-head", &p, 1, 40 + 256);
+}
+
+/* Seven HTTP packets; each filter lets through the ones in its mask (bit i: packet i). */
+static const struct {
+	int ver;
+	const char *src, *dst;
+	unsigned sport, dport;
+} flows[7] = {
+	{ 4, "10.200.0.1", "10.200.0.2", 40000, 80 },
+	{ 4, "10.200.0.2", "10.200.0.1", 80, 40000 },
+	{ 4, "10.200.0.1", "10.200.0.2", 40001, 8081 },
+	{ 4, "10.201.0.1", "10.200.0.2", 40002, 8081 },
+	{ 6, "fd00:200::1", "fd00:200::2", 40003, 80 },
+	{ 6, "fd00:200::2", "fd00:200::1", 80, 40003 },
+	{ 6, "fd00:201::1", "fd00:200::2", 40004, 8081 },
+};
+
+static const struct {
+	const char *name;
+	struct knobs k;
+	unsigned mask;
+} filters[] = {
+	{ "none", { .whole_bytes = 2048 }, 0x7f },
+	{ "port-8081", { .f = { .port = 8081 } }, 0x4c },
+	{ "port-80", { .f = { .port = 80 } }, 0x33 },
+	{ "src-10.200.0.0/24", { .f = { .src_family = 4, .src_prefix = 24, .src = "10.200.0.0" } },
+	  0x07 },
+	{ "src-10.200.0.1/32", { .f = { .src_family = 4, .src_prefix = 32, .src = "10.200.0.1" } },
+	  0x05 },
+	{ "src-10.200.0.0/15", { .f = { .src_family = 4, .src_prefix = 15, .src = "10.200.0.0" } },
+	  0x0f },
+	{ "dst-10.200.0.2/32+port-80",
+	  { .f = { .port = 80, .dst_family = 4, .dst_prefix = 32, .dst = "10.200.0.2" } }, 0x01 },
+	{ "ipv6-only", { .f = { .src_family = 6 } }, 0x70 },
+	{ "ipv4-dst-only", { .f = { .dst_family = 4 } }, 0x0f },
+	{ "dst-fd00:200::/64", { .f = { .dst_family = 6, .dst_prefix = 64, .dst = "fd00:200::" } },
+	  0x70 },
+	{ "src-fd00:200::/32", { .f = { .src_family = 6, .src_prefix = 32, .src = "fd00:200::" } },
+	  0x30 },
+	{ "src-fd00:200::/31", { .f = { .src_family = 6, .src_prefix = 31, .src = "fd00:200::" } },
+	  0x70 },
+	{ "src-fd00:200::1/128",
+	  { .f = { .src_family = 6, .src_prefix = 128, .src = "fd00:200::1" } }, 0x10 },
+};
+
+/* Loads once per filter and counts the records the seven packets produce. */
+void filter_cases(void)
+{
+	int total[sizeof(filters) / sizeof(filters[0])];
+
+	for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
+		struct loaded l;
+		char name[96];
+		struct pkt p;
+
+		int before = failures;
+
+		total[i] = 0;
+		if (load(&l, &filters[i].k, 0))
+			continue;
+		quiet = 1;
+		for (int j = 0; j < 7; j++) {
+			build(&p, flows[j].ver, flows[j].src, flows[j].dst, flows[j].sport,
+			      flows[j].dport, 6, 5, 0, S(GET));
+			snprintf(name, sizeof(name), "filter-%s-packet-%d", filters[i].name, j);
+			expect(&l, name, &p, filters[i].mask >> j & 1, ANY);
+			total[i] += (filters[i].mask >> j & 1) * 2;
+		}
+		unload(&l);
+		quiet = 0;
+		if (failures == before)
+			printf("prog: filter %s ok: %d of %d records\n", filters[i].name, total[i],
+			       total[0]);
+	}
+}
+
+/* Average cost of one run (ns) on a few packets, with whole copies and without. */
+void costs(void)
+{
+	const char resp3[] = RESP RESP RESP;
+	static const char *names[4] = { "get", "three-responses", "3000-byte-response",
+					"3526-byte-binary" };
+	/* As in httpeek: records submitted without waking the reader. */
+	struct knobs k[2] = { { .whole_bytes = 2048, .wakeup_bytes = 1ull << 40 },
+			      { .whole_bytes = 0, .wakeup_bytes = 1ull << 40 } };
+	struct pkt p[4];
+	struct loaded l;
+	__u32 ns;
+
+	tcp4(&p[0], S(GET));
+	tcp4(&p[1], S(resp3));
+	big(&p[2], 4, 3000, "HTTP/1.1 200 OK\r\nContent-Length: 2962", 'z', 1);
+	big(&p[3], 6, PKT_MAX - ETH_LEN - 60, "\x16", '\x80', 0);
+	for (int w = 0; w < 2; w++) {
+		if (load(&l, &k[w], 0))
+			return;
+		for (int i = 0; i < 4; i++) {
+			if (run_one(names[i], l.skel->progs.httpeek_egress, &p[i], 2000, &ns))
+				break;
+			ring_buffer__consume(l.rb);
+			printf("prog: cost whole_bytes=%u %s: %u ns\n", k[w].whole_bytes, names[i],
+			       ns);
+		}
+		unload(&l);
+	}
+}
+
