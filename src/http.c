@@ -157,15 +157,54 @@ static void split_target(struct http_message *m, const char *t, size_t n)
 	}
 }
 
+/* Methods recognised on a request line that carries nothing else ("OPTIONS" alone). */
+static bool is_common_method(const char *s, size_t n)
+{
+	static const char *const names[] = { "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS",
+					     "TRACE", "CONNECT", "PATCH" };
+
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+		if (strlen(names[k]) == n && memcmp(s, names[k], n) == 0)
+			return true;
+	return false;
+}
+
+/* "HTTP/" in any case, a digit, then digits and dots: a version, maybe malformed ("HTTP/1."). */
+static bool looks_like_version(const char *s, size_t n)
+{
+	if (n < 6 || !eq_word(s, 5, "http/") || !is_digit(s[5]))
+		return false;
+	for (size_t i = 6; i < n; i++)
+		if (!is_digit(s[i]) && s[i] != '.')
+			return false;
+	return true;
+}
+
+/* A line of a bare method: no target, no version; header fields may follow. */
+static int parse_bare_request(struct http_message *m, const char *s, size_t n)
+{
+	if (!is_common_method(s, n))
+		return -EINVAL;
+	m->kind = HTTP_REQUEST;
+	m->target = str(s + n, 0);
+	m->path = str(s + n, 0);
+	m->protocol = str(s + n, 0);
+	return 0;
+}
+
 static int parse_request(struct http_message *m, const char *s, size_t n)
 {
 	size_t i = 0, t, v;
 
 	while (i < n && tchar[(unsigned char)s[i]])
 		i++;
-	if (!i || i == n || !is_ows(s[i]))
+	if (!i)
 		return -EINVAL;
 	m->method = str(s, i);
+	if (i == n)
+		return parse_bare_request(m, s, i);
+	if (!is_ows(s[i]))
+		return -EINVAL;
 	t = i = skip_ows(s, n, i);
 	while (i < n && (unsigned char)s[i] > ' ' && s[i] != 0x7f)
 		i++;
@@ -178,9 +217,11 @@ static int parse_request(struct http_message *m, const char *s, size_t n)
 	if (skip_ows(s, n, i) != n)
 		return -EINVAL;
 	if (i > v) {
-		if (!is_version(s + v, i - v))
+		if (!looks_like_version(s + v, i - v))
 			return -EINVAL;
 		m->protocol = str(s + v, i - v);
+	} else if (looks_like_version(s + t, m->target.len)) {
+		m->protocol = m->target;  /* "OPTIONS HTTP/1.1": the target is missing */
 	} else {
 		if (s[t] != '/' && !authority_at(s + t, m->target.len))
 			return -EINVAL;
@@ -392,6 +433,8 @@ bool http_looks_like_start(const uint8_t *buf, size_t len)
 		;
 	if (i == len)
 		return i <= 32;
+	if (buf[i] == '\r' || buf[i] == '\n')
+		return is_common_method((const char *)buf, i);
 	return i > 0 && i <= 32 && buf[i] == ' ';
 }
 

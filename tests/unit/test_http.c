@@ -153,6 +153,24 @@ static void test_http09(void **state)
 	request_is("GET /\n", "GET", "/", "HTTP/0.9", "", "/");
 }
 
+/* Broken request lines that Zeek and tshark still report as requests. */
+static void test_broken_request_lines(void **state)
+{
+	request_is("GET / HTTP/1.\r\nHost: h\r\n\r\n", "GET", "/", "HTTP/1.", "h", "/");
+	request_is("OPTIONS HTTP/1.1\r\nHost: h\r\n\r\n", "OPTIONS", "HTTP/1.1", "HTTP/1.1",
+		   "h", "HTTP/1.1");
+	request_is("OPTIONS\r\nHost: h\r\n\r\n", "OPTIONS", "", "", "h", "");
+	request_is("GET / HTTP/11\r\n\r\n", "GET", "/", "HTTP/11", "", "/");
+	assert_true(http_looks_like_start((const uint8_t *)"OPTIONS\r\n", 9));
+	assert_false(http_looks_like_start((const uint8_t *)"QUIT\r\n", 6));
+	for (int i = 0; i < 2; i++) {
+		struct parsed *p = parse(i ? "QUIT\r\n\r\n" : "GET / RTSP/1.0\r\n\r\n");
+
+		assert_int_equal(p->err, -EINVAL);
+		done(p);
+	}
+}
+
 static void test_absolute_form(void **state)
 {
 	request_is("GET http://user:pw@proxy.example:3128/a/b?c=d HTTP/1.1\r\nHost: other\r\n\r\n",
@@ -336,9 +354,8 @@ static void test_rejects(void **state)
 	REJECT("EHLO mail.example.com\r\n\r\n");
 	REJECT("GET / RTSP/1.0\r\n\r\n");
 	REJECT("GET / HTTP/1.1 extra\r\n\r\n");
-	REJECT("GET / HTTP/11\r\n\r\n");
 	REJECT("GET / HTTP/1.x\r\n\r\n");
-	REJECT("GET\r\n\r\n");
+	REJECT("QUIT\r\n\r\n");
 	REJECT("GET \r\n\r\n");
 	REJECT("G(T / HTTP/1.1\r\n\r\n");
 	REJECT("GET /a\x01 HTTP/1.1\r\n\r\n");
@@ -375,7 +392,7 @@ static void test_looks_like_start(void **state)
 		{ "HTTP", true }, { "QUERY /", true }, { "M-SEARCH *", true },
 		{ "SSH-2.0-OpenSSH_9.2p1\r\n", false }, { "SSH-2.0-OpenSSH", true },
 		{ "\x16\x03", false }, { " GET", false },
-		{ "GET\t/", false }, { "GET\r\n", false }, { "(", false }, { "\r\n", false },
+		{ "GET\t/", false }, { "GET\r\n", true }, { "QUIT\r\n", false }, { "(", false }, { "\r\n", false },
 		{ "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEF /", true },
 		{ "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFG /", false },
 		{ "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEF", true },
@@ -428,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_methods),
 		cmocka_unit_test(test_version_case_and_spaces),
 		cmocka_unit_test(test_http09),
+		cmocka_unit_test(test_broken_request_lines),
 		cmocka_unit_test(test_absolute_form),
 		cmocka_unit_test(test_connect),
 		cmocka_unit_test(test_status_line),
