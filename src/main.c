@@ -3,15 +3,21 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include "capture.h"
 #include "event.h"
+#include "export.h"
 #include "live.h"
 #include "options.h"
 #include "pipeline.h"
 
 #define OFFLINE_TICK_PACKETS 4096u
+#define PROGRESS_CHECK_PACKETS 256u
+#define PROGRESS_EVERY_NS 250000000ull
 #define LIVE_POLL_MS 100
+#define MIB (1024.0 * 1024.0)
 
 static volatile sig_atomic_t stop_requested;
 
@@ -37,26 +43,70 @@ static uint64_t wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 struct offline_feed {
 	struct pipeline *pipe;
+	struct capture *cap;
 	uint64_t packets;
+	bool progress;             /* stderr is a terminal */
+	uint64_t file_size;        /* 0 when unknown (a pipe) */
+	uint64_t start_ns, shown_ns;
 };
+
+/* The progress line: bytes read (and of how many), messages, read rate; redrawn in place. */
+static void show_progress(struct offline_feed *f, uint64_t now)
+{
+	struct http_stats hs;
+	double read = (double)capture_get_stats(f->cap)->bytes_read;
+	double secs = (double)(now - f->start_ns) / 1e9;
+
+	pipeline_stats(f->pipe, NULL, NULL, &hs);
+	fprintf(stderr, "\rhttpeek: %.1f MiB", read / MIB);
+	if (f->file_size)
+		fprintf(stderr, " of %.1f MiB (%.0f%%)", (double)f->file_size / MIB,
+			100.0 * read / (double)f->file_size);
+	fprintf(stderr, ", %llu messages, %.1f MiB/s\033[K", (unsigned long long)hs.messages,
+		secs > 0 ? read / MIB / secs : 0.0);
+	fflush(stderr);
+	f->shown_ns = now;
+}
 
 static void feed_offline(void *ctx, const struct packet *pkt)
 {
 	struct offline_feed *f = ctx;
+	uint64_t now;
 
 	pipeline_packet(f->pipe, pkt);
 	if (++f->packets % OFFLINE_TICK_PACKETS == 0)
 		pipeline_tick(f->pipe, pkt->ts_ns);
+	if (f->progress && f->packets % PROGRESS_CHECK_PACKETS == 0) {
+		now = mono_ns();
+		if (now - f->shown_ns >= PROGRESS_EVERY_NS)
+			show_progress(f, now);
+	}
 }
 
 /* Reads the capture to its end; returns 0, or -EIO when it could not be read whole. */
-static int run_offline(struct capture *cap, struct pipeline *pipe)
+static int run_offline(struct capture *cap, struct pipeline *pipe, const char *path)
 {
-	struct offline_feed feed = { .pipe = pipe };
+	struct offline_feed feed = { .pipe = pipe, .cap = cap, .progress = isatty(2) };
+	struct stat st;
+	int err;
 
-	return capture_run(cap, feed_offline, &feed, &stop_requested);
+	if (strcmp(path, "-") && !stat(path, &st) && S_ISREG(st.st_mode))
+		feed.file_size = (uint64_t)st.st_size;
+	feed.start_ns = feed.shown_ns = mono_ns();
+	err = capture_run(cap, feed_offline, &feed, &stop_requested);
+	if (feed.progress && feed.shown_ns != feed.start_ns)
+		fputs("\r\033[K", stderr);
+	return err;
 }
 
 static void feed_live(void *ctx, const struct packet *pkt)
@@ -64,10 +114,29 @@ static void feed_live(void *ctx, const struct packet *pkt)
 	pipeline_packet(ctx, pkt);
 }
 
-/* Traces until SIGINT/SIGTERM, then drains what the kernel captured. */
-static int run_live(struct live *live, struct pipeline *pipe)
+/* --stats: one line of counters so far. */
+static void print_live_stats(struct pipeline *pipe, struct event_writer *w, struct live *live)
 {
-	uint64_t last_tick = wall_ns();
+	struct pipeline_stats ps;
+	struct http_stats hs;
+	struct live_stats ls;
+
+	pipeline_stats(pipe, &ps, NULL, &hs);
+	live_get_stats(live, &ls);
+	fprintf(stderr,
+		"httpeek: stats: %llu records, %llu packets, %llu messages, %llu events, "
+		"%llu filtered, %llu kernel drops, %llu owner timeouts\n",
+		(unsigned long long)ls.records, (unsigned long long)ps.packets,
+		(unsigned long long)hs.messages, (unsigned long long)event_writer_stats(w)->events,
+		(unsigned long long)ps.filtered, (unsigned long long)ls.kernel_drops,
+		(unsigned long long)ls.owner_timeouts);
+}
+
+/* Traces until SIGINT/SIGTERM, then drains what the kernel captured. */
+static int run_live(struct live *live, struct pipeline *pipe, struct event_writer *w,
+		    uint64_t stats_ns)
+{
+	uint64_t last_tick = wall_ns(), last_stats = mono_ns();
 	int n;
 
 	while (!stop_requested) {
@@ -76,9 +145,16 @@ static int run_live(struct live *live, struct pipeline *pipe)
 			fprintf(stderr, "httpeek: failed to read ring buffer: %s\n", strerror(-n));
 			return n;
 		}
+		if (n > 0)
+			event_writer_flush(w);  /* a pipe reader sees events as they come */
 		if (wall_ns() - last_tick > 1000000000ull) {
 			last_tick = wall_ns();
 			pipeline_tick(pipe, last_tick);
+		}
+		if (stats_ns && mono_ns() - last_stats >= stats_ns) {
+			last_stats = mono_ns();
+			event_writer_flush(w);
+			print_live_stats(pipe, w, live);
 		}
 	}
 	live_detach(live);
@@ -88,7 +164,8 @@ static int run_live(struct live *live, struct pipeline *pipe)
 	return 0;
 }
 
-static void print_summary(struct pipeline *pipe, struct event_writer *w, struct live *live)
+static void print_summary(struct pipeline *pipe, struct event_writer *w, struct live *live,
+			  const struct options *opt, struct export *exp)
 {
 	struct pipeline_stats ps;
 	struct flow_stats fs;
@@ -105,10 +182,16 @@ static void print_summary(struct pipeline *pipe, struct event_writer *w, struct 
 		(unsigned long long)fs.gaps, (unsigned long long)hs.truncated_heads,
 		(unsigned long long)(fs.flows_evicted + fs.flows_expired),
 		(unsigned long long)hs.parse_failures);
+	if (opt->filter.n)
+		fprintf(stderr, ", %llu filtered out", (unsigned long long)ps.filtered);
+	if (exp)
+		fprintf(stderr, ", %llu packets exported",
+			(unsigned long long)export_get_stats(exp)->packets);
 	if (live) {
 		live_get_stats(live, &ls);
-		fprintf(stderr, ", %llu kernel drops, %llu unknown owners",
-			(unsigned long long)ls.kernel_drops, (unsigned long long)ps.unknown_owner);
+		fprintf(stderr, ", %llu kernel drops, %llu unknown owners, %llu ring-buffer records",
+			(unsigned long long)ls.kernel_drops, (unsigned long long)ps.unknown_owner,
+			(unsigned long long)ls.records);
 	}
 	fputc('\n', stderr);
 }
@@ -120,6 +203,7 @@ int main(int argc, char **argv)
 	struct pipeline *pipe = NULL;
 	struct live *live = NULL;
 	struct capture *cap = NULL;
+	struct export *exp = NULL;
 	FILE *out = stdout;
 	int err, ret = 1;
 
@@ -127,16 +211,7 @@ int main(int argc, char **argv)
 	if (err)
 		return err > 0 ? 0 : 1;
 	install_signals();
-	if (opt.read_path) {
-		if (capture_open(&cap, opt.read_path, opt.pcap_filter))
-			return 1;
-	} else {
-		if (live_open(&live, &opt.live))
-			return 1;
-		opt.pipeline.flow.in_order_source = true;
-		opt.pipeline.owner_lookup = live_owner_lookup;
-		opt.pipeline.owner_ctx = live;
-	}
+	/* Outputs first: live_open drops the capabilities that opening them may need. */
 	if (opt.output_path) {
 		out = fopen(opt.output_path, "w");
 		if (!out) {
@@ -145,6 +220,20 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
+	if (opt.write_path && export_open(&exp, opt.write_path))
+		goto cleanup;
+	if (opt.read_path) {
+		if (capture_open(&cap, opt.read_path, opt.pcap_filter))
+			goto cleanup;
+	} else {
+		if (live_open(&live, &opt.live))
+			goto cleanup;
+		opt.pipeline.flow.in_order_source = true;
+		opt.pipeline.owner_lookup = live_owner_lookup;
+		opt.pipeline.owner_ctx = live;
+	}
+	opt.pipeline.filter = &opt.filter;
+	opt.pipeline.exp = exp;
 	writer = event_writer_new(out, &opt.events);
 	pipe = writer ? pipeline_new(&opt.pipeline, writer) : NULL;
 	if (!pipe) {
@@ -152,15 +241,20 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
-	err = live ? run_live(live, pipe) : run_offline(cap, pipe);
+	err = live ? run_live(live, pipe, writer, opt.stats_interval_ns)
+		   : run_offline(cap, pipe, opt.read_path);
 
 	pipeline_finish(pipe);
 	if (event_writer_flush(writer))
 		fprintf(stderr, "httpeek: failed to write events: %s\n", strerror(EIO));
-	print_summary(pipe, writer, live);
+	print_summary(pipe, writer, live, &opt, exp);
 	ret = err || event_writer_stats(writer)->write_errors ? 1 : 0;
 cleanup:
 	pipeline_free(pipe);
+	if (exp && export_close(exp)) {
+		fprintf(stderr, "httpeek: failed to write %s: %s\n", opt.write_path, strerror(EIO));
+		ret = 1;
+	}
 	if (writer)
 		event_writer_free(writer);
 	if (out && out != stdout)

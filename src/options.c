@@ -22,6 +22,7 @@ enum long_only {
 	OPT_OWNER_WAIT,
 	OPT_REDACT,
 	OPT_VERSION,
+	OPT_STATS,
 };
 
 static const struct option long_options[] = {
@@ -30,6 +31,9 @@ static const struct option long_options[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "output-file", required_argument, NULL, 'O' },
 	{ "pcap-filter", required_argument, NULL, 'F' },
+	{ "filter", required_argument, NULL, 'f' },
+	{ "write", required_argument, NULL, 'w' },
+	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "head-limit", required_argument, NULL, OPT_HEAD_LIMIT },
 	{ "max-fields", required_argument, NULL, OPT_MAX_FIELDS },
@@ -55,12 +59,22 @@ static const char usage_text[] =
 "  -r, --read FILE          read a capture file           httpeek -r dump.pcapng\n"
 "  -F, --pcap-filter EXPR   libpcap filter, offline       httpeek -r x.pcap -F 'port 8080'\n"
 "      --cgroup PATH        trace one cgroup v2 subtree   --cgroup /sys/fs/cgroup/unified/app\n"
+"Filters (repeatable, all must match; docs/FILTERS.md)\n"
+"  -f, --filter EXPR        keep the events that match    -f method=POST -f 'status>=500'\n"
+"                           method=GET  status>=500  host=*.example.com  path=/api/*\n"
+"                           header:User-Agent=*curl*  port=8080  src=10.0.0.0/8\n"
+"                           dst=fd00::1  direction=ingress|egress\n"
+"                           live only: comm=nginx  pid=1234  uid=33  container=3f2a\n"
+"                           cgroup=system.slice/nginx.service\n"
+"                           operators: = != (all), < <= > >= (status, port, pid, uid)\n"
 "Output\n"
 "  -e, --events LIST        net_packet_http (default), net_packet_http_request,\n"
 "                           net_packet_http_response, net_flow_http, all\n"
 "                                                         -e net_flow_http\n"
 "  -o, --output FORMAT      json (default) or table       -o table\n"
 "  -O, --output-file FILE   write events to FILE          -O events.jsonl\n"
+"  -w, --write FILE         write the packets of the reported messages to a pcapng file,\n"
+"                           each with a comment naming its event   -w matched.pcapng\n"
 "      --redact[=LIST]      mask the values of Authorization, Proxy-Authorization,\n"
 "                           Cookie, Set-Cookie and the headers in LIST\n"
 "                                                         --redact=X-Api-Key,X-Token\n"
@@ -69,16 +83,21 @@ static const char usage_text[] =
 "      --max-fields N       header fields per head (512)  --max-fields 128\n"
 "      --max-flows N        flows tracked (65536)         --max-flows 200000\n"
 "      --flow-buffer BYTES  out-of-order bytes per flow side (1048576)\n"
+"                                                         --flow-buffer 4194304\n"
 "      --total-buffer BYTES out-of-order bytes in all (67108864)\n"
-"      --idle-timeout SEC   forget flows idle this long (300)\n"
+"                                                         --total-buffer 268435456\n"
+"      --idle-timeout SEC   forget flows idle this long (300)   --idle-timeout 60\n"
 "Live\n"
 "      --ringbuf BYTES      ring buffer size, power of two (16777216)\n"
-"      --body-bytes N       body bytes copied after each head (0)\n"
+"                                                         --ringbuf 67108864\n"
+"      --body-bytes N       body bytes copied after each head (0)   --body-bytes 256\n"
 "      --owner-wait MS      how long an event waits for its socket's owner (500)\n"
+"                                                         --owner-wait 1000\n"
+"      --stats SEC          print counters on stderr every SEC seconds   --stats 10\n"
 "Other\n"
-"  -v, --verbose            more diagnostics (twice: libbpf's too)\n"
-"  -h, --help               this help\n"
-"      --version            print the version\n";
+"  -v, --verbose            more diagnostics (twice: libbpf's too)   -vv\n"
+"  -h, --help               this help                     httpeek --help\n"
+"      --version            print the version             httpeek --version\n";
 
 static void set_defaults(struct options *opt)
 {
@@ -249,6 +268,10 @@ static int parse_limit(struct options *opt, int c, const char *arg)
 		err = parse_u64("--owner-wait", arg, 0, 60000, &v);
 		opt->live.owner_wait_ns = v * 1000000ull;
 		break;
+	case OPT_STATS:
+		err = parse_u64("--stats", arg, 1, 86400, &v);
+		opt->stats_interval_ns = v * 1000000000ull;
+		break;
 	}
 	return err;
 }
@@ -269,6 +292,11 @@ static int parse_one(struct options *opt, int c, char *arg)
 	case 'F':
 		opt->pcap_filter = arg;
 		return 0;
+	case 'f':
+		return filter_add(&opt->filter, arg);
+	case 'w':
+		opt->write_path = arg;
+		return 0;
 	case OPT_CGROUP:
 		opt->live.cgroup_path = arg;
 		return 0;
@@ -283,13 +311,35 @@ static int parse_one(struct options *opt, int c, char *arg)
 	}
 }
 
+/* Options that only one mode understands; pushes the kernel's share of the filters. */
+static int check_mode(struct options *opt)
+{
+	const struct filter_term *t = filter_live_term(&opt->filter);
+
+	if (opt->pcap_filter && !opt->read_path) {
+		fprintf(stderr, "httpeek: -F applies to capture files (-r) only\n");
+		return -EINVAL;
+	}
+	if (t && opt->read_path) {
+		fprintf(stderr, "httpeek: filter '%s' needs live mode (a capture has no processes)\n",
+			t->expr);
+		return -EINVAL;
+	}
+	if (opt->stats_interval_ns && opt->read_path) {
+		fprintf(stderr, "httpeek: --stats applies to live mode only\n");
+		return -EINVAL;
+	}
+	filter_kernel(&opt->filter, opt->events.types & EVENT_FLOW_HTTP, &opt->live.filter);
+	return 0;
+}
+
 int options_parse(struct options *opt, int argc, char **argv)
 {
 	int c, err;
 
 	set_defaults(opt);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":r:e:o:O:F:vh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":r:e:o:O:F:f:w:vh", long_options, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage_text, stdout);
 			return 1;
@@ -311,9 +361,5 @@ int options_parse(struct options *opt, int argc, char **argv)
 		fprintf(stderr, "httpeek: unexpected argument '%s' (see --help)\n", argv[optind]);
 		return -EINVAL;
 	}
-	if (opt->pcap_filter && !opt->read_path) {
-		fprintf(stderr, "httpeek: -F applies to capture files (-r) only\n");
-		return -EINVAL;
-	}
-	return 0;
+	return check_mode(opt);
 }

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include "event.h"
+#include "filter.h"
 #include "live.h"
 #include "pipeline.h"
 
@@ -13,6 +14,9 @@ struct options {
 	const char *read_path;      /* -r: capture file, NULL for live */
 	const char *output_path;    /* -O: NULL for standard output */
 	const char *pcap_filter;    /* -F: libpcap filter expression (offline) */
+	const char *write_path;     /* -w: pcapng file of the reported messages' packets */
+	uint64_t stats_interval_ns; /* --stats: live counters every so often; 0: never */
+	struct filter_set filter;   /* -f terms */
 	struct event_options events;
 	struct pipeline_options pipeline;
 	struct live_options live;

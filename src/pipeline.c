@@ -64,6 +64,10 @@ struct pipeline *pipeline_new(const struct pipeline_options *opt, struct event_w
 		.stats = &p->stats,
 		.owner_lookup = opt->owner_lookup,
 		.owner_ctx = opt->owner_ctx,
+		.filter = opt->filter,
+		.exp = opt->exp,
+		.keep_requests = event_wants(w, EVENT_FLOW_HTTP) ||
+				 (opt->filter && filter_needs_request(opt->filter)),
 	};
 	p->flows = flow_table_new(&p->opt.flow, &flow_to_session, &p->env);
 	if (!p->flows) {
@@ -81,9 +85,14 @@ void pipeline_packet(struct pipeline *p, const struct packet *pkt)
 		return;
 	p->stats.packets++;
 	p->stats.bytes += pkt->wirelen;
+	p->env.packet_seq++;
 	switch (decode_packet(pkt, &seg)) {
 	case DECODE_TCP:
+		if (p->env.exp)
+			export_begin(p->env.exp, pkt, seg.payload_len);
 		flow_segment(p->flows, &seg);
+		if (p->env.exp)
+			export_end(p->env.exp);
 		break;
 	case DECODE_NOT_TCP:
 		p->stats.not_tcp++;

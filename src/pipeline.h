@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 #include "event.h"
+#include "export.h"
+#include "filter.h"
 #include "flow.h"
 #include "http.h"
 #include "owner.h"
@@ -17,6 +19,8 @@ struct pipeline_options {
 	struct http_limits http;
 	owner_lookup_fn owner_lookup;  /* NULL offline */
 	void *owner_ctx;
+	const struct filter_set *filter;  /* -f terms (kept, not copied); NULL: no filter */
+	struct export *exp;            /* -w: packets of reported messages; NULL: none */
 };
 
 struct pipeline_stats {
@@ -29,6 +33,7 @@ struct pipeline_stats {
 	uint64_t unpaired_requests;
 	uint64_t unpaired_responses;
 	uint64_t pending_dropped;  /* requests past the per-flow pairing queue */
+	uint64_t filtered;         /* messages and exchanges the filters left out */
 };
 
 struct pipeline;

@@ -1,20 +1,31 @@
 /* Sessions: two HTTP streams per flow and the queue that pairs requests with responses. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "session.h"
 
-#define SESSION_MAX_PENDING 64u
+#define SESSION_MAX_PENDING 64u   /* requests waiting for a response, per flow */
+#define SESSION_INLINE_PENDING 2u
+#define COMMENT_MAX 512u
+#define MESSAGE_EVENTS (EVENT_HTTP | EVENT_HTTP_REQUEST | EVENT_HTTP_RESPONSE)
 
 struct pending_request {
 	uint64_t ts_ns;
-	struct http_message *copy;  /* kept only when net_flow_http is selected */
+	struct http_message *copy;  /* kept only when env->keep_requests */
+	struct export_list *pkts;   /* its packets, exported with the exchange (-w, flows only) */
 	uint32_t depth;
 	uint8_t is_head, is_connect;
 	uint8_t side;               /* the side that sent it: the client */
-	enum direction dir;
+	uint8_t dir;                /* enum direction */
 };
 
 struct session;
+
+/* What -w needs per session. */
+struct session_export {
+	struct export_list kept[2]; /* packets of heads in progress */
+	uint64_t completed_in[2];   /* packet_seq of the last packet that completed a head */
+};
 
 /* What an HTTP stream's emit callback gets: the session and the side that sent the bytes. */
 struct session_side {
@@ -29,8 +40,10 @@ struct session {
 	struct http_stream *stream[2];
 	bool ended[2];
 	struct session_side sides[2];
-	struct pending_request pending[SESSION_MAX_PENDING];
-	uint32_t pending_head, pending_count;
+	struct session_export *x;   /* -w only */
+	struct pending_request *pending;  /* a ring of pending_cap; inline_pending at first */
+	uint32_t pending_head, pending_count, pending_cap;
+	struct pending_request inline_pending[SESSION_INLINE_PENDING];
 	uint32_t requests;
 	uint64_t last_ts;
 };
@@ -41,8 +54,14 @@ struct session *session_new(struct session_env *env, const struct flow_info *inf
 
 	if (!s)
 		return NULL;
+	if (env->exp && !(s->x = calloc(1, sizeof(*s->x)))) {
+		free(s);
+		return NULL;
+	}
 	s->env = env;
 	s->info = *info;
+	s->pending = s->inline_pending;
+	s->pending_cap = SESSION_INLINE_PENDING;
 	for (int i = 0; i < 2; i++)
 		s->sides[i] = (struct session_side){ .session = s, .side = i };
 	return s;
@@ -67,27 +86,147 @@ static bool method_is(const struct http_str *m, const char *name)
 	return m->len == n && memcmp(m->p, name, n) == 0;
 }
 
+/* The size of msg's head as sent, up to line-ending differences. */
+static uint32_t head_size(const struct http_message *m)
+{
+	uint64_t n = 2;
+
+	if (m->kind == HTTP_REQUEST)
+		n += m->method.len + 1 + m->target.len + 1 + m->protocol.len + 2;
+	else
+		n += m->protocol.len + 1 + m->status.len + 2;
+	for (uint32_t i = 0; i < m->n_headers; i++)
+		n += m->headers[i].name.len + 2 + m->headers[i].value.len + 2;
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+/* Appends at most 200 bytes of str to buf, printable ASCII only (pcapng comments are UTF-8). */
+static void put_str(char *buf, size_t size, const struct http_str *str)
+{
+	size_t n = strlen(buf);
+
+	for (uint32_t i = 0; i < str->len && i < 200 && n + 1 < size; i++) {
+		unsigned char c = (unsigned char)str->p[i];
+
+		buf[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	buf[n] = '\0';
+}
+
+static void put_text(char *buf, size_t size, const char *text)
+{
+	struct http_str str = { text, (uint32_t)strlen(text) };
+
+	put_str(buf, size, &str);
+}
+
+/* "METHOD /path" for a request, the status line's code and reason for a response. */
+static void put_summary(char *buf, size_t size, const struct http_message *m)
+{
+	if (m->kind == HTTP_REQUEST) {
+		put_str(buf, size, &m->method);
+		put_text(buf, size, " ");
+		put_str(buf, size, m->path.len ? &m->path : &m->target);
+	} else {
+		put_str(buf, size, &m->status);
+	}
+}
+
+static void put_owner(char *buf, size_t size, const struct owner *o)
+{
+	char num[48];
+
+	if (!o)
+		return;
+	put_text(buf, size, " comm=");
+	put_text(buf, size, o->comm[0] ? o->comm : "?");
+	snprintf(num, sizeof(num), " pid=%u", o->host_pid);
+	put_text(buf, size, num);
+	if (o->container_id[0]) {
+		put_text(buf, size, " container=");
+		put_text(buf, size, o->container_id);
+	}
+}
+
+/* The comment of a message's packets: the selected event names it yields, what it says. */
+static void message_comment(const struct session *s, const struct http_message *m,
+			    const struct owner *o, char *buf, size_t size)
+{
+	unsigned own = m->kind == HTTP_REQUEST ? EVENT_HTTP_REQUEST : EVENT_HTTP_RESPONSE;
+
+	buf[0] = '\0';
+	if (event_wants(s->env->writer, EVENT_HTTP))
+		put_text(buf, size, "net_packet_http ");
+	if (event_wants(s->env->writer, own))
+		put_text(buf, size, own == EVENT_HTTP_REQUEST ? "net_packet_http_request "
+							      : "net_packet_http_response ");
+	put_summary(buf, size, m);
+	put_owner(buf, size, o);
+}
+
+static void exchange_comment(const struct exchange *x, char *buf, size_t size)
+{
+	snprintf(buf, size, "net_flow_http ");
+	if (x->request)
+		put_summary(buf, size, x->request);
+	else
+		put_text(buf, size, "(no request)");
+	put_text(buf, size, " -> ");
+	if (x->response)
+		put_summary(buf, size, x->response);
+	else
+		put_text(buf, size, "(no response)");
+	put_owner(buf, size, x->owner);
+}
+
+/* Doubles the pending ring up to SESSION_MAX_PENDING; false when it cannot grow. */
+static bool pending_grow(struct session *s)
+{
+	uint32_t cap = s->pending_cap * 2;
+	struct pending_request *ring;
+
+	if (cap > SESSION_MAX_PENDING || !(ring = malloc(cap * sizeof(*ring))))
+		return false;
+	for (uint32_t i = 0; i < s->pending_count; i++)
+		ring[i] = s->pending[(s->pending_head + i) % s->pending_cap];
+	if (s->pending != s->inline_pending)
+		free(s->pending);
+	s->pending = ring;
+	s->pending_cap = cap;
+	s->pending_head = 0;
+	return true;
+}
+
 static void pending_push(struct session *s, const struct session_side *from,
 			 const struct http_message *msg)
 {
 	struct pending_request *r;
 
 	s->requests++;
-	if (s->pending_count == SESSION_MAX_PENDING) {
+	if (s->pending_count == s->pending_cap && !pending_grow(s)) {
 		s->env->stats->pending_dropped++;
+		if (s->env->exp)
+			export_list_clear(s->env->exp, &s->x->kept[from->side]);
 		return;
 	}
-	r = &s->pending[(s->pending_head + s->pending_count++) % SESSION_MAX_PENDING];
+	r = &s->pending[(s->pending_head + s->pending_count++) % s->pending_cap];
 	*r = (struct pending_request){
 		.ts_ns = msg->ts_ns,
 		.depth = s->requests,
 		.is_head = method_is(&msg->method, "HEAD"),
 		.is_connect = method_is(&msg->method, "CONNECT"),
 		.side = (uint8_t)from->side,
-		.dir = from->dir,
+		.dir = (uint8_t)from->dir,
 	};
-	if (event_wants(s->env->writer, EVENT_FLOW_HTTP))
+	if (s->env->keep_requests)
 		r->copy = http_message_dup(msg);
+	if (s->env->exp && !event_wants(s->env->writer, MESSAGE_EVENTS)) {
+		r->pkts = calloc(1, sizeof(*r->pkts));
+		if (r->pkts)
+			export_take(s->env->exp, &s->x->kept[from->side], head_size(msg), r->pkts);
+		else
+			export_list_clear(s->env->exp, &s->x->kept[from->side]);
+	}
 }
 
 /* Takes the oldest waiting request out of the queue into *out; false when none waits. */
@@ -96,14 +235,47 @@ static bool pending_pop(struct session *s, struct pending_request *out)
 	if (!s->pending_count)
 		return false;
 	*out = s->pending[s->pending_head];
-	s->pending_head = (s->pending_head + 1) % SESSION_MAX_PENDING;
+	s->pending_head = (s->pending_head + 1) % s->pending_cap;
 	s->pending_count--;
 	return true;
 }
 
-/* Writes net_flow_http for a request (may be NULL) and its response (may be NULL). */
-static void write_exchange(struct session *s, int client_side, const struct pending_request *req,
-			   const struct http_message *resp, uint64_t ts_ns, enum direction dir)
+static void pending_free(struct session *s, struct pending_request *r)
+{
+	free(r->copy);
+	if (r->pkts)
+		export_list_clear(s->env->exp, r->pkts);
+	free(r->pkts);
+}
+
+/* Exports an exchange's packets (flows only): the request's, then the response's. */
+static void export_exchange(struct session *s, struct pending_request *req, int resp_side,
+			    const struct exchange *x, bool report)
+{
+	struct export *e = s->env->exp;
+	char comment[COMMENT_MAX];
+
+	if (!e || event_wants(s->env->writer, MESSAGE_EVENTS))
+		return;
+	if (!report) {
+		if (resp_side >= 0)
+			export_list_clear(e, &s->x->kept[resp_side]);
+		return;
+	}
+	exchange_comment(x, comment, sizeof(comment));
+	if (req && req->pkts)
+		export_write_list(e, req->pkts, comment);
+	if (resp_side >= 0)
+		export_message(e, &s->x->kept[resp_side], head_size(x->response), comment);
+}
+
+/*
+ * Writes net_flow_http for a request (may be NULL) and its response (may be NULL, then
+ * resp_side is -1) when it passes the filters.
+ */
+static void write_exchange(struct session *s, int client_side, struct pending_request *req,
+			   const struct http_message *resp, int resp_side, uint64_t ts_ns,
+			   enum direction dir)
 {
 	struct exchange x = {
 		.ts_ns = ts_ns,
@@ -117,13 +289,23 @@ static void write_exchange(struct session *s, int client_side, const struct pend
 		.latency_ns = req && resp && resp->ts_ns > req->ts_ns ? resp->ts_ns - req->ts_ns : 0,
 		.trans_depth = req ? req->depth : 0,
 	};
+	struct filter_subject fs = {
+		.family = x.family, .src = &x.client, .dst = &x.server, .dir = dir,
+		.request = x.request, .response = resp, .owner = x.owner,
+	};
+	bool report = event_wants(s->env->writer, EVENT_FLOW_HTTP) && (x.request || x.response);
 
 	if (!req)
 		s->env->stats->unpaired_responses++;
 	else if (!resp)
 		s->env->stats->unpaired_requests++;
-	if (event_wants(s->env->writer, EVENT_FLOW_HTTP) && (x.request || x.response))
+	if (report && !filter_match(s->env->filter, &fs)) {
+		s->env->stats->filtered++;
+		report = false;
+	}
+	if (report)
 		event_exchange(s->env->writer, &x);
+	export_exchange(s, req, resp_side, &x, report);
 }
 
 static enum http_next on_response(struct session *s, const struct session_side *from,
@@ -135,8 +317,11 @@ static enum http_next on_response(struct session *s, const struct session_side *
 	enum direction req_dir = from->dir == DIR_INGRESS ? DIR_EGRESS
 			       : from->dir == DIR_EGRESS ? DIR_INGRESS : DIR_UNKNOWN;
 
-	if (msg->status_code >= 100 && msg->status_code < 200 && msg->status_code != 101)
+	if (msg->status_code >= 100 && msg->status_code < 200 && msg->status_code != 101) {
+		if (s->env->exp && !event_wants(s->env->writer, MESSAGE_EVENTS))
+			export_list_clear(s->env->exp, &s->x->kept[from->side]);
 		return next;  /* interim: the exchange goes on */
+	}
 	paired = pending_pop(s, &req);
 	if (paired && req.is_head)
 		next = HTTP_NEXT_NO_BODY;
@@ -146,11 +331,41 @@ static enum http_next on_response(struct session *s, const struct session_side *
 		if (s->stream[!from->side])
 			http_stream_set_tunnel(s->stream[!from->side]);
 	}
-	write_exchange(s, paired ? req.side : !from->side, paired ? &req : NULL, msg, msg->ts_ns,
-		       paired ? req.dir : req_dir);
+	write_exchange(s, paired ? req.side : !from->side, paired ? &req : NULL, msg, from->side,
+		       msg->ts_ns, paired ? req.dir : req_dir);
 	if (paired)
-		free(req.copy);
+		pending_free(s, &req);
 	return next;
+}
+
+/* Writes the message events of msg when they pass the filters, and exports its packets. */
+static void report_message(struct session *s, const struct session_side *from,
+			   const struct msg_context *mc, const struct http_message *msg)
+{
+	const struct http_message *req = msg->kind == HTTP_REQUEST ? msg : NULL;
+	struct filter_subject fs = {
+		.family = mc->family, .src = &mc->src, .dst = &mc->dst, .dir = mc->dir,
+		.response = msg->kind == HTTP_RESPONSE ? msg : NULL, .owner = mc->owner,
+	};
+	char comment[COMMENT_MAX];
+	bool report = event_wants(s->env->writer, MESSAGE_EVENTS);
+
+	if (!req && s->pending_count)
+		req = s->pending[s->pending_head].copy;
+	fs.request = req;
+	if (report && !filter_match(s->env->filter, &fs)) {
+		s->env->stats->filtered++;
+		report = false;
+	}
+	if (report)
+		event_message(s->env->writer, mc, msg);
+	if (!s->env->exp || !event_wants(s->env->writer, MESSAGE_EVENTS))
+		return;
+	message_comment(s, msg, mc->owner, comment, sizeof(comment));
+	if (report && strncmp(comment, "net_", 4) == 0)
+		export_message(s->env->exp, &s->x->kept[from->side], head_size(msg), comment);
+	else
+		export_list_clear(s->env->exp, &s->x->kept[from->side]);
 }
 
 static enum http_next on_message(void *ctx, const struct http_message *msg)
@@ -163,15 +378,29 @@ static enum http_next on_message(void *ctx, const struct http_message *msg)
 		.src = s->info.end[from->side],
 		.dst = s->info.end[!from->side],
 		.dir = from->dir,
+		.wire_len = head_size(msg),
 		.owner = session_owner(s),
 	};
 
-	event_message(s->env->writer, &mc, msg);
+	if (s->x)
+		s->x->completed_in[from->side] = s->env->packet_seq;
+	report_message(s, from, &mc, msg);
 	if (msg->kind == HTTP_REQUEST) {
 		pending_push(s, from, msg);
 		return HTTP_NEXT_DEFAULT;
 	}
 	return on_response(s, from, msg);
+}
+
+/* Keeps a copy of the current packet when it may hold part of a head still in progress. */
+static void keep_packet(struct session *s, int side, const uint8_t *bytes, uint32_t len)
+{
+	struct export_list *l = &s->x->kept[side];
+
+	if (s->x->completed_in[side] == s->env->packet_seq)
+		return;
+	if (l->head || http_looks_like_start(bytes, len))
+		export_keep(s->env->exp, l, s->env->http_limits->max_head);
 }
 
 void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t len,
@@ -187,6 +416,8 @@ void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t le
 	s->sides[side].dir = meta->dir;
 	s->last_ts = meta->ts_ns;
 	http_stream_data(s->stream[side], bytes, len, meta->ts_ns, on_message, &s->sides[side]);
+	if (s->env->exp)
+		keep_packet(s, side, bytes, len);
 }
 
 void session_gap(struct session *s, int side, uint32_t len)
@@ -212,11 +443,17 @@ void session_close(struct session *s)
 	for (int i = 0; i < 2; i++)
 		session_fin(s, i);
 	while (pending_pop(s, &req)) {
-		write_exchange(s, req.side, &req, NULL, s->last_ts, req.dir);
-		free(req.copy);
+		write_exchange(s, req.side, &req, NULL, -1, s->last_ts, req.dir);
+		pending_free(s, &req);
 	}
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		if (s->stream[i])
 			http_stream_free(s->stream[i]);
+		if (s->x)
+			export_list_clear(s->env->exp, &s->x->kept[i]);
+	}
+	if (s->pending != s->inline_pending)
+		free(s->pending);
+	free(s->x);
 	free(s);
 }

@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 #include "event.h"
+#include "export.h"
+#include "filter.h"
 #include "flow.h"
 #include "http.h"
 #include "owner.h"
@@ -20,6 +22,10 @@ struct session_env {
 	struct pipeline_stats *stats;
 	owner_lookup_fn owner_lookup;
 	void *owner_ctx;
+	const struct filter_set *filter;  /* NULL: every event */
+	struct export *exp;               /* NULL: no packet export */
+	uint64_t packet_seq;              /* number of the packet being processed */
+	bool keep_requests;               /* requests wait with a copy (exchanges, filters) */
 };
 
 struct session;
