@@ -7,7 +7,7 @@ PREFIX ?= /usr/local
 BUILD := build
 
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Isrc -I$(BUILD)
+override CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Isrc -I$(BUILD)
 LDLIBS := -lbpf -lpcap -lelf -lz
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
@@ -77,3 +77,15 @@ FUZZ_SECONDS ?= 30
 .PHONY: fuzz
 fuzz:
 	sh scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# --- install extras (issue 6): man page and systemd unit; the unit names $(PREFIX)/sbin. ---
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+.PHONY: install-extras
+install: install-extras
+install-extras:
+	install -D -m 0644 docs/httpeek.8 $(DESTDIR)$(MANDIR)/man8/httpeek.8
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/sbin/httpeek|$(PREFIX)/sbin/httpeek|' deploy/httpeek.service \
+		> $(DESTDIR)$(UNITDIR)/httpeek.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/httpeek.service
