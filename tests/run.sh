@@ -30,11 +30,15 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 for t in build/tests/test_*; do
 	[ -x "$t" ] && suite "unit $(basename "$t")" "$t"
 done
-for t in tests/golden/check_*.py tests/corpus/check_*.py tests/hostile/check_*.py; do
+for t in tests/golden/check_*.py tests/corpus/check_*.py tests/hostile/check_*.py \
+	tests/filters/check_*.py tests/deploy/check_deploy.py; do
 	[ -f "$t" ] && suite "$(basename "$t" .py)" python3 "$t"
 done
 if [ "$(id -u)" = 0 ]; then
 	suite "live end-to-end" bash tests/live/run.sh
+	suite "live filters" bash tests/filters/check_live_filters.sh
+	suite "containers" bash tests/containers/run.sh
+	suite "readme" python3 tests/deploy/check_readme.py
 else
 	echo "!! live tests need root: not run"
 	failed=$((failed + 1))
