@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		/* The stream's probe needs SP after a method of at most 32 bytes. */
 		if ((m.kind == HTTP_RESPONSE ||
-		     (m.method.len <= 32 && data[m.method.len] == ' ')) &&
+		     (m.method.len <= 32 && m.method.len < size && data[m.method.len] == ' ')) &&
 		    !http_looks_like_start(data, size))
 			abort();
 		if (m.content_length < -1 || (m.chunked && m.content_length != -1))
