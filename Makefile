@@ -31,6 +31,11 @@ $(BUILD)/obj/%.o: src/%.c $(HEADERS) | $(BUILD)/obj
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIVE_SRC)): $(SKEL)
+$(patsubst src/%.c,$(BUILD)/asan/%.o,$(LIVE_SRC)): $(SKEL)
+
+# The whole program under AddressSanitizer and UndefinedBehaviorSanitizer, for the test suite.
+$(BUILD)/httpeek-asan: $(patsubst src/%.c,$(BUILD)/asan/%.o,$(SRC))
+	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/asan/%.o: src/%.c $(HEADERS) | $(BUILD)/asan
 	$(CC) $(CFLAGS) $(SANITIZE) -c -o $@ $<
@@ -60,7 +65,7 @@ run: deps
 	$(MAKE) httpeek
 	./httpeek -o table
 
-test: httpeek unit
+test: httpeek unit $(BUILD)/httpeek-asan
 	sh tests/run.sh
 
 check: deps

@@ -43,5 +43,14 @@ else
 	echo "!! live tests need root: not run"
 	failed=$((failed + 1))
 fi
+# The same offline suites again with the sanitized binary, then a short fuzzing smoke.
+export HTTPEEK=build/httpeek-asan HTTPEEK_SANITIZED=1
+for t in tests/golden/check_*.py tests/corpus/check_*.py tests/hostile/check_*.py \
+	tests/filters/check_filters.py; do
+	[ -f "$t" ] && suite "asan $(basename "$t" .py)" python3 "$t"
+done
+[ "$(id -u)" = 0 ] && suite "asan live end-to-end" bash tests/live/run.sh
+unset HTTPEEK HTTPEEK_SANITIZED
+suite "fuzz smoke" sh scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
