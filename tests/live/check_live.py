@@ -187,6 +187,11 @@ def cmd_events(events_path, cases_path, stderr_path):
     extra = [e for e in events if id(e) not in seen]
     need(not extra, f"{len(extra)} unexpected events, first {extra[:1]}")
     print("live: no-extra-events ok")
+    expected = sum(4 * len(spec["paths"]) for spec in CASES.values())
+    unknown = sum(1 for e in events if not e["processName"])
+    need(unknown == 0, f"{unknown} events without an owner")
+    print(f"live: totals ok ({expected} events expected, {len(events)} reported, "
+          f"{len(seen)} with owner checked, {unknown} unknown owners)")
     with open(stderr_path) as f:
         summary = f.read()
     need(" 0 kernel drops" in summary, f"summary: {summary.strip()}")
