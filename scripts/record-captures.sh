@@ -2,7 +2,8 @@
 # Records the project's own offline test captures into OUTDIR: real curl, python and nginx
 # traffic between two network namespaces (hpk-cli, hpk-srv) joined by a veth pair, one capture
 # per case, taken on the server side. Needs root, iproute2, nginx-light, curl, tcpdump, dumpcap,
-# python3. Every namespace, process and temporary file it makes is removed on exit.
+# python3. One pcapng is written by a small recorder of our own (write_epb_recorder): dumpcap
+# 4.0 writes no epb_flags, and that case needs the direction in them. Every namespace, process and temporary file it makes is removed on exit.
 # tests/golden/expected.tsv describes what these captures hold: re-recording must keep the
 # client ports, paths and headers below unchanged.
 set -euo pipefail
@@ -232,6 +233,68 @@ s.close()
 EOF
 }
 
+# A pcapng recorder for one interface: an AF_PACKET socket, TCP only, kernel time stamps in ns,
+# and each Enhanced Packet Block's epb_flags from the kernel's packet type (outbound for
+# PACKET_OUTGOING, else inbound unicast). The file holds its header once the socket is bound.
+write_epb_recorder() {
+	cat > "$TMP/epbcap.py" <<'EOF'
+import signal, socket, struct, sys
+
+ifname, path = sys.argv[1], sys.argv[2]
+SO_TIMESTAMPNS = 35
+PACKET_OUTGOING = 4
+
+class Stop(Exception):
+	pass
+
+def stop(signum, frame):
+	raise Stop()
+
+def block(btype, body):
+	body += b"\0" * (-len(body) % 4)
+	total = len(body) + 12
+	return struct.pack("<II", btype, total) + body + struct.pack("<I", total)
+
+def option(code, value):
+	return struct.pack("<HH", code, len(value)) + value + b"\0" * (-len(value) % 4)
+
+def is_tcp(frame):
+	if frame[12:14] == b"\x08\x00":
+		return len(frame) > 23 and frame[23] == 6
+	return frame[12:14] == b"\x86\xdd" and len(frame) > 20 and frame[20] == 6
+
+signal.signal(signal.SIGINT, stop)
+signal.signal(signal.SIGTERM, stop)
+sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+sock.bind((ifname, 0))
+sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+out = open(path, "wb")
+out.write(block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1) +
+		option(4, b"httpeek record-captures.sh") + option(0, b"")))
+out.write(block(1, struct.pack("<HHI", 1, 0, 262144) + option(2, ifname.encode()) +
+		option(9, b"\x09") + option(0, b"")))
+out.flush()
+try:
+	while True:
+		frame, anc, _, addr = sock.recvmsg(65535, socket.CMSG_SPACE(16))
+		if not is_tcp(frame):
+			continue
+		ts = 0
+		for level, kind, data in anc:
+			if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+				sec, nsec = struct.unpack("qq", data[:16])
+				ts = sec * 1000000000 + nsec
+		flags = 2 if addr[2] == PACKET_OUTGOING else 1 | 1 << 2
+		out.write(block(6, struct.pack("<IIIII", 0, ts >> 32, ts & 0xffffffff, len(frame),
+					       len(frame)) + frame + b"\0" * (-len(frame) % 4) +
+				option(2, struct.pack("<I", flags)) + option(0, b"")))
+		out.flush()
+except Stop:
+	pass
+out.close()
+EOF
+}
+
 start_servers() {
 	ip netns exec "$NS_SRV" nginx -c "$TMP/nginx.conf" -p "$TMP/nginx" \
 		-e "$TMP/nginx/error.log" >"$TMP/nginx.out" 2>&1 &
@@ -245,7 +308,7 @@ start_servers() {
 
 # capture NAME TOOL CMD...: records what CMD (run in the client namespace) exchanges.
 # TOOL is tcpdump (Ethernet pcap on the veth), sll2 (tcpdump -i any, LINUX_SLL2 with
-# direction) or dumpcap (pcapng).
+# direction), dumpcap (pcapng) or epbflags (pcapng with direction in epb_flags, on the veth).
 capture() {
 	local name=$1 tool=$2 file log
 	shift 2
@@ -265,10 +328,15 @@ capture() {
 		file=$OUT/$name.pcapng
 		ip netns exec "$NS_SRV" dumpcap -q -i "$SRV_IF" -f tcp -w "$file" >"$log" 2>&1 &
 		;;
+	epbflags)
+		file=$OUT/$name.pcapng
+		rm -f "$file"
+		ip netns exec "$NS_SRV" python3 "$TMP/epbcap.py" "$SRV_IF" "$file" >"$log" 2>&1 &
+		;;
 	esac
 	CAP_PID=$!
-	if [ "$tool" = dumpcap ]; then
-		wait_for "dumpcap on $name" test -s "$file"
+	if [ "$tool" = dumpcap ] || [ "$tool" = epbflags ]; then
+		wait_for "$tool on $name" test -s "$file"
 	else
 		wait_for "tcpdump on $name" grep -q "listening on" "$log"
 	fi
@@ -314,6 +382,8 @@ record_all() {
 	capture sll2 sll2 "${curl[@]}" --local-port 40013 "http://$SRV4/small.txt"
 	capture pcapng dumpcap "${curl[@]}" --local-port 40014 -X PUT -H 'Content-Type: text/plain' \
 		--data-binary 'put body' "http://$SRV4:8080/submit"
+	capture pcapng-flags epbflags "${curl[@]}" --local-port 40015 \
+		"http://$SRV4/index.html?flags=epb"
 }
 
 mkdir -p "$OUT"
@@ -322,5 +392,6 @@ setup_net
 write_site
 write_pyserver
 write_pipeline_client
+write_epb_recorder
 start_servers
 record_all
