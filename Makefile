@@ -94,3 +94,7 @@ install-extras:
 	sed 's|/usr/local/sbin/httpeek|$(PREFIX)/sbin/httpeek|' deploy/httpeek.service \
 		> $(DESTDIR)$(UNITDIR)/httpeek.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/httpeek.service
+
+.PHONY: bench
+bench: httpeek
+	python3 scripts/bench.py

@@ -1,39 +1,108 @@
 #!/usr/bin/env python3
 """Benchmarks httpeek against the tools people use today, side by side in one run.
 
-offline: httpeek -r (full JSON to /dev/null) vs httpry -r and tshark on a capture of wrk
-against nginx (made by scripts/wrk-capture.sh), alternating runs, median wall-time ratios and
-the messages each reports. Usage: bench.py [--rounds N] [--requests N] [offline]
+offline  httpeek -r (full JSON to /dev/null) vs httpry -r and tshark (four HTTP fields) on a
+         capture of wrk against nginx (scripts/wrk-capture.sh), alternating runs: median
+         wall-time ratios and the messages each reports.
+live     (root) nginx on loopback (one worker, scripts/nginx-conf.sh) under wrk -t1, rounds
+         alternating without and with httpeek tracing the host (-e net_packet_http, JSON to
+         /dev/null): median throughput ratio, httpeek's CPU per 1000 requests, its peak RSS,
+         events per request (nginx's stub_status counts the requests), kernel drops and lost
+         events (unknown owners, gaps) from httpeek's summary.
+scaling  offline messages/s for captures of 10k, 100k and 1M messages, and the live ratio at
+         -c1, -c16 and -c64.
+
+Usage: bench.py [--rounds N] [--live-seconds S] [--quick] [offline] [live] [scaling]
+(no part named: all three). Captures are recorded once into build/bench/ and reused.
+HTTPEEK=/path/to/httpeek measures another build. Run it on a quiet machine: the ratios are
+only as good as the machine is idle.
 """
 import argparse
+import json
 import os
+import re
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build", "bench")
-PORT_FILTER = "tcp port 18080"
+HTTPEEK = os.environ.get("HTTPEEK", os.path.join(ROOT, "httpeek"))  # another build to compare
+CAPTURE_PORT = 18080
+LIVE_PORT = 18090
+PORT_FILTER = f"tcp port {CAPTURE_PORT}"
 TSHARK_FIELDS = ["http.request.method", "http.request.uri", "http.host", "http.response.code"]
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+SUMMARY_FIELDS = ["messages", "events", "gaps", "kernel drops", "unknown owners",
+                  "ring-buffer records", "truncated heads", "parse failures"]
 
+
+def med(values):
+    return statistics.median(values) if values else float("nan")
+
+
+# --- captures ---
 
 def wrk_capture(requests):
+    """A pcap of wrk against nginx with about 2 * requests HTTP messages, recorded once."""
     path = os.path.join(BUILD, f"wrk-{requests}.pcap")
     if not os.path.exists(path):
         os.makedirs(BUILD, exist_ok=True)
-        subprocess.run(["sh", os.path.join(ROOT, "scripts", "wrk-capture.sh"), path,
-                        str(requests)], check=True)
+        print(f"recording {path} ...", file=sys.stderr, flush=True)
+        subprocess.run(["sh", os.path.join(ROOT, "scripts", "wrk-capture.sh"), path + ".tmp",
+                        str(requests)], check=True, stdout=subprocess.DEVNULL)
+        os.rename(path + ".tmp", path)
     return path
 
 
-def offline_commands(pcap):
-    return {
-        "httpeek": [os.path.join(ROOT, "httpeek"), "-r", pcap],
+def big_capture(requests):
+    """Like wrk-capture.sh, with wrk running long enough for large counts (its -d is 4 s)."""
+    path = os.path.join(BUILD, f"wrk-{requests}.pcap")
+    if os.path.exists(path):
+        return path
+    os.makedirs(BUILD, exist_ok=True)
+    print(f"recording {path} ...", file=sys.stderr, flush=True)
+    with tempfile.TemporaryDirectory() as d:
+        nginx = Nginx(d, CAPTURE_PORT)
+        dump = subprocess.Popen(["tcpdump", "-i", "lo", "-B", "524288", "-s", "0", "-w",
+                                 path + ".tmp", PORT_FILTER], stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(1)
+            lua = os.path.join(d, "limit.lua")
+            with open(lua, "w") as f:
+                f.write(f"local n = 0\nresponse = function(status, headers, body)\n"
+                        f"\tn = n + 1\n\tif n >= {requests} then wrk.thread:stop() end\nend\n")
+            secs = max(4, requests // 10000)
+            subprocess.run(["wrk", "-t1", "-c16", f"-d{secs}s", "-s", lua,
+                            f"http://127.0.0.1:{CAPTURE_PORT}/index.html"],
+                           check=True, stdout=subprocess.DEVNULL)
+            time.sleep(1)
+        finally:
+            dump.send_signal(signal.SIGINT)
+            dump.wait()
+            nginx.stop()
+    os.rename(path + ".tmp", path)
+    return path
+
+
+def capture_for(requests):
+    return wrk_capture(requests) if requests <= 75000 else big_capture(requests)
+
+
+# --- offline ---
+
+def offline_commands(pcap, tools):
+    cmds = {
+        "httpeek": [HTTPEEK, "-r", pcap],
         "httpry": ["httpry", "-q", "-r", pcap, PORT_FILTER],
         "tshark": ["tshark", "-n", "-r", pcap, "-Y", "http", "-T", "fields"]
         + [a for f in TSHARK_FIELDS for a in ("-e", f)],
     }
+    return {name: cmds[name] for name in tools}
 
 
 def wall(cmd):
@@ -43,42 +112,349 @@ def wall(cmd):
 
 
 def count_lines(cmd):
-    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=True)
-    return out.stdout.count(b"\n")
+    """Lines cmd writes, counted as they come (the benchmark's own memory stays small)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    n = 0
+    while True:
+        chunk = proc.stdout.read(1 << 20)
+        if not chunk:
+            break
+        n += chunk.count(b"\n")
+    if proc.wait():
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    return n
 
 
-def offline(rounds, requests, with_tshark=True):
-    pcap = wrk_capture(requests)
-    cmds = offline_commands(pcap)
-    if not with_tshark:
-        del cmds["tshark"]
+def time_rounds(cmds, rounds):
+    """Wall times per tool, the tools alternating within each round."""
     times = {name: [] for name in cmds}
     for _ in range(rounds):
         for name, cmd in cmds.items():
             times[name].append(wall(cmd))
-    med = {name: statistics.median(t) for name, t in times.items()}
+    return times
+
+
+def offline(rounds, requests):
+    pcap = capture_for(requests)
+    cmds = offline_commands(pcap, ["httpeek", "httpry", "tshark"])
+    times = time_rounds(cmds, rounds)
     msgs = {name: count_lines(cmd) for name, cmd in cmds.items()}
     packets = count_lines(["tcpdump", "-nr", pcap, "-q"])
-    print(f"offline: {os.path.basename(pcap)}, {packets} packets, {rounds} alternating rounds")
+    print(f"\n## offline: {os.path.basename(pcap)}, {packets} packets, "
+          f"{rounds} alternating rounds\n")
     print(f"{'tool':10} {'median s':>9} {'min s':>8} {'max s':>8} {'messages':>9}")
     for name in cmds:
         t = times[name]
-        print(f"{name:10} {med[name]:9.3f} {min(t):8.3f} {max(t):8.3f} {msgs[name]:9d}")
+        print(f"{name:10} {med(t):9.3f} {min(t):8.3f} {max(t):8.3f} {msgs[name]:9d}")
+    result = {"messages": msgs}
     for other in cmds:
-        if other != "httpeek":
-            ratios = [a / b for a, b in zip(times["httpeek"], times[other])]
-            print(f"ratio httpeek/{other}: median {statistics.median(ratios):.3f}")
-    return med, msgs
+        if other == "httpeek":
+            continue
+        ratio = med([a / b for a, b in zip(times["httpeek"], times[other])])
+        result[other] = ratio
+        print(f"ratio httpeek/{other}: median {ratio:.3f} (1/{1 / ratio:.1f})")
+    return result
+
+
+def offline_scaling(rounds, sizes):
+    print(f"\n## scaling, offline: httpeek -r, {rounds} rounds each\n")
+    print(f"{'messages':>9} {'packets':>9} {'median s':>9} {'messages/s':>11} {'us/message':>11}")
+    for requests in sizes:
+        pcap = capture_for(requests)
+        t = time_rounds(offline_commands(pcap, ["httpeek"]), rounds)["httpeek"]
+        out = subprocess.run([HTTPEEK, "-r", pcap], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, check=True, text=True).stderr
+        s = summary(out)
+        m = med(t)
+        print(f"{s['messages']:9d} {s['packets']:9d} {m:9.3f} {s['messages'] / m:11.0f} "
+              f"{m / s['messages'] * 1e6:11.3f}")
+
+
+# --- live ---
+
+class Nginx:
+    """nginx from scripts/nginx-conf.sh, one worker, plus a stub_status location."""
+
+    def __init__(self, d, port):
+        self.dir = d
+        self.port = port
+        subprocess.run(["sh", os.path.join(ROOT, "scripts", "nginx-conf.sh"), d,
+                        f"127.0.0.1:{port}"], check=True)
+        conf = os.path.join(d, "nginx.conf")
+        with open(conf) as f:
+            text = f.read()
+        text = text.replace("location / { }", "location / { }\n\t\tlocation = /bench-status "
+                            "{ stub_status; }")
+        with open(conf, "w") as f:
+            f.write(text)
+        subprocess.run(["nginx", "-c", conf, "-p", d], check=True)
+        time.sleep(0.2)
+
+    def requests(self):
+        """nginx's request counter (this status request included)."""
+        url = f"http://127.0.0.1:{self.port}/bench-status"
+        text = urllib.request.urlopen(url, timeout=5).read().decode()
+        return int(text.split("\n")[2].split()[2])
+
+    def stop(self):
+        try:
+            with open(os.path.join(self.dir, "nginx.pid")) as f:
+                os.kill(int(f.read()), signal.SIGQUIT)
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.3)
+
+
+def wrk(port, conns, secs):
+    out = subprocess.run(["wrk", "-t1", f"-c{conns}", f"-d{secs}s",
+                          f"http://127.0.0.1:{port}/index.html"], check=True,
+                         stdout=subprocess.PIPE, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return rps
+
+
+def summary(text):
+    """Counters of httpeek's closing summary line on stderr."""
+    line = [l for l in text.splitlines() if re.match(r"httpeek: \d+ packets", l)][-1]
+    out = {"packets": int(re.search(r"(\d+) packets", line).group(1))}
+    for name in SUMMARY_FIELDS:
+        m = re.search(r"(\d+) " + name, line)
+        out[name] = int(m.group(1)) if m else 0
+    return out
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def peak_rss_kib(pid):
+    """VmHWM: the process's peak RSS since exec (ru_maxrss would count the forked python)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def bpf_map_rss_kib(pid):
+    """RSS of the process's BPF map mappings (the ring buffer, mapped twice; .bss)."""
+    total, in_map = 0, False
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            if re.match(r"[0-9a-f]+-[0-9a-f]+ ", line):
+                in_map = "anon_inode:bpf-map" in line
+            elif in_map and line.startswith("Rss:"):
+                total += int(line.split()[1])
+    return total
+
+
+def wait_ready(proc):
+    """httpeek is attached once it has dropped its privileges (NoNewPrivs set)."""
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("httpeek exited during set-up")
+        with open(f"/proc/{proc.pid}/status") as f:
+            if "NoNewPrivs:\t1" in f.read():
+                return
+        time.sleep(0.02)
+    raise RuntimeError("httpeek did not become ready")
+
+
+def traced_round(nginx, conns, secs, errf):
+    before = nginx.requests()
+    errf.seek(0)
+    errf.truncate()
+    proc = subprocess.Popen([HTTPEEK, "-e", "net_packet_http"], stdout=subprocess.DEVNULL,
+                            stderr=errf)
+    try:
+        wait_ready(proc)
+        cpu0 = cpu_seconds(proc.pid)
+        rps = wrk(nginx.port, conns, secs)
+        time.sleep(0.3)  # records are collected at least every 50 ms
+        cpu = cpu_seconds(proc.pid) - cpu0
+        rss_kib = peak_rss_kib(proc.pid)
+        map_kib = bpf_map_rss_kib(proc.pid)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    requests = nginx.requests() - before - 1
+    errf.seek(0)
+    s = summary(errf.read())
+    return {"rps": rps, "cpu": cpu, "requests": requests, "rss_kib": rss_kib, "map_kib": map_kib,
+            "total_cpu": usage.ru_utime + usage.ru_stime, **s}
+
+
+def bpf_prog_stats():
+    """run_time_ns and run_cnt of the loaded httpeek_* programs (kernel.bpf_stats_enabled)."""
+    out = subprocess.run(["bpftool", "-j", "prog", "show"], check=True,
+                         stdout=subprocess.PIPE, text=True).stdout
+    return {p["name"]: (p.get("run_time_ns", 0), p.get("run_cnt", 0))
+            for p in json.loads(out) if p.get("name", "").startswith("httpeek_")}
+
+
+def bpf_profile(nginx, conns, secs, errf):
+    """One more traced round with BPF run-time statistics on (they cost a little themselves)."""
+    knob = "/proc/sys/kernel/bpf_stats_enabled"
+    with open(knob) as f:
+        old = f.read().strip()
+    with open(knob, "w") as f:
+        f.write("1")
+    errf.seek(0)
+    errf.truncate()
+    before = nginx.requests()
+    proc = subprocess.Popen([HTTPEEK, "-e", "net_packet_http"], stdout=subprocess.DEVNULL,
+                            stderr=errf)
+    try:
+        wait_ready(proc)
+        wrk(nginx.port, conns, secs)
+        stats = bpf_prog_stats()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait()
+        with open(knob, "w") as f:
+            f.write(old)
+    requests = nginx.requests() - before - 1
+    lines = [f"BPF programs (one extra traced round with kernel.bpf_stats_enabled, "
+             f"{requests} requests):"]
+    total = 0
+    for name, (ns, cnt) in sorted(stats.items()):
+        total += ns
+        if cnt:
+            lines.append(f"  {name:16} {cnt / requests:5.2f} runs/request {ns / cnt:7.0f} "
+                         f"ns/run {ns / requests / 1000:6.3f} us/request")
+    lines.append(f"  all programs: {total / requests / 1000:.3f} us of kernel CPU per request")
+    return "\n".join(lines)
+
+
+def live(rounds, conns, secs, verbose=True):
+    """Alternating untraced and traced rounds against one nginx; returns the figures."""
+    with tempfile.TemporaryDirectory() as d, open(os.path.join(d, "httpeek.err"), "w+") as errf:
+        nginx = Nginx(d, LIVE_PORT)
+        try:
+            wrk(nginx.port, conns, 1)  # warm-up
+            plain, traced = [], []
+            for _ in range(rounds):
+                plain.append(wrk(nginx.port, conns, secs))
+                traced.append(traced_round(nginx, conns, secs, errf))
+            profile = bpf_profile(nginx, conns, secs, errf) if verbose else ""
+        finally:
+            nginx.stop()
+    ratio = med([t["rps"] / p for p, t in zip(plain, traced)])
+    req = sum(t["requests"] for t in traced)
+    res = {
+        "conns": conns, "ratio": ratio, "plain_rps": med(plain),
+        "traced_rps": med([t["rps"] for t in traced]),
+        "cpu_ms_per_1000": med([t["cpu"] / t["requests"] * 1e6 for t in traced]),
+        "rss_mib": max(t["rss_kib"] for t in traced) / 1024,
+        "map_mib": max(t["map_kib"] for t in traced) / 1024,
+        "events_per_request": sum(t["events"] for t in traced) / req,
+        "events": sum(t["events"] for t in traced), "requests": req,
+        "drops": sum(t["kernel drops"] for t in traced),
+        "unknown": sum(t["unknown owners"] for t in traced),
+        "gaps": sum(t["gaps"] for t in traced),
+        "records_per_request": sum(t["ring-buffer records"] for t in traced) / req,
+        "total_cpu": med([t["total_cpu"] for t in traced]),
+    }
+    if verbose:
+        print(f"\n## live: nginx (1 worker) on loopback, wrk -t1 -c{conns} -d{secs}s, "
+              f"{rounds} alternating rounds\n")
+        print(f"{'round':>5} {'untraced req/s':>15} {'traced req/s':>13} {'ratio':>6} "
+              f"{'requests':>9} {'events':>9} {'ev/req':>7} {'cpu ms/1k':>9} {'drops':>6}")
+        for i, (p, t) in enumerate(zip(plain, traced)):
+            print(f"{i + 1:5d} {p:15.0f} {t['rps']:13.0f} {t['rps'] / p:6.3f} "
+                  f"{t['requests']:9d} {t['events']:9d} {t['events'] / t['requests']:7.4f} "
+                  f"{t['cpu'] / t['requests'] * 1e6:9.3f} {t['kernel drops']:6d}")
+        print(f"median throughput ratio traced/untraced: {ratio:.3f}")
+        print(f"httpeek CPU during load: median {res['cpu_ms_per_1000']:.3f} ms per 1000 "
+              f"requests (whole run incl. BPF load: median {res['total_cpu']:.2f} s)")
+        print(f"httpeek peak RSS: {res['rss_mib']:.1f} MiB, of which {res['map_mib']:.1f} MiB "
+              f"BPF map mappings (the ring buffer's pages are mapped twice)")
+        print(f"events per request: {res['events_per_request']:.4f} ({res['events']} events, "
+              f"{req} requests counted by nginx); ring-buffer records per request: "
+              f"{res['records_per_request']:.3f}")
+        print(f"kernel drops: {res['drops']}, events with unknown owner: {res['unknown']}, "
+              f"gaps: {res['gaps']}")
+        print(profile)
+    return res
+
+
+def live_scaling(rounds, secs, conns_list, known):
+    print(f"\n## scaling, live: wrk -t1 -d{secs}s, {rounds} alternating rounds each\n")
+    print(f"{'conns':>5} {'untraced req/s':>15} {'traced req/s':>13} {'ratio':>6} "
+          f"{'cpu ms/1k':>9} {'ev/req':>7} {'drops':>6} {'RSS MiB':>8}")
+    for c in conns_list:
+        r = known.get(c) or live(rounds, c, secs, verbose=False)
+        print(f"{c:5d} {r['plain_rps']:15.0f} {r['traced_rps']:13.0f} {r['ratio']:6.3f} "
+              f"{r['cpu_ms_per_1000']:9.3f} {r['events_per_request']:7.4f} {r['drops']:6d} "
+              f"{r['rss_mib']:8.1f}")
+
+
+def verdicts(off, lv):
+    print("\n## targets (issue 5)\n")
+    rows = []
+    if off:
+        m = off["messages"]
+        rows += [
+            ("offline wall time <= 0.33 of httpry's", f"{off['httpry']:.3f}",
+             off["httpry"] <= 0.33),
+            ("offline messages >= httpry's", f"{m['httpeek']} vs {m['httpry']}",
+             m["httpeek"] >= m["httpry"]),
+            ("offline wall time <= 1/40 of tshark's", f"1/{1 / off['tshark']:.1f}",
+             off["tshark"] <= 1 / 40),
+        ]
+    if lv:
+        rows += [
+            ("live throughput >= 0.93 of untraced", f"{lv['ratio']:.3f}", lv["ratio"] >= 0.93),
+            ("exactly 4 events per request", f"{lv['events_per_request']:.4f}",
+             lv["events"] == 4 * lv["requests"]),
+            ("zero kernel drops", str(lv["drops"]), lv["drops"] == 0),
+            ("zero lost events (unknown owner, gaps)", f"{lv['unknown']}, {lv['gaps']}",
+             lv["unknown"] == 0 and lv["gaps"] == 0),
+            ("httpeek CPU <= 2 ms per 1000 requests", f"{lv['cpu_ms_per_1000']:.3f}",
+             lv["cpu_ms_per_1000"] <= 2),
+            ("peak RSS < 64 MiB", f"{lv['rss_mib']:.1f}", lv["rss_mib"] < 64),
+        ]
+    for name, fig, ok in rows:
+        print(f"{'met    ' if ok else 'NOT met'} {name}: {fig}")
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--requests", type=int, default=75000)
-    ap.add_argument("parts", nargs="*", default=["offline"])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
+    ap.add_argument("--requests", type=int, default=75000,
+                    help="wrk requests in the offline capture (default 75000)")
+    ap.add_argument("--live-seconds", type=int, default=3, help="wrk seconds per live round")
+    ap.add_argument("--quick", action="store_true",
+                    help="3 rounds, 2 s live rounds, scaling without the 1M capture")
+    ap.add_argument("parts", nargs="*", help="offline, live, scaling (default: all)")
     args = ap.parse_args()
-    if "offline" in args.parts:
-        offline(args.rounds, args.requests)
+    parts = args.parts or ["offline", "live", "scaling"]
+    if set(parts) - {"offline", "live", "scaling"}:
+        ap.error("parts are offline, live and scaling")
+    rounds, secs, sizes = args.rounds, args.live_seconds, [5000, 50000, 500000]
+    if args.quick:
+        rounds, secs, sizes = min(rounds, 3), 2, [5000, 50000]
+    live_ok = os.geteuid() == 0
+    print(f"# httpeek benchmark, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+          f"{os.cpu_count()} CPUs, kernel {os.uname().release}")
+    off = lv = None
+    if "offline" in parts:
+        off = offline(rounds, args.requests)
+    known = {}
+    if ("live" in parts or "scaling" in parts) and not live_ok:
+        print("\nlive: skipped (needs root)")
+    elif "live" in parts:
+        lv = live(rounds, 16, secs)
+        known[16] = lv
+    if "scaling" in parts:
+        offline_scaling(rounds, sizes)
+        if live_ok:
+            live_scaling(rounds, secs, [1, 16, 64], known)
+    verdicts(off, lv)
     return 0
 
 

@@ -1,6 +1,7 @@
 /* Events as Tracee-shaped JSON lines, and the writer that buffers both output formats. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "event_priv.h"
@@ -37,6 +38,29 @@ const char *event_dir_name(enum direction dir)
 	return dir == DIR_EGRESS ? "egress" : "unknown";
 }
 
+/* Decimal text of each byte value, NUL-padded to four bytes. */
+static const char byte_text[256][4] = {
+	"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16",
+	"17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31",
+	"32", "33", "34", "35", "36", "37", "38", "39", "40", "41", "42", "43", "44", "45", "46",
+	"47", "48", "49", "50", "51", "52", "53", "54", "55", "56", "57", "58", "59", "60", "61",
+	"62", "63", "64", "65", "66", "67", "68", "69", "70", "71", "72", "73", "74", "75", "76",
+	"77", "78", "79", "80", "81", "82", "83", "84", "85", "86", "87", "88", "89", "90", "91",
+	"92", "93", "94", "95", "96", "97", "98", "99", "100", "101", "102", "103", "104", "105",
+	"106", "107", "108", "109", "110", "111", "112", "113", "114", "115", "116", "117", "118",
+	"119", "120", "121", "122", "123", "124", "125", "126", "127", "128", "129", "130", "131",
+	"132", "133", "134", "135", "136", "137", "138", "139", "140", "141", "142", "143", "144",
+	"145", "146", "147", "148", "149", "150", "151", "152", "153", "154", "155", "156", "157",
+	"158", "159", "160", "161", "162", "163", "164", "165", "166", "167", "168", "169", "170",
+	"171", "172", "173", "174", "175", "176", "177", "178", "179", "180", "181", "182", "183",
+	"184", "185", "186", "187", "188", "189", "190", "191", "192", "193", "194", "195", "196",
+	"197", "198", "199", "200", "201", "202", "203", "204", "205", "206", "207", "208", "209",
+	"210", "211", "212", "213", "214", "215", "216", "217", "218", "219", "220", "221", "222",
+	"223", "224", "225", "226", "227", "228", "229", "230", "231", "232", "233", "234", "235",
+	"236", "237", "238", "239", "240", "241", "242", "243", "244", "245", "246", "247", "248",
+	"249", "250", "251", "252", "253", "254", "255",
+};
+
 static void put_ipv4(struct json_buf *b, const uint8_t *a)
 {
 	char text[16];
@@ -44,14 +68,11 @@ static void put_ipv4(struct json_buf *b, const uint8_t *a)
 	int i;
 
 	for (i = 0; i < 4; i++) {
-		if (a[i] >= 100)
-			text[n++] = (char)('0' + a[i] / 100);
-		if (a[i] >= 10)
-			text[n++] = (char)('0' + a[i] / 10 % 10);
-		text[n++] = (char)('0' + a[i] % 10);
+		memcpy(text + n, byte_text[a[i]], 4);
+		n += a[i] >= 100 ? 3 : a[i] >= 10 ? 2 : 1;
 		text[n++] = '.';
 	}
-	json_raw(b, text, n - 1);
+	event_raw(b, text, n - 1);
 }
 
 void event_put_ip(struct json_buf *b, uint8_t family, const uint8_t *addr)
@@ -168,34 +189,93 @@ static void put_owner(struct json_buf *b, const struct owner *o)
 	LIT(b, "},");
 }
 
-/* Entity ids of o's task, cached for the next event of the same task. */
-static const uint32_t *task_ids(struct event_writer *w, const struct owner *o)
+#define OWNER_KEY_OFF offsetof(struct owner, cgroup_id)
+#define OWNER_KEY_END (offsetof(struct owner, pod_uid) + sizeof(((struct owner *)0)->pod_uid))
+#define OWNER_KEY_LEN (OWNER_KEY_END - OWNER_KEY_OFF)
+
+/* What follows the event head for owner o: containerStarted through "args":[. */
+static void put_owner_ids(struct json_buf *b, const struct owner *o)
 {
-	if (w->task.start_ns != o->thread_start_ns || w->task.tid != o->host_tid ||
-	    w->task.pid != o->host_pid || w->task.ppid != o->host_ppid || !w->task.ids[0]) {
-		w->task.start_ns = o->thread_start_ns;
-		w->task.tid = o->host_tid;
-		w->task.pid = o->host_pid;
-		w->task.ppid = o->host_ppid;
-		w->task.ids[0] = task_entity_id(o->host_tid, o->thread_start_ns);
-		w->task.ids[1] = task_entity_id(o->host_pid, o->thread_start_ns);
-		w->task.ids[2] = task_entity_id(o->host_ppid, 0);
+	if (o->container_id[0])
+		LIT(b, "true");
+	else
+		LIT(b, "false");
+	LIT(b, ",\"isCompat\":false},\"threadEntityId\":");
+	json_u64(b, task_entity_id(o->host_tid, o->thread_start_ns));
+	LIT(b, ",\"processEntityId\":");
+	json_u64(b, task_entity_id(o->host_pid, o->thread_start_ns));
+	LIT(b, ",\"parentEntityId\":");
+	json_u64(b, task_entity_id(o->host_ppid, 0));
+	LIT(b, ",\"args\":[");
+}
+
+/* The rendered owner-dependent parts for o, from the cache or rendered now; NULL: no memory. */
+static const struct event_owner_text *owner_text(struct event_writer *w, const struct owner *o)
+{
+	const char *key = (const char *)o + OWNER_KEY_OFF;
+	struct event_owner_text *c;
+	uint32_t i;
+
+	for (i = 0; i < EVENT_OWNER_CACHE; i++) {
+		c = &w->owners[i];
+		if (c->valid && c->key.host_tid == o->host_tid &&
+		    c->key.thread_start_ns == o->thread_start_ns &&
+		    !memcmp((const char *)&c->key + OWNER_KEY_OFF, key, OWNER_KEY_LEN))
+			return c;
 	}
-	return w->task.ids;
+	c = &w->owners[w->owners_next++ % EVENT_OWNER_CACHE];
+	json_reset(&c->before);
+	json_reset(&c->after);
+	put_owner(&c->before, o);
+	put_owner_ids(&c->after, o);
+	c->valid = !c->before.failed && !c->after.failed;
+	if (!c->valid)
+		return NULL;
+	memcpy(&c->key, o, sizeof(*o));
+	return c;
+}
+
+/* ts in decimal; the digits of its second are kept for the next events of the same second. */
+static void put_timestamp(struct event_writer *w, uint64_t ts)
+{
+	uint64_t sec = ts / 1000000000u, v;
+	uint32_t ns = (uint32_t)(ts % 1000000000u);
+	char text[20];
+	int i, n;
+
+	if (!sec) {
+		json_u64(&w->buf, ts);
+		return;
+	}
+	if (sec != w->ts_sec || !w->ts_len) {
+		for (n = 0, v = sec; v; v /= 10)
+			text[n++] = (char)('0' + v % 10);
+		for (i = 0; i < n; i++)
+			w->ts_text[i] = text[n - 1 - i];
+		w->ts_len = (uint8_t)n;
+		w->ts_sec = sec;
+	}
+	for (i = 8; i >= 0; i--, ns /= 10)
+		text[i] = (char)('0' + ns % 10);
+	event_raw(&w->buf, w->ts_text, w->ts_len);
+	event_raw(&w->buf, text, 9);
 }
 
 /* Everything before the first argument. */
 static void put_event_start(struct event_writer *w, uint64_t ts_ns, const struct owner *o,
 			    enum event_kind kind)
 {
-	static const uint32_t no_ids[3];
-	const uint32_t *ids = o ? task_ids(w, o) : no_ids;
+	const struct event_owner_text *t = o ? owner_text(w, o) : NULL;
 	struct json_buf *b = &w->buf;
 
+	if (o && !t) {
+		b->failed = 1;
+		return;
+	}
 	LIT(b, "{\"timestamp\":");
-	json_u64(b, ts_ns);
-	if (o)
-		put_owner(b, o);
+	put_timestamp(w, ts_ns);
+	if (t)
+		event_raw(b, t->before.data, t->before.len);
 	else
 		LIT(b, ",\"threadStartTime\":0,\"processorId\":0,\"processId\":0,"
 		       "\"cgroupId\":0,\"threadId\":0,\"parentProcessId\":0,"
@@ -203,18 +283,12 @@ static void put_event_start(struct event_writer *w, uint64_t ts_ns, const struct
 		       "\"userId\":0,\"mountNamespace\":0,\"pidNamespace\":0,\"processName\":\"\","
 		       "\"executable\":{\"path\":\"\"},\"hostName\":\"\",\"containerId\":\"\","
 		       "\"container\":{},\"kubernetes\":{},");
-	json_raw(b, event_heads[kind].text, event_heads[kind].len);
-	if (o && o->container_id[0])
-		LIT(b, "true");
+	event_raw(b, event_heads[kind].text, event_heads[kind].len);
+	if (t)
+		event_raw(b, t->after.data, t->after.len);
 	else
-		LIT(b, "false");
-	LIT(b, ",\"isCompat\":false},\"threadEntityId\":");
-	json_u64(b, ids[0]);
-	LIT(b, ",\"processEntityId\":");
-	json_u64(b, ids[1]);
-	LIT(b, ",\"parentEntityId\":");
-	json_u64(b, ids[2]);
-	LIT(b, ",\"args\":[");
+		LIT(b, "false,\"isCompat\":false},\"threadEntityId\":0,\"processEntityId\":0,"
+		       "\"parentEntityId\":0,\"args\":[");
 }
 
 static void put_direction(struct json_buf *b, enum direction dir)
@@ -428,6 +502,11 @@ void event_writer_free(struct event_writer *w)
 	event_writer_flush(w);
 	json_free(&w->buf);
 	json_free(&w->keys);
+	event_http_free(w);
+	for (uint32_t i = 0; i < EVENT_OWNER_CACHE; i++) {
+		json_free(&w->owners[i].before);
+		json_free(&w->owners[i].after);
+	}
 	free(w->refs);
 	free(w->redact_len);
 	free(w);

@@ -234,7 +234,7 @@ static void put_http_tail(struct event_writer *w, const struct http_message *msg
 	LIT(b, "}");
 }
 
-void event_put_proto_http(struct event_writer *w, const struct http_message *msg)
+static void put_proto_http(struct event_writer *w, const struct http_message *msg)
 {
 	struct json_buf *b = &w->buf;
 	bool req = msg->kind == HTTP_REQUEST;
@@ -261,6 +261,99 @@ void event_put_proto_http(struct event_writer *w, const struct http_message *msg
 		json_i64(b, msg->status_code);
 	}
 	put_http_tail(w, msg);
+}
+
+static void sig_str(struct json_buf *k, const struct http_str *s)
+{
+	event_raw(k, (const char *)&s->len, sizeof(s->len));
+	event_raw(k, s->p, s->len);
+}
+
+/* Everything the rendering of msg depends on, as bytes (the writer's options are fixed). */
+static void msg_signature(struct json_buf *k, const struct http_message *msg)
+{
+	struct {
+		int64_t content_length;
+		int32_t status_code;
+		uint32_t n_headers;
+		uint8_t kind, truncated;
+	} fixed;
+	uint32_t i;
+
+	memset(&fixed, 0, sizeof(fixed));
+	fixed.content_length = msg->content_length;
+	fixed.status_code = msg->status_code;
+	fixed.n_headers = msg->n_headers;
+	fixed.kind = (uint8_t)msg->kind;
+	fixed.truncated = msg->truncated;
+	json_reset(k);
+	event_raw(k, (const char *)&fixed, sizeof(fixed));
+	sig_str(k, &msg->method);
+	sig_str(k, &msg->target);
+	sig_str(k, &msg->protocol);
+	sig_str(k, &msg->host);
+	sig_str(k, &msg->path);
+	sig_str(k, &msg->status);
+	for (i = 0; i < msg->n_headers; i++) {
+		sig_str(k, &msg->headers[i].name);
+		sig_str(k, &msg->headers[i].value);
+	}
+}
+
+/* The cached rendering of a message with signature k, or NULL. */
+static const struct event_msg_text *find_msg(const struct event_writer *w,
+					     const struct json_buf *k)
+{
+	const struct event_msg_text *c;
+	uint32_t i;
+
+	for (i = 0; i < EVENT_MSG_CACHE; i++) {
+		c = &w->msgs[i];
+		if (c->valid && c->sig.len == k->len && !memcmp(c->sig.data, k->data, k->len))
+			return c;
+	}
+	return NULL;
+}
+
+/* Keeps the rendering in w->buf from mark on for messages with the signature in w->sig. */
+static void keep_msg(struct event_writer *w, size_t mark)
+{
+	struct event_msg_text *c = &w->msgs[w->msgs_next++ % EVENT_MSG_CACHE];
+
+	json_reset(&c->sig);
+	json_reset(&c->text);
+	event_raw(&c->sig, w->sig.data, w->sig.len);
+	event_raw(&c->text, w->buf.data + mark, w->buf.len - mark);
+	c->valid = !c->sig.failed && !c->text.failed;
+}
+
+void event_put_proto_http(struct event_writer *w, const struct http_message *msg)
+{
+	const struct event_msg_text *c;
+	size_t mark = w->buf.len;
+
+	msg_signature(&w->sig, msg);
+	if (w->sig.failed) {
+		put_proto_http(w, msg);
+		return;
+	}
+	c = find_msg(w, &w->sig);
+	if (c) {
+		event_raw(&w->buf, c->text.data, c->text.len);
+		return;
+	}
+	put_proto_http(w, msg);
+	if (!w->buf.failed)
+		keep_msg(w, mark);
+}
+
+void event_http_free(struct event_writer *w)
+{
+	for (uint32_t i = 0; i < EVENT_MSG_CACHE; i++) {
+		json_free(&w->msgs[i].sig);
+		json_free(&w->msgs[i].text);
+	}
+	json_free(&w->sig);
 }
 
 void event_put_request(struct event_writer *w, const struct http_message *msg)

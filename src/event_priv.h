@@ -24,6 +24,28 @@ static inline void event_raw(struct json_buf *b, const char *s, size_t n)
 
 struct event_key_ref;
 
+#define EVENT_OWNER_CACHE 8
+
+#define EVENT_MSG_CACHE 8
+
+/*
+ * A rendered trace.ProtoHTTP value and the signature of its message (every field it is made
+ * of): live, each message is seen twice (egress and ingress), and clients repeat themselves.
+ */
+struct event_msg_text {
+	struct json_buf sig;
+	struct json_buf text;
+	bool valid;
+};
+
+/* An owner's part of the event start, rendered once for all events of the same owner. */
+struct event_owner_text {
+	struct owner key;          /* compared from cgroup_id on: the socket does not matter */
+	struct json_buf before;    /* threadStartTime through kubernetes */
+	struct json_buf after;     /* containerStarted's value through "args":[ */
+	bool valid;
+};
+
 struct event_writer {
 	FILE *out;
 	struct event_options opt;
@@ -36,11 +58,14 @@ struct event_writer {
 	uint32_t refs_cap;
 	int64_t clock_sec;          /* table: the second clock_text shows, -1 for none */
 	char clock_text[8];         /* table: "HH:MM:SS" in local time */
-	struct {
-		uint64_t start_ns;
-		uint32_t tid, pid, ppid;
-		uint32_t ids[3];    /* thread, process and parent entity ids of the task above */
-	} task;                     /* the last task whose entity ids were computed */
+	struct event_owner_text owners[EVENT_OWNER_CACHE];  /* recent owners, rendered */
+	uint32_t owners_next;       /* the entry the next miss replaces */
+	struct event_msg_text msgs[EVENT_MSG_CACHE];  /* recent trace.ProtoHTTP values */
+	uint32_t msgs_next;
+	struct json_buf sig;        /* scratch: the signature of the message being rendered */
+	uint64_t ts_sec;            /* the second whose digits ts_text holds */
+	char ts_text[20];
+	uint8_t ts_len;             /* 0: ts_text is empty */
 	struct event_stats stats;
 };
 
@@ -49,6 +74,9 @@ void event_put_ip(struct json_buf *b, uint8_t family, const uint8_t *addr);
 
 /* True when header name[0..len) is on the redaction list (ASCII case-insensitive). */
 bool event_redacted(const struct event_writer *w, const char *name, size_t len);
+
+/* Frees the rendering caches of the HTTP objects. */
+void event_http_free(struct event_writer *w);
 
 /* The value objects trace.ProtoHTTP, trace.ProtoHTTPRequest, trace.ProtoHTTPResponse. */
 void event_put_proto_http(struct event_writer *w, const struct http_message *msg);

@@ -123,11 +123,13 @@ static size_t authority_at(const char *t, size_t n)
 	return n - i >= 3 && memcmp(t + i, "://", 3) == 0 ? i + 3 : 0;
 }
 
+/* Bytes before the first of the (one to three, not NUL) stop bytes, or n. */
 static size_t span_to(const char *t, size_t n, const char *stops)
 {
+	char a = stops[0], b = stops[1] ? stops[1] : a, c = stops[1] && stops[2] ? stops[2] : b;
 	size_t i = 0;
 
-	while (i < n && !(t[i] && strchr(stops, t[i])))
+	while (i < n && t[i] != a && t[i] != b && t[i] != c)
 		i++;
 	return i;
 }
@@ -303,11 +305,11 @@ static void add_field(struct http_message *m, struct framing *f, const struct ht
 	const char *name = h->name.p;
 	size_t nl = h->name.len;
 
-	if (eq_word(name, nl, "content-length"))
+	if (nl == 14 && eq_word(name, nl, "content-length"))
 		content_length(f, h->value.p, h->value.len);
-	else if (eq_word(name, nl, "transfer-encoding"))
+	else if (nl == 17 && eq_word(name, nl, "transfer-encoding"))
 		transfer_encoding(f, h->value.p, h->value.len);
-	else if (!f->host_seen && eq_word(name, nl, "host")) {
+	else if (nl == 4 && !f->host_seen && eq_word(name, nl, "host")) {
 		f->host_seen = true;
 		f->host = h->value;
 	}

@@ -7,11 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "http.h"
+#include "http_parse_cache.h"
 
 #define HEAD_MIN_CAP 1024u
 #define MIN_MAX_HEAD 64u
 #define START_PROBE 34u     /* bytes that always decide http_looks_like_start() */
-#define STACK_FIELDS 32u
+#define STACK_FIELDS HTTP_CACHE_FIELDS
 
 enum state { ST_HEAD, ST_BODY, ST_CHUNK, ST_CLOSE, ST_DISCARD, ST_RESYNC, ST_TUNNEL };
 
@@ -106,7 +107,7 @@ static int check_start(struct http_stream *s)
 	struct http_message m;
 	uintptr_t proto, b = (uintptr_t)s->buf;
 
-	if (http_parse_head(s->buf, s->len, &m, NULL, 0))
+	if (http_parse_cached(s->buf, s->len, &m, NULL, 0))
 		return -1;
 	proto = (uintptr_t)m.protocol.p;
 	if (m.kind == HTTP_REQUEST && (proto < b || proto >= b + s->len))
@@ -172,7 +173,7 @@ static void complete(struct http_stream *s, size_t len, bool truncated, http_emi
 			max = STACK_FIELDS;
 		}
 	}
-	if (http_parse_head(s->buf, len, &m, hdrs, max)) {
+	if (http_parse_cached(s->buf, len, &m, hdrs, max)) {
 		lose(s, false, true);
 	} else {
 		m.ts_ns = s->ts_ns;

@@ -2,6 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "json.h"
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define JSON_INITIAL_CAP (64u * 1024u)
 
@@ -149,6 +152,24 @@ static size_t json_plain_run(const unsigned char *u, size_t i, size_t len)
 {
 	uint64_t w;
 
+#ifdef __SSE2__
+	/* Sixteen bytes a step: as signed bytes, 0x80 and up are below 0x20 too. */
+	const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"');
+	const __m128i bslash = _mm_set1_epi8('\\'), del = _mm_set1_epi8(0x7f);
+	__m128i v, bad;
+	int mask;
+
+	while (len - i >= 16) {
+		v = _mm_loadu_si128((const __m128i *)(u + i));
+		bad = _mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, quote));
+		bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmpeq_epi8(v, bslash),
+						     _mm_cmpeq_epi8(v, del)));
+		mask = _mm_movemask_epi8(bad);
+		if (mask)
+			return i + (size_t)__builtin_ctz((unsigned)mask);
+		i += 16;
+	}
+#endif
 	while (len - i >= 8) {
 		memcpy(&w, u + i, 8);
 		if (json_word_special(w))
@@ -205,31 +226,45 @@ static const char digit_pairs[] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
+/* Decimal digits of v (v >= 10). */
+static unsigned json_digits(uint64_t v)
+{
+	unsigned n = 2;
+
+	while (v >= 100) {
+		if (v < 1000)
+			return n + 1;
+		if (v < 10000)
+			return n + 2;
+		v /= 10000;
+		n += 4;
+	}
+	return v >= 10 ? n : n - 1;
+}
+
 void json_u64(struct json_buf *b, uint64_t v)
 {
-	char tmp[20], *p = tmp + sizeof(tmp);
-	size_t n;
+	char *p;
+	unsigned n;
 
-	if (json_reserve(b, sizeof(tmp)))
+	if (json_reserve(b, 20))
 		return;
 	if (v < 10) {
 		b->data[b->len++] = (char)('0' + v);
 		return;
 	}
+	n = json_digits(v);
+	p = b->data + b->len + n;
+	b->len += n;
 	while (v >= 100) {
 		p -= 2;
 		memcpy(p, digit_pairs + (v % 100) * 2, 2);
 		v /= 100;
 	}
-	if (v >= 10) {
-		p -= 2;
-		memcpy(p, digit_pairs + v * 2, 2);
-	} else {
-		*--p = (char)('0' + v);
-	}
-	n = (size_t)(tmp + sizeof(tmp) - p);
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
+	if (v >= 10)
+		memcpy(p - 2, digit_pairs + v * 2, 2);
+	else
+		p[-1] = (char)('0' + v);
 }
 
 void json_i64(struct json_buf *b, int64_t v)
