@@ -31,6 +31,7 @@ struct owner_table {
 	uint32_t *buckets;
 	struct slot *slots;
 	uint32_t free_head;
+	uint32_t fresh;     /* slots[fresh..max) were never used: taken in order, untouched till then */
 	uint32_t lru_head, lru_tail;  /* head: gone entries, then the least recently updated */
 	struct proc_info *procs;
 };
@@ -57,9 +58,7 @@ struct owner_table *owner_table_new(uint32_t max_entries)
 	if (!t->buckets || !t->slots || !t->procs)
 		goto fail;
 	memset(t->buckets, 0xff, nb * sizeof(*t->buckets));
-	for (uint32_t i = 0; i < max_entries; i++)
-		t->slots[i].next = i + 1 < max_entries ? i + 1 : NONE;
-	t->free_head = 0;
+	t->free_head = NONE;
 	t->lru_head = t->lru_tail = NONE;
 	return t;
 fail:
@@ -142,10 +141,14 @@ static uint32_t insert(struct owner_table *t, uint64_t cookie)
 {
 	uint32_t i, b;
 
-	if (t->free_head == NONE)
-		retire(t, t->lru_head);
-	i = t->free_head;
-	t->free_head = t->slots[i].next;
+	if (t->free_head == NONE && t->fresh < t->max) {
+		i = t->fresh++;
+	} else {
+		if (t->free_head == NONE)
+			retire(t, t->lru_head);
+		i = t->free_head;
+		t->free_head = t->slots[i].next;
+	}
 	b = bucket_of(t, cookie);
 	t->slots[i] = (struct slot){ .next = t->buckets[b], .used = true };
 	t->slots[i].o.sock_cookie = cookie;
