@@ -5,16 +5,11 @@ import json
 import os
 import sys
 
-failures = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
 
-
-def report(name, problems):
-    global failures
-    if problems:
-        failures += 1
-        print("containers: %s FAIL: %s" % (name, "; ".join(problems)))
-    else:
-        print("containers: %s ok" % name)
+CHECKS = Checks("containers")
+report = CHECKS.report
 
 
 def load(path):
@@ -119,7 +114,7 @@ def main():
     for f in ("all", "docker", "crio", "recipe"):
         err = open(os.path.join(tmp, f + ".err")).read()
         report("%s summary" % f, [] if " 0 kernel drops" in err else ["stderr %r" % err])
-    sys.exit(1 if failures else 0)
+    CHECKS.exit()
 
 
 if __name__ == "__main__":

@@ -12,21 +12,16 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("HTTPEEK", os.path.join(ROOT, "httpeek"))
 UNIT = os.path.join(ROOT, "deploy", "httpeek.service")
 MANIFEST = os.path.join(ROOT, "deploy", "daemonset.yaml")
 MAN = os.path.join(ROOT, "docs", "httpeek.8")
-failures = 0
-
-
-def report(name, problems):
-    global failures
-    if problems:
-        failures += 1
-        print("deploy: %s FAIL: %s" % (name, "; ".join(problems)))
-    else:
-        print("deploy: %s ok" % name)
+CHECKS = Checks("deploy")
+report = CHECKS.report
 
 
 def help_options():
@@ -196,7 +191,7 @@ def main():
     check_manifest(names, valued)
     check_man(names)
     check_install()
-    sys.exit(1 if failures else 0)
+    CHECKS.exit()
 
 
 if __name__ == "__main__":

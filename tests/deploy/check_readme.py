@@ -13,18 +13,13 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SECTIONS = ("## First minute", "## Recipe")
-failures = 0
-
-
-def report(name, problems):
-    global failures
-    if problems:
-        failures += 1
-        print("readme: %s FAIL: %s" % (name, "; ".join(problems)))
-    else:
-        print("readme: %s ok" % name)
+CHECKS = Checks("readme")
+report = CHECKS.report
 
 
 def commands():
@@ -118,7 +113,7 @@ def main():
         for line in cmds:
             run_one(line, tmp)
     server.shutdown()
-    sys.exit(1 if failures else 0)
+    CHECKS.exit()
 
 
 if __name__ == "__main__":

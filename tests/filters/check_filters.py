@@ -9,19 +9,14 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import Checks  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BIN = os.environ.get("HTTPEEK", os.path.join(ROOT, "httpeek"))
-failures = 0
-
-
-def report(name, problems):
-    global failures
-    if problems:
-        failures += 1
-        print("filters: %s FAIL: %s" % (name, "; ".join(problems)))
-    else:
-        print("filters: %s ok" % name)
+CHECKS = Checks("filters")
+report = CHECKS.report
 
 
 def run(args, stdin=None):
@@ -253,7 +248,7 @@ def main():
         check_errors(cap)
         check_export(cap, tmp)
         check_progress(tmp)
-    sys.exit(1 if failures else 0)
+    CHECKS.exit()
 
 
 if __name__ == "__main__":
