@@ -27,11 +27,15 @@ char LICENSE[] SEC("license") = "GPL";
 #define TH_RST 0x04
 #define CHUNK 64
 #define TOKEN_MAX 20
+#define LOOPBACK_IFINDEX 1  /* lo in every network namespace */
+#define BPF_TCP_LISTEN 10
+#define PEER_TRIES 4
 
 const volatile __u32 max_head = 16384;    /* head bytes copied per message at most */
 const volatile __u32 body_bytes = 0;      /* body bytes copied after each head */
 const volatile __u32 whole_bytes = 2048;  /* payloads with head bytes up to this are copied whole */
 const volatile __u64 wakeup_bytes = 0;    /* wake the reader only past this much unread data */
+const volatile __u8 mirror_loopback = 0;  /* attached at the root: one copy per loopback packet */
 
 /*
  * Failed ring-buffer reserves: [0] packets, [1] owner records. In .bss, which user space reads
@@ -60,7 +64,11 @@ struct dir_state {
 
 struct sk_state {
 	__u64 owner;      /* pid_tgid that used the socket last; 0 before any owner record */
+	__u64 peer;       /* loopback: the receiving socket's cookie, 0 while unknown */
 	struct dir_state d[2];
+	__u8 mirrored;    /* loopback: the sender's egress copies what this socket receives */
+	__u8 peer_tries;  /* lookups of the peer so far */
+	__u8 pad[6];
 };
 
 struct {
@@ -232,7 +240,7 @@ static long scan_step(__u32 i, void *ctx)
 
 /* Reserves a record of size class cls, copies len packet bytes into it and submits it. */
 static __always_inline void emit_class(struct __sk_buff *skb, __u32 len, __u8 dir, __u64 cookie,
-				       const __u32 cls)
+				       __u64 peer, const __u32 cls)
 {
 	struct rec_packet *r;
 	__u64 n;
@@ -254,6 +262,7 @@ static __always_inline void emit_class(struct __sk_buff *skb, __u32 len, __u8 di
 	r->h.sock_cookie = cookie;
 	r->h.type = REC_PACKET;
 	r->h.pad = 0;
+	r->peer_cookie = peer;
 	r->wire_len = skb->len;
 	r->cap_len = n;
 	r->ifindex = skb->ifindex;
@@ -262,20 +271,100 @@ static __always_inline void emit_class(struct __sk_buff *skb, __u32 len, __u8 di
 	bpf_ringbuf_submit(r, submit_flags());
 }
 
-static __always_inline void emit_packet(struct __sk_buff *skb, __u32 len, __u8 dir)
+/* peer: the loopback receiver this copy also stands for, or 0. */
+static __always_inline void emit_packet(struct __sk_buff *skb, __u32 len, __u8 dir, __u64 peer)
 {
 	__u64 cookie = bpf_get_socket_cookie(skb);
 
 	if (len <= 256)
-		emit_class(skb, len, dir, cookie, 256);
+		emit_class(skb, len, dir, cookie, peer, 256);
 	else if (len <= 1024)
-		emit_class(skb, len, dir, cookie, 1024);
+		emit_class(skb, len, dir, cookie, peer, 1024);
 	else if (len <= 4096)
-		emit_class(skb, len, dir, cookie, 4096);
+		emit_class(skb, len, dir, cookie, peer, 4096);
 	else if (len <= 16384)
-		emit_class(skb, len, dir, cookie, 16384);
+		emit_class(skb, len, dir, cookie, peer, 16384);
 	else
-		emit_class(skb, len, dir, cookie, REC_MAX_COPY);
+		emit_class(skb, len, dir, cookie, peer, REC_MAX_COPY);
+}
+
+/*
+ * Loopback: what a socket sends is what its peer receives, so the sender's egress copy stands
+ * for both ends. find_peer looks up the receiving socket of this packet and marks it, so
+ * that its ingress program skips loopback packets from then on, and returns its cookie.
+ * The cookie must already exist (it is made when first asked for): until then, 0, and both
+ * ends copy as usual.
+ */
+static __always_inline __u64 find_peer(struct __sk_buff *skb)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *peer;
+	struct tcp_sock *tp;
+	struct sk_state *ps;
+	__u32 size, hl;
+	__u64 cookie = 0;
+	__u8 ip[40];
+
+	if (bpf_skb_load_bytes(skb, 0, ip, 1) < 0)
+		return 0;
+	if (ip[0] >> 4 == 4) {
+		if (bpf_skb_load_bytes(skb, 0, ip, 20) < 0)
+			return 0;
+		__builtin_memcpy(&t.ipv4.saddr, ip + 12, 8);
+		hl = (ip[0] & 0x0f) * 4;
+		if (bpf_skb_load_bytes(skb, hl, &t.ipv4.sport, 4) < 0)
+			return 0;
+		size = sizeof(t.ipv4);
+	} else {
+		if (bpf_skb_load_bytes(skb, 0, ip, 40) < 0)
+			return 0;
+		__builtin_memcpy(t.ipv6.saddr, ip + 8, 32);
+		if (bpf_skb_load_bytes(skb, 40, &t.ipv6.sport, 4) < 0)
+			return 0;
+		size = sizeof(t.ipv6);
+	}
+	peer = bpf_sk_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
+	if (!peer)
+		return 0;
+	tp = peer->state == BPF_TCP_LISTEN ? NULL : bpf_skc_to_tcp_sock(peer);
+	if (tp)
+		cookie = tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter;
+	if (cookie) {
+		ps = bpf_sk_storage_get(&socks, peer, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (ps)
+			ps->mirrored = 1;
+		else
+			cookie = 0;
+	}
+	bpf_sk_release(peer);
+	return cookie;
+}
+
+/* The loopback receiver that an egress copy from st's socket also stands for, or 0. */
+static __always_inline __u64 peer_of(struct __sk_buff *skb, struct sk_state *st, __u8 dir)
+{
+	if (!mirror_loopback || dir != REC_DIR_EGRESS || skb->ifindex != LOOPBACK_IFINDEX)
+		return 0;
+	if (!st->peer && st->peer_tries < PEER_TRIES) {
+		st->peer_tries++;
+		st->peer = find_peer(skb);
+	}
+	return st->peer;
+}
+
+/* An ingress packet on loopback whose copy the sending socket's egress program made. */
+static __always_inline int mirrored_here(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct sk_state *st;
+
+	if (!mirror_loopback || skb->ifindex != LOOPBACK_IFINDEX || !sk)
+		return 0;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 0;
+	st = bpf_sk_storage_get(&socks, sk, 0, 0);
+	return st && st->mirrored;
 }
 
 /*
@@ -401,11 +490,12 @@ static __always_inline void handle(struct __sk_buff *skb, __u8 dir, __u32 hl, __
 	keep = s->keep;
 	if (s->started && plen <= whole_bytes && plen <= s->limit)
 		keep = plen;
-	if (keep && keep <= REC_MAX_COPY - hl)
-		emit_packet(skb, hl + keep, dir);
-
-	if (!st && s->started && sk)
+	if (keep > REC_MAX_COPY - hl)
+		keep = 0;
+	if (!st && (s->started || keep) && sk)
 		st = bpf_sk_storage_get(&socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (keep)
+		emit_packet(skb, hl + keep, dir, st ? peer_of(skb, st, dir) : 0);
 	if (!st)
 		return;
 	d = &st->d[dir == REC_DIR_EGRESS];
@@ -438,11 +528,14 @@ static __always_inline void handle_nested(struct __sk_buff *skb, __u8 dir, __u32
 
 static __always_inline void handle_any(struct __sk_buff *skb, __u8 dir)
 {
+	struct sk_state *st = NULL;
 	struct bpf_sock *sk;
 	__u32 hl, seq = 0;
 	__u8 flags = 0;
 
 	if (skb->protocol != bpf_htons(ETH_P_IP) && skb->protocol != bpf_htons(ETH_P_IPV6))
+		return;
+	if (dir == REC_DIR_INGRESS && mirrored_here(skb))
 		return;
 	hl = parse_headers(skb, &seq, &flags);
 	if (!hl || hl > skb->len || hl > REC_MAX_COPY - CHUNK)
@@ -457,8 +550,10 @@ static __always_inline void handle_any(struct __sk_buff *skb, __u8 dir)
 	sk = skb->sk;
 	if (sk)
 		sk = bpf_sk_fullsock(sk);
-	if (sk && bpf_sk_storage_get(&socks, sk, 0, 0))
-		emit_packet(skb, hl, dir);
+	if (sk)
+		st = bpf_sk_storage_get(&socks, sk, 0, 0);
+	if (st)
+		emit_packet(skb, hl, dir, peer_of(skb, st, dir));
 }
 
 SEC("cgroup_skb/ingress")

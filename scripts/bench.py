@@ -14,8 +14,8 @@ scaling  offline messages/s for captures of 10k, 100k and 1M messages, and the l
 
 Usage: bench.py [--rounds N] [--live-seconds S] [--quick] [offline] [live] [scaling]
 (no part named: all three). Captures are recorded once into build/bench/ and reused.
-HTTPEEK=/path/to/httpeek measures another build. Run it on a quiet machine: the ratios are
-only as good as the machine is idle.
+HTTPEEK=/path/to/httpeek measures another build, HTTPEEK_LIVE_ARGS="--ringbuf N" other live
+options. Run it on a quiet machine: the ratios are only as good as the machine is idle.
 """
 import argparse
 import json
@@ -32,6 +32,7 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build", "bench")
 HTTPEEK = os.environ.get("HTTPEEK", os.path.join(ROOT, "httpeek"))  # another build to compare
+LIVE_ARGS = os.environ.get("HTTPEEK_LIVE_ARGS", "").split()  # extra live options to compare
 CAPTURE_PORT = 18080
 LIVE_PORT = 18090
 PORT_FILTER = f"tcp port {CAPTURE_PORT}"
@@ -267,7 +268,7 @@ def traced_round(nginx, conns, secs, errf):
     before = nginx.requests()
     errf.seek(0)
     errf.truncate()
-    proc = subprocess.Popen([HTTPEEK, "-e", "net_packet_http"], stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([HTTPEEK, "-e", "net_packet_http", *LIVE_ARGS], stdout=subprocess.DEVNULL,
                             stderr=errf)
     try:
         wait_ready(proc)
@@ -306,7 +307,7 @@ def bpf_profile(nginx, conns, secs, errf):
     errf.seek(0)
     errf.truncate()
     before = nginx.requests()
-    proc = subprocess.Popen([HTTPEEK, "-e", "net_packet_http"], stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([HTTPEEK, "-e", "net_packet_http", *LIVE_ARGS], stdout=subprocess.DEVNULL,
                             stderr=errf)
     try:
         wait_ready(proc)

@@ -171,6 +171,8 @@ static int load(struct live *l)
 	l->skel->rodata->body_bytes = l->opt.body_bytes;
 	l->skel->rodata->whole_bytes = WHOLE_BYTES;
 	l->skel->rodata->wakeup_bytes = l->opt.ringbuf_bytes / 8;
+	/* Below the root, a loopback peer's socket may be outside what is traced. */
+	l->skel->rodata->mirror_loopback = !l->opt.cgroup_path;
 	set_filter(l->skel, &l->opt.filter);
 	err = bpf_map__set_max_entries(l->skel->maps.events, l->opt.ringbuf_bytes);
 	if (!err)
@@ -323,6 +325,13 @@ static void on_packet(struct live *l, const struct rec_packet *r, size_t size)
 		.dir = r->dir == REC_DIR_EGRESS ? DIR_EGRESS : DIR_INGRESS,
 	};
 	deliver(l, &pkt);
+	if (r->peer_cookie && pkt.dir == DIR_EGRESS) {
+		/* Loopback: the same packet as its receiving socket saw it. */
+		l->st.mirrored++;
+		pkt.sock_cookie = r->peer_cookie;
+		pkt.dir = DIR_INGRESS;
+		deliver(l, &pkt);
+	}
 }
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -429,9 +438,10 @@ void live_close(struct live *l)
 	if (!l)
 		return;
 	if (l->rb && l->opt.verbose > 0)
-		fprintf(stderr, "httpeek: live: %llu ring-buffer records, %llu owner records, "
-				"%llu kernel drops, %llu owner timeouts\n",
-			(unsigned long long)l->st.records, (unsigned long long)l->st.owner_records,
+		fprintf(stderr, "httpeek: live: %llu ring-buffer records, %llu mirrored, "
+				"%llu owner records, %llu kernel drops, %llu owner timeouts\n",
+			(unsigned long long)l->st.records, (unsigned long long)l->st.mirrored,
+			(unsigned long long)l->st.owner_records,
 			(unsigned long long)kernel_drops(l),
 			(unsigned long long)l->st.owner_timeouts);
 	live_detach(l);

@@ -38,6 +38,7 @@ struct rec_hdr {
 
 struct rec_packet {
 	struct rec_hdr h;
+	rec_u64 peer_cookie;  /* loopback: the receiving socket, whose ingress copy this also is */
 	rec_u32 wire_len;     /* skb->len: IP header to the end of the payload */
 	rec_u32 cap_len;      /* bytes that follow this header */
 	rec_u32 ifindex;
@@ -61,7 +62,7 @@ struct rec_owner {
 
 #ifndef __bpf__
 _Static_assert(sizeof(struct rec_hdr) == 24, "rec_hdr layout");
-_Static_assert(sizeof(struct rec_packet) == 40, "rec_packet layout");
+_Static_assert(sizeof(struct rec_packet) == 48, "rec_packet layout");
 _Static_assert(sizeof(struct rec_owner) == 168, "rec_owner layout");
 #endif
 

@@ -22,7 +22,8 @@ import time
 C4 = ("10.200.0.1", "10.200.0.2")
 C6 = ("fd00:200::1", "fd00:200::2")
 LO = ("127.0.0.1", "127.0.0.1")
-TEST_ADDRS = set(C4 + C6 + LO)
+LO6 = ("::1", "::1")
+TEST_ADDRS = set(C4 + C6 + LO + LO6)
 
 # name: client process, addresses (client, server), server port, paths, method, server.
 CASES = {
@@ -38,6 +39,10 @@ CASES = {
     "options": dict(client="curl", method="OPTIONS", paths=["/options"]),
     "head": dict(client="curl", method="HEAD", paths=["/head"]),
     "loop": dict(client="curl", addrs=LO, paths=["/loop"]),
+    "loopkeep": dict(client="python3", addrs=LO, paths=["/lk1", "/lk2", "/lk3"]),
+    "loop6keep": dict(client="python3", addrs=LO6, paths=["/l6k1", "/l6k2"]),
+    "looppipe": dict(client="python3", addrs=LO, port=8091, paths=["/lp1", "/lp2", "/lp3"],
+                     server="pipe_server"),
     "accept": dict(client="curl", port=8090, paths=["/accept"], server="late_server"),
     "pidns": dict(client="curl", paths=["/pidns"], ns_pid=1),
     # Messages behind a body in the same segment: three responses in one send(), and two
@@ -162,12 +167,13 @@ def check_case(name, spec, events, pids):
 
 
 def ours(e):
-    """An event of the test: between test addresses; on loopback only the loop case's port 80
+    """An event of the test: between test addresses; on loopback only the loop cases' ports
     (other processes of the host talk over 127.0.0.1 too)."""
     a = e["a"]
     if a["src"] not in TEST_ADDRS or a["dst"] not in TEST_ADDRS:
         return False
-    return a["src"] not in LO or 80 in (a["src_port"], a["dst_port"])
+    ports = (a["src_port"], a["dst_port"])
+    return a["src"] not in LO + LO6 or 80 in ports or 8091 in ports
 
 
 def cmd_events(events_path, cases_path, stderr_path):
@@ -196,6 +202,13 @@ def cmd_events(events_path, cases_path, stderr_path):
         summary = f.read()
     need(" 0 kernel drops" in summary, f"summary: {summary.strip()}")
     print("live: no-kernel-drops ok")
+    # Loopback packets copied once for both ends: at least the responses of the loop cases
+    # and the keep-alive requests after the first.
+    m = re.search(r"httpeek: live: .*?(\d+) mirrored", summary)
+    need(m, "summary: no mirrored count")
+    want = sum(len(CASES[c]["paths"]) for c in ("loop", "loopkeep", "loop6keep")) + 3 + 1
+    need(int(m.group(1)) >= want, f"loopback: {m.group(1)} packets mirrored, want >= {want}")
+    print(f"live: loopback-once ok ({m.group(1)} loopback packets copied once for both ends)")
 
 
 CAP_SYS_PTRACE = 19

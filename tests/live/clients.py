@@ -2,6 +2,7 @@
 """Test clients for the live test.
 
 get HOST PORT PATH: one GET with http.client.
+keepalive HOST PORT PATH...: one GET per path, one after the other on one connection.
 pipeline HOST PORT PATH...: every request in one send() on a raw socket (one segment).
 post-pipeline HOST PORT PATH...: a POST with a small form body per path, all in one send().
 binary HOST PORT: a non-HTTP exchange with an echo server.
@@ -19,6 +20,17 @@ def get(host, port, path):
     conn.close()
     if resp.status != 200:
         sys.exit(1)
+
+
+def keepalive(host, port, *paths):
+    conn = http.client.HTTPConnection(host, port, timeout=5)
+    for p in paths:
+        conn.request("GET", p)
+        resp = conn.getresponse()
+        resp.read()
+        if resp.status != 200:
+            sys.exit(1)
+    conn.close()
 
 
 def pipeline(host, port, *paths, bodies=None):
@@ -63,5 +75,5 @@ def binary(host, port):
 
 if __name__ == "__main__":
     cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    cmds = {"get": get, "pipeline": pipeline, "post-pipeline": post_pipeline, "binary": binary}
+    cmds = {"get": get, "keepalive": keepalive, "pipeline": pipeline, "post-pipeline": post_pipeline, "binary": binary}
     cmds[cmd](host, port, *sys.argv[4:])

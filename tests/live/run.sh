@@ -136,6 +136,11 @@ run_clients() {
 	client head "$NSC" curl -sS -I http://10.200.0.2/head
 	client nonhttp "$NSC" python3 "$HERE/clients.py" binary 10.200.0.2 9000
 	client loop "$NSS" curl -sS http://127.0.0.1/loop
+	# Loopback copies made once for both ends (docs/LIVE.md): requests after the first on a
+	# connection, responses, pipelined responses in one send(), IPv4 and IPv6.
+	client loopkeep "$NSS" python3 "$HERE/clients.py" keepalive 127.0.0.1 80 /lk1 /lk2 /lk3
+	client loop6keep "$NSS" python3 "$HERE/clients.py" keepalive ::1 80 /l6k1 /l6k2
+	client looppipe "$NSS" python3 "$HERE/clients.py" pipeline 127.0.0.1 8091 /lp1 /lp2 /lp3
 	client accept "$NSC" curl -sS http://10.200.0.2:8090/accept
 	client pidns "$NSC" unshare --pid --fork --mount-proc curl -sS http://10.200.0.2/pidns
 	client pipesrv "$NSC" python3 "$HERE/clients.py" pipeline 10.200.0.2 8091 /ps1 /ps2 /ps3
