@@ -33,6 +33,7 @@ struct owner_table {
 	uint32_t free_head;
 	uint32_t fresh;     /* slots[fresh..max) were never used: taken in order, untouched till then */
 	uint32_t lru_head, lru_tail;  /* head: gone entries, then the least recently updated */
+	uint32_t last;      /* the slot found last (each packet is looked up twice): a hint */
 	struct proc_info *procs;
 };
 
@@ -76,12 +77,17 @@ void owner_table_free(struct owner_table *t)
 	free(t);
 }
 
-static uint32_t find(const struct owner_table *t, uint64_t cookie)
+static uint32_t find(struct owner_table *t, uint64_t cookie)
 {
-	uint32_t i = t->buckets[bucket_of(t, cookie)];
+	uint32_t i = t->last;
 
+	if (i < t->max && t->slots[i].used && t->slots[i].o.sock_cookie == cookie)
+		return i;
+	i = t->buckets[bucket_of(t, cookie)];
 	while (i != NONE && t->slots[i].o.sock_cookie != cookie)
 		i = t->slots[i].next;
+	if (i != NONE)
+		t->last = i;
 	return i;
 }
 
@@ -239,7 +245,7 @@ void owner_table_expire(struct owner_table *t, uint64_t now_ns)
 	}
 }
 
-const struct owner *owner_table_lookup(const struct owner_table *t, uint64_t cookie)
+const struct owner *owner_table_lookup(struct owner_table *t, uint64_t cookie)
 {
 	uint32_t i = find(t, cookie);
 

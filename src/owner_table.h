@@ -37,7 +37,7 @@ void owner_table_expire(struct owner_table *t, uint64_t now_ns);
  * The owner of a socket or NULL. The pointer stays valid until the table is freed; its
  * contents change when the socket gets a new owner or the slot is retired and reused.
  */
-const struct owner *owner_table_lookup(const struct owner_table *t, uint64_t cookie);
+const struct owner *owner_table_lookup(struct owner_table *t, uint64_t cookie);
 
 /* Entries in use. */
 uint32_t owner_table_count(const struct owner_table *t);

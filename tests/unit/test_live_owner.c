@@ -1,4 +1,7 @@
-/* Unit tests of the live stage's pure parts: the cgroup parser and the owner hold queue. */
+/*
+ * Unit tests of the live stage's pure parts: the cgroup parser, the owner hold queue and the
+ * owner table.
+ */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +11,7 @@
 #include <cmocka.h>
 /* The live stage stays out of the unit-test link (libbpf): its pure files come in here. */
 #include "live_hold.c"
+#include "owner.c"
 #include "owner_proc.c"
 
 #define ID64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -144,6 +148,57 @@ static void test_hold_limits(void **state)
 	live_hold_free(h);  /* frees what it still holds */
 }
 
+/* An owner record of a process that does not exist (/proc has nothing to add). */
+static void own(struct owner_table *t, uint64_t cookie, uint32_t tid)
+{
+	struct rec_owner r = { .h = { .sock_cookie = cookie, .type = REC_OWNER },
+			       .host_pid = 0x7ffffff0, .host_tid = tid };
+
+	owner_table_update(t, &r, 0);
+}
+
+static uint32_t tid_of(struct owner_table *t, uint64_t cookie)
+{
+	const struct owner *o = owner_table_lookup(t, cookie);
+
+	return o ? o->host_tid : 0;
+}
+
+static void test_owner_table(void **state)
+{
+	struct owner_table *t = owner_table_new(3);
+
+	own(t, 11, 1);
+	own(t, 12, 2);
+	assert_int_equal(tid_of(t, 11), 1);
+	assert_int_equal(tid_of(t, 11), 1);  /* again: the last-found hint */
+	assert_int_equal(tid_of(t, 12), 2);
+	assert_int_equal(tid_of(t, 13), 0);
+	own(t, 11, 5);  /* a new owner replaces the old in place */
+	assert_int_equal(tid_of(t, 11), 5);
+	assert_int_equal(owner_table_count(t), 2);
+	/* Gone sockets are kept for the grace period, then retired. */
+	owner_table_gone(t, 11, 1000);
+	owner_table_expire(t, 1000 + OWNER_GONE_GRACE_NS - 1);
+	assert_int_equal(tid_of(t, 11), 5);
+	owner_table_expire(t, 1000 + OWNER_GONE_GRACE_NS);
+	assert_int_equal(tid_of(t, 11), 0);
+	assert_int_equal(owner_table_count(t), 1);
+	/* The retired slot is reused: the hint must not answer for the old cookie. */
+	assert_int_equal(tid_of(t, 12), 2);
+	own(t, 14, 4);
+	own(t, 15, 6);
+	assert_int_equal(owner_table_count(t), 3);
+	assert_int_equal(tid_of(t, 15), 6);
+	/* Full: the least recently updated (12) makes room. */
+	own(t, 16, 7);
+	assert_int_equal(tid_of(t, 12), 0);
+	assert_int_equal(tid_of(t, 16), 7);
+	assert_int_equal(tid_of(t, 14), 4);
+	assert_int_equal(tid_of(t, 15), 6);
+	owner_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -153,6 +208,7 @@ int main(void)
 		cmocka_unit_test(test_cgroup_none),
 		cmocka_unit_test(test_hold_order),
 		cmocka_unit_test(test_hold_limits),
+		cmocka_unit_test(test_owner_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
