@@ -43,6 +43,12 @@ const volatile __u8 mirror_loopback = 0;  /* attached at the root: one copy per 
  */
 __u64 drop_count[2] = {};
 
+/*
+ * Bumped whenever a socket gets HTTP storage or a new owner: the owner programs' per-CPU
+ * memo (owner.bpf.h) holds only while it stays the same.
+ */
+__u64 owner_gen = 0;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 24);
@@ -331,10 +337,12 @@ static __always_inline __u64 find_peer(struct __sk_buff *skb)
 		cookie = tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter;
 	if (cookie) {
 		ps = bpf_sk_storage_get(&socks, peer, 0, BPF_SK_STORAGE_GET_F_CREATE);
-		if (ps)
+		if (ps) {
 			ps->mirrored = 1;
-		else
+			__sync_fetch_and_add(&owner_gen, 1);
+		} else {
 			cookie = 0;
+		}
 	}
 	bpf_sk_release(peer);
 	return cookie;
@@ -492,8 +500,11 @@ static __always_inline void handle(struct __sk_buff *skb, __u8 dir, __u32 hl, __
 		keep = plen;
 	if (keep > REC_MAX_COPY - hl)
 		keep = 0;
-	if (!st && (s->started || keep) && sk)
+	if (!st && (s->started || keep) && sk) {
 		st = bpf_sk_storage_get(&socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (st)
+			__sync_fetch_and_add(&owner_gen, 1);
+	}
 	if (keep)
 		emit_packet(skb, hl + keep, dir, st ? peer_of(skb, st, dir) : 0);
 	if (!st)

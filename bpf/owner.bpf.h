@@ -52,28 +52,63 @@ static __always_inline void fill_owner(struct rec_owner *r, __u64 id)
 				  BPF_CORE_READ(t, nsproxy, uts_ns, name.nodename));
 }
 
+/*
+ * What touch() last found for a socket on this CPU: nothing to do for thread id while
+ * owner_gen is still gen. Reading a socket's storage after another CPU wrote it costs more
+ * than the rest of touch(); this slot is CPU-local.
+ */
+struct touch_memo {
+	__u64 cookie;
+	__u64 id;
+	__u64 gen;
+};
+
+#define MEMO_SLOTS 64
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MEMO_SLOTS);
+	__type(key, __u32);
+	__type(value, struct touch_memo);
+} touch_memos SEC(".maps");
+
 /* A process used sk: when it is a new user of an HTTP socket, says so to user space. */
 static __always_inline void touch(struct sock *sk)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid(), gen = *(volatile __u64 *)&owner_gen, cookie;
+	struct touch_memo *m;
 	struct sk_state *st;
 	struct rec_owner *r;
+	__u32 slot;
 
 	if (sk->__sk_common.skc_family != AF_INET && sk->__sk_common.skc_family != AF_INET6)
 		return;
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return;
-	st = bpf_sk_storage_get(&socks, sk, 0, 0);
-	if (!st || st->owner == id)
+	cookie = bpf_get_socket_cookie(sk);
+	slot = (cookie * 0x9e3779b97f4a7c15ull) >> 58;
+	m = bpf_map_lookup_elem(&touch_memos, &slot);
+	if (m && m->cookie == cookie && m->id == id && m->gen == gen)
 		return;
+	st = bpf_sk_storage_get(&socks, sk, 0, 0);
+	if (!st || st->owner == id) {
+		/* No storage yet, or id owns it: holds until a socket gets storage or an owner. */
+		if (m) {
+			m->cookie = cookie;
+			m->id = id;
+			m->gen = gen;
+		}
+		return;
+	}
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
 		count_drop(1);
 		return;
 	}
+	__sync_fetch_and_add(&owner_gen, 1);
 	st->owner = id;
 	r->h.ts_ns = bpf_ktime_get_ns();
-	r->h.sock_cookie = bpf_get_socket_cookie(sk);
+	r->h.sock_cookie = cookie;
 	r->h.type = REC_OWNER;
 	r->h.pad = 0;
 	fill_owner(r, id);

@@ -3,13 +3,17 @@
 
 get HOST PORT PATH: one GET with http.client.
 keepalive HOST PORT PATH...: one GET per path, one after the other on one connection.
+handoff HOST PORT PIDFILE P1 P2 P3: one connection; the process sends P1, a forked child
+  sends P2 (and writes its pid to PIDFILE), then the parent sends P3 again.
 pipeline HOST PORT PATH...: every request in one send() on a raw socket (one segment).
 post-pipeline HOST PORT PATH...: a POST with a small form body per path, all in one send().
 binary HOST PORT: a non-HTTP exchange with an echo server.
 """
 import http.client
+import os
 import socket
 import sys
+import time
 
 
 def get(host, port, path):
@@ -31,6 +35,32 @@ def keepalive(host, port, *paths):
         if resp.status != 200:
             sys.exit(1)
     conn.close()
+
+
+def exchange(s, host, path):
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    resp = http.client.HTTPResponse(s)
+    resp.begin()
+    resp.read()
+    if resp.status != 200:
+        sys.exit(1)
+
+
+def handoff(host, port, pidfile, p1, p2, p3):
+    s = socket.create_connection((host, port), timeout=5)
+    exchange(s, host, p1)
+    child = os.fork()
+    if child == 0:
+        exchange(s, host, p2)
+        with open(pidfile, "w") as f:
+            f.write(str(os.getpid()))
+        os._exit(0)
+    _, status = os.waitpid(child, 0)
+    if status:
+        sys.exit(1)
+    time.sleep(0.1)
+    exchange(s, host, p3)
+    s.close()
 
 
 def pipeline(host, port, *paths, bodies=None):
@@ -75,5 +105,5 @@ def binary(host, port):
 
 if __name__ == "__main__":
     cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    cmds = {"get": get, "keepalive": keepalive, "pipeline": pipeline, "post-pipeline": post_pipeline, "binary": binary}
+    cmds = {"get": get, "keepalive": keepalive, "handoff": handoff, "pipeline": pipeline, "post-pipeline": post_pipeline, "binary": binary}
     cmds[cmd](host, port, *sys.argv[4:])

@@ -141,6 +141,10 @@ run_clients() {
 	client loopkeep "$NSS" python3 "$HERE/clients.py" keepalive 127.0.0.1 80 /lk1 /lk2 /lk3
 	client loop6keep "$NSS" python3 "$HERE/clients.py" keepalive ::1 80 /l6k1 /l6k2
 	client looppipe "$NSS" python3 "$HERE/clients.py" pipeline 127.0.0.1 8091 /lp1 /lp2 /lp3
+	# One socket used by a process, then by its forked child, then by the process again.
+	client handoff "$NSC" python3 "$HERE/clients.py" handoff 10.200.0.2 80 "$TMP/child.pid" \
+		/ho1 /ho2 /ho3
+	echo "handoff_child $(cat "$TMP/child.pid")" >>"$TMP/cases"
 	client accept "$NSC" curl -sS http://10.200.0.2:8090/accept
 	client pidns "$NSC" unshare --pid --fork --mount-proc curl -sS http://10.200.0.2/pidns
 	client pipesrv "$NSC" python3 "$HERE/clients.py" pipeline 10.200.0.2 8091 /ps1 /ps2 /ps3
