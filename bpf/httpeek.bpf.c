@@ -360,19 +360,42 @@ static __always_inline __u64 peer_of(struct __sk_buff *skb, struct sk_state *st,
 	return st->peer;
 }
 
+/*
+ * Cookies of marked sockets this CPU has seen, by a hash of the cookie: a mark is never
+ * removed and cookies are never reused, so a hit needs no read of the socket's storage
+ * (written on the peer's CPU, so usually a cache miss).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u64);
+} mirrored_memo SEC(".maps");
+
 /* An ingress packet on loopback whose copy the sending socket's egress program made. */
 static __always_inline int mirrored_here(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk;
 	struct sk_state *st;
+	__u64 cookie, *m;
+	__u32 slot;
 
 	if (!mirror_loopback || skb->ifindex != LOOPBACK_IFINDEX || !sk)
 		return 0;
+	cookie = bpf_get_socket_cookie(skb);
+	slot = (cookie * 0x9e3779b97f4a7c15ull) >> 58;
+	m = bpf_map_lookup_elem(&mirrored_memo, &slot);
+	if (m && *m == cookie)
+		return 1;
 	sk = bpf_sk_fullsock(sk);
 	if (!sk)
 		return 0;
 	st = bpf_sk_storage_get(&socks, sk, 0, 0);
-	return st && st->mirrored;
+	if (!st || !st->mirrored)
+		return 0;
+	if (m)
+		*m = cookie;
+	return 1;
 }
 
 /*
