@@ -125,6 +125,35 @@ void ignored_cases(struct loaded *l)
 	expect(l, "huge-binary", &p, 0, ANY);
 }
 
+/*
+ * A head ending at every offset of an 8-byte word (the scanner skips head words without a
+ * line feed),
+ * with CRLF, bare LF and a lone CR before the end, then a body, or a second head and a body:
+ * with whole_bytes 0 the copy ends exactly after the last head.
+ */
+static void head_ends(struct loaded *l)
+{
+	const char *ends[3] = { "\r\n\r\n", "\n\n", "\r\n\rZ: 1\r\n\r\n" };
+	char buf[256], name[64];
+	struct pkt p;
+
+	for (int e = 0; e < 3; e++) {
+		for (int k = 0; k < 16; k++) {
+			for (int two = 0; two < 2; two++) {
+				int n = snprintf(buf, sizeof(buf), "GET /a HTTP/1.1\r\nX: %.*s%s%s",
+						 k, "yyyyyyyyyyyyyyyy", ends[e],
+						 two ? "GET /b HTTP/1.1\r\nY: 1\r\n\r\n" : "");
+
+				memcpy(buf + n, "<html>\r\n\r\n", 10);
+				tcp4(&p, buf, (size_t)n + 10);
+				snprintf(name, sizeof(name), "head-end-%d-at-%d%s", e, k,
+					 two ? "-then-head" : "");
+				expect(l, name, &p, 1, 40 + n);
+			}
+		}
+	}
+}
+
 /* Copies with whole_bytes 0 and a small max_head: the head alone, cut at max_head. */
 void knob_cases(struct loaded *l)
 {
@@ -135,6 +164,7 @@ void knob_cases(struct loaded *l)
 	expect(l, "no-whole-first-head", &p, 1, 40 + sizeof(RESP) - 1 - 3);
 	big(&p, 4, 1000, "GET /cut HTTP/1.1\r\nX: ", 'c', 0);
 	expect(l, "head-cut-at-max-head", &p, 1, 40 + 256);
+	head_ends(l);
 }
 
 /* Seven HTTP packets; each filter lets through the ones in its mask (bit i: packet i). */
