@@ -127,9 +127,8 @@ void ignored_cases(struct loaded *l)
 
 /*
  * A head ending at every offset of an 8-byte word (the scanner skips head words without a
- * line feed),
- * with CRLF, bare LF and a lone CR before the end, then a body, or a second head and a body:
- * with whole_bytes 0 the copy ends exactly after the last head.
+ * line feed), with CRLF, bare LF and a lone CR before the end, then a body, or a second head
+ * and a body: with whole_bytes 0 the copy ends exactly after the last head.
  */
 static void head_ends(struct loaded *l)
 {
