@@ -7,7 +7,7 @@
 #include "event_priv.h"
 
 #define LIT EVENT_LIT
-#define EVENT_FLUSH_AT (64u * 1024u)
+#define EVENT_FLUSH_AT (256u * 1024u)  /* each write costs a system call: few, large ones */
 #define TRACEE_HASH_SEED 0x18273645u
 #define USER_HZ_NS 10000000ull
 
