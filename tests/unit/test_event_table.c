@@ -323,12 +323,15 @@ static void test_buffering_and_errors(void **state)
 	int i;
 
 	out_open(&o, OUTPUT_JSON, EVENT_HTTP, NULL);
+	fflush(o.f);  /* sets o.len */
+	assert_int_equal(o.len, 0);
 	for (i = 0; i < 100000 && o.len == 0; i++) {
 		event_message(o.w, &ctx, &req);
 		fflush(o.f);
 	}
 	assert_true(i > 100);
 	assert_true(o.len >= 256 * 1024);
+	assert_true(o.len - o.len / (size_t)i < 256 * 1024);  /* at the first event past it */
 	out_close(&o);
 	assert_int_equal(o.len % (o.len / (size_t)i), 0);
 	assert_int_equal(check_json_lines(o.data, o.len), i);
