@@ -30,6 +30,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define LOOPBACK_IFINDEX 1  /* lo in every network namespace */
 #define BPF_TCP_LISTEN 10
 #define PEER_TRIES 4
+#define MEMO_SLOTS 64  /* per-CPU memos below and in owner.bpf.h, indexed by memo_slot() */
 
 const volatile __u32 max_head = 16384;    /* head bytes copied per message at most */
 const volatile __u32 body_bytes = 0;      /* body bytes copied after each head */
@@ -367,10 +368,16 @@ static __always_inline __u64 peer_of(struct __sk_buff *skb, struct sk_state *st,
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 64);
+	__uint(max_entries, MEMO_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 } mirrored_memo SEC(".maps");
+
+/* A memo slot for a socket cookie: the top bits of a multiplicative hash. */
+static __always_inline __u32 memo_slot(__u64 cookie)
+{
+	return (cookie * 0x9e3779b97f4a7c15ull) >> 58;  /* 64 - log2(MEMO_SLOTS) */
+}
 
 /* An ingress packet on loopback whose copy the sending socket's egress program made. */
 static __always_inline int mirrored_here(struct __sk_buff *skb)
@@ -383,7 +390,7 @@ static __always_inline int mirrored_here(struct __sk_buff *skb)
 	if (!mirror_loopback || skb->ifindex != LOOPBACK_IFINDEX || !sk)
 		return 0;
 	cookie = bpf_get_socket_cookie(skb);
-	slot = (cookie * 0x9e3779b97f4a7c15ull) >> 58;
+	slot = memo_slot(cookie);
 	m = bpf_map_lookup_elem(&mirrored_memo, &slot);
 	if (m && *m == cookie)
 		return 1;

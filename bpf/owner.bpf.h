@@ -63,8 +63,6 @@ struct touch_memo {
 	__u64 gen;
 };
 
-#define MEMO_SLOTS 64
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, MEMO_SLOTS);
@@ -86,7 +84,7 @@ static __always_inline void touch(struct sock *sk)
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return;
 	cookie = bpf_get_socket_cookie(sk);
-	slot = (cookie * 0x9e3779b97f4a7c15ull) >> 58;
+	slot = memo_slot(cookie);
 	m = bpf_map_lookup_elem(&touch_memos, &slot);
 	if (m && m->cookie == cookie && m->id == id && m->gen == gen)
 		return;
