@@ -46,7 +46,7 @@ static __always_inline void fill_owner(struct rec_owner *r, __u64 id)
 	r->uid = (__u32)bpf_get_current_uid_gid();
 	r->mnt_ns = BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
 	r->pid_ns = BPF_CORE_READ(ns, ns.inum);
-	r->pad = 0;
+	r->net_ns = BPF_CORE_READ(t, nsproxy, net_ns, ns.inum);
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
 	bpf_probe_read_kernel_str(r->nodename, sizeof(r->nodename),
 				  BPF_CORE_READ(t, nsproxy, uts_ns, name.nodename));

@@ -323,6 +323,7 @@ static void on_packet(struct live *l, const struct rec_packet *r, size_t size)
 		.wirelen = r->wire_len,
 		.linktype = DLT_RAW,
 		.dir = r->dir == REC_DIR_EGRESS ? DIR_EGRESS : DIR_INGRESS,
+		.ifindex = r->ifindex,
 	};
 	deliver(l, &pkt);
 	if (r->peer_cookie && pkt.dir == DIR_EGRESS) {

@@ -216,6 +216,7 @@ void owner_table_update(struct owner_table *t, const struct rec_owner *r, int64_
 	o->uid = r->uid;
 	o->mnt_ns = r->mnt_ns;
 	o->pid_ns = r->pid_ns;
+	o->net_ns = r->net_ns;
 	copy_str(o->comm, sizeof(o->comm), r->comm, sizeof(r->comm));
 	copy_str(o->hostname, sizeof(o->hostname), r->nodename, sizeof(r->nodename));
 	fill_proc(t, o, r->start_ns);

@@ -11,7 +11,7 @@ struct owner {
 	uint32_t pid, tid, ppid;   /* in the process's own pid namespace */
 	uint32_t host_pid, host_tid, host_ppid;
 	uint32_t uid;
-	uint32_t mnt_ns, pid_ns;   /* namespace inode numbers */
+	uint32_t mnt_ns, pid_ns, net_ns;  /* namespace inode numbers */
 	char comm[16];
 	char exe[256];
 	char hostname[65];         /* UTS node name */

@@ -23,6 +23,7 @@ struct packet {
 	uint32_t wirelen;
 	int linktype;
 	enum direction dir;
+	uint32_t ifindex;      /* live: the interface in the socket's network namespace; 0 offline */
 };
 
 #endif

@@ -54,8 +54,7 @@ struct rec_owner {
 	rec_u32 pid, tid, ppid;            /* in the task's own pid namespace */
 	rec_u32 host_pid, host_tid, host_ppid;
 	rec_u32 uid;
-	rec_u32 mnt_ns, pid_ns;            /* namespace inode numbers */
-	rec_u32 pad;
+	rec_u32 mnt_ns, pid_ns, net_ns;    /* namespace inode numbers */
 	char comm[REC_COMM_LEN];
 	char nodename[REC_NODENAME_LEN];
 };
