@@ -43,12 +43,18 @@ $(BUILD)/asan/%.o: src/%.c $(HEADERS) | $(BUILD)/asan
 $(BUILD)/tests/%: tests/unit/%.c $(CORE_ASAN_OBJ) | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $< $(CORE_ASAN_OBJ) -lcmocka -lpcap
 
+# The kernel's framer, compiled for user space, against the pipeline.
+FRAME_SIM := tests/unit/frame_sim.c tests/unit/conv_gen.c
+$(BUILD)/tests/test_frame: tests/unit/test_frame.c $(FRAME_SIM) tests/unit/frame_sim.h \
+		bpf/frame.h $(CORE_ASAN_OBJ) | $(BUILD)/tests
+	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $< $(FRAME_SIM) $(CORE_ASAN_OBJ) -lcmocka -lpcap
+
 # Kernel side: vmlinux.h from the running kernel's BTF, the BPF object and its skeleton.
 $(BUILD)/vmlinux.h: | $(BUILD)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/httpeek.bpf.o: bpf/httpeek.bpf.c $(wildcard bpf/*.h) src/record.h $(BUILD)/vmlinux.h
-	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -I$(BUILD) -Isrc -Ibpf -c $< -o $@
+	$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I$(BUILD) -Isrc -Ibpf -c $< -o $@
 
 $(SKEL): $(BUILD)/httpeek.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@

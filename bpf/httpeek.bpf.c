@@ -1,116 +1,47 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * httpeek's kernel side. cgroup_skb programs on the cgroup v2 root classify TCP payloads
- * (an HTTP message start, or the continuation of a head in progress on the socket) and copy
- * the packet up to the end of the head into the ring buffer; everything else is ignored and
- * every packet is allowed. tp_btf programs tell user space which process uses a socket.
- * Layouts shared with user space are in src/record.h.
+ * httpeek's kernel side. cgroup_skb programs on the cgroup v2 root follow each direction of
+ * every HTTP/1.x connection with the framer of frame.h and copy, from each packet, the IP
+ * and TCP headers and the payload ranges user space needs (everything but body and chunk
+ * data) into the ring buffer; every packet is allowed. tp_btf programs tell user space
+ * which process uses a socket. Layouts shared with user space are in src/record.h.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
 #include "record.h"
+#include "maps.bpf.h"
+#include "copy.bpf.h"
 #include "filter.bpf.h"
+#include "loopback.bpf.h"
+#include "owner.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define AF_INET 2
-#define AF_INET6 10
+_Static_assert(FRAME_R_BOUNDARY == REC_F_BOUNDARY && FRAME_R_WHOLE == REC_F_WHOLE, "flags");
+
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
-#define IPPROTO_TCP 6
-#define TCP_SYN_SENT 2
-#define TCP_CLOSE 7
 #define TH_FIN 0x01
+#define TH_SYN 0x02
 #define TH_RST 0x04
-#define CHUNK 64
-#define TOKEN_MAX 20
-#define LOOPBACK_IFINDEX 1  /* lo in every network namespace */
-#define BPF_TCP_LISTEN 10
-#define PEER_TRIES 4
-#define MEMO_SLOTS 64  /* per-CPU memos below and in owner.bpf.h, indexed by memo_slot() */
+#define START_PROBE 24  /* payload bytes that decide whether a packet starts a message */
+#define NEST_MAX 4
 
-const volatile __u32 max_head = 16384;    /* head bytes copied per message at most */
-const volatile __u32 body_bytes = 0;      /* body bytes copied after each head */
-const volatile __u32 whole_bytes = 2048;  /* payloads with head bytes up to this are copied whole */
-const volatile __u64 wakeup_bytes = 0;    /* wake the reader only past this much unread data */
-const volatile __u8 mirror_loopback = 0;  /* attached at the root: one copy per loopback packet */
+const volatile __u32 max_head = 65536;  /* user space's head limit */
+const volatile __u32 body_bytes = 0;    /* body bytes copied after each head */
 
 /*
- * Failed ring-buffer reserves: [0] packets, [1] owner records. In .bss, which user space reads
- * through its memory mapping, without a bpf() call (it keeps no BPF capability).
- */
-__u64 drop_count[2] = {};
-
-/*
- * Bumped whenever a socket gets HTTP storage or a new owner: the owner programs' per-CPU
- * memo (owner.bpf.h) holds only while it stays the same.
- */
-__u64 owner_gen = 0;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 24);
-} events SEC(".maps");
-
-enum scan_mode { M_IDLE, M_START, M_HEAD, M_BODY, M_STOP };
-
-/* Where one direction of a socket stands; resumed when the next segment is in order. */
-struct dir_state {
-	__u32 next_seq;
-	__u32 h;          /* bytes of the current message so far */
-	__u32 w;          /* its last four bytes */
-	__u32 body_left;  /* body bytes still to copy */
-	__u8 mode;        /* enum scan_mode */
-	__u8 tok;         /* start token bytes so far */
-	__u8 hp;          /* the token so far is a prefix of "HTTP/" */
-	__u8 pad;
-};
-
-struct sk_state {
-	__u64 owner;      /* pid_tgid that used the socket last; 0 before any owner record */
-	__u64 peer;       /* loopback: the receiving socket's cookie, 0 while unknown */
-	struct dir_state d[2];
-	__u8 mirrored;    /* loopback: the sender's egress copies what this socket receives */
-	__u8 peer_tries;  /* lookups of the peer so far */
-	__u8 pad[6];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct sk_state);
-} socks SEC(".maps");
-
-/*
- * The byte scanner's state. It lives in a per-CPU slot, one per nesting level (a softirq can
+ * The framer's pass lives in a per-CPU slot, one per nesting level (a softirq can
  * interrupt a program in process context on the same CPU), so that the verifier sees its
  * fields as unknown and checks the bpf_loop callback once.
  */
-struct scan {
-	__u32 off;        /* skb offset of payload byte 0 */
-	__u32 limit;      /* payload bytes to scan */
-	__u32 pos;        /* next payload byte */
-	__u32 keep;       /* payload bytes to copy */
-	__u32 ms;         /* payload offset of the current message */
-	__u32 h, w, body_left;
-	__u8 mode, tok, hp;
-	__u8 first;       /* the start being checked is the packet's first: failing means skip */
-	__u8 started;     /* the payload holds head bytes: a message start or a resumed head */
-	__u8 pad[3];
-	__u8 buf[CHUNK] __attribute__((aligned(8)));
-};
-
-#define NEST_MAX 4
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, NEST_MAX);
 	__type(key, __u32);
-	__type(value, struct scan);
+	__type(value, struct frame_scan);
 } scans SEC(".maps");
 
 struct {
@@ -120,289 +51,29 @@ struct {
 	__type(value, __u32);
 } nest SEC(".maps");
 
-struct loop_ctx {
+/* One packet as the programs see it after its headers. */
+struct pkt {
 	struct __sk_buff *skb;
-	struct scan *s;
+	struct bpf_sock *sk;
+	__u32 hl;       /* IP and TCP header bytes */
+	__u32 plen;     /* payload bytes */
+	__u32 seq;
+	__u8 flags;     /* TCP flags */
+	__u8 dir;       /* REC_DIR_* */
+	__u8 di;        /* index into sk_state.d: 0 ingress, 1 egress */
 };
 
-/*
- * Waking the reader costs more than the rest of a program run: wake it only when unread
- * data piles up; otherwise it collects records on its own short timer.
- */
-static __always_inline __u64 submit_flags(void)
-{
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-									    : BPF_RB_NO_WAKEUP;
-}
+struct loop_ctx {
+	struct __sk_buff *skb;
+	struct frame_scan *s;
+	struct frame_conn *c;
+};
 
-static __always_inline void count_drop(__u32 key)
-{
-	__sync_fetch_and_add(&drop_count[key & 1], 1);
-}
-
-static __always_inline int is_tchar(__u8 c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return 1;
-	switch (c) {
-	case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-	case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-		return 1;
-	}
-	return 0;
-}
-
-/* The start token did not become a message start: the rest is body (or not HTTP). */
-static __always_inline void scan_fail(struct scan *s)
-{
-	__u32 room = s->limit - s->ms;
-	__u32 n = s->body_left < room ? s->body_left : room;
-
-	s->keep = s->ms + n;
-	s->body_left -= n;
-	s->mode = M_STOP;
-}
-
-static __always_inline void scan_start_byte(struct scan *s, __u8 c)
-{
-	__u8 t = s->tok;
-
-	if (c == '/' && s->hp && t == 4) {
-		s->mode = M_HEAD;
-		s->started = 1;
-	} else if (c == ' ' && t >= 1) {
-		s->mode = M_HEAD;
-		s->started = 1;
-	} else if (is_tchar(c) && t < TOKEN_MAX) {
-		if (t >= 4 || (c | 0x20) != ((0x70747468u >> ((t & 3) * 8)) & 0xff))  /* "http" */
-			s->hp = 0;
-		s->tok = t + 1;
-	} else {
-		scan_fail(s);
-	}
-}
-
-static __always_inline void scan_head_byte(struct scan *s, __u8 c)
-{
-	__u32 w = (s->w << 8) | c;
-
-	s->w = w;
-	if (c == '\n' && ((w & 0xffff) == 0x0a0a || (w & 0xffffff) == 0x0a0d0a)) {
-		/* End of head; what follows may be another message. */
-		s->keep = s->pos + 1;
-		s->ms = s->pos + 1;
-		s->mode = M_START;
-		s->tok = 0;
-		s->hp = 1;
-		s->h = 0;
-		s->w = 0;
-		s->first = 0;
-		s->body_left = body_bytes;
-	} else if (s->h >= max_head) {
-		s->keep = s->pos + 1;
-		s->mode = M_STOP;
-	}
-}
-
-static long scan_step(__u32 i, void *ctx)
+static long frame_cb(__u32 i, void *ctx)
 {
 	struct loop_ctx *lc = ctx;
-	struct scan *s = lc->s;
-	__u32 pos = s->pos;
-	__u64 n;
-	__u8 c;
 
-	if (pos >= s->limit || s->mode == M_STOP)
-		return 1;
-	if ((pos & (CHUNK - 1)) == 0) {
-		n = s->limit - pos;
-		barrier_var(n);
-		if (n > CHUNK)
-			n = CHUNK;
-		if (n < 1 || bpf_skb_load_bytes(lc->skb, s->off + pos, s->buf, n) < 0) {
-			s->limit = pos;
-			return 1;
-		}
-	}
-	if (s->mode == M_HEAD && !(pos & 7) && s->limit - pos >= 8 && s->h + 8 < max_head) {
-		/* Eight head bytes without a '\n' cannot end the head: skip them at once. */
-		__u64 v = *(__u64 *)&s->buf[pos & (CHUNK - 8)] ^ 0x0a0a0a0a0a0a0a0aull;
-
-		if (!((v - 0x0101010101010101ull) & ~v & 0x8080808080808080ull)) {
-			s->w = 0;
-			s->h += 8;
-			s->pos = pos + 8;
-			return 0;
-		}
-	}
-	c = s->buf[pos & (CHUNK - 1)];
-	s->h++;
-	if (s->mode == M_START)
-		scan_start_byte(s, c);
-	else
-		scan_head_byte(s, c);
-	s->pos = pos + 1;
-	return 0;
-}
-
-/* Reserves a record of size class cls, copies len packet bytes into it and submits it. */
-static __always_inline void emit_class(struct __sk_buff *skb, __u32 len, __u8 dir, __u64 cookie,
-				       __u64 peer, const __u32 cls)
-{
-	struct rec_packet *r;
-	__u64 n;
-
-	r = bpf_ringbuf_reserve(&events, sizeof(*r) + cls, 0);
-	if (!r) {
-		count_drop(0);
-		return;
-	}
-	n = len;
-	barrier_var(n);
-	if (n > cls)
-		n = cls;
-	if (n < 1 || bpf_skb_load_bytes(skb, 0, (void *)(r + 1), n) < 0) {
-		bpf_ringbuf_discard(r, 0);
-		return;
-	}
-	r->h.ts_ns = bpf_ktime_get_ns();
-	r->h.sock_cookie = cookie;
-	r->h.type = REC_PACKET;
-	r->h.pad = 0;
-	r->peer_cookie = peer;
-	r->wire_len = skb->len;
-	r->cap_len = n;
-	r->ifindex = skb->ifindex;
-	r->dir = dir;
-	r->pad[0] = r->pad[1] = r->pad[2] = 0;
-	bpf_ringbuf_submit(r, submit_flags());
-}
-
-/* peer: the loopback receiver this copy also stands for, or 0. */
-static __always_inline void emit_packet(struct __sk_buff *skb, __u32 len, __u8 dir, __u64 peer)
-{
-	__u64 cookie = bpf_get_socket_cookie(skb);
-
-	if (len <= 256)
-		emit_class(skb, len, dir, cookie, peer, 256);
-	else if (len <= 1024)
-		emit_class(skb, len, dir, cookie, peer, 1024);
-	else if (len <= 4096)
-		emit_class(skb, len, dir, cookie, peer, 4096);
-	else if (len <= 16384)
-		emit_class(skb, len, dir, cookie, peer, 16384);
-	else
-		emit_class(skb, len, dir, cookie, peer, REC_MAX_COPY);
-}
-
-/*
- * Loopback: what a socket sends is what its peer receives, so the sender's egress copy stands
- * for both ends. find_peer looks up the receiving socket of this packet and marks it, so
- * that its ingress program skips loopback packets from then on, and returns its cookie.
- * The cookie must already exist (it is made when first asked for): until then, 0, and both
- * ends copy as usual.
- */
-static __always_inline __u64 find_peer(struct __sk_buff *skb)
-{
-	struct bpf_sock_tuple t = {};
-	struct bpf_sock *peer;
-	struct tcp_sock *tp;
-	struct sk_state *ps;
-	__u32 size, hl;
-	__u64 cookie = 0;
-	__u8 ip[40];
-
-	if (bpf_skb_load_bytes(skb, 0, ip, 1) < 0)
-		return 0;
-	if (ip[0] >> 4 == 4) {
-		if (bpf_skb_load_bytes(skb, 0, ip, 20) < 0)
-			return 0;
-		__builtin_memcpy(&t.ipv4.saddr, ip + 12, 8);
-		hl = (ip[0] & 0x0f) * 4;
-		if (bpf_skb_load_bytes(skb, hl, &t.ipv4.sport, 4) < 0)
-			return 0;
-		size = sizeof(t.ipv4);
-	} else {
-		if (bpf_skb_load_bytes(skb, 0, ip, 40) < 0)
-			return 0;
-		__builtin_memcpy(t.ipv6.saddr, ip + 8, 32);
-		if (bpf_skb_load_bytes(skb, 40, &t.ipv6.sport, 4) < 0)
-			return 0;
-		size = sizeof(t.ipv6);
-	}
-	peer = bpf_sk_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
-	if (!peer)
-		return 0;
-	tp = peer->state == BPF_TCP_LISTEN ? NULL : bpf_skc_to_tcp_sock(peer);
-	if (tp)
-		cookie = tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter;
-	if (cookie) {
-		ps = bpf_sk_storage_get(&socks, peer, 0, BPF_SK_STORAGE_GET_F_CREATE);
-		if (ps) {
-			ps->mirrored = 1;
-			__sync_fetch_and_add(&owner_gen, 1);
-		} else {
-			cookie = 0;
-		}
-	}
-	bpf_sk_release(peer);
-	return cookie;
-}
-
-/* The loopback receiver that an egress copy from st's socket also stands for, or 0. */
-static __always_inline __u64 peer_of(struct __sk_buff *skb, struct sk_state *st, __u8 dir)
-{
-	if (!mirror_loopback || dir != REC_DIR_EGRESS || skb->ifindex != LOOPBACK_IFINDEX)
-		return 0;
-	if (!st->peer && st->peer_tries < PEER_TRIES) {
-		st->peer_tries++;
-		st->peer = find_peer(skb);
-	}
-	return st->peer;
-}
-
-/*
- * Cookies of marked sockets this CPU has seen, by a hash of the cookie: a mark is never
- * removed and cookies are never reused, so a hit needs no read of the socket's storage
- * (written on the peer's CPU, so usually a cache miss).
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, MEMO_SLOTS);
-	__type(key, __u32);
-	__type(value, __u64);
-} mirrored_memo SEC(".maps");
-
-/* A memo slot for a socket cookie: the top bits of a multiplicative hash. */
-static __always_inline __u32 memo_slot(__u64 cookie)
-{
-	return (cookie * 0x9e3779b97f4a7c15ull) >> 58;  /* 64 - log2(MEMO_SLOTS) */
-}
-
-/* An ingress packet on loopback whose copy the sending socket's egress program made. */
-static __always_inline int mirrored_here(struct __sk_buff *skb)
-{
-	struct bpf_sock *sk = skb->sk;
-	struct sk_state *st;
-	__u64 cookie, *m;
-	__u32 slot;
-
-	if (!mirror_loopback || skb->ifindex != LOOPBACK_IFINDEX || !sk)
-		return 0;
-	cookie = bpf_get_socket_cookie(skb);
-	slot = memo_slot(cookie);
-	m = bpf_map_lookup_elem(&mirrored_memo, &slot);
-	if (m && *m == cookie)
-		return 1;
-	sk = bpf_sk_fullsock(sk);
-	if (!sk)
-		return 0;
-	st = bpf_sk_storage_get(&socks, sk, 0, 0);
-	if (!st || !st->mirrored)
-		return 0;
-	if (m)
-		*m = cookie;
-	return 1;
+	return frame_step(lc->s, lc->c, lc->skb);
 }
 
 /*
@@ -442,173 +113,410 @@ static __always_inline __u32 parse_headers(struct __sk_buff *skb, __u32 *seq, __
 	return hl + (tcp[12] >> 4) * 4;
 }
 
-/* Saves where the scan ended so that the next in-order segment resumes it. */
-static __always_inline void save_state(struct dir_state *d, const struct scan *s, __u32 seq,
-				       __u32 plen)
+/* The payload starts a message: CR or LF at most 4 times, then a token and SP, or "HTTP/". */
+static __always_inline int starts_message(const struct pkt *p)
 {
-	__u8 mode = s->mode;
+	__u8 b[START_PROBE] = {};
+	__u32 n = p->plen < START_PROBE ? p->plen : START_PROBE, i = 0, t = 0, http = 1;
 
-	if (s->limit < plen)
-		mode = M_IDLE;  /* bytes were left unscanned: the thread is lost */
-	else if (mode == M_START && s->pos == s->ms)
-		mode = s->body_left ? M_BODY : M_IDLE;
-	else if (mode == M_STOP)
-		mode = s->body_left && s->keep == plen ? M_BODY : M_IDLE;
-	d->mode = mode;
-	d->next_seq = seq + plen;
-	d->h = s->h;
-	d->w = s->w;
-	d->body_left = s->body_left;
-	d->tok = s->tok;
-	d->hp = s->hp;
-}
+	if (n < 2 || bpf_skb_load_bytes(p->skb, p->hl, b, n) < 0)
+		return 0;
+#pragma unroll
+	for (int k = 0; k < START_PROBE; k++) {
+		__u8 c = b[k];
 
-static __always_inline void scan_init(struct scan *s, const struct dir_state *d, int resume)
-{
-	s->mode = M_START;
-	s->hp = 1;
-	s->first = 1;
-	if (!resume)
-		return;
-	s->h = d->h;
-	s->w = d->w;
-	s->body_left = d->body_left;
-	if (d->mode == M_HEAD) {
-		s->mode = M_HEAD;
-		s->started = 1;
-	} else if (d->mode == M_START) {
-		s->tok = d->tok;
-		s->hp = d->hp;
-	} else {
-		s->h = 0;  /* M_BODY: a new message may start here, else body follows */
+		if (k >= n)
+			return 0;
+		if (t == 0 && i < 4 && (c == '\r' || c == '\n')) {
+			i++;
+			continue;
+		}
+		if (http && t == 4 && c == '/')
+			return 1;
+		if (t < 4 && frame_lower(c) != (__u8)(0x70747468u >> (t * 8)))
+			http = 0;
+		if (c == ' ')
+			return t > 0;
+		if (!frame_is_tchar(c) || t >= FRAME_TOKEN_MAX)
+			return 0;
+		t++;
 	}
+	return 0;
 }
 
-/* Scans the payload of one packet into s, resuming d's state when the segment is in order. */
-static __always_inline void scan_packet(struct __sk_buff *skb, struct scan *s,
-					const struct dir_state *d, __u32 hl, __u32 seq, int resume)
+/* The first payload byte could begin a message (a fresh stream's first packet). */
+static __always_inline int may_start(const struct pkt *p)
 {
-	struct loop_ctx lc = { .skb = skb, .s = s };
-	__u32 plen = skb->len - hl, room = REC_MAX_COPY - hl;
+	__u8 c;
 
-	__builtin_memset(s, 0, sizeof(*s) - CHUNK);
-	s->off = hl;
-	s->limit = plen < room ? plen : room;
-	scan_init(s, d, resume);
-	bpf_loop(REC_MAX_COPY, scan_step, &lc, 0);
-	if (s->mode == M_START || s->mode == M_HEAD)
-		s->keep = s->pos;
+	if (bpf_skb_load_bytes(p->skb, p->hl, &c, 1) < 0)
+		return 0;
+	return frame_is_tchar(c) || c == '\r' || c == '\n';
 }
 
 /*
- * A packet with payload: scans it, copies what is HTTP head, keeps the socket's state. A small
- * payload with head bytes is copied whole: user space frames the bodies in it and finds the
- * messages that follow them, which the scanner cannot.
+ * Where the socket's byte streams stand, from its TCP state: whether seq is the first byte
+ * of direction di, and the next sequence number of the other direction when it has carried
+ * nothing yet (0 and *other_fresh = 0 otherwise).
  */
-static __always_inline void handle(struct __sk_buff *skb, __u8 dir, __u32 hl, __u32 seq,
-				   struct scan *s)
+static __always_inline int stream_start(const struct pkt *p, __u32 *other_next, int *other_fresh)
 {
-	struct sk_state *st = NULL;
-	struct dir_state *d = NULL;
-	__u32 keep, plen = skb->len - hl;
-	struct bpf_sock *sk;
-	int resume;
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(p->sk);
+	int fresh;
 
-	sk = skb->sk;
-	if (sk)
-		sk = bpf_sk_fullsock(sk);
-	if (sk)
-		st = bpf_sk_storage_get(&socks, sk, 0, 0);
-	if (st) {
-		barrier_var(st);
-		d = &st->d[dir == REC_DIR_EGRESS];
+	*other_fresh = 0;
+	if (!tp)
+		return 0;
+	if (p->di == 0) {
+		fresh = tp->bytes_received == 0 && p->seq == tp->rcv_nxt;
+		*other_fresh = tp->bytes_sent == 0;
+		*other_next = tp->snd_nxt;
+	} else {
+		/* bytes_acked counts the SYN of an active open. */
+		fresh = tp->bytes_acked <= 1 && p->seq == tp->snd_una;
+		*other_fresh = tp->bytes_received == 0;
+		*other_next = tp->rcv_nxt;
 	}
-	resume = d && d->mode != M_IDLE && d->next_seq == seq;
-	scan_packet(skb, s, d, hl, seq, resume);
-	keep = s->keep;
-	if (s->started && plen <= whole_bytes && plen <= s->limit)
-		keep = plen;
-	if (keep > REC_MAX_COPY - hl)
-		keep = 0;
-	if (!st && (s->started || keep) && sk) {
-		st = bpf_sk_storage_get(&socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-		if (st)
-			__sync_fetch_and_add(&owner_gen, 1);
-	}
-	if (keep)
-		emit_packet(skb, hl + keep, dir, st ? peer_of(skb, st, dir) : 0);
-	if (!st)
-		return;
-	d = &st->d[dir == REC_DIR_EGRESS];
-	if (keep || resume)
-		save_state(d, s, seq, plen);
-	else if ((__s32)(seq - d->next_seq) > 0)
-		d->mode = M_IDLE;  /* an unseen segment passed: drop the thread */
+	return fresh;
 }
 
-/* Takes this CPU's scan slot for the current nesting level around handle(). */
-static __always_inline void handle_nested(struct __sk_buff *skb, __u8 dir, __u32 hl, __u32 seq)
+static __always_inline void follow_from(struct dir_state *ds, __u32 seq, int joined)
+{
+	__builtin_memset(&ds->f, 0, sizeof(ds->f));
+	frame_head_begin(&ds->f);
+	ds->f.flags = joined ? F_JOINED : 0;
+	ds->next_seq = seq;
+	ds->ooo_seq = ds->ooo_end = seq;
+}
+
+/*
+ * A packet of a direction not followed yet: follows it from here when the packet is the
+ * stream's first and may start a message, or when it starts one (a connection older than
+ * the programs). Makes the socket's storage then. Returns it, or NULL.
+ */
+static __always_inline struct sk_state *sync(const struct pkt *p, struct sk_state *st)
+{
+	int fresh, other_fresh;
+	__u32 other_next = 0;
+
+	if (!may_start(p))
+		return NULL;
+	fresh = stream_start(p, &other_next, &other_fresh);
+	if (!fresh && !starts_message(p))
+		return NULL;
+	if (!st) {
+		st = bpf_sk_storage_get(&socks, p->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (!st)
+			return NULL;
+		__sync_fetch_and_add(&owner_gen, 1);
+		if (other_fresh)
+			follow_from(&st->d[(p->di ^ 1) & 1], other_next, 0);
+	}
+	follow_from(&st->d[p->di & 1], p->seq, !fresh);
+	if (!fresh)
+		__sync_fetch_and_add(&joined, 1);
+	return st;
+}
+
+/* Payload [lo, hi) to copy, standing for [lo, end). */
+struct span {
+	__u32 lo, hi, end;
+	__u32 heads;      /* message starts in it */
+	__u8 flags;       /* REC_F_* */
+};
+
+/* Copies a span of p in records of at most the largest size class. */
+static __noinline void copy_range(const struct pkt *p, struct sk_state *st, struct dir_state *ds,
+				  const struct span *sp)
+{
+	struct copy_req q = {
+		.cookie = bpf_get_socket_cookie(p->skb),
+		.peer = peer_for(p->skb, st, p->dir),
+		.hl = p->hl,
+		.dir = p->dir,
+	};
+	__u32 lo = sp->lo, hi = sp->hi;
+
+	for (int part = 0; part < 2; part++) {
+		q.lo = lo;
+		q.n = hi - lo > COPY_MAX_PAYLOAD ? COPY_MAX_PAYLOAD : hi - lo;
+		q.span = q.n < hi - lo ? q.n : sp->end - lo;
+		q.heads = part ? 0 : sp->heads;
+		q.flags = sp->flags | (ds->dropped ? REC_F_AFTER_DROP : 0);
+		if (part && !(sp->flags & REC_F_WHOLE))
+			q.flags &= ~REC_F_BOUNDARY;
+		ds->dropped = copy_record(p->skb, &q) < 0;
+		lo += q.n;
+		if (lo >= hi)
+			break;
+	}
+}
+
+/* Payload bytes [from, plen) of p copied whole: the framer cannot vouch for them. */
+static __always_inline void copy_whole(const struct pkt *p, struct sk_state *st,
+				       struct dir_state *ds, __u32 from)
+{
+	struct span sp = { .lo = from, .hi = p->plen, .end = p->plen, .flags = REC_F_WHOLE };
+
+	if (from < p->plen)
+		copy_range(p, st, ds, &sp);
+}
+
+/* A direction whose bytes go to user space (or may). */
+static __always_inline int followed(const struct dir_state *ds)
+{
+	return ds->f.mode != D_UNSYNCED && ds->f.mode != D_IGNORE;
+}
+
+/*
+ * FIN or RST in a packet none of whose payload is copied, on a socket that carries HTTP: a
+ * header-only record, so that flows end promptly.
+ */
+static __always_inline void copy_end(const struct pkt *p, struct sk_state *st,
+				     struct dir_state *ds)
+{
+	struct span sp = { .lo = p->plen, .hi = p->plen, .end = p->plen };
+
+	if ((p->flags & (TH_FIN | TH_RST)) && (followed(&st->d[0]) || followed(&st->d[1])))
+		copy_range(p, st, ds, &sp);
+}
+
+/* Copies the ranges the framer marked; the last one stands for the packet's rest. */
+static __always_inline void copy_marked(const struct pkt *p, struct sk_state *st,
+					struct dir_state *ds, const struct frame_scan *s)
+{
+	__u32 nr = s->nr;
+
+	if (!nr) {
+		copy_end(p, st, ds);
+		return;
+	}
+#pragma unroll
+	for (int i = 0; i < FRAME_RANGES; i++) {
+		const struct frame_range *r = &s->r[i];
+		struct span sp = {
+			.lo = r->lo,
+			.hi = r->hi,
+			.end = i + 1 < nr ? s->r[(i + 1) & (FRAME_RANGES - 1)].lo : p->plen,
+			.heads = r->heads,
+			.flags = r->flags,
+		};
+
+		if (i >= nr)
+			break;
+		copy_range(p, st, ds, &sp);
+	}
+}
+
+/*
+ * Bytes that arrived ahead of a hole: copied whole and remembered, so that once the hole
+ * is framed the framer can step over them (inside a body) or give up (D_WHOLE).
+ */
+static __always_inline void early(const struct pkt *p, struct sk_state *st,
+				  struct dir_state *ds)
+{
+	__u32 end = p->seq + p->plen;
+
+	if (ds->ooo_end == ds->ooo_seq) {
+		ds->ooo_seq = p->seq;
+		ds->ooo_end = end;
+	} else if ((__s32)(p->seq - ds->ooo_end) <= 0 && (__s32)(end - ds->ooo_seq) >= 0) {
+		if ((__s32)(p->seq - ds->ooo_seq) < 0)
+			frame_whole(&ds->f);
+		else if ((__s32)(end - ds->ooo_end) > 0)
+			ds->ooo_end = end;
+	} else {
+		frame_whole(&ds->f);
+	}
+	copy_whole(p, st, ds, 0);
+}
+
+/* The hole before the early bytes is framed: steps over them when they are body. */
+static __always_inline void skip_early(struct dir_state *ds)
+{
+	struct frame_dir *f = &ds->f;
+	__u32 n = ds->ooo_end - ds->ooo_seq;
+
+	if ((f->mode == D_BODY || (f->mode == D_CHUNK && f->st == CH_DATA)) && f->remaining >= n) {
+		f->remaining -= n;
+		if (!f->remaining) {
+			if (f->mode == D_BODY)
+				frame_head_begin(f);
+			else
+				f->st = CH_DATA_CR;
+		}
+	} else if (f->mode != D_CLOSE && f->mode != D_TUNNEL && f->mode != D_IGNORE) {
+		frame_whole(f);
+	}
+	ds->next_seq = ds->ooo_end;
+	ds->ooo_seq = ds->ooo_end;
+}
+
+/* Frames payload [from, limit) of p with this CPU's slot for the nesting level. */
+static __always_inline void frame_packet(const struct pkt *p, struct sk_state *st,
+					 struct dir_state *ds, __u32 from, __u32 limit)
 {
 	__u32 zero = 0, level, *lvl;
-	struct scan *s;
+	struct loop_ctx lc;
+	struct frame_scan *s;
 
 	lvl = bpf_map_lookup_elem(&nest, &zero);
 	if (!lvl)
 		return;
 	level = *lvl;
-	if (level >= NEST_MAX) {
-		count_drop(0);
+	s = level < NEST_MAX ? bpf_map_lookup_elem(&scans, &level) : NULL;
+	if (!s) {
+		frame_whole(&ds->f);
+		copy_whole(p, st, ds, from);
 		return;
 	}
 	*lvl = level + 1;
-	s = bpf_map_lookup_elem(&scans, &level);
-	if (s)
-		handle(skb, dir, hl, seq, s);
+	frame_scan_init(s, &ds->f, p->hl, from, limit);
+	s->max_head = max_head;
+	s->body_bytes = body_bytes;
+	s->dir = p->di;
+	lc.skb = p->skb;
+	lc.s = s;
+	lc.c = &st->conn;
+	bpf_loop(REC_MAX_COPY, frame_cb, &lc, 0);
+	if (s->limit < limit)
+		frame_whole(&s->d);  /* bytes it could not read */
+	frame_pass_done(s, &st->conn);
+	ds->f = s->d;
+	ds->next_seq = p->seq + s->limit;
+	if ((s->d.mode == D_IGNORE || s->d.mode == D_UNSYNCED) && !(s->d.flags & F_PROVEN))
+		s->nr = 0;  /* not HTTP: nothing of it goes to user space */
+	copy_marked(p, st, ds, s);
 	*lvl = level;
 }
 
-static __always_inline void handle_any(struct __sk_buff *skb, __u8 dir)
+/* Frames and copies one packet with payload of a followed direction. */
+static __always_inline void follow(const struct pkt *p, struct sk_state *st, struct dir_state *ds)
 {
-	struct sk_state *st = NULL;
+	__u32 from, limit = p->plen;
+	__s32 ahead = p->seq - ds->next_seq;
+
+	if (st->conn.tunnel[p->di & 1])
+		ds->f.mode = D_TUNNEL;
+	if (ds->f.mode == D_WHOLE) {
+		st->conn.kinds_lost = 1;
+		copy_whole(p, st, ds, 0);
+		return;
+	}
+	if (ds->f.mode == D_TUNNEL || ds->f.mode == D_IGNORE ||
+	    (ds->f.mode == D_CLOSE && !ds->f.body_copy)) {
+		copy_end(p, st, ds);
+		return;
+	}
+	if (ahead > 0) {
+		early(p, st, ds);
+		return;
+	}
+	from = -ahead;
+	if (from >= p->plen) {
+		copy_end(p, st, ds);  /* a retransmission */
+		return;
+	}
+	if (ds->ooo_end != ds->ooo_seq && (__s32)(ds->ooo_seq - (p->seq + p->plen)) < 0)
+		limit = ds->ooo_seq - p->seq;
+	frame_packet(p, st, ds, from, limit);
+	if (ds->ooo_end != ds->ooo_seq && ds->next_seq == ds->ooo_seq) {
+		skip_early(ds);
+		if ((__s32)(p->seq + p->plen - ds->ooo_end) > 0) {
+			frame_whole(&ds->f);
+			copy_whole(p, st, ds, ds->ooo_end - p->seq);
+		}
+	}
+}
+
+/* follow() with the direction marked busy; a second program at once copies whole. */
+static __always_inline void follow_once(const struct pkt *p, struct sk_state *st,
+					struct dir_state *ds)
+{
+	if (__sync_fetch_and_add(&ds->busy, 1)) {
+		copy_whole(p, st, ds, 0);
+		return;
+	}
+	follow(p, st, ds);
+	if (__sync_fetch_and_add(&ds->busy, -1) != 1) {
+		frame_whole(&ds->f);
+		ds->busy = 0;
+	}
+}
+
+static __always_inline void handle(struct __sk_buff *skb, __u8 dir)
+{
+	struct pkt p = { .skb = skb, .dir = dir, .di = dir == REC_DIR_EGRESS };
+	struct sk_state *st;
+	struct dir_state *ds = NULL;
 	struct bpf_sock *sk;
-	__u32 hl, seq = 0;
-	__u8 flags = 0;
 
 	if (skb->protocol != bpf_htons(ETH_P_IP) && skb->protocol != bpf_htons(ETH_P_IPV6))
 		return;
-	if (dir == REC_DIR_INGRESS && mirrored_here(skb))
-		return;
-	hl = parse_headers(skb, &seq, &flags);
-	if (!hl || hl > skb->len || hl > REC_MAX_COPY - CHUNK)
-		return;
-	if (hl < skb->len) {
-		handle_nested(skb, dir, hl, seq);
-		return;
-	}
-	/* FIN or RST without payload on an HTTP socket: copied so that flows end promptly. */
-	if (!(flags & (TH_FIN | TH_RST)))
+	p.hl = parse_headers(skb, &p.seq, &p.flags);
+	if (!p.hl || p.hl > skb->len || p.hl > REC_HDR_MAX)
 		return;
 	sk = skb->sk;
 	if (sk)
 		sk = bpf_sk_fullsock(sk);
-	if (sk)
-		st = bpf_sk_storage_get(&socks, sk, 0, 0);
-	if (st)
-		emit_packet(skb, hl, dir, peer_of(skb, st, dir));
+	if (!sk)
+		return;
+	p.sk = sk;
+	p.plen = skb->len - p.hl;
+	st = bpf_sk_storage_get(&socks, sk, 0, 0);
+	if (copied_by_peer(skb, st))
+		return;
+	if (st) {
+		barrier_var(st);
+		ds = &st->d[p.di & 1];
+	}
+	if (!p.plen) {
+		if (ds)
+			copy_end(&p, st, ds);  /* FIN or RST: flows end promptly */
+		return;
+	}
+	if (p.flags & TH_SYN)
+		return;  /* data in a SYN (TCP Fast Open) is not followed */
+	if (!st || ds->f.mode == D_UNSYNCED) {
+		st = sync(&p, st);
+		if (!st)
+			return;
+		ds = &st->d[p.di & 1];
+	}
+	follow_once(&p, st, ds);
 }
 
 SEC("cgroup_skb/ingress")
 int httpeek_ingress(struct __sk_buff *skb)
 {
-	handle_any(skb, REC_DIR_INGRESS);
+	handle(skb, REC_DIR_INGRESS);
 	return 1;
 }
 
 SEC("cgroup_skb/egress")
 int httpeek_egress(struct __sk_buff *skb)
 {
-	handle_any(skb, REC_DIR_EGRESS);
+	handle(skb, REC_DIR_EGRESS);
 	return 1;
 }
 
-#include "owner.bpf.h"
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(httpeek_send, struct sock *sk, int ret, int flags)
+{
+	touch(sk);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(httpeek_recv, struct sock *sk, int ret, int flags)
+{
+	touch(sk);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(httpeek_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	gone(sk, newstate);
+	return 0;
+}

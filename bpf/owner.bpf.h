@@ -1,9 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Included by httpeek.bpf.c: the programs that tell user space which process uses an HTTP
- * socket (owner records) and when the socket is gone. Uses its maps and helpers.
+ * Owner records: which process uses an HTTP socket (touch(), from the send and receive
+ * tracepoints), and "gone" records when such a socket closes (gone()).
  */
 #ifndef HTTPEEK_OWNER_BPF_H
 #define HTTPEEK_OWNER_BPF_H
+
+#include "maps.bpf.h"
+#include <bpf/bpf_core_read.h>
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define TCP_CLOSE 7
 
 static __always_inline __u32 ns_nr(struct pid *p, struct pid_namespace **ns)
 {
@@ -113,42 +122,27 @@ static __always_inline void touch(struct sock *sk)
 	bpf_ringbuf_submit(r, submit_flags());
 }
 
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(httpeek_send, struct sock *sk, int ret, int flags)
-{
-	touch(sk);
-	return 0;
-}
-
-SEC("tp_btf/sock_recv_length")
-int BPF_PROG(httpeek_recv, struct sock *sk, int ret, int flags)
-{
-	touch(sk);
-	return 0;
-}
-
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(httpeek_state, const struct sock *sk, const int oldstate, const int newstate)
+/* A socket reached TCP_CLOSE: when it carried HTTP, says so to user space. */
+static __always_inline void gone(const struct sock *sk, int newstate)
 {
 	struct sk_state *st;
 	struct rec_hdr *r;
 
 	if (newstate != TCP_CLOSE || sk->sk_protocol != IPPROTO_TCP)
-		return 0;
+		return;
 	st = bpf_sk_storage_get(&socks, (struct sock *)sk, 0, 0);
 	if (!st || !st->owner)
-		return 0;
+		return;
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
 		count_drop(1);
-		return 0;
+		return;
 	}
 	r->ts_ns = bpf_ktime_get_ns();
 	r->sock_cookie = bpf_get_socket_cookie((struct sock *)sk);
 	r->type = REC_GONE;
 	r->pad = 0;
 	bpf_ringbuf_submit(r, submit_flags());
-	return 0;
 }
 
 #endif

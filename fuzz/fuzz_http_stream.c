@@ -97,7 +97,7 @@ static void feed(const struct http_limits *lim, const uint8_t *d, size_t size, u
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct http_stats st[3] = { { 0 } };
-	struct http_limits lim;
+	struct http_limits lim = { 0 };
 	struct run r[3];
 	int mode;
 
@@ -105,6 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	lim.max_head = 16u + data[0] * 8u;
 	lim.max_fields = 1u + data[1] % 16u;
+	lim.resync_at_marks = data[1] >> 7;
 	for (mode = 0; mode < 3; mode++) {
 		r[mode] = (struct run){ .answers = data[2] };
 		feed(&lim, data + 4, size - 4, data[3], mode, &r[mode], &st[mode]);

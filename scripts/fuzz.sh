@@ -11,7 +11,10 @@ flags="-g -O1 -std=gnu11 -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize
 status=0
 for target in fuzz/fuzz_*.c; do
 	name=$(basename "$target" .c)
-	clang $flags -o "$out/$name" "$target" $core -lpcap
+	extra=""
+	[ "$name" = fuzz_frame ] && extra="-Itests/unit tests/unit/frame_sim.c"
+	# shellcheck disable=SC2086
+	clang $flags -o "$out/$name" "$target" $extra $core -lpcap
 	stage=${name#fuzz_}
 	seeds=fuzz/corpus/$stage
 	[ -d "$seeds" ] || seeds=fuzz/corpus/${stage%%_*}

@@ -373,6 +373,27 @@ static int decode_tcp(const uint8_t *d, struct net *n, struct segment *seg)
 	return DECODE_TCP;
 }
 
+/* A live copy of part of a packet's payload: the segment becomes the part it stands for. */
+static int apply_span(const struct packet *pkt, struct segment *seg)
+{
+	uint32_t off = pkt->payload_off, span = pkt->payload_span;
+
+	if (!off && !span)
+		return DECODE_TCP;
+	if (off > seg->seg_len || span > seg->seg_len - off)
+		return DECODE_MALFORMED;
+	if (off)
+		seg->tcp_flags &= ~TCP_SYN;
+	if (span < seg->seg_len - off)
+		seg->tcp_flags &= ~(TCP_FIN | TCP_RST);
+	seg->seq += off;
+	seg->seg_len = span;
+	seg->boundary = pkt->flags & PACKET_BOUNDARY;
+	if (seg->payload_len > span)
+		seg->payload_len = span;
+	return DECODE_TCP;
+}
+
 int decode_packet(const struct packet *pkt, struct segment *seg)
 {
 	struct net n = { .dir = DIR_UNKNOWN };
@@ -402,7 +423,7 @@ int decode_packet(const struct packet *pkt, struct segment *seg)
 	seg->ts_ns = pkt->ts_ns;
 	seg->sock_cookie = pkt->sock_cookie;
 	seg->dir = pkt->dir != DIR_UNKNOWN ? pkt->dir : n.dir;
-	return DECODE_TCP;
+	return apply_span(pkt, seg);
 }
 
 int decode_link_supported(int linktype)

@@ -2,6 +2,7 @@
 #ifndef HTTPEEK_DECODE_H
 #define HTTPEEK_DECODE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "packet.h"
 
@@ -28,6 +29,7 @@ struct segment {
 	const uint8_t *payload;
 	uint32_t payload_len;      /* payload bytes present in the capture */
 	uint32_t seg_len;          /* payload bytes the segment carried (>= payload_len) */
+	bool boundary;             /* live: the payload starts between two messages */
 };
 
 enum decode_result {

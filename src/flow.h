@@ -34,6 +34,7 @@ struct flow_info {
 struct flow_chunk_meta {
 	uint64_t ts_ns;
 	enum direction dir;
+	bool boundary;   /* the bytes start between two messages (live: the kernel framed them) */
 };
 
 struct flow_callbacks {

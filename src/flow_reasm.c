@@ -16,6 +16,7 @@ struct piece {
 	int64_t pend;
 	uint64_t ts_ns;
 	enum direction dir;
+	bool boundary;  /* p[0] starts between two messages */
 };
 
 static int64_t min64(int64_t a, int64_t b)
@@ -58,7 +59,8 @@ static void deliver(struct flow_table *t, struct flow *f, int side, const struct
 	sd->next = (uint64_t)end;
 	if (from < pc->pend) {
 		int64_t stop = min64(end, pc->pend);
-		struct flow_chunk_meta meta = { .ts_ns = pc->ts_ns, .dir = pc->dir };
+		struct flow_chunk_meta meta = { .ts_ns = pc->ts_ns, .dir = pc->dir,
+						.boundary = pc->boundary && from == pc->off };
 		uint32_t len = (uint32_t)(stop - from);
 
 		t->st.bytes += len;
@@ -312,7 +314,8 @@ void flow_side_segment(struct flow_table *t, struct flow *f, int side, const str
 		return;
 	s = seq_off(sd, seq);
 	e = s + seg->seg_len;
-	pc = (struct piece){ seg->payload, s, s + seg->payload_len, seg->ts_ns, seg->dir };
+	pc = (struct piece){ seg->payload, s, s + seg->payload_len, seg->ts_ns, seg->dir,
+			     seg->boundary };
 	if (fin && !sd->fin_seen)
 		side_set_fin(t, sd, e);
 	if (sd->fin_seen)

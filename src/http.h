@@ -46,6 +46,12 @@ struct http_message {
 struct http_limits {
 	uint32_t max_head;          /* bytes in one head */
 	uint32_t max_fields;        /* header fields in one head */
+	/*
+	 * Live: after bytes that never came, look for the next message only where the source
+	 * marks a boundary (http_stream_boundary()), never by what the bytes look like: what
+	 * follows a lost body may be more body that looks like a head.
+	 */
+	bool resync_at_marks;
 };
 
 #define HTTP_DEFAULT_MAX_HEAD (64u * 1024u)
@@ -80,6 +86,7 @@ struct http_stats {
 	uint64_t truncated_heads;
 	uint64_t parse_failures;    /* bytes where a head should start that are not HTTP */
 	uint64_t resyncs;
+	uint64_t gap_losses;        /* missing bytes where a head or chunk framing was due */
 };
 
 struct http_stream;  /* one direction of one flow; defined in http_stream.c */
@@ -93,6 +100,9 @@ void http_stream_data(struct http_stream *s, const uint8_t *bytes, size_t len, u
 
 /* len bytes are missing: skipped inside a body of known length, else resynchronise. */
 void http_stream_gap(struct http_stream *s, size_t len);
+
+/* The next byte starts between two messages (the source knows): resynchronise there. */
+void http_stream_boundary(struct http_stream *s);
 
 /* The direction ended (FIN or flow end): a close-delimited body ends here. */
 void http_stream_end(struct http_stream *s, http_emit_fn emit, void *ctx);

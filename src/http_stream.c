@@ -37,6 +37,7 @@ struct http_stream {
 	bool line1;              /* the head's start line is complete and valid */
 	bool resyncing;          /* sync lost: no new failure counted, no HTTP/0.9 accepted */
 	bool at_line_start;      /* resync: the next byte begins a line */
+	bool wait_mark;          /* resync only at http_stream_boundary() (after a gap, live) */
 };
 
 static const struct http_limits default_limits = {
@@ -461,6 +462,8 @@ static size_t feed_resync(struct http_stream *s, const uint8_t *p, size_t n)
 	const uint8_t *q;
 	size_t i = 0;
 
+	if (s->wait_mark)
+		return n;
 	if (!s->at_line_start) {
 		q = memchr(p, '\n', n);
 		if (!q)
@@ -543,6 +546,7 @@ void http_stream_gap(struct http_stream *s, size_t len)
 		return;
 	case ST_RESYNC:
 		s->at_line_start = true;
+		s->wait_mark |= s->lim->resync_at_marks;
 		return;
 	case ST_BODY:
 		if (s->remaining < len)
@@ -559,7 +563,20 @@ void http_stream_gap(struct http_stream *s, size_t len)
 			s->chunk = CH_DATA_CR;
 		return;
 	}
+	s->st->gap_losses++;
 	lose(s, true, false);
+	s->wait_mark = s->lim->resync_at_marks;
+}
+
+void http_stream_boundary(struct http_stream *s)
+{
+	if (!s->wait_mark)
+		return;
+	s->wait_mark = false;
+	if (s->state == ST_RESYNC) {
+		s->state = ST_HEAD;
+		drop_head(s);
+	}
 }
 
 void http_stream_end(struct http_stream *s, http_emit_fn emit, void *ctx)

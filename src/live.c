@@ -21,7 +21,6 @@
 
 /* Kept after set-up: readlink("/proc/PID/exe") of other users' and non-dumpable processes. */
 #define KEEP_CAPS (1ull << CAP_SYS_PTRACE)
-#define WHOLE_BYTES 2048u  /* payloads with head bytes up to this size are copied whole */
 #define OWNER_TABLE_MAX 65536u
 #define HOLD_MAX_BYTES (64ull << 20)
 #define NLINKS 5
@@ -169,7 +168,6 @@ static int load(struct live *l)
 	}
 	l->skel->rodata->max_head = l->opt.max_head;
 	l->skel->rodata->body_bytes = l->opt.body_bytes;
-	l->skel->rodata->whole_bytes = WHOLE_BYTES;
 	l->skel->rodata->wakeup_bytes = l->opt.ringbuf_bytes / 8;
 	/* Below the root, a loopback peer's socket may be outside what is traced. */
 	l->skel->rodata->mirror_loopback = !l->opt.cgroup_path;
@@ -309,11 +307,20 @@ static void deliver(struct live *l, const struct packet *pkt)
 	}
 }
 
+static void count_record(struct live *l, const struct rec_packet *r)
+{
+	if (r->flags & REC_F_WHOLE)
+		l->st.whole_records++;
+	if (r->flags & REC_F_AFTER_DROP)
+		l->st.after_drop++;
+}
+
 static void on_packet(struct live *l, const struct rec_packet *r, size_t size)
 {
 	struct packet pkt;
 
-	if (size < sizeof(*r) || r->cap_len > size - sizeof(*r) || r->cap_len > r->wire_len)
+	if (size < sizeof(*r) || r->cap_len > size - sizeof(*r) || r->cap_len > r->wire_len ||
+	    r->hdr_len > r->cap_len)
 		return;
 	pkt = (struct packet){
 		.ts_ns = r->h.ts_ns + (uint64_t)l->mono_to_real,
@@ -324,13 +331,17 @@ static void on_packet(struct live *l, const struct rec_packet *r, size_t size)
 		.linktype = DLT_RAW,
 		.dir = r->dir == REC_DIR_EGRESS ? DIR_EGRESS : DIR_INGRESS,
 		.ifindex = r->ifindex,
+		.payload_off = r->payload_off,
+		.payload_span = r->payload_span,
+		.flags = r->flags,
 	};
+	count_record(l, r);
 	deliver(l, &pkt);
-	if (r->peer_cookie && pkt.dir == DIR_EGRESS) {
-		/* Loopback: the same packet as its receiving socket saw it. */
+	if (r->peer_cookie) {
+		/* Loopback: the same packet as the other socket end saw it. */
 		l->st.mirrored++;
 		pkt.sock_cookie = r->peer_cookie;
-		pkt.dir = DIR_INGRESS;
+		pkt.dir = pkt.dir == DIR_EGRESS ? DIR_INGRESS : DIR_EGRESS;
 		deliver(l, &pkt);
 	}
 }
@@ -432,6 +443,8 @@ void live_get_stats(const struct live *l, struct live_stats *st)
 {
 	*st = l->st;
 	st->kernel_drops = kernel_drops(l);
+	st->lost_heads = *(const volatile __u64 *)&l->skel->bss->lost_heads;
+	st->joined = *(const volatile __u64 *)&l->skel->bss->joined;
 }
 
 void live_close(struct live *l)

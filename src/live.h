@@ -34,6 +34,10 @@ struct live_stats {
 	uint64_t kernel_drops;     /* failed ring-buffer reserves, all CPUs */
 	uint64_t owner_records;
 	uint64_t owner_timeouts;   /* packets released without a known owner */
+	uint64_t lost_heads;       /* message starts in packet copies the ring buffer had no room for */
+	uint64_t whole_records;    /* copies the kernel could not frame (copied whole) */
+	uint64_t after_drop;       /* copies after a dropped one on the same direction */
+	uint64_t joined;           /* directions followed from a message start mid-stream */
 };
 
 typedef void (*live_packet_fn)(void *ctx, const struct packet *pkt);

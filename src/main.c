@@ -164,6 +164,31 @@ static int run_live(struct live *live, struct pipeline *pipe, struct event_write
 	return 0;
 }
 
+/*
+ * Live: what may be missing and why. Gaps are normal live (body bytes are not copied); what
+ * counts is a head that never arrived.
+ */
+static void print_missed(const struct live_stats *ls, const struct http_stats *hs)
+{
+	if (!ls->lost_heads && !ls->kernel_drops && !hs->gap_losses) {
+		fprintf(stderr, "httpeek: no message missed: every head the kernel found was "
+				"delivered\n");
+	} else {
+		fprintf(stderr,
+			"httpeek: messages missed: %llu in copies the ring buffer had no room for "
+			"(%llu copies dropped); %llu times a head was due where bytes were lost, "
+			"so the messages until the next known message start are missing\n",
+			(unsigned long long)ls->lost_heads, (unsigned long long)ls->kernel_drops,
+			(unsigned long long)hs->gap_losses);
+	}
+	if (ls->joined || ls->whole_records)
+		fprintf(stderr,
+			"httpeek: %llu connections were already open and are followed from their "
+			"next message; %llu copies were made whole (traffic the kernel could not "
+			"frame; nothing lost)\n",
+			(unsigned long long)ls->joined, (unsigned long long)ls->whole_records);
+}
+
 static void print_summary(struct pipeline *pipe, struct event_writer *w, struct live *live,
 			  const struct options *opt, struct export *exp)
 {
@@ -194,6 +219,8 @@ static void print_summary(struct pipeline *pipe, struct event_writer *w, struct 
 			(unsigned long long)ls.records);
 	}
 	fputc('\n', stderr);
+	if (live)
+		print_missed(&ls, &hs);
 }
 
 int main(int argc, char **argv)
@@ -229,6 +256,7 @@ int main(int argc, char **argv)
 		if (live_open(&live, &opt.live))
 			goto cleanup;
 		opt.pipeline.flow.in_order_source = true;
+		opt.pipeline.http.resync_at_marks = true;
 		opt.pipeline.owner_lookup = live_owner_lookup;
 		opt.pipeline.owner_ctx = live;
 	}

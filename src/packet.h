@@ -24,6 +24,16 @@ struct packet {
 	int linktype;
 	enum direction dir;
 	uint32_t ifindex;      /* live: the interface in the socket's network namespace; 0 offline */
+	/*
+	 * Live: the copy holds the IP and TCP headers, then payload from payload_off on, and
+	 * stands for payload_span payload bytes from there (the rest of them are body). Both 0:
+	 * the payload starts right after the headers and runs to the end of the packet.
+	 */
+	uint32_t payload_off;
+	uint32_t payload_span;
+	uint8_t flags;         /* live: PACKET_* (the REC_F_* of the copy) */
 };
+
+#define PACKET_BOUNDARY 0x01  /* the payload after payload_off starts between two messages */
 
 #endif

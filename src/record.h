@@ -8,11 +8,13 @@
 
 #ifdef __bpf__
 typedef __u8 rec_u8;
+typedef __u16 rec_u16;
 typedef __u32 rec_u32;
 typedef __u64 rec_u64;
 #else
 #include <stdint.h>
 typedef uint8_t rec_u8;
+typedef uint16_t rec_u16;
 typedef uint32_t rec_u32;
 typedef uint64_t rec_u64;
 #endif
@@ -24,8 +26,18 @@ typedef uint64_t rec_u64;
 #define REC_DIR_INGRESS 1u  /* same values as enum direction */
 #define REC_DIR_EGRESS 2u
 
-/* Largest packet copy (a 64 KiB GSO packet on loopback plus its headers). */
+/*
+ * rec_packet.flags. The kernel frames each direction as user space does and copies every
+ * byte but body and chunk data; the payload a record stands for but does not hold is body.
+ */
+#define REC_F_BOUNDARY 0x01  /* the payload that follows starts between two messages */
+#define REC_F_WHOLE 0x02     /* copied whole: the kernel could not frame it */
+#define REC_F_AFTER_DROP 0x04 /* an earlier record of this direction found the ring full */
+
+/* Largest record payload (copy bytes after struct rec_packet). */
 #define REC_MAX_COPY 65536u
+/* Longest IP and TCP headers copied before the payload (IPv4 60 + TCP 60). */
+#define REC_HDR_MAX 120u
 #define REC_COMM_LEN 16
 #define REC_NODENAME_LEN 72  /* the kernel's 65 rounded up; always NUL-terminated */
 
@@ -38,13 +50,16 @@ struct rec_hdr {
 
 struct rec_packet {
 	struct rec_hdr h;
-	rec_u64 peer_cookie;  /* loopback: the receiving socket, whose ingress copy this also is */
+	rec_u64 peer_cookie;  /* loopback: the other socket end, which this copy also stands for */
 	rec_u32 wire_len;     /* skb->len: IP header to the end of the payload */
-	rec_u32 cap_len;      /* bytes that follow this header */
+	rec_u32 cap_len;      /* bytes that follow: hdr_len header bytes, then payload bytes */
 	rec_u32 ifindex;
+	rec_u32 payload_off;  /* payload offset of the first payload byte that follows */
+	rec_u32 payload_span; /* payload bytes this record stands for, from payload_off */
+	rec_u16 hdr_len;      /* IP and TCP header bytes at the start of the copy */
 	rec_u8 dir;           /* REC_DIR_* */
-	rec_u8 pad[3];
-	/* cap_len bytes starting at the IP header follow */
+	rec_u8 flags;         /* REC_F_* */
+	/* cap_len bytes follow: the headers, then payload bytes from payload_off on */
 };
 
 struct rec_owner {
@@ -61,7 +76,7 @@ struct rec_owner {
 
 #ifndef __bpf__
 _Static_assert(sizeof(struct rec_hdr) == 24, "rec_hdr layout");
-_Static_assert(sizeof(struct rec_packet) == 48, "rec_packet layout");
+_Static_assert(sizeof(struct rec_packet) == 56, "rec_packet layout");
 _Static_assert(sizeof(struct rec_owner) == 168, "rec_owner layout");
 #endif
 

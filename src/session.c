@@ -45,7 +45,7 @@ struct session {
 	uint32_t pending_head, pending_count, pending_cap;
 	struct pending_request inline_pending[SESSION_INLINE_PENDING];
 	uint32_t requests;
-	uint64_t last_ts;
+	uint64_t last_ts;           /* time of the last head on the flow */
 };
 
 struct session *session_new(struct session_env *env, const struct flow_info *info)
@@ -384,6 +384,7 @@ static enum http_next on_message(void *ctx, const struct http_message *msg)
 
 	if (s->x)
 		s->x->completed_in[from->side] = s->env->packet_seq;
+	s->last_ts = msg->ts_ns;
 	report_message(s, from, &mc, msg);
 	if (msg->kind == HTTP_REQUEST) {
 		pending_push(s, from, msg);
@@ -414,7 +415,8 @@ void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t le
 			return;
 	}
 	s->sides[side].dir = meta->dir;
-	s->last_ts = meta->ts_ns;
+	if (meta->boundary)
+		http_stream_boundary(s->stream[side]);
 	http_stream_data(s->stream[side], bytes, len, meta->ts_ns, on_message, &s->sides[side]);
 	if (s->env->exp)
 		keep_packet(s, side, bytes, len);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "prog_test_run.h"
+#include "record.h"
 
 /* A message start followed by filler up to size payload bytes; head_end adds "\r\n\r\n". */
 static void big(struct pkt *p, int ver, size_t size, const char *start, char fill, int head_end)
@@ -24,38 +25,91 @@ static void big(struct pkt *p, int ver, size_t size, const char *start, char fil
 		tcp6(p, buf, size);
 }
 
+#define B REC_F_BOUNDARY
+#define HEAD200 "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
+#define HEAD404 "HTTP/1.1 404 Not Found\r\nContent-Length: 5\r\n\r\n"
+#define CHUNKED "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n"
+#define SHORT "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"
+#define HEAD204 "HTTP/1.1 204 No Content\r\n\r\n"
+#define JUNK "\x01\x02binary"
+
+/* Payload: start, filler bytes up to skip, then end (at most PKT_MAX). */
+static size_t compose(char *buf, const char *start, size_t skip, const char *end)
+{
+	size_t n = strlen(start), e = strlen(end);
+
+	memcpy(buf, start, n);
+	memset(buf + n, 'x', skip - n);
+	memcpy(buf + skip, end, e);
+	return skip + e;
+}
+
+/* Heads copied, bodies skipped by length: one record per range of the payload. */
+static void range_cases(struct loaded *l)
+{
+	static char buf[PKT_MAX];
+	size_t h1 = strlen(HEAD200), h2 = strlen(HEAD404), c = strlen(CHUNKED), n;
+	struct pkt p;
+
+	/* A response, its 1000-byte body, the next response: two records. */
+	n = compose(buf, HEAD200, h1 + 1000, HEAD404 "nope.");
+	tcp4(&p, buf, n);
+	expect_last(l, "body-between-heads", &p, 2, 40 + (long)h2, (long)(h1 + 1000),
+		    (long)(h2 + 5), B);
+	/* Chunk data skipped; the CRLF after it, the last chunk and the end copied. */
+	n = compose(buf, CHUNKED, c + 1000, "\r\n0\r\n\r\n");
+	tcp4(&p, buf, n);
+	expect_last(l, "chunk-data-skipped", &p, 2, 40 + 7, (long)(c + 1000), 7, 0);
+	/* The 201 'ok' shape: a short body, then the next head: one record (merged). */
+	tcp4(&p, S(SHORT HEAD404));
+	expect_last(l, "short-body-then-head", &p, 1, 40 + (long)(sizeof(SHORT) - 1 + h2), 0,
+		    (long)(sizeof(SHORT) - 1 + h2), B);
+	/* A head with a body that runs past the packet: the head alone, standing for all. */
+	n = compose(buf, HEAD200, h1 + 500, "");
+	tcp6(&p, buf, n);
+	expect_last(l, "body-runs-on", &p, 1, 60 + (long)h1, 0, (long)(h1 + 500), B);
+	/* Garbage where a head must start, after a framed one: the rest copied whole. */
+	tcp4(&p, S(HEAD204 JUNK));
+	expect_last(l, "garbage-after-head", &p, 1, 40 + sizeof(HEAD204 JUNK) - 1, 0,
+		    sizeof(HEAD204 JUNK) - 1, B | REC_F_WHOLE);
+	/* A text protocol that is not HTTP: nothing. */
+	tcp4(&p, S("220 mail.example ESMTP ready\r\n"));
+	expect(l, "smtp-banner", &p, 0, ANY);
+}
+
 /* HTTP starts: what is copied of them. */
 void http_cases(struct loaded *l)
 {
 	const char resp3[] = RESP RESP RESP, post2[] = POST("/a", "n=0&x=1") POST("/b", "n=1&x=1");
 	const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 3000";
-	const char *two = "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n";
+	const char *two = "GET /a HTTP/1.1\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 5000";
 	struct pkt p;
 
 	tcp4(&p, S(GET));
-	expect(l, "get4-whole", &p, 1, 40 + sizeof(GET) - 1);
+	expect_last(l, "get4", &p, 1, 40 + sizeof(GET) - 1, 0, sizeof(GET) - 1, B);
 	tcp6(&p, S(GET));
-	expect(l, "get6-whole", &p, 1, 60 + sizeof(GET) - 1);
+	expect(l, "get6", &p, 1, 60 + sizeof(GET) - 1);
+	/* Bodies shorter than a range gap are copied with the heads; the last one is not. */
 	tcp4(&p, S(resp3));
-	expect(l, "three-responses-whole", &p, 1, 40 + sizeof(resp3) - 1);
+	expect(l, "three-responses", &p, 1, 40 + sizeof(resp3) - 1 - 3);
 	tcp6(&p, S(post2));
-	expect(l, "two-posts-whole", &p, 1, 60 + sizeof(post2) - 1);
+	expect(l, "two-posts", &p, 1, 60 + sizeof(post2) - 1 - 7);
 	tcp4(&p, S("GET /x HTTP/1.1\r\nHost: a"));
 	expect(l, "unfinished-head", &p, 1, 40 + 24);
 	tcp4(&p, S("http/1.1 200 OK\r\n\r\n"));
 	expect(l, "lowercase-http", &p, 1, 40 + 19);
 	tcp4(&p, S("ABCDEFGHIJKLMNOPQRST /x HTTP/1.1\r\n\r\n"));
 	expect(l, "token-20", &p, 1, 40 + 36);
-	/* Past whole_bytes only the heads are copied. */
 	big(&p, 4, 3000, head, 'z', 1);
 	expect(l, "large-head-only", &p, 1, 40 + (long)strlen(head) + 4);
 	big(&p, 6, 3000, two, '\x01', 1);
-	expect(l, "large-pipelined-heads", &p, 1, 60 + (long)strlen(two) + 2);
+	expect(l, "large-pipelined-heads", &p, 1, 60 + (long)strlen(two) + 4);
 	big(&p, 6, PKT_MAX - ETH_LEN - 60, "GET /huge HTTP/1.1\r\nX-Long: ", 'a', 0);
 	expect(l, "huge-head-in-progress", &p, 1, PKT_MAX - ETH_LEN);
 	tcp4(&p, S(GET));
 	p.b[ETH_LEN + 2] = p.b[ETH_LEN + 3] = 0xff;  /* total length lies */
 	expect(l, "ip-length-lies", &p, 1, 40 + sizeof(GET) - 1);
+	range_cases(l);
 }
 
 /* Nothing to copy: not TCP, malformed, truncated, not HTTP. */
@@ -126,9 +180,9 @@ void ignored_cases(struct loaded *l)
 }
 
 /*
- * A head ending at every offset of an 8-byte word (the scanner skips head words without a
+ * A head ending at every offset of an 8-byte word (the framer skips head words without a
  * line feed), with CRLF, bare LF and a lone CR before the end, then a body, or a second head
- * and a body: with whole_bytes 0 the copy ends exactly after the last head.
+ * and a body: the copy ends exactly after the last head.
  */
 static void head_ends(struct loaded *l)
 {
@@ -139,10 +193,14 @@ static void head_ends(struct loaded *l)
 	for (int e = 0; e < 3; e++) {
 		for (int k = 0; k < 16; k++) {
 			for (int two = 0; two < 2; two++) {
-				int n = snprintf(buf, sizeof(buf), "GET /a HTTP/1.1\r\nX: %.*s%s%s",
-						 k, "yyyyyyyyyyyyyyyy", ends[e],
-						 two ? "GET /b HTTP/1.1\r\nY: 1\r\n\r\n" : "");
+				int n = snprintf(buf, sizeof(buf),
+						 "%s /a HTTP/1.1\r\nX: %.*s%s%s", two ? "GET" : "PUT",
+						 k, "yyyyyyyyyyyyyyyy", two ? "" : "\r\nContent-Length: 10",
+						 ends[e]);
 
+				if (two)
+					n += snprintf(buf + n, sizeof(buf) - (size_t)n,
+						      "PUT /b HTTP/1.1\r\nContent-Length: 10\r\n\r\n");
 				memcpy(buf + n, "<html>\r\n\r\n", 10);
 				tcp4(&p, buf, (size_t)n + 10);
 				snprintf(name, sizeof(name), "head-end-%d-at-%d%s", e, k,
@@ -153,16 +211,16 @@ static void head_ends(struct loaded *l)
 	}
 }
 
-/* Copies with whole_bytes 0 and a small max_head: the head alone, cut at max_head. */
+/* A small max_head: a head longer than it is left to user space, copied whole. */
 void knob_cases(struct loaded *l)
 {
 	const char resp3[] = RESP RESP RESP;
 	struct pkt p;
 
 	tcp4(&p, S(resp3));
-	expect(l, "no-whole-first-head", &p, 1, 40 + sizeof(RESP) - 1 - 3);
+	expect(l, "small-limit-short-heads", &p, 1, 40 + sizeof(resp3) - 1 - 3);
 	big(&p, 4, 1000, "GET /cut HTTP/1.1\r\nX: ", 'c', 0);
-	expect(l, "head-cut-at-max-head", &p, 1, 40 + 256);
+	expect_last(l, "head-past-max-head", &p, 1, 40 + 1000, 0, 1000, B | REC_F_WHOLE);
 	head_ends(l);
 }
 
@@ -186,7 +244,7 @@ static const struct {
 	struct knobs k;
 	unsigned mask;
 } filters[] = {
-	{ "none", { .whole_bytes = 2048 }, 0x7f },
+	{ "none", { 0 }, 0x7f },
 	{ "port-8081", { .f = { .port = 8081 } }, 0x4c },
 	{ "port-80", { .f = { .port = 80 } }, 0x33 },
 	{ "src-10.200.0.0/24", { .f = { .src_family = 4, .src_prefix = 24, .src = "10.200.0.0" } },
@@ -240,15 +298,14 @@ void filter_cases(void)
 	}
 }
 
-/* Average cost of one run (ns) on a few packets, with whole copies and without. */
+/* Average cost of one run (ns) on a few packets. */
 void costs(void)
 {
 	const char resp3[] = RESP RESP RESP;
 	static const char *names[4] = { "get", "three-responses", "3000-byte-response",
 					"3526-byte-binary" };
 	/* As in httpeek: records submitted without waking the reader. */
-	struct knobs k[2] = { { .whole_bytes = 2048, .wakeup_bytes = 1ull << 40 },
-			      { .whole_bytes = 0, .wakeup_bytes = 1ull << 40 } };
+	struct knobs k = { .wakeup_bytes = 1ull << 40 };
 	struct pkt p[4];
 	struct loaded l;
 	__u32 ns;
@@ -257,17 +314,13 @@ void costs(void)
 	tcp4(&p[1], S(resp3));
 	big(&p[2], 4, 3000, "HTTP/1.1 200 OK\r\nContent-Length: 2962", 'z', 1);
 	big(&p[3], 6, PKT_MAX - ETH_LEN - 60, "\x16", '\x80', 0);
-	for (int w = 0; w < 2; w++) {
-		if (load(&l, &k[w], 0))
-			return;
-		for (int i = 0; i < 4; i++) {
-			if (run_one(names[i], l.skel->progs.httpeek_egress, &p[i], 2000, &ns))
-				break;
-			ring_buffer__consume(l.rb);
-			printf("prog: cost whole_bytes=%u %s: %u ns\n", k[w].whole_bytes, names[i],
-			       ns);
-		}
-		unload(&l);
+	if (load(&l, &k, 0))
+		return;
+	for (int i = 0; i < 4; i++) {
+		if (run_one(names[i], l.skel->progs.httpeek_egress, &p[i], 2000, &ns))
+			break;
+		ring_buffer__consume(l.rb);
+		printf("prog: cost %s: %u ns\n", names[i], ns);
 	}
+	unload(&l);
 }
-

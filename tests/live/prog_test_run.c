@@ -132,13 +132,16 @@ static int on_record(void *ctx __attribute__((unused)), void *data, size_t size)
 	}
 	seen.cap_len = r->cap_len;
 	seen.wire_len = r->wire_len;
+	seen.off = r->payload_off;
+	seen.span = r->payload_span;
+	seen.flags = r->flags;
 	return 0;
 }
 
 static void set_knobs(struct httpeek_bpf *skel, const struct knobs *k)
 {
-	skel->rodata->max_head = k->max_head ? k->max_head : 16384;
-	skel->rodata->whole_bytes = k->whole_bytes;
+	skel->rodata->max_head = k->max_head ? k->max_head : 65536;
+	skel->rodata->body_bytes = k->body_bytes;
 	skel->rodata->wakeup_bytes = k->wakeup_bytes;
 	skel->rodata->filter_port = k->f.port;
 	skel->rodata->filter_src_family = k->f.src_family;
@@ -207,10 +210,12 @@ int run_one(const char *name, struct bpf_program *prog, const struct pkt *p, int
 }
 
 /*
- * Runs both cgroup programs on p: each run must yield want packet records (ANY: any number),
- * and a single record must hold cap bytes from the IP header (ANY: any).
+ * Runs both cgroup programs on p: each run must yield want packet records (ANY: any number);
+ * the last one must hold cap bytes (ANY: any), copied from payload offset off and standing
+ * for span payload bytes, with REC_F_* flags (each ANY: any).
  */
-void expect(struct loaded *l, const char *name, const struct pkt *p, int want, long cap)
+void expect_last(struct loaded *l, const char *name, const struct pkt *p, int want, long cap,
+		 long off, long span, int flags)
 {
 	struct bpf_program *progs[2] = { l->skel->progs.httpeek_ingress,
 					 l->skel->progs.httpeek_egress };
@@ -230,8 +235,14 @@ void expect(struct loaded *l, const char *name, const struct pkt *p, int want, l
 		if (want != ANY && seen.records != want)
 			fail("%s: %s: %d records, want %d", name, bpf_program__name(progs[i]),
 			     seen.records, want);
-		if (want == 1 && cap != ANY && seen.cap_len != cap)
+		if (want >= 1 && cap != ANY && seen.cap_len != cap)
 			fail("%s: copied %ld bytes, want %ld", name, seen.cap_len, cap);
+		if (want >= 1 && off != ANY && seen.off != off)
+			fail("%s: copy from payload offset %ld, want %ld", name, seen.off, off);
+		if (want >= 1 && span != ANY && seen.span != span)
+			fail("%s: copy stands for %ld bytes, want %ld", name, seen.span, span);
+		if (want >= 1 && flags != ANY && seen.flags != flags)
+			fail("%s: flags %#x, want %#x", name, seen.flags, flags);
 		if (seen.records && seen.wire_len != (long)(p->len - ETH_LEN))
 			fail("%s: wire length %ld, want %zu", name, seen.wire_len, p->len - ETH_LEN);
 	}
@@ -239,9 +250,15 @@ void expect(struct loaded *l, const char *name, const struct pkt *p, int want, l
 		printf("prog: %s ok\n", name);
 }
 
+/* expect_last() for one record holding cap bytes. */
+void expect(struct loaded *l, const char *name, const struct pkt *p, int want, long cap)
+{
+	expect_last(l, name, p, want, cap, ANY, ANY, ANY);
+}
+
 static int verifier_clean(void)
 {
-	struct knobs k = { .whole_bytes = 2048 };
+	struct knobs k = { 0 };
 	struct loaded l;
 	const char *p;
 	int ok;
@@ -274,7 +291,7 @@ static int verifier_clean(void)
 
 int main(void)
 {
-	struct knobs dflt = { .whole_bytes = 2048 }, small = { .max_head = 256 };
+	struct knobs dflt = { 0 }, small = { .max_head = 256 };
 	struct loaded l;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -19,12 +19,15 @@ struct seen {
 	int records;
 	long cap_len;   /* of the last packet record */
 	long wire_len;
+	long off;       /* its payload_off, payload_span and flags */
+	long span;
+	int flags;
 	int bad;        /* records that are not well-formed packet records */
 };
 
 struct knobs {
-	unsigned max_head;  /* 0: 16384 */
-	unsigned whole_bytes;
+	unsigned max_head;  /* 0: 65536 */
+	unsigned body_bytes;
 	unsigned long long wakeup_bytes;
 	struct {
 		unsigned short port;
@@ -56,6 +59,8 @@ void unload(struct loaded *l);
 int run_one(const char *name, struct bpf_program *prog, const struct pkt *p, int repeat,
 	    __u32 *ns);
 void expect(struct loaded *l, const char *name, const struct pkt *p, int want, long cap);
+void expect_last(struct loaded *l, const char *name, const struct pkt *p, int want, long cap,
+		 long off, long span, int flags);
 
 void http_cases(struct loaded *l);
 void ignored_cases(struct loaded *l);

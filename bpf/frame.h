@@ -1,0 +1,921 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The kernel's HTTP/1.x framer: follows one direction of a connection byte by byte as
+ * src/http_stream.c does (heads, Content-Length and chunked bodies, HEAD, 1xx, 204, 304,
+ * close-delimited bodies, tunnels) and marks the payload ranges user space needs: every
+ * byte except body and chunk data, which user space skips by length. Whatever it cannot
+ * frame as user space would, it copies whole from there on (D_WHOLE), so user space,
+ * which frames exactly, still gets every byte it looks at.
+ *
+ * Compiled for BPF (the includer defines FRAME_LOAD with bpf_skb_load_bytes) and for user
+ * space (tests and fuzzing define FRAME_LOAD with memcpy), so the two framers can be
+ * compared on the same byte streams. One call of frame_step() handles one byte, eight head
+ * bytes or one jump over body bytes; the caller loops until it returns 1.
+ *
+ * Needs __u8 .. __u64, __always_inline and FRAME_LOAD(src, off, dst, len) -> 0 or < 0.
+ */
+#ifndef HTTPEEK_FRAME_H
+#define HTTPEEK_FRAME_H
+
+#define FRAME_CHUNK 64          /* bytes read at once */
+#define FRAME_RANGES 4          /* payload ranges per packet; more are merged into the last */
+#define FRAME_MERGE 128         /* skipped bytes shorter than this are copied instead */
+#define FRAME_SPECIALS 8        /* HEAD and CONNECT requests waiting for their responses */
+#define FRAME_TOKEN_MAX 32      /* longest method (user space's limit too) */
+#define FRAME_CL_DIGITS 18
+
+/* What a direction is doing. */
+enum frame_mode {
+	D_UNSYNCED = 0, /* not following it: waits for a packet that starts a message */
+	D_HEAD,         /* in a head, or between messages */
+	D_BODY,         /* Content-Length body: remaining bytes */
+	D_CHUNK,        /* chunked body */
+	D_CLOSE,        /* body delimited by the end of the connection */
+	D_TUNNEL,       /* after 101 or a 2xx to CONNECT: not HTTP any more */
+	D_WHOLE,        /* cannot frame as user space would: everything is copied */
+	D_IGNORE,       /* its first bytes were not HTTP/1.x */
+};
+
+/* Byte states in D_HEAD. */
+enum frame_head_state {
+	H_LEAD = 0,     /* between messages: CR and LF are skipped */
+	H_TOKEN,        /* the first token: a method, or "HTTP" of a status line */
+	H_TSPACE,       /* blanks before the request target */
+	H_TARGET,
+	H_VSPACE,       /* blanks before the version */
+	H_QVERSION,     /* request version "HTTP/d.d" */
+	H_VTRAIL,       /* blanks after the version */
+	H_RVERSION,     /* status line: "d.d" after "HTTP/" */
+	H_RSPACE,       /* blanks before the status code */
+	H_CODE,
+	H_REASON,
+	H_LINE_CR,      /* CR at the end of the start line: LF must follow */
+	H_LSTART,       /* at the start of a field line */
+	H_LCR,          /* the line so far is one CR */
+	H_NAME,         /* matching "content-length:" or "transfer-encoding:" */
+	H_TEXT,         /* the rest of a field line */
+	H_CLV,          /* a Content-Length value */
+	H_TEV,          /* a Transfer-Encoding value */
+	H_VCR,          /* CR after such a value: LF must follow */
+};
+
+/* Byte states in D_CHUNK, as in http_stream.c. */
+enum frame_chunk_state {
+	CH_SIZE = 0, CH_SIZE_WS, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_CR, CH_DATA_LF, CH_TRAILER,
+};
+
+/* frame_dir.flags */
+#define F_RESPONSE 0x01   /* the head being read is a response */
+#define F_CL 0x02         /* it has a valid Content-Length (cl) */
+#define F_TE 0x04         /* it says Transfer-Encoding: chunked */
+#define F_TE_NAME 0x08    /* the field being matched or read is Transfer-Encoding */
+#define F_FRAMING 0x10    /* the last field line was Content-Length or Transfer-Encoding */
+#define F_PROVEN 0x20     /* a whole head was framed in this direction */
+#define F_JOINED 0x40     /* followed from a packet that looked like a message start */
+#define F_H2 0x80         /* the request line says HTTP/2 or later */
+#define F_KEEP (F_PROVEN | F_JOINED)
+
+/* frame_dir.method: candidates while reading the token, then the request's kind. */
+#define M_HTTP 0x01
+#define M_HEAD 0x02
+#define M_CONNECT 0x04
+#define KIND_HEAD 1u
+#define KIND_CONNECT 2u
+
+/* One direction's framing state, kept between packets. */
+struct frame_dir {
+	__u64 remaining;   /* body or chunk-data bytes left; a number being read in a head */
+	__u64 cl;          /* Content-Length of the head being read */
+	__u32 h;           /* bytes of the head so far */
+	__u32 aux;         /* token length, digits, extension or trailer bytes */
+	__u32 body_copy;   /* body bytes still to copy after the last head (--body-bytes) */
+	__u16 status;
+	__u8 mode;         /* enum frame_mode */
+	__u8 st;           /* enum frame_head_state or frame_chunk_state */
+	__u8 idx;          /* position in a word being matched; a line state */
+	__u8 flags;        /* F_* */
+	__u8 method;       /* M_* while in the token, then KIND_* */
+	__u8 pad;
+};
+
+/*
+ * What both directions of a connection share: the queue that pairs responses with
+ * requests, as user space's session does, reduced to counts and the HEAD and CONNECT
+ * requests still waiting. Each direction writes only its own fields.
+ */
+struct frame_conn {
+	__u32 reqs;                      /* requests framed (written by the request side) */
+	__u32 answered;                  /* final responses paired with one (response side) */
+	__u32 specials;                  /* entries pushed into special[] (request side) */
+	__u32 special_read;              /* entries consumed (response side) */
+	__u32 special[FRAME_SPECIALS];   /* request number << 2 | KIND_* */
+	__u8 kinds_lost;                 /* special[] overflowed: kinds are unknown */
+	__u8 tunnel[2];                  /* set for a direction by the other: it became a tunnel */
+	__u8 pad[5];
+};
+
+/* A payload range to copy; flags are REC_F_* for the record that carries it. */
+struct frame_range {
+	__u32 lo, hi;
+	__u32 heads;       /* messages that start in it */
+	__u32 flags;
+};
+
+/* One pass over a payload: the direction's state and the cursor. */
+struct frame_scan {
+	struct frame_dir d;
+	__u32 pos;         /* payload offset of the next byte */
+	__u32 limit;       /* payload bytes to look at */
+	__u32 off;         /* where payload byte 0 is in the source */
+	__u32 buf_lo;      /* payload offset of buf[0] */
+	__u32 buf_n;       /* valid bytes in buf */
+	__u32 max_head;
+	__u32 body_bytes;
+	__u32 nr;          /* ranges used */
+	__u8 dir;          /* this direction's index in frame_conn.tunnel */
+	__u8 pad[7];
+	struct frame_range r[FRAME_RANGES];
+	__u8 buf[FRAME_CHUNK] __attribute__((aligned(8)));
+};
+
+/* The REC_F_* values a range can carry (see src/record.h). */
+#define FRAME_R_BOUNDARY 0x01
+#define FRAME_R_WHOLE 0x02
+
+#ifdef __bpf__
+#define frame_load64(p) (*(const __u64 *)(p))  /* unaligned map-value loads are fine here */
+#else
+static inline __u64 frame_load64(const void *p)
+{
+	__u64 v;
+
+	__builtin_memcpy(&v, p, 8);
+	return v;
+}
+#endif
+
+static __always_inline int frame_is_tchar(__u8 c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return 1;
+	switch (c) {
+	case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+	case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline __u8 frame_lower(__u8 c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+static __always_inline int frame_ows(__u8 c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static __always_inline int frame_digit(__u8 c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Byte i of "content-length:" (te 0) or "transfer-encoding:" (te 1); 0 past the end. */
+static __always_inline __u8 frame_name_char(int te, __u32 i)
+{
+	__u64 w;
+
+	if (i >= 24)
+		return 0;
+	if (te)
+		w = i < 8 ? 0x726566736e617274ull : i < 16 ? 0x6e69646f636e652dull : 0x3a67ull;
+	else
+		w = i < 8 ? 0x2d746e65746e6f63ull : i < 16 ? 0x3a6874676e656cull : 0;
+	return (__u8)(w >> ((i & 7) * 8));
+}
+
+/* Byte i of "chunked"; 0 past the end. */
+static __always_inline __u8 frame_chunked_char(__u32 i)
+{
+	return i < 7 ? (__u8)(0x64656b6e756863ull >> (i * 8)) : 0;
+}
+
+/* Adds [lo, lo + n) to the ranges to copy. */
+static __always_inline void frame_mark(struct frame_scan *s, __u32 lo, __u32 n, __u32 flags)
+{
+	__u32 k = s->nr, hi = lo + n;
+	struct frame_range *r;
+
+	if (k && k <= FRAME_RANGES) {
+		r = &s->r[(k - 1) & (FRAME_RANGES - 1)];
+		if (lo <= r->hi + FRAME_MERGE || k == FRAME_RANGES) {
+			if (hi > r->hi)
+				r->hi = hi;
+			r->flags |= flags & FRAME_R_WHOLE;
+			return;
+		}
+	}
+	if (k >= FRAME_RANGES)
+		return;
+	r = &s->r[k & (FRAME_RANGES - 1)];
+	r->lo = lo;
+	r->hi = hi;
+	r->heads = 0;
+	r->flags = flags;
+	s->nr = k + 1;
+}
+
+/* Counts a message start in the range being built. */
+static __always_inline void frame_count_head(struct frame_scan *s)
+{
+	__u32 k = s->nr;
+
+	if (k && k <= FRAME_RANGES)
+		s->r[(k - 1) & (FRAME_RANGES - 1)].heads++;
+}
+
+static __always_inline void frame_head_begin(struct frame_dir *d)
+{
+	d->mode = D_HEAD;
+	d->st = H_LEAD;
+}
+
+/* The framer cannot follow what user space will do: copy everything from here on. */
+static __always_inline void frame_whole(struct frame_dir *d)
+{
+	d->mode = D_WHOLE;
+}
+
+/*
+ * A start line that user space may not take as HTTP/1.x: copied whole where it may (the
+ * direction carried HTTP, or it reached a version), else the direction is not HTTP.
+ */
+static __always_inline void frame_bad_start(struct frame_dir *d, int looks_http)
+{
+	if ((d->flags & F_PROVEN) || looks_http)
+		d->mode = D_WHOLE;
+	else if (d->flags & F_JOINED)
+		d->mode = D_UNSYNCED;
+	else
+		d->mode = D_IGNORE;
+}
+
+static __always_inline void frame_special_push(struct frame_conn *c, __u32 req, __u32 kind)
+{
+	__u32 n = c->specials;
+
+	if (n - *(volatile __u32 *)&c->special_read >= FRAME_SPECIALS) {
+		c->kinds_lost = 1;
+		return;
+	}
+	c->special[n & (FRAME_SPECIALS - 1)] = req << 2 | kind;
+	*(volatile __u32 *)&c->specials = n + 1;
+}
+
+/* The kind of request number req, which a final response answers. */
+static __always_inline __u32 frame_special_pop(struct frame_conn *c, __u32 req)
+{
+	__u32 r = c->special_read, e;
+
+	if (r == *(volatile __u32 *)&c->specials)
+		return 0;
+	e = c->special[r & (FRAME_SPECIALS - 1)];
+	if (e >> 2 != req) {
+		if ((__s32)((e >> 2) - req) < 0)
+			c->kinds_lost = 1;  /* an entry was skipped: the counts disagree */
+		return 0;
+	}
+	c->special_read = r + 1;
+	return e & 3;
+}
+
+static __always_inline void frame_request_done(struct frame_dir *d, struct frame_conn *c)
+{
+	__u32 kind = d->method & 3, k = c->reqs;
+
+	if (d->flags & F_H2) {
+		d->mode = D_IGNORE;
+		return;
+	}
+	if (kind)
+		frame_special_push(c, k, kind);
+	*(volatile __u32 *)&c->reqs = k + 1;
+	if (d->flags & F_TE) {
+		d->mode = D_CHUNK;
+		d->st = CH_SIZE;
+	} else if ((d->flags & F_CL) && d->cl) {
+		d->mode = D_BODY;
+		d->remaining = d->cl;
+	} else {
+		frame_head_begin(d);
+	}
+}
+
+static __always_inline void frame_response_done(struct frame_scan *s, struct frame_conn *c)
+{
+	struct frame_dir *d = &s->d;
+	__u32 code = d->status, kind = 0, k;
+
+	if (code / 100 == 1 && code != 101) {
+		frame_head_begin(d);
+		return;
+	}
+	k = c->answered;
+	if (*(volatile __u32 *)&c->reqs != k) {
+		kind = frame_special_pop(c, k);
+		c->answered = k + 1;
+	}
+	if (c->kinds_lost) {
+		frame_whole(d);
+	} else if (code == 101 || (kind == KIND_CONNECT && code / 100 == 2)) {
+		d->mode = D_TUNNEL;
+		c->tunnel[(s->dir ^ 1) & 1] = 1;
+	} else if (kind == KIND_HEAD || code == 204 || code == 304) {
+		frame_head_begin(d);
+	} else if (d->flags & F_TE) {
+		d->mode = D_CHUNK;
+		d->st = CH_SIZE;
+	} else if (d->flags & F_CL) {
+		d->remaining = d->cl;
+		if (d->cl)
+			d->mode = D_BODY;
+		else
+			frame_head_begin(d);
+	} else {
+		d->mode = D_CLOSE;
+	}
+}
+
+/* The empty line: the head is whole. Frames what follows as user space will. */
+static __always_inline void frame_head_done(struct frame_scan *s, struct frame_conn *c)
+{
+	struct frame_dir *d = &s->d;
+
+	d->flags |= F_PROVEN;
+	d->remaining = 0;
+	d->aux = 0;
+	if (d->flags & F_RESPONSE)
+		frame_response_done(s, c);
+	else
+		frame_request_done(d, c);
+	d->flags &= F_KEEP;
+	d->status = 0;
+	d->method = 0;
+	d->cl = 0;
+	d->h = 0;
+	d->body_copy = s->body_bytes;
+}
+
+static __always_inline void frame_token_byte(struct frame_dir *d, __u8 ch)
+{
+	__u32 t = d->aux;
+
+	if ((d->method & M_HTTP) && t == 4 && ch == '/') {
+		d->flags |= F_RESPONSE;
+		d->st = H_RVERSION;
+		d->idx = 0;
+	} else if (frame_is_tchar(ch) && t < FRAME_TOKEN_MAX) {
+		if (t >= 4 || frame_lower(ch) != (__u8)(0x70747468u >> (t * 8)))  /* "http" */
+			d->method &= ~M_HTTP;
+		if (t >= 4 || ch != (__u8)(0x44414548u >> (t * 8)))               /* "HEAD" */
+			d->method &= ~M_HEAD;
+		if (t >= 7 || ch != (__u8)(0x5443454e4e4f43ull >> (t * 8)))       /* "CONNECT" */
+			d->method &= ~M_CONNECT;
+		d->aux = t + 1;
+	} else if (ch == ' ' && t) {
+		d->method = (d->method & M_HEAD) && t == 4       ? KIND_HEAD
+			    : (d->method & M_CONNECT) && t == 7 ? KIND_CONNECT
+								 : 0;
+		d->st = H_TSPACE;
+	} else {
+		frame_bad_start(d, 0);
+	}
+}
+
+static __always_inline int frame_target_byte(__u8 ch)
+{
+	return ch > ' ' && ch != 0x7f;
+}
+
+/* Request line after the method. */
+static __always_inline void frame_request_line(struct frame_dir *d, __u8 ch)
+{
+	switch (d->st) {
+	case H_TSPACE:
+		if (frame_target_byte(ch)) {
+			d->st = H_TARGET;
+			d->idx = ch == '/';
+		} else if (!frame_ows(ch)) {
+			frame_bad_start(d, 0);
+		}
+		break;
+	case H_TARGET:
+		/* A line that ends after a path is an HTTP/0.9 request to user space. */
+		if (frame_ows(ch))
+			d->st = H_VSPACE;
+		else if (!frame_target_byte(ch))
+			frame_bad_start(d, d->idx && (ch == '\r' || ch == '\n'));
+		break;
+	case H_VSPACE:
+		if (frame_lower(ch) == 'h') {
+			d->st = H_QVERSION;
+			d->idx = 1;
+		} else if (!frame_ows(ch)) {
+			frame_bad_start(d, 0);
+		}
+		break;
+	case H_QVERSION:
+		if (d->idx < 5 && frame_lower(ch) == (__u8)(0x2f70747468ull >> (d->idx * 8))) {
+			d->idx++;  /* "http/" */
+		} else if ((d->idx == 5 || d->idx == 7) && frame_digit(ch)) {
+			if (d->idx == 5 && ch >= '2')
+				d->flags |= F_H2;
+			if (d->idx++ == 7)
+				d->st = H_VTRAIL;
+		} else if (d->idx == 6 && ch == '.') {
+			d->idx++;
+		} else {
+			frame_bad_start(d, d->idx >= 5);
+		}
+		break;
+	default: /* H_VTRAIL */
+		if (ch == '\r')
+			d->st = H_LINE_CR;
+		else if (ch == '\n')
+			d->st = H_LSTART;
+		else if (!frame_ows(ch))
+			frame_bad_start(d, 1);
+		break;
+	}
+}
+
+/* Status line after "HTTP/". */
+static __always_inline void frame_status_line(struct frame_dir *d, __u8 ch)
+{
+	switch (d->st) {
+	case H_RVERSION:
+		if ((d->idx == 0 || d->idx == 2) && frame_digit(ch))
+			d->idx++;
+		else if (d->idx == 1 && ch == '.')
+			d->idx++;
+		else if (d->idx == 3 && frame_ows(ch))
+			d->st = H_RSPACE;
+		else
+			frame_bad_start(d, 1);
+		break;
+	case H_RSPACE:
+		if (frame_digit(ch)) {
+			d->st = H_CODE;
+			d->status = ch - '0';
+			d->idx = 1;
+		} else if (!frame_ows(ch)) {
+			frame_bad_start(d, 1);
+		}
+		break;
+	case H_CODE:
+		if (d->idx < 3 && frame_digit(ch)) {
+			d->status = d->status * 10 + (ch - '0');
+			d->idx++;
+		} else if (d->idx == 3 && frame_ows(ch)) {
+			d->st = H_REASON;
+		} else if (d->idx == 3 && ch == '\r') {
+			d->st = H_LINE_CR;
+		} else if (d->idx == 3 && ch == '\n') {
+			d->st = H_LSTART;
+		} else {
+			frame_bad_start(d, 1);
+		}
+		break;
+	case H_REASON:
+		if (ch == '\n')
+			d->st = H_LSTART;
+		break;
+	default: /* H_LINE_CR */
+		if (ch == '\n')
+			d->st = H_LSTART;
+		else
+			frame_bad_start(d, 1);
+		break;
+	}
+}
+
+/* The end of a Content-Length or Transfer-Encoding value. */
+static __always_inline void frame_value_done(struct frame_dir *d)
+{
+	if (d->flags & F_TE_NAME) {
+		if (d->aux != 7 || (d->flags & F_TE)) {
+			frame_whole(d);
+			return;
+		}
+		d->flags |= F_TE;
+	} else {
+		if (!d->aux || ((d->flags & F_CL) && d->cl != d->remaining)) {
+			frame_whole(d);
+			return;
+		}
+		d->flags |= F_CL;
+		d->cl = d->remaining;
+	}
+	d->flags |= F_FRAMING;
+	d->st = H_LSTART;
+}
+
+static __always_inline void frame_cl_byte(struct frame_dir *d, __u8 ch)
+{
+	if (frame_ows(ch)) {
+		if (d->idx == 1)
+			d->idx = 2;
+	} else if (frame_digit(ch) && d->idx < 2 && d->aux < FRAME_CL_DIGITS) {
+		d->remaining = d->remaining * 10 + (ch - '0');
+		d->aux++;
+		d->idx = 1;
+	} else if (ch == '\r') {
+		d->st = H_VCR;
+	} else if (ch == '\n') {
+		frame_value_done(d);
+	} else {
+		frame_whole(d);
+	}
+}
+
+/* "chunked" between blanks; anything else is left to user space (copied whole). */
+static __always_inline void frame_te_byte(struct frame_dir *d, __u8 ch)
+{
+	if (frame_ows(ch)) {
+		if (d->aux == 7)
+			d->idx = 1;
+		else if (d->aux)
+			frame_whole(d);
+	} else if (!d->idx && frame_lower(ch) == frame_chunked_char(d->aux)) {
+		d->aux++;
+	} else if (ch == '\r') {
+		d->st = H_VCR;
+	} else if (ch == '\n') {
+		frame_value_done(d);
+	} else {
+		frame_whole(d);
+	}
+}
+
+static __always_inline void frame_line_start(struct frame_scan *s, struct frame_conn *c,
+					     __u8 ch)
+{
+	struct frame_dir *d = &s->d;
+	__u8 l = frame_lower(ch);
+
+	if (ch == '\n') {
+		frame_head_done(s, c);
+		return;
+	}
+	if (frame_ows(ch)) {
+		/* Folding: a framing field's value would go on here. */
+		if (d->flags & F_FRAMING)
+			frame_whole(d);
+		d->st = H_TEXT;
+		return;
+	}
+	d->flags &= ~(F_FRAMING | F_TE_NAME);
+	if (ch == '\r') {
+		d->st = H_LCR;
+	} else if (l == 'c' || l == 't') {
+		if (l == 't')
+			d->flags |= F_TE_NAME;
+		d->st = H_NAME;
+		d->idx = 1;
+	} else {
+		d->st = H_TEXT;
+	}
+}
+
+static __always_inline void frame_name_byte(struct frame_dir *d, __u8 ch)
+{
+	__u8 want = frame_name_char(d->flags & F_TE_NAME, d->idx);
+
+	if (want == ':' && ch == ':') {
+		d->st = (d->flags & F_TE_NAME) ? H_TEV : H_CLV;
+		d->idx = 0;
+		d->aux = 0;
+		d->remaining = 0;
+	} else if (frame_lower(ch) == want && want != ':') {
+		d->idx++;
+	} else {
+		d->flags &= ~F_TE_NAME;
+		d->st = ch == '\n' ? H_LSTART : H_TEXT;
+	}
+}
+
+/* One head byte; the caller has counted and copied it. */
+static __always_inline void frame_head_byte(struct frame_scan *s, struct frame_conn *c, __u8 ch)
+{
+	struct frame_dir *d = &s->d;
+
+	switch (d->st) {
+	case H_LEAD:
+		if (ch == '\r' || ch == '\n')
+			return;
+		d->st = H_TOKEN;
+		d->aux = 0;
+		d->h = 0;
+		d->method = M_HTTP | M_HEAD | M_CONNECT;
+		frame_count_head(s);
+		frame_token_byte(d, ch);
+		break;
+	case H_TOKEN:
+		frame_token_byte(d, ch);
+		break;
+	case H_TSPACE: case H_TARGET: case H_VSPACE: case H_QVERSION: case H_VTRAIL:
+		frame_request_line(d, ch);
+		break;
+	case H_RVERSION: case H_RSPACE: case H_CODE: case H_REASON: case H_LINE_CR:
+		frame_status_line(d, ch);
+		break;
+	case H_LSTART:
+		frame_line_start(s, c, ch);
+		break;
+	case H_LCR:
+		if (ch == '\n')
+			frame_head_done(s, c);
+		else
+			d->st = H_TEXT;
+		break;
+	case H_NAME:
+		frame_name_byte(d, ch);
+		break;
+	case H_CLV:
+		frame_cl_byte(d, ch);
+		break;
+	case H_TEV:
+		frame_te_byte(d, ch);
+		break;
+	case H_VCR:
+		if (ch == '\n')
+			frame_value_done(d);
+		else
+			frame_whole(d);
+		break;
+	default: /* H_TEXT */
+		if (ch == '\n')
+			d->st = H_LSTART;
+		break;
+	}
+	if (d->mode == D_HEAD && d->st != H_LEAD && ++d->h >= s->max_head)
+		frame_whole(d);  /* user space cuts the head here and resynchronises */
+}
+
+static __always_inline int frame_hex(__u8 c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static __always_inline void frame_size_done(struct frame_dir *d)
+{
+	d->st = d->remaining ? CH_DATA : CH_TRAILER;
+	d->idx = 0;
+	d->aux = 0;
+}
+
+/* Extension or trailer bytes: past a margin below user space's limit, copy whole. */
+static __always_inline void frame_chunk_extra(struct frame_scan *s)
+{
+	if (++s->d.aux >= s->max_head / 2)
+		frame_whole(&s->d);
+}
+
+/* One byte of chunk framing (not chunk data). */
+static __always_inline void frame_chunk_byte(struct frame_scan *s, __u8 ch)
+{
+	struct frame_dir *d = &s->d;
+	int v = frame_hex(ch);
+
+	switch (d->st) {
+	case CH_SIZE:
+		if (v >= 0) {
+			if (d->remaining >> 56)
+				frame_whole(d);
+			d->remaining = d->remaining << 4 | (__u64)v;
+			d->aux++;
+			return;
+		}
+		if (!d->aux) {
+			frame_whole(d);
+			return;
+		}
+		d->st = CH_SIZE_WS;
+		/* fall through */
+	case CH_SIZE_WS:
+		if (ch == ';') {
+			d->st = CH_EXT;
+			d->aux = 0;
+		} else if (ch == '\r') {
+			d->st = CH_SIZE_LF;
+		} else if (ch == '\n') {
+			frame_size_done(d);
+		} else if (!frame_ows(ch)) {
+			frame_whole(d);
+		}
+		return;
+	case CH_SIZE_LF:
+		if (ch == '\n')
+			frame_size_done(d);
+		else
+			frame_whole(d);
+		return;
+	case CH_EXT:
+		if (ch == '\n')
+			frame_size_done(d);
+		else
+			frame_chunk_extra(s);
+		return;
+	case CH_DATA_CR:
+		if (ch == '\r') {
+			d->st = CH_DATA_LF;
+			return;
+		}
+		/* fall through */
+	case CH_DATA_LF:
+		if (ch == '\n') {
+			d->st = CH_SIZE;
+			d->remaining = 0;
+			d->aux = 0;
+		} else {
+			frame_whole(d);
+		}
+		return;
+	default: /* CH_TRAILER: idx is the line state, 0 empty, 1 one CR, 2 text */
+		if (ch == '\n') {
+			if (d->idx != 2) {
+				frame_head_begin(d);
+				d->aux = 0;
+				return;
+			}
+			d->idx = 0;
+		} else {
+			d->idx = d->idx == 0 && ch == '\r' ? 1 : 2;
+		}
+		frame_chunk_extra(s);
+		return;
+	}
+}
+
+/* Skips n body bytes at pos, copying the first ones --body-bytes asks for. */
+static __always_inline void frame_body_bytes(struct frame_scan *s, __u32 pos, __u32 n)
+{
+	__u32 copy = s->d.body_copy < n ? s->d.body_copy : n;
+
+	if (copy) {
+		frame_mark(s, pos, copy, 0);
+		s->d.body_copy -= copy;
+	}
+	s->pos = pos + n;
+}
+
+/* D_BODY or chunk data: a jump over min(remaining, what is left) bytes. */
+static __always_inline void frame_jump(struct frame_scan *s, __u32 pos)
+{
+	struct frame_dir *d = &s->d;
+	__u64 left = s->limit - pos;
+	__u32 n = (__u32)(d->remaining < left ? d->remaining : left);
+
+	frame_body_bytes(s, pos, n);
+	d->remaining -= n;
+	if (d->remaining)
+		return;
+	if (d->mode == D_BODY)
+		frame_head_begin(d);
+	else
+		d->st = CH_DATA_CR;
+}
+
+/* Makes sure buf holds the bytes [pos, pos + want) (want 1 or 8, when they exist). */
+static __always_inline int frame_fill(struct frame_scan *s, FRAME_SRC src, __u32 pos, __u32 want)
+{
+	__u64 n;
+
+	if (pos - s->buf_lo < s->buf_n && (want == 1 || pos - s->buf_lo + 8 <= s->buf_n ||
+					     s->limit - pos < 8))
+		return 0;
+	n = s->limit - pos;
+	if (n > FRAME_CHUNK)
+		n = FRAME_CHUNK;
+	if (n < 1 || FRAME_LOAD(src, s->off + pos, s->buf, n) < 0)
+		return -1;
+	s->buf_lo = pos;
+	s->buf_n = (__u32)n;
+	return 0;
+}
+
+/* Head states whose bytes may be skipped eight at a time while no line ends. */
+static __always_inline int frame_run_state(__u8 st)
+{
+	return st == H_TEXT || st == H_REASON || st == H_TARGET;
+}
+
+/*
+ * Eight bytes at pos that cannot change the state: no LF (and in a target no blank or
+ * control byte). Returns 1 when it skipped them.
+ */
+static __always_inline int frame_head_run(struct frame_scan *s, __u32 pos)
+{
+	__u32 i = pos - s->buf_lo;
+	__u64 v, nl, low = 0;
+
+	if (i > FRAME_CHUNK - 8 || i + 8 > s->buf_n || s->d.h + 8 >= s->max_head)
+		return 0;
+	v = frame_load64(&s->buf[i & (FRAME_CHUNK - 1)]);
+	nl = v ^ 0x0a0a0a0a0a0a0a0aull;
+	nl = (nl - 0x0101010101010101ull) & ~nl & 0x8080808080808080ull;
+	if (s->d.st == H_TARGET) {
+		__u64 del = v ^ 0x7f7f7f7f7f7f7f7full;
+
+		low = (v - 0x2121212121212121ull) & ~v & 0x8080808080808080ull;
+		low |= (del - 0x0101010101010101ull) & ~del & 0x8080808080808080ull;
+	}
+	if (nl | low)
+		return 0;
+	frame_mark(s, pos, 8, 0);
+	s->d.h += 8;
+	s->pos = pos + 8;
+	return 1;
+}
+
+/*
+ * One step over the payload: returns 1 when the pass is over (pos reached limit, or the
+ * bytes could not be read: then limit is cut to pos).
+ */
+static __always_inline int frame_step(struct frame_scan *s, struct frame_conn *c, FRAME_SRC src)
+{
+	struct frame_dir *d = &s->d;
+	__u32 pos = s->pos, flags;
+	int run;
+	__u8 ch;
+
+	if (pos >= s->limit)
+		return 1;
+	switch (d->mode) {
+	case D_BODY:
+		frame_jump(s, pos);
+		return 0;
+	case D_CHUNK:
+		if (d->st != CH_DATA)
+			break;
+		frame_jump(s, pos);
+		return 0;
+	case D_CLOSE:
+		frame_body_bytes(s, pos, s->limit - pos);
+		return 1;
+	case D_HEAD:
+		break;
+	case D_WHOLE:
+		frame_mark(s, pos, s->limit - pos, FRAME_R_WHOLE);
+		s->pos = s->limit;
+		return 1;
+	default: /* D_TUNNEL, D_IGNORE, D_UNSYNCED */
+		s->pos = s->limit;
+		return 1;
+	}
+	run = d->mode == D_HEAD && frame_run_state(d->st);
+	if (frame_fill(s, src, pos, run ? 8 : 1) < 0) {
+		s->limit = pos;
+		return 1;
+	}
+	if (run && frame_head_run(s, pos))
+		return 0;
+	ch = s->buf[(pos - s->buf_lo) & (FRAME_CHUNK - 1)];
+	flags = d->mode == D_HEAD && d->st == H_LEAD ? FRAME_R_BOUNDARY : 0;
+	frame_mark(s, pos, 1, flags);
+	s->pos = pos + 1;
+	if (d->mode == D_HEAD)
+		frame_head_byte(s, c, ch);
+	else
+		frame_chunk_byte(s, ch);
+	return 0;
+}
+
+/*
+ * After a pass: a direction copied whole no longer counts its requests or their kinds, so
+ * the other direction cannot frame responses by them any more.
+ */
+static __always_inline void frame_pass_done(struct frame_scan *s, struct frame_conn *c)
+{
+	if (s->d.mode == D_WHOLE)
+		c->kinds_lost = 1;
+}
+
+/* Starts a pass over payload bytes [from, limit) of a packet whose payload is at off. */
+static __always_inline void frame_scan_init(struct frame_scan *s, const struct frame_dir *d,
+					    __u32 off, __u32 from, __u32 limit)
+{
+	s->d = *d;
+	s->off = off;
+	s->pos = from;
+	s->limit = limit;
+	s->buf_lo = 0;
+	s->buf_n = 0;
+	s->nr = 0;
+}
+
+#endif

@@ -1,0 +1,191 @@
+/*
+ * The kernel's framer (bpf/frame.h) against user space: the events from a connection's
+ * whole packets must equal the events from the copies the framer makes of them, for the
+ * shapes that once lost messages live and for thousands of random conversations.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "frame_sim.h"
+
+#define W(side, s) { side, (const uint8_t *)(s), sizeof(s) - 1 }
+#define MAX_WRITES 64
+
+static const struct sim_options mtu = { .seed = 1, .mss = 1448, .max_head = 65536 };
+
+/* Prints the first line where the two outputs differ. */
+static void show_difference(const struct sim_result *r)
+{
+	const char *a = r->whole, *b = r->framed;
+
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	while (a > r->whole && a[-1] != '\n') {
+		a--;
+		b--;
+	}
+	fprintf(stderr, "whole:  %.300s\nframed: %.300s\n", a, b);
+}
+
+static void check(const struct sim_write *w, size_t n, const struct sim_options *opt)
+{
+	struct sim_result r;
+	int rc = sim_run(w, n, opt, &r);
+
+	if (rc)
+		show_difference(&r);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(r.whole, "net_packet_http"));
+	sim_result_free(&r);
+}
+
+/* Three pipelined requests; nginx answers 200, 201 'ok' and the 404 to HEAD. */
+static void test_pipelined_after_short_body(void **state)
+{
+	struct sim_write w[] = {
+		W(0, "GET /index.html HTTP/1.1\r\nHost: h\r\n\r\n"
+		     "GET /api/p HTTP/1.1\r\nHost: h\r\n\r\nHEAD /missing HTTP/1.1\r\nHost: h\r\n\r\n"),
+		W(1, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"),
+		W(1, "HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"),
+		W(1, "HTTP/1.1 404 Not Found\r\nContent-Length: 153\r\n\r\n"),
+	};
+
+	check(w, 4, &mtu);
+}
+
+/* Keep-alive: every response after a 201 'ok' was lost. */
+static void test_keepalive_after_short_body(void **state)
+{
+	struct sim_write w[] = {
+		W(0, "GET /api/p HTTP/1.1\r\nHost: h\r\n\r\n"),
+		W(1, "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"),
+		W(0, "GET /missing HTTP/1.1\r\nHost: h\r\n\r\n"),
+		W(1, "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found"),
+		W(0, "GET /api/q HTTP/1.1\r\nHost: h\r\n\r\n"),
+		W(1, "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"),
+		W(0, "GET /index.html HTTP/1.1\r\nHost: h\r\n\r\n"),
+		W(1, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+	};
+
+	check(w, 8, &mtu);
+}
+
+/* A chunked body whose data starts a segment with a request line is not a request. */
+static void test_no_request_inside_chunked_body(void **state)
+{
+	struct sim_write w[] = {
+		W(0, "POST /upload HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+		     "30\r\n"),
+		W(0, "GET /SPOOFED HTTP/1.1\r\nHost: evil\r\n\r\nxxxxxxxx\r\n0\r\n\r\n"),
+		W(1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+	};
+	struct sim_options one = mtu;
+	struct sim_result r;
+
+	one.mss = 64;
+	check(w, 3, &one);
+	assert_int_equal(sim_run(w, 3, &one, &r), 0);
+	assert_null(strstr(r.framed, "SPOOFED"));
+	sim_result_free(&r);
+}
+
+/* 100 Continue, HEAD with a chunked answer, 204 and 304 with lengths, a CONNECT tunnel. */
+static void test_no_body_rules(void **state)
+{
+	struct sim_write w[] = {
+		W(0, "PUT /a HTTP/1.1\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n"),
+		W(1, "HTTP/1.1 100 Continue\r\n\r\n"),
+		W(0, "abc"),
+		W(1, "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n"),
+		W(0, "HEAD /b HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n"),
+		W(1, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		     "HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n"),
+		W(0, "CONNECT h:443 HTTP/1.1\r\n\r\n"),
+		W(1, "HTTP/1.1 200 Connection established\r\n\r\n"),
+		W(0, "\x16\x03\x01GET / HTTP/1.1\r\n\r\n"),
+		W(1, "HTTP/1.1 200 OK\r\n\r\n"),
+	};
+
+	check(w, 10, &mtu);
+}
+
+/* Random conversations, each cut into random segments: whole and tiny MSS, small limits. */
+static void random_runs(uint64_t first, uint64_t count, struct sim_options opt)
+{
+	uint64_t copies = 0, bytes = 0, copied = 0, whole = 0;
+	struct sim_write w[MAX_WRITES];
+
+	for (uint64_t seed = first; seed < first + count; seed++) {
+		struct sim_result r;
+		uint8_t *buf = NULL;
+		size_t n = sim_conversation(seed, w, MAX_WRITES, &buf);
+		int rc;
+
+		opt.seed = seed;
+		rc = n ? sim_run(w, n, &opt, &r) : 0;
+		if (rc) {
+			fprintf(stderr, "conversation %llu (mss %u, head limit %u):\n",
+				(unsigned long long)seed, opt.mss, opt.max_head);
+			show_difference(&r);
+		}
+		if (n) {
+			assert_int_equal(r.ignored, 0);
+			assert_int_equal(r.joined, 0);
+			copies += r.copies;
+			bytes += r.payload_bytes;
+			copied += r.copied_bytes;
+			whole += r.whole_copies;
+			sim_result_free(&r);
+		}
+		free(buf);
+		assert_int_equal(rc, 0);
+	}
+	printf("frame: %llu conversations, mss %u: %llu copies (%llu whole), "
+	       "%.1f%% of payload bytes copied\n", (unsigned long long)count, opt.mss,
+	       (unsigned long long)copies, (unsigned long long)whole,
+	       bytes ? 100.0 * (double)copied / (double)bytes : 0.0);
+}
+
+static void test_random_mtu(void **state)
+{
+	random_runs(1, 3000, mtu);
+}
+
+static void test_random_small_segments(void **state)
+{
+	struct sim_options o = mtu;
+
+	o.mss = 7;
+	random_runs(100000, 1000, o);
+}
+
+static void test_random_limits(void **state)
+{
+	struct sim_options o = mtu;
+
+	o.max_head = 300;
+	o.body_bytes = 16;
+	random_runs(200000, 1000, o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pipelined_after_short_body),
+		cmocka_unit_test(test_keepalive_after_short_body),
+		cmocka_unit_test(test_no_request_inside_chunked_body),
+		cmocka_unit_test(test_no_body_rules),
+		cmocka_unit_test(test_random_mtu),
+		cmocka_unit_test(test_random_small_segments),
+		cmocka_unit_test(test_random_limits),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
