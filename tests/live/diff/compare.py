@@ -193,7 +193,11 @@ class Report:
         self.last_found = None
 
     def check(self, name, ok, detail):
-        print(f"diff: {self.case} {name} {'ok' if ok else 'FAIL'} {detail}".rstrip())
+        """Prints "diff: CASE NAME ok" and the detail below it, or "... FAIL detail"."""
+        if ok:
+            print(f"diff: {self.case} {name} ok\n  {detail}")
+        else:
+            print(f"diff: {self.case} {name} FAIL {detail}")
         self.failed |= not ok
 
 
