@@ -1,7 +1,8 @@
 #!/bin/bash
 # Differential live test (root): the same traffic seen by the real ./httpeek live and recorded
 # by tcpdump; the recording read back with httpeek -r is the reference, and live must report
-# every message of it once at egress and once at ingress, nothing more (compare.py).
+# every message of it once at egress and once at ingress, nothing more (compare.py). Both
+# sides write net_packet_http: one event per message, with its direction.
 # Two namespaces joined by a veth pair (10.202.0.0/24, fd00:202::/64) hold nginx and origin.py
 # (server side) and traffic.py's clients; loopback traffic runs inside the server namespace.
 # Cases, each its own httpeek and tcpdump session: the two regressions of the bug report, one
@@ -161,7 +162,7 @@ session_start() {
 	local dir=$2 before
 	mkdir -p "$dir"
 	before=$($CHECK prog-ids)
-	"$BIN" -v -O "$dir/live.jsonl" 2>"$dir/live.err" &
+	"$BIN" -v -e net_packet_http -O "$dir/live.jsonl" 2>"$dir/live.err" &
 	HPID=$!
 	TCPDUMPS=()
 	if ! $CHECK wait-attached "$before" >/dev/null || ! start_tcpdump "$dir" veth "$VS" ||
@@ -187,7 +188,7 @@ session_stop() {
 	result "$name httpeek-exit" "$([ "$rc" = 0 ] && echo ok || echo "FAIL exit status $rc")"
 	for f in "$dir"/cap-*.pcap; do
 		p=$(basename "$f" .pcap)
-		"$BIN" -r "$f" -O "$dir/rec-${p#cap-}.jsonl" 2>"$dir/rec-${p#cap-}.err"
+		"$BIN" -r "$f" -e net_packet_http -O "$dir/rec-${p#cap-}.jsonl" 2>"$dir/rec-${p#cap-}.err"
 	done
 	python3 "$HERE/compare.py" "$name" "$dir" "${@:3}" || fails=$((fails + 1))
 }
