@@ -1,0 +1,254 @@
+#!/bin/bash
+# Differential live test (root): the same traffic seen by the real ./httpeek live and recorded
+# by tcpdump; the recording read back with httpeek -r is the reference, and live must report
+# every message of it once at egress and once at ingress, nothing more (compare.py). Both
+# sides write net_packet_http: one event per message, with its direction.
+# Two namespaces joined by a veth pair (10.202.0.0/24, fd00:202::/64) hold nginx and origin.py
+# (server side) and traffic.py's clients; loopback traffic runs inside the server namespace.
+# Cases, each its own httpeek and tcpdump session: the two regressions of the bug report, one
+# seeded random mix per seed, and the extremes. Prints "diff: CASE CHECK ok" or FAIL per check.
+# DIFF_SEEDS ("1 2 3"), DIFF_SCALE (messages per seed, 2400), DIFF_EXTREMES (1; 0 skips),
+# DIFF_KEEP=1 keeps the temporary directory (pcaps, events, logs) and prints its path.
+set -uo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../../.." && pwd)
+BIN=${HTTPEEK:-$ROOT/httpeek}
+CHECK="python3 $ROOT/tests/live/check_live.py"
+SEEDS=${DIFF_SEEDS:-1 2 3}
+SCALE=${DIFF_SCALE:-2400}
+EXTREMES=${DIFF_EXTREMES:-1}
+KEEP=${DIFF_KEEP:-0}
+
+# Refuses to start without root or a tool the test runs.
+preflight() {
+	local tool
+	[ "$(id -u)" = 0 ] || { echo "diff: needs root" >&2; return 1; }
+	for tool in ip ss nginx curl python3 tcpdump bpftool timeout; do
+		command -v "$tool" >/dev/null || { echo "diff: missing $tool" >&2; return 1; }
+	done
+}
+preflight || exit 1
+
+TMP=$(mktemp -d /tmp/httpeek-diff.XXXXXX)
+chmod 755 "$TMP"  # nginx's workers read the static files below it
+ID=hd$$           # namespaces ID-c and ID-s, veth ends IDc and IDs
+NSC=$ID-c
+NSS=$ID-s
+VC=${ID}c
+VS=${ID}s
+SRV4=10.202.0.2
+NGINX=8280
+ORIGIN=8281
+fails=0
+
+# Ends what is still running of what this script started: its unreaped background jobs (so
+# never a recycled pid) and the nginx whose command line names this run's config.
+cleanup() {
+	local p
+	set +e
+	for p in $(jobs -p); do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	p=$(cat "$TMP/nginx.pid" 2>/dev/null)
+	[ -n "$p" ] && grep -q "$TMP/nginx.conf" "/proc/$p/cmdline" 2>/dev/null && kill "$p"
+	sleep 0.2
+	ip netns del "$NSC" 2>/dev/null
+	ip netns del "$NSS" 2>/dev/null
+	if [ "$KEEP" = 1 ]; then
+		echo "diff: kept $TMP"
+	else
+		rm -rf "$TMP"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# (Background jobs call ip netns exec directly: $! of a backgrounded function is a subshell.)
+inc() { ip netns exec "$NSC" "$@"; }
+ins() { ip netns exec "$NSS" "$@"; }
+
+setup_net() {
+	ip netns add "$NSC" && ip netns add "$NSS" &&
+		ip link add "$VC" type veth peer name "$VS" &&
+		ip link set "$VC" netns "$NSC" && ip link set "$VS" netns "$NSS" || return 1
+	inc ip link set lo up
+	ins ip link set lo up
+	inc ip link set "$VC" mtu 1500 up
+	ins ip link set "$VS" mtu 1500 up
+	inc ip addr add 10.202.0.1/24 dev "$VC"
+	ins ip addr add "$SRV4/24" dev "$VS"
+	inc ip -6 addr add fd00:202::1/64 dev "$VC" nodad
+	ins ip -6 addr add fd00:202::2/64 dev "$VS" nodad
+}
+
+# Static files of 0, 1, 2, 100, one MSS, several MSS and 200 KB bytes, a page, and a text
+# file gzip compresses (chunked); all with the mtime traffic.py's If-Modified-Since names.
+make_files() {
+	local www=$TMP/www n
+	mkdir -p "$www" "$TMP/body"
+	for n in 0 1 2 100 1448 4500; do
+		head -c "$n" /dev/zero | tr '\0' 'f' >"$www/f$n"
+	done
+	head -c 200000 /dev/zero | tr '\0' 'k' >"$www/f200k"
+	echo '<html><body>httpeek differential test</body></html>' >"$www/index.html"
+	seq 1 800 | sed 's/^/line /' >"$www/t.txt"
+	touch -d "2024-01-01 00:00:00 UTC" "$www"/*
+	chmod -R a+rX "$www"
+}
+
+start_nginx() {
+	cat >"$TMP/nginx.conf" <<EOF
+worker_processes 2;
+pid $TMP/nginx.pid;
+error_log $TMP/nginx-error.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $TMP/body;
+	client_max_body_size 10m;
+	keepalive_requests 1000000;
+	keepalive_timeout 30s;
+	default_type application/octet-stream;
+	types { text/html html; text/plain txt; }
+	gzip on;
+	gzip_types text/plain;
+	gzip_min_length 20;
+	server {
+		listen $NGINX;
+		listen [::]:$NGINX;
+		root $TMP/www;
+		location /api/ { return 201 'ok'; }
+		location = /empty { return 204; }
+		location = /redirect { return 302 /index.html; }
+	}
+}
+EOF
+	ins nginx -e "$TMP/nginx-error.log" -c "$TMP/nginx.conf" -p "$TMP/" || return 1
+	wait_for "nginx" listening "$NGINX"
+}
+
+start_origin() {
+	ip netns exec "$NSS" python3 "$HERE/origin.py" "$ORIGIN" >"$TMP/origin.log" 2>&1 &
+	wait_for "origin.py" listening "$ORIGIN"
+}
+
+listening() { ins ss -Hltn "sport = :$1" | grep -q LISTEN; }
+
+# wait_for WHAT CMD...: polls CMD for about 5 seconds.
+wait_for() {
+	local what=$1 _
+	shift
+	for _ in $(seq 50); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "diff: timed out waiting for $what" >&2
+	return 1
+}
+
+# start_tcpdump DIR NAME IFACE: records IFACE of the server namespace into DIR/cap-NAME.pcap.
+start_tcpdump() {
+	local dir=$1 name=$2 iface=$3
+	ip netns exec "$NSS" tcpdump -i "$iface" -s 0 -B 131072 -n -Z root -w "$dir/cap-$name.pcap" \
+		tcp 2>"$dir/tcpdump-$name.err" &
+	TCPDUMPS+=("$!")
+	wait_for "tcpdump on $iface" grep -q "listening on" "$dir/tcpdump-$name.err"
+}
+
+# session_start CASE DIR: live httpeek (attached) and both recordings running; a failure
+# ends the suite.
+session_start() {
+	local dir=$2 before
+	mkdir -p "$dir"
+	before=$($CHECK prog-ids)
+	"$BIN" -v -e net_packet_http -O "$dir/live.jsonl" 2>"$dir/live.err" &
+	HPID=$!
+	TCPDUMPS=()
+	if ! $CHECK wait-attached "$before" >/dev/null || ! start_tcpdump "$dir" veth "$VS" ||
+		! start_tcpdump "$dir" lo lo; then
+		echo "diff: $1 start FAIL httpeek or tcpdump did not start"
+		cat "$dir/live.err" >&2
+		exit 1
+	fi
+}
+
+# session_stop CASE DIR: stops the recordings and httpeek (SIGINT, it must exit 0), reads the
+# recordings back and compares.
+session_stop() {
+	local name=$1 dir=$2 p rc f
+	sleep 1
+	for p in "${TCPDUMPS[@]}"; do
+		kill -INT "$p"
+		wait "$p"
+	done
+	kill -INT "$HPID"
+	wait "$HPID"
+	rc=$?
+	result "$name httpeek-exit" "$([ "$rc" = 0 ] && echo ok || echo "FAIL exit status $rc")"
+	for f in "$dir"/cap-*.pcap; do
+		p=$(basename "$f" .pcap)
+		"$BIN" -r "$f" -e net_packet_http -O "$dir/rec-${p#cap-}.jsonl" 2>"$dir/rec-${p#cap-}.err"
+	done
+	python3 "$HERE/compare.py" "$name" "$dir" "${@:3}" || fails=$((fails + 1))
+}
+
+result() { echo "diff: $1 $2"; [[ "$2" == ok* ]] || fails=$((fails + 1)); }
+
+# traffic CASE DIR ARGS...: traffic.py ARGS over the veth pair and over loopback at once. It
+# exits 1 when a connection failed (compare.py reports those); without its logs, fails here.
+traffic() {
+	local name=$1 dir=$2 veth lo
+	shift 2
+	ip netns exec "$NSC" timeout 120 python3 "$HERE/traffic.py" "$@" veth \
+		"$dir/conns-veth.jsonl" &
+	veth=$!
+	ip netns exec "$NSS" timeout 120 python3 "$HERE/traffic.py" "$@" lo "$dir/conns-lo.jsonl" &
+	lo=$!
+	wait "$veth"
+	wait "$lo"
+	if [ ! -f "$dir/conns-veth.jsonl" ] || [ ! -f "$dir/conns-lo.jsonl" ]; then
+		result "$name traffic" "FAIL traffic.py wrote no log"
+	fi
+}
+
+# The bug report's cases: (a) three pipelined requests in one write, the third a HEAD of a
+# missing page; (b) curl fetching four URLs over one connection, after a 201 'ok'.
+regressions() {
+	local dir=$TMP/regression-a url=http://$SRV4:$NGINX
+	session_start regression-a "$dir"
+	traffic regression-a "$dir" regression-a
+	session_stop regression-a "$dir"
+	dir=$TMP/regression-b
+	session_start regression-b "$dir"
+	inc curl -sS -o /dev/null -o /dev/null -o /dev/null -o /dev/null \
+		"$url/api/p" "$url/missing" "$url/api/q" "$url/index.html"
+	session_stop regression-b "$dir" 8
+}
+
+seeded() {
+	local seed=$1 dir=$TMP/seed-$1
+	session_start "seed $seed" "$dir"
+	traffic "seed $seed" "$dir" random "$seed" "$SCALE"
+	session_stop "seed $seed" "$dir"
+}
+
+extremes() {
+	local dir=$TMP/extremes
+	session_start extremes "$dir"
+	traffic extremes "$dir" extremes
+	session_stop extremes "$dir"
+}
+
+if ! setup_net || ! { make_files && start_nginx && start_origin; }; then
+	echo "diff: set-up FAIL"
+	exit 1
+fi
+start=$SECONDS
+regressions
+for seed in $SEEDS; do
+	seeded "$seed"
+done
+[ "$EXTREMES" = 1 ] && extremes
+echo "  diff: $((SECONDS - start)) s"
+[ "$fails" -eq 0 ]
