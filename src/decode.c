@@ -376,6 +376,7 @@ static int decode_tcp(const uint8_t *d, struct net *n, struct segment *seg)
 int decode_packet(const struct packet *pkt, struct segment *seg)
 {
 	struct net n = { .dir = DIR_UNKNOWN };
+	uint32_t ip_off;
 	int ret;
 
 	memset(seg, 0, sizeof(*seg));
@@ -386,6 +387,7 @@ int decode_packet(const struct packet *pkt, struct segment *seg)
 	ret = decode_link(pkt, &n);
 	if (ret)
 		return ret;
+	ip_off = n.off;
 	if (n.ethertype == ETH_IP)
 		ret = decode_ip4(pkt->data, &n, seg);
 	else if (n.ethertype == ETH_IPV6)
@@ -402,6 +404,8 @@ int decode_packet(const struct packet *pkt, struct segment *seg)
 	seg->ts_ns = pkt->ts_ns;
 	seg->sock_cookie = pkt->sock_cookie;
 	seg->dir = pkt->dir != DIR_UNKNOWN ? pkt->dir : n.dir;
+	seg->ip_len = (uint32_t)(n.wire_end - ip_off);  /* at most 64 KiB past ip_off, or wirelen */
+	seg->ifindex = pkt->ifindex;
 	return DECODE_TCP;
 }
 

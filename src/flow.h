@@ -34,6 +34,7 @@ struct flow_info {
 struct flow_chunk_meta {
 	uint64_t ts_ns;
 	enum direction dir;
+	uint32_t ip_len, ifindex;  /* of the packet that carried them (struct segment) */
 };
 
 struct flow_callbacks {
