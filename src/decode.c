@@ -397,6 +397,7 @@ static int apply_span(const struct packet *pkt, struct segment *seg)
 int decode_packet(const struct packet *pkt, struct segment *seg)
 {
 	struct net n = { .dir = DIR_UNKNOWN };
+	uint32_t ip_off;
 	int ret;
 
 	memset(seg, 0, sizeof(*seg));
@@ -407,6 +408,7 @@ int decode_packet(const struct packet *pkt, struct segment *seg)
 	ret = decode_link(pkt, &n);
 	if (ret)
 		return ret;
+	ip_off = n.off;
 	if (n.ethertype == ETH_IP)
 		ret = decode_ip4(pkt->data, &n, seg);
 	else if (n.ethertype == ETH_IPV6)
@@ -423,6 +425,8 @@ int decode_packet(const struct packet *pkt, struct segment *seg)
 	seg->ts_ns = pkt->ts_ns;
 	seg->sock_cookie = pkt->sock_cookie;
 	seg->dir = pkt->dir != DIR_UNKNOWN ? pkt->dir : n.dir;
+	seg->ip_len = (uint32_t)(n.wire_end - ip_off);  /* at most 64 KiB past ip_off, or wirelen */
+	seg->ifindex = pkt->ifindex;
 	return apply_span(pkt, seg);
 }
 

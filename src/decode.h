@@ -29,6 +29,8 @@ struct segment {
 	const uint8_t *payload;
 	uint32_t payload_len;      /* payload bytes present in the capture */
 	uint32_t seg_len;          /* payload bytes the segment carried (>= payload_len) */
+	uint32_t ip_len;           /* the IP packet's length, from its header (else the capture's) */
+	uint32_t ifindex;          /* the packet's (live), 0 unknown */
 	bool boundary;             /* live: the payload starts between two messages */
 };
 

@@ -291,16 +291,33 @@ static void put_event_start(struct event_writer *w, uint64_t ts_ns, const struct
 		       "\"parentEntityId\":0,\"args\":[");
 }
 
+/* trace.PacketMetadata: Tracee's PacketDirection numbers (1 ingress, 2 egress, 0 unknown). */
 static void put_direction(struct json_buf *b, enum direction dir)
 {
-	LIT(b, "{\"direction\":\"");
-	json_lit(b, event_dir_name(dir));
-	LIT(b, "\"}");
+	if (dir == DIR_INGRESS)
+		LIT(b, "{\"direction\":1}");
+	else if (dir == DIR_EGRESS)
+		LIT(b, "{\"direction\":2}");
+	else
+		LIT(b, "{\"direction\":0}");
+}
+
+/* The interface's name as the socket's network namespace knows it, else Tracee's "any". */
+static const char *iface_name(const struct event_writer *w, const struct msg_context *ctx)
+{
+	const char *name = NULL;
+
+	if (ctx->ifindex && w->opt.iface_name)
+		name = w->opt.iface_name(w->opt.iface_ctx, ctx->owner, ctx->ifindex);
+	return name ? name : "any";
 }
 
 /* trace.PktMeta */
-static void put_pkt_meta(struct json_buf *b, const struct msg_context *ctx)
+static void put_pkt_meta(struct event_writer *w, const struct msg_context *ctx)
 {
+	struct json_buf *b = &w->buf;
+	const char *iface = iface_name(w, ctx);
+
 	LIT(b, "{\"name\":\"metadata\",\"type\":\"trace.PktMeta\",\"value\":{\"src_ip\":\"");
 	event_put_ip(b, ctx->family, ctx->src.addr);
 	LIT(b, "\",\"dst_ip\":\"");
@@ -310,8 +327,10 @@ static void put_pkt_meta(struct json_buf *b, const struct msg_context *ctx)
 	LIT(b, ",\"dst_port\":");
 	json_u64(b, ctx->dst.port);
 	LIT(b, ",\"protocol\":6,\"packet_len\":");
-	json_u64(b, ctx->wire_len);
-	LIT(b, ",\"iface\":\"\"}}");
+	json_u64(b, ctx->packet_len);
+	LIT(b, ",\"iface\":");
+	json_str(b, iface, strlen(iface));
+	LIT(b, "}}");
 }
 
 static void json_message(struct event_writer *w, const struct msg_context *ctx,
@@ -326,21 +345,21 @@ static void json_message(struct event_writer *w, const struct msg_context *ctx,
 		event_put_ip(b, ctx->family, ctx->src.addr);
 		LIT(b, "\"},{\"name\":\"dst\",\"type\":\"const char*\",\"value\":\"");
 		event_put_ip(b, ctx->family, ctx->dst.addr);
-		LIT(b, "\"},{\"name\":\"src_port\",\"type\":\"u16\",\"value\":");
+		LIT(b, "\"},{\"name\":\"src_port\",\"type\":\"uint16\",\"value\":");
 		json_u64(b, ctx->src.port);
-		LIT(b, "},{\"name\":\"dst_port\",\"type\":\"u16\",\"value\":");
+		LIT(b, "},{\"name\":\"dst_port\",\"type\":\"uint16\",\"value\":");
 		json_u64(b, ctx->dst.port);
 		LIT(b, "},{\"name\":\"metadata\",\"type\":\"trace.PacketMetadata\",\"value\":");
 		put_direction(b, ctx->dir);
 		LIT(b, "},{\"name\":\"proto_http\",\"type\":\"trace.ProtoHTTP\",\"value\":");
 		event_put_proto_http(w, msg);
 	} else if (kind == KIND_REQUEST) {
-		put_pkt_meta(b, ctx);
+		put_pkt_meta(w, ctx);
 		LIT(b, ",{\"name\":\"http_request\","
 		       "\"type\":\"trace.ProtoHTTPRequest\",\"value\":");
 		event_put_request(w, msg);
 	} else {
-		put_pkt_meta(b, ctx);
+		put_pkt_meta(w, ctx);
 		LIT(b, ",{\"name\":\"http_response\","
 		       "\"type\":\"trace.ProtoHTTPResponse\",\"value\":");
 		event_put_response(w, msg);
@@ -357,11 +376,11 @@ static void json_exchange(struct event_writer *w, const struct exchange *x)
 	put_event_start(w, x->ts_ns, x->owner, KIND_FLOW);
 	LIT(b, "{\"name\":\"client_ip\",\"type\":\"const char*\",\"value\":\"");
 	event_put_ip(b, x->family, x->client.addr);
-	LIT(b, "\"},{\"name\":\"client_port\",\"type\":\"u16\",\"value\":");
+	LIT(b, "\"},{\"name\":\"client_port\",\"type\":\"uint16\",\"value\":");
 	json_u64(b, x->client.port);
 	LIT(b, "},{\"name\":\"server_ip\",\"type\":\"const char*\",\"value\":\"");
 	event_put_ip(b, x->family, x->server.addr);
-	LIT(b, "\"},{\"name\":\"server_port\",\"type\":\"u16\",\"value\":");
+	LIT(b, "\"},{\"name\":\"server_port\",\"type\":\"uint16\",\"value\":");
 	json_u64(b, x->server.port);
 	LIT(b, "},{\"name\":\"metadata\",\"type\":\"trace.PacketMetadata\",\"value\":");
 	put_direction(b, x->dir);
@@ -375,9 +394,9 @@ static void json_exchange(struct event_writer *w, const struct exchange *x)
 		event_put_response(w, x->response);
 	else
 		LIT(b, "null");
-	LIT(b, "},{\"name\":\"latency_ns\",\"type\":\"u64\",\"value\":");
+	LIT(b, "},{\"name\":\"latency_ns\",\"type\":\"uint64\",\"value\":");
 	json_u64(b, x->latency_ns);
-	LIT(b, "},{\"name\":\"trans_depth\",\"type\":\"u32\",\"value\":");
+	LIT(b, "},{\"name\":\"trans_depth\",\"type\":\"uint32\",\"value\":");
 	json_u64(b, x->trans_depth);
 	LIT(b, "}]}\n");
 	event_commit(w, mark);
@@ -414,6 +433,7 @@ struct event_writer *event_writer_new(FILE *out, const struct event_options *opt
 	w->clock_sec = -1;
 	json_init(&w->buf);
 	json_init(&w->keys);
+	json_init(&w->path);
 	return w;
 }
 

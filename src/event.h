@@ -27,7 +27,8 @@ struct msg_context {
 	uint8_t family;            /* 4 or 6 */
 	struct endpoint src, dst;  /* sender and receiver of the message */
 	enum direction dir;
-	uint32_t wire_len;         /* bytes of the head (PktMeta packet_len) */
+	uint32_t packet_len;       /* IP length of the packet that completed the head */
+	uint32_t ifindex;          /* live: its interface in the socket's netns; 0 unknown */
 	const struct owner *owner; /* NULL when unknown or offline */
 };
 
@@ -44,10 +45,18 @@ struct exchange {
 	uint32_t trans_depth;               /* 1 for the first request on the connection */
 };
 
+/*
+ * The name of interface ifindex in the network namespace of owner o's socket (o may be NULL),
+ * or NULL when it is not known; the string stays valid until the next call.
+ */
+typedef const char *(*event_iface_fn)(void *ctx, const struct owner *o, uint32_t ifindex);
+
 struct event_options {
 	enum output_format format;
 	unsigned types;            /* enum event_type bits */
 	const char *const *redact; /* header names whose values are masked; NULL-terminated */
+	event_iface_fn iface_name; /* live: PktMeta iface; NULL: always "any" */
+	void *iface_ctx;
 };
 
 struct event_stats {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "event_priv.h"
+#include "uri.h"
 
 #define LIT EVENT_LIT
 #define REF_NONE UINT32_MAX
@@ -200,6 +201,29 @@ static void put_host(struct event_writer *w, const struct http_message *msg)
 		put_hstr(&w->buf, &msg->host);
 }
 
+/* uri_path as Go's url.URL.Path gives it: percent-decoded, or as sent when an escape is bad. */
+static void put_path(struct event_writer *w, const struct http_message *msg)
+{
+	const struct http_str *p = &msg->path;
+	struct json_buf *s = &w->path;
+	uint32_t n;
+
+	if (!p->len || !memchr(p->p, '%', p->len)) {
+		put_hstr(&w->buf, p);
+		return;
+	}
+	json_reset(s);
+	event_raw(s, p->p, p->len);
+	if (s->failed) {
+		w->buf.failed = 1;
+		return;
+	}
+	if (uri_path_unescape(s->data, p->len, s->data, &n))
+		put_hstr(&w->buf, p);
+	else
+		json_str(&w->buf, s->data, n);
+}
+
 bool event_target_has_host(const struct http_str *t)
 {
 	return t->len && t->p[0] != '/' && !(t->len == 1 && t->p[0] == '*');
@@ -252,7 +276,7 @@ static void put_proto_http(struct event_writer *w, const struct http_message *ms
 		LIT(b, ",\"host\":");
 		put_host(w, msg);
 		LIT(b, ",\"uri_path\":");
-		put_hstr(b, &msg->path);
+		put_path(w, msg);
 		LIT(b, ",\"status\":\"\",\"status_code\":0");
 	} else {
 		LIT(b, ",\"host\":\"\",\"uri_path\":\"\",\"status\":");
@@ -354,6 +378,7 @@ void event_http_free(struct event_writer *w)
 		json_free(&w->msgs[i].text);
 	}
 	json_free(&w->sig);
+	json_free(&w->path);
 }
 
 void event_put_request(struct event_writer *w, const struct http_message *msg)
@@ -367,7 +392,7 @@ void event_put_request(struct event_writer *w, const struct http_message *msg)
 	LIT(b, ",\"host\":");
 	put_host(w, msg);
 	LIT(b, ",\"uri_path\":");
-	put_hstr(b, &msg->path);
+	put_path(w, msg);
 	put_http_tail(w, msg);
 }
 

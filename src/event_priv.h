@@ -54,6 +54,7 @@ struct event_writer {
 	bool redact_host;           /* "host" is on the redaction list */
 	struct json_buf buf;        /* rendered lines not yet written */
 	struct json_buf keys;       /* scratch: the rendered header keys of one message */
+	struct json_buf path;       /* scratch: a percent-decoded uri_path */
 	struct event_key_ref *refs; /* scratch: one per header field */
 	uint32_t refs_cap;
 	int64_t clock_sec;          /* table: the second clock_text shows, -1 for none */

@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include "filter.h"
+#include "uri.h"
 
 #define CGROUP2_MAGIC 0x63677270
+#define PATH_STACK 512
 
 enum value_kind { V_GLOB, V_NUM, V_ADDR, V_DIR, V_PREFIX, V_CGROUP };
 
@@ -389,6 +391,26 @@ static bool header_match(const struct filter_term *t, const struct http_message 
 	return false;
 }
 
+/* Matches the path as events show uri_path: percent-decoded, as sent when an escape is bad. */
+static bool path_match(const struct filter_term *t, const struct http_str *p)
+{
+	char stack[PATH_STACK], *buf = stack;
+	uint32_t n;
+	bool hit;
+
+	if (!p->len || !memchr(p->p, '%', p->len))
+		return filter_glob(t->text, p->p, p->len, false);
+	if (p->len > sizeof(stack))
+		buf = malloc(p->len);
+	if (buf && !uri_path_unescape(p->p, p->len, buf, &n))
+		hit = filter_glob(t->text, buf, n, false);
+	else
+		hit = filter_glob(t->text, p->p, p->len, false);
+	if (buf != stack)
+		free(buf);
+	return hit;
+}
+
 /* The term as if its operator were =; NE is applied by the caller. */
 static bool match_eq(const struct filter_term *t, const struct filter_subject *s)
 {
@@ -401,7 +423,7 @@ static bool match_eq(const struct filter_term *t, const struct filter_subject *s
 	case FILTER_HOST:
 		return filter_glob(t->text, rq->host.p, rq->host.len, true);
 	case FILTER_PATH:
-		return filter_glob(t->text, rq->path.p, rq->path.len, false);
+		return path_match(t, &rq->path);
 	case FILTER_HEADER:
 		return header_match(t, rq) || header_match(t, s->response);
 	case FILTER_SRC:

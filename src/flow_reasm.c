@@ -16,6 +16,7 @@ struct piece {
 	int64_t pend;
 	uint64_t ts_ns;
 	enum direction dir;
+	uint32_t ip_len, ifindex;
 	bool boundary;  /* p[0] starts between two messages */
 };
 
@@ -60,6 +61,7 @@ static void deliver(struct flow_table *t, struct flow *f, int side, const struct
 	if (from < pc->pend) {
 		int64_t stop = min64(end, pc->pend);
 		struct flow_chunk_meta meta = { .ts_ns = pc->ts_ns, .dir = pc->dir,
+						.ip_len = pc->ip_len, .ifindex = pc->ifindex,
 						.boundary = pc->boundary && from == pc->off };
 		uint32_t len = (uint32_t)(stop - from);
 
@@ -101,6 +103,7 @@ static void side_drain(struct flow_table *t, struct flow *f, int side)
 			.pend = (int64_t)(h->off + h->len),
 			.ts_ns = h->ts_ns,
 			.dir = h->dir,
+			.ip_len = h->ip_len, .ifindex = h->ifindex,
 		};
 
 		sd->held = h->next;
@@ -199,6 +202,8 @@ static struct flow_held **held_insert(struct flow_table *t, struct flow_side *sd
 	h->span = (uint32_t)(b - a);
 	h->ts_ns = pc->ts_ns;
 	h->dir = pc->dir;
+	h->ip_len = pc->ip_len;
+	h->ifindex = pc->ifindex;
 	if (len)
 		memcpy(h->data, pc->p + (a - pc->off), len);
 	h->next = *pp;
@@ -315,7 +320,7 @@ void flow_side_segment(struct flow_table *t, struct flow *f, int side, const str
 	s = seq_off(sd, seq);
 	e = s + seg->seg_len;
 	pc = (struct piece){ seg->payload, s, s + seg->payload_len, seg->ts_ns, seg->dir,
-			     seg->boundary };
+			     seg->ip_len, seg->ifindex, seg->boundary };
 	if (fin && !sd->fin_seen)
 		side_set_fin(t, sd, e);
 	if (sd->fin_seen)

@@ -9,6 +9,7 @@
 #include "capture.h"
 #include "event.h"
 #include "export.h"
+#include "iface.h"
 #include "live.h"
 #include "options.h"
 #include "pipeline.h"
@@ -107,6 +108,12 @@ static int run_offline(struct capture *cap, struct pipeline *pipe, const char *p
 	if (feed.progress && feed.shown_ns != feed.start_ns)
 		fputs("\r\033[K", stderr);
 	return err;
+}
+
+/* PktMeta's iface: a live packet's interface, named in its socket owner's network namespace. */
+static const char *iface_of(void *ctx, const struct owner *o, uint32_t ifindex)
+{
+	return iface_name(ctx, o ? o->net_ns : 0, o ? o->host_pid : 0, ifindex, mono_ns());
 }
 
 static void feed_live(void *ctx, const struct packet *pkt)
@@ -231,6 +238,7 @@ int main(int argc, char **argv)
 	struct live *live = NULL;
 	struct capture *cap = NULL;
 	struct export *exp = NULL;
+	struct iface_names *ifaces = NULL;
 	FILE *out = stdout;
 	int err, ret = 1;
 
@@ -255,6 +263,13 @@ int main(int argc, char **argv)
 	} else {
 		if (live_open(&live, &opt.live))
 			goto cleanup;
+		ifaces = iface_names_new("/proc", iface_own_netns());
+		if (!ifaces) {
+			fprintf(stderr, "httpeek: failed to set up: out of memory\n");
+			goto cleanup;
+		}
+		opt.events.iface_name = iface_of;
+		opt.events.iface_ctx = ifaces;
 		opt.pipeline.flow.in_order_source = true;
 		opt.pipeline.http.resync_at_marks = true;
 		opt.pipeline.owner_lookup = live_owner_lookup;
@@ -289,6 +304,7 @@ cleanup:
 		fclose(out);
 	if (live)
 		live_close(live);
+	iface_names_free(ifaces);
 	if (cap)
 		capture_close(cap);
 	return ret;

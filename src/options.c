@@ -7,7 +7,7 @@
 #include <strings.h>
 #include "options.h"
 
-#define HTTPEEK_VERSION "0.1.0"
+#define HTTPEEK_VERSION "0.2.0"
 
 enum long_only {
 	OPT_CGROUP = 256,

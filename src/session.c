@@ -32,6 +32,7 @@ struct session_side {
 	struct session *session;
 	int side;
 	enum direction dir;
+	uint32_t ip_len, ifindex;  /* of the latest packet: the one that completes a head */
 };
 
 struct session {
@@ -378,7 +379,8 @@ static enum http_next on_message(void *ctx, const struct http_message *msg)
 		.src = s->info.end[from->side],
 		.dst = s->info.end[!from->side],
 		.dir = from->dir,
-		.wire_len = head_size(msg),
+		.packet_len = from->ip_len,
+		.ifindex = from->ifindex,
 		.owner = session_owner(s),
 	};
 
@@ -417,6 +419,8 @@ void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t le
 	s->sides[side].dir = meta->dir;
 	if (meta->boundary)
 		http_stream_boundary(s->stream[side]);
+	s->sides[side].ip_len = meta->ip_len;
+	s->sides[side].ifindex = meta->ifindex;
 	http_stream_data(s->stream[side], bytes, len, meta->ts_ns, on_message, &s->sides[side]);
 	if (s->env->exp)
 		keep_packet(s, side, bytes, len);

@@ -31,7 +31,7 @@ for t in build/tests/test_*; do
 	[ -x "$t" ] && suite "unit $(basename "$t")" "$t"
 done
 for t in tests/golden/check_*.py tests/corpus/check_*.py tests/hostile/check_*.py \
-	tests/filters/check_*.py tests/deploy/check_deploy.py; do
+	tests/filters/check_*.py tests/schema/check_*.py tests/deploy/check_deploy.py; do
 	[ -f "$t" ] && suite "$(basename "$t" .py)" python3 "$t"
 done
 if [ "$(id -u)" = 0 ]; then
@@ -47,7 +47,7 @@ fi
 # The same offline suites again with the sanitized binary, then a short fuzzing smoke.
 export HTTPEEK=build/httpeek-asan HTTPEEK_SANITIZED=1
 for t in tests/golden/check_*.py tests/corpus/check_*.py tests/hostile/check_*.py \
-	tests/filters/check_filters.py; do
+	tests/filters/check_filters.py tests/schema/check_*.py; do
 	[ -f "$t" ] && suite "asan $(basename "$t" .py)" python3 "$t"
 done
 [ "$(id -u)" = 0 ] && suite "asan live end-to-end" bash tests/live/run.sh

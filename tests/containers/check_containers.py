@@ -10,6 +10,7 @@ from checklib import Checks  # noqa: E402
 
 CHECKS = Checks("containers")
 report = CHECKS.report
+INGRESS, EGRESS = 1, 2  # metadata.direction: Tracee's PacketDirection numbers
 
 
 def load(path):
@@ -25,7 +26,7 @@ def client_request(events, name):
     """The net_packet_http event of POST /api/<name> at the client's socket end (egress)."""
     for e in events:
         a = args(e)
-        if e["eventName"] != "net_packet_http" or a["metadata"]["direction"] != "egress":
+        if e["eventName"] != "net_packet_http" or a["metadata"]["direction"] != EGRESS:
             continue
         h = a["proto_http"]
         if h["direction"] == "request" and h["uri_path"] == "/api/" + name:
@@ -60,7 +61,7 @@ def check_case(events, line, top):
 
 def check_server(events):
     """The server's own events (ingress requests) carry no container."""
-    server = [e for e in events if args(e).get("metadata", {}).get("direction") == "ingress"
+    server = [e for e in events if args(e).get("metadata", {}).get("direction") == INGRESS
               and e["eventName"] == "net_packet_http"
               and args(e)["proto_http"]["direction"] == "request"]
     bad = [e["containerId"] for e in server if e["containerId"] or e["container"]

@@ -8,8 +8,9 @@ not reported fails too. Prints "corpus: NAME ok" or "corpus: NAME FAIL" per capt
 binary, HTTPEEK_CORPUS the corpus directory.
 
 Paths are compared as httpeek's uri_path: tshark's URI without query or fragment, the path of an
-absolute-form target; a CONNECT target is not a path, so CONNECT requests match on the method
-("" on both sides, as the expected files already write them)."""
+absolute-form target, percent-decoded by Go's url.URL.Path rules (kept as sent when a '%' lacks
+two hex digits); a CONNECT target is not a path, so CONNECT requests match on the method ("" on
+both sides, as the expected files already write them)."""
 
 import collections
 import json
@@ -17,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -26,6 +28,7 @@ HTTPEEK = os.environ.get("HTTPEEK", os.path.join(ROOT, "httpeek"))
 EXTRAS = os.path.join(HERE, "extras.tsv")
 TIMEOUT = 60
 ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def norm_path(method, path):
@@ -36,7 +39,9 @@ def norm_path(method, path):
         path = path[m.end():] or "/"
     for sep in "?#":
         path = path.split(sep, 1)[0]
-    return path
+    if BAD_ESCAPE.search(path):
+        return path
+    return urllib.parse.unquote_to_bytes(path).decode("utf-8", "replace")
 
 
 def item_text(kind, item):

@@ -10,7 +10,9 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checklib import Checks  # noqa: E402
+import make_capture  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -240,6 +242,54 @@ def check_progress(tmp):
     report("no progress when stderr is not a terminal", [] if ok else ["stderr %r" % p.stderr])
 
 
+# Targets with escapes: (request-target, the uri_path events show).
+ESCAPED = [("/docs/a%20b", "/docs/a b"), ("/api%2Fv1/x?q=%20", "/api/v1/x"),
+           ("/bad%zz", "/bad%zz"), ("/x+y", "/x+y")]
+# path= matches the percent-decoded uri_path (the raw path only when an escape is bad).
+PATH_CASES = [("path=/docs/a b", ["/docs/a b"]), ("path=/docs/a%20b", []),
+              ("path=/api/*", ["/api/v1/x"]), ("path=/api%2F*", []),
+              ("path=/bad%zz", ["/bad%zz"]), ("path=/x y", []), ("path=/x+y", ["/x+y"]),
+              ("path!=/docs/*", ["/api/v1/x", "/bad%zz", "/x+y"])]
+
+
+def check_paths(tmp):
+    cap = os.path.join(tmp, "escaped.pcap")
+    recs = []
+    for i, (target, _) in enumerate(ESCAPED):
+        ex = ("10.0.0.1", 41000 + i, "10.0.0.2", 80,
+              "GET %s HTTP/1.1\r\nHost: example.com\r\n\r\n" % target,
+              "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        recs += make_capture.connection(ex, 1700000000.0 + i)
+    with open(cap, "wb") as f:
+        make_capture.write(f, recs)
+    p = run(["-r", cap, "-e", "net_packet_http_request"])
+    got = []
+    for line in p.stdout.decode().splitlines():
+        r = {x["name"]: x["value"] for x in json.loads(line)["args"]}["http_request"]
+        got.append((r["uri"], r["uri_path"]))
+    report("uri_path decoded, uri as sent", [] if got == ESCAPED else ["got %s" % got])
+    for expr, want in PATH_CASES:
+        p = run(["-r", cap, "-e", "net_packet_http_request", "-f", expr])
+        paths = [{x["name"]: x["value"] for x in json.loads(line)["args"]}["http_request"]
+                 ["uri_path"] for line in p.stdout.decode().splitlines()]
+        report("filter %s" % expr, [] if p.returncode == 0 and paths == want else
+               ["rc %d, got %s, want %s" % (p.returncode, paths, want)])
+
+
+def check_directions():
+    """direction= on a capture that knows directions; the events hold Tracee's numbers."""
+    cap = os.path.join(ROOT, "tests", "captures", "sll2.pcap")
+    for expr, want in (("direction=ingress", [("request", 1)]),
+                       ("direction=egress", [("response", 2)]),
+                       ("direction!=egress", [("request", 1)])):
+        p = run(["-r", cap, "-f", expr])
+        got = []
+        for line in p.stdout.decode().splitlines():
+            a = {x["name"]: x["value"] for x in json.loads(line)["args"]}
+            got.append((a["proto_http"]["direction"], a["metadata"]["direction"]))
+        report("filter %s" % expr, [] if got == want else ["got %s, want %s" % (got, want)])
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         cap = os.path.join(tmp, "api.pcap")
@@ -248,6 +298,8 @@ def main():
         check_errors(cap)
         check_export(cap, tmp)
         check_progress(tmp)
+        check_paths(tmp)
+    check_directions()
     CHECKS.exit()
 
 

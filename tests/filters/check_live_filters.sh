@@ -80,7 +80,7 @@ t=$(count all "True"); [ "$t" = 160 ] && ok "all events" || fail "all events" "$
 t=$(count port "True"); p=$(count port "$P1 in (a['src_port'], a['dst_port'])")
 [ "$t" = 80 ] && [ "$p" = 80 ] && ok "port= events" || fail "port= events" "$t events, $p on $P1"
 t=$(count comm "True")
-c=$(count comm "e['processName'] == 'curl' and a['metadata']['direction'] == 'egress' and h['direction'] == 'request'")
+c=$(count comm "e['processName'] == 'curl' and a['metadata']['direction'] == 2 and h['direction'] == 'request'")
 [ "$t" = 40 ] && [ "$c" = 40 ] && ok "comm= direction= events" || fail "comm= direction=" "$t events, $c curl egress requests"
 t=$(count pid "True"); c=$(count pid "e['hostProcessId'] == $S2 and $P2 in (a['src_port'], a['dst_port'])")
 [ "$t" = 40 ] && [ "$c" = 40 ] && ok "pid= events" || fail "pid= events" "$t events, $c of the server"

@@ -35,18 +35,20 @@ ZERO_KEYS = ["threadStartTime", "processorId", "processId", "cgroupId", "threadI
 EMPTY_KEYS = ["processName", "hostName", "containerId"]
 EVENT_IDS = {"net_packet_http": "2009", "net_packet_http_request": "2010",
              "net_packet_http_response": "2011", "net_flow_http": "2100"}
-HTTP_ARGS = [("src", "const char*"), ("dst", "const char*"), ("src_port", "u16"),
-             ("dst_port", "u16"), ("metadata", "trace.PacketMetadata"),
+HTTP_ARGS = [("src", "const char*"), ("dst", "const char*"), ("src_port", "uint16"),
+             ("dst_port", "uint16"), ("metadata", "trace.PacketMetadata"),
              ("proto_http", "trace.ProtoHTTP")]
+# Tracee's PacketDirection numbers, named as expected.tsv names them.
+DIRECTIONS = {0: "unknown", 1: "ingress", 2: "egress"}
 PROTO_KEYS = ["direction", "method", "protocol", "host", "uri_path", "status", "status_code",
               "headers", "content_length"]
 MSG_FIELDS = ["frame", "kind", "method", "uri_path", "host", "protocol", "status_code",
               "status", "content_length", "src", "dst", "src_port", "dst_port", "direction",
-              "header_names", "headers"]
+              "header_names", "headers", "packet_len"]
 FLOW_FIELDS = ["frame", "method", "uri_path", "status_code", "trans_depth", "client",
                "client_port", "server", "server_port"]
 INT_FIELDS = {"frame", "status_code", "content_length", "src_port", "dst_port", "trans_depth",
-              "client_port", "server_port"}
+              "client_port", "server_port", "packet_len"}
 
 
 class Failure(Exception):
@@ -231,14 +233,15 @@ def project_packet_http(ev, where):
          "proto_http keys %r" % (list(p.keys()) if isinstance(p, dict) else p))
     check_headers(p["headers"], where)
     meta = a["metadata"]["value"]
-    want(isinstance(meta, dict) and list(meta.keys())[:1] == ["direction"], where,
+    want(isinstance(meta, dict) and list(meta.keys())[:1] == ["direction"]
+         and type(meta["direction"]) is int and meta["direction"] in DIRECTIONS, where,
          "metadata %r" % meta)
     return {"timestamp": ev["timestamp"], "kind": p["direction"], "method": p["method"],
             "uri_path": p["uri_path"], "host": p["host"], "protocol": p["protocol"],
             "status_code": p["status_code"], "status": p["status"],
             "content_length": p["content_length"], "src": a["src"]["value"],
             "dst": a["dst"]["value"], "src_port": a["src_port"]["value"],
-            "dst_port": a["dst_port"]["value"], "direction": meta["direction"],
+            "dst_port": a["dst_port"]["value"], "direction": DIRECTIONS[meta["direction"]],
             "headers": p["headers"]}
 
 
@@ -254,9 +257,11 @@ def project_split(ev, where):
             else ["status", "status_code", "protocol", "headers", "content_length"])
     want(list(p.keys())[:len(keys)] == keys, where, "%s keys %r" % (body, list(p.keys())))
     check_headers(p["headers"], where)
+    want(m.get("iface") == "any" and m.get("protocol") == 6, where, "PktMeta %r" % m)
     out = {"timestamp": ev["timestamp"], "kind": "request" if req else "response",
            "src": m.get("src_ip"), "dst": m.get("dst_ip"), "src_port": m.get("src_port"),
-           "dst_port": m.get("dst_port"), "headers": p["headers"]}
+           "dst_port": m.get("dst_port"), "headers": p["headers"],
+           "packet_len": m.get("packet_len")}
     for k in keys[:-2] + ["content_length"]:
         out[k] = p[k]
     return out

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Checks for the live test (run.sh).
 
-events EVENTS CASES STDERR: asserts the exact net_packet_http events of every case.
+events EVENTS CASES STDERR CLIENT_IF SERVER_IF: asserts the exact net_packet_http events of every
+  case (EVENTS holds all four kinds), that Tracee's decoder reads every event
+  (tests/schema/check_tracee_rules.py), and the PktMeta of the request and response events:
+  iface the veth of the socket's namespace (CLIENT_IF, SERVER_IF) or lo, packet_len an IP length.
 prog-ids: prints the ids of the loaded BPF programs named httpeek_*.
 wait-attached BEFORE: waits until a new httpeek instance has its 5 programs linked; prints
   their ids.
@@ -13,17 +16,24 @@ burst EVENTS STDERR: a 4 KiB ring buffer under a burst counted kernel drops and 
   reported the requests made after the burst.
 Prints "live: <name> ok" per passing check and exits 1 at the first failure.
 """
+import collections
 import json
+import os
 import re
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "schema"))
+from check_tracee_rules import check_event  # noqa: E402
 
 C4 = ("10.200.0.1", "10.200.0.2")
 C6 = ("fd00:200::1", "fd00:200::2")
 LO = ("127.0.0.1", "127.0.0.1")
 LO6 = ("::1", "::1")
 TEST_ADDRS = set(C4 + C6 + LO + LO6)
+# metadata.direction holds Tracee's PacketDirection numbers.
+DIRECTIONS = {1: "ingress", 2: "egress"}
 
 # name: client process, addresses (client, server), server port, paths, method, server.
 CASES = {
@@ -69,13 +79,15 @@ def need(cond, what):
         raise Fail(what)
 
 
-def load_events(path):
+def load_events(path, kind="net_packet_http"):
+    """The events of one kind (None: all), each with its args by name in e["a"]."""
     out = []
     with open(path) as f:
         for line in f:
             e = json.loads(line)
             e["a"] = {x["name"]: x["value"] for x in e["args"]}
-            out.append(e)
+            if kind is None or e["eventName"] == kind:
+                out.append(e)
     return out
 
 
@@ -89,7 +101,9 @@ def http(e):
 
 
 def direction(e):
-    return e["a"]["metadata"]["direction"]
+    d = e["a"]["metadata"]["direction"]
+    need(type(d) is int and d in DIRECTIONS, f"metadata.direction {d!r} is not 1 or 2")
+    return DIRECTIONS[d]
 
 
 def header_len(e, name):
@@ -187,7 +201,52 @@ def ours(e):
     return a["src"] not in LO + LO6 or 80 in ports or 8091 in ports
 
 
-def cmd_events(events_path, cases_path, stderr_path):
+def check_decoder(every):
+    """Tracee's own decoder reads every event of every kind."""
+    counts = collections.Counter(e["eventName"] for e in every)
+    need(len(counts) == 4, f"tracee-rules: event kinds {dict(counts)}, want all four")
+    for e in every:
+        problems = check_event({k: v for k, v in e.items() if k != "a"})
+        need(not problems, f"tracee-rules: {e['eventName']}: {problems}")
+    print("live: tracee-rules ok (%s)" % ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+
+
+def check_pkt_meta(every, client_if, server_if):
+    """PktMeta of the test's request and response events: the interface of the socket end
+    (the veth of its namespace, lo for loopback), an IP length. The end is the direction of
+    the net_packet_http event of the same message at the same socket. The servers live on, so
+    their ends are always named; a client often exits before its events are written (then
+    "any", docs/EVENTS.md), but the late server's client waits long enough to be named once,
+    and that name is cached for the clients after it."""
+    twins = {}
+    for e in every:
+        if e["eventName"] == "net_packet_http":
+            twins[(e["timestamp"], e["hostThreadId"]) + tuple_of(e)] = direction(e)
+    seen = collections.Counter()
+    for e in every:
+        if e["eventName"] not in ("net_packet_http_request", "net_packet_http_response"):
+            continue
+        m = e["a"]["metadata"]
+        key = (e["timestamp"], e["hostThreadId"], m["src_ip"], m["src_port"], m["dst_ip"],
+               m["dst_port"])
+        if m["src_ip"] not in TEST_ADDRS or key not in twins:
+            continue
+        request = e["eventName"] == "net_packet_http_request"
+        client_end = (twins[key] == "egress") == request
+        want = "lo" if m["src_ip"] in LO + LO6 else client_if if client_end else server_if
+        ok = m["iface"] == want or (want == client_if and m["iface"] == "any")
+        need(ok, f"pktmeta: {e['eventName']} {key} at the "
+             f"{'client' if client_end else 'server'}: iface {m['iface']!r}, want {want!r}")
+        need(40 <= m["packet_len"] <= 1 << 18, f"pktmeta: packet_len {m['packet_len']}")
+        seen[m["iface"]] += 1
+    need(seen[client_if] and seen[server_if] and seen["lo"], f"pktmeta: names seen {seen}")
+    print("live: pktmeta ok (iface %s)" % ", ".join(f"{k} {n}" for k, n in sorted(seen.items())))
+
+
+def cmd_events(events_path, cases_path, stderr_path, client_if, server_if):
+    every = load_events(events_path, None)
+    check_decoder(every)
+    check_pkt_meta(every, client_if, server_if)
     events = [e for e in load_events(events_path) if ours(e)]
     pids = {}
     with open(cases_path) as f:
@@ -312,7 +371,7 @@ def main():
     cmd = sys.argv[1]
     try:
         if cmd == "events":
-            cmd_events(*sys.argv[2:5])
+            cmd_events(*sys.argv[2:7])
         elif cmd == "prog-ids":
             print(" ".join(str(i) for i in sorted(prog_ids())))
         elif cmd == "wait-attached":

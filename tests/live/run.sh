@@ -203,14 +203,14 @@ cc -std=gnu11 -O2 -Wall -Wextra -Werror -I"$ROOT/src" -I"$BUILD" -o "$TMP/prog_t
 setup_net
 start_nginx
 start_helpers
-start_httpeek "$TMP/events.jsonl" "$TMP/main.err" -v
+start_httpeek "$TMP/events.jsonl" "$TMP/main.err" -v -e all
 start_filtered
 $CHECK caps "$HPID"
 run_clients
 sleep 1
 stop_httpeek
 stop_filtered
-$CHECK events "$TMP/events.jsonl" "$TMP/cases" "$TMP/main.err"
+$CHECK events "$TMP/events.jsonl" "$TMP/cases" "$TMP/main.err" "hc$$" "hs$$"
 ringbuf_burst
 
 # After SIGKILL nothing of httpeek stays in the kernel: its links go with its descriptors.

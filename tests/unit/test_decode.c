@@ -513,7 +513,7 @@ static void test_truncation(void **state)
 			cut_everywhere(&cases[i]);
 }
 
-/* The source's own direction wins over the link's. */
+/* The source's own direction wins over the link's; its interface index is kept. */
 static void test_dir_kept(void **state)
 {
 	static const struct layer sll[] = { SLL(4, 0x0800), IP4, REQ, END };
@@ -531,12 +531,13 @@ static void test_dir_kept(void **state)
 	build(&p, nflog);
 	pkt = (struct packet){ .data = pb_data(&p), .caplen = (uint32_t)pb_len(&p),
 			       .wirelen = (uint32_t)pb_len(&p), .linktype = L_NFLOG,
-			       .dir = DIR_EGRESS };
+			       .dir = DIR_EGRESS, .ifindex = 5 };
 	assert_int_equal(decode_packet(&pkt, &seg), DECODE_TCP);
 	assert_int_equal(seg.dir, DIR_EGRESS);
+	assert_int_equal(seg.ifindex, 5);
 }
 
-/* A bare ACK padded to the 60-byte Ethernet minimum: the padding is not payload. */
+/* A bare ACK padded to the 60-byte Ethernet minimum: the padding is not payload, nor IP. */
 static void test_ether_padding(void **state)
 {
 	static const struct layer l[] = { ETH(0x0800), IP4, TCP(0), BYTES(6), END };
@@ -549,9 +550,10 @@ static void test_ether_padding(void **state)
 	assert_int_equal(decode_pb(&p, L_EN10MB, &seg), DECODE_TCP);
 	assert_int_equal(seg.payload_len, 0);
 	assert_int_equal(seg.seg_len, 0);
+	assert_int_equal(seg.ip_len, 40);
 }
 
-/* Segmentation offload: IP length 0, so the capture or the wire length tells. */
+/* Segmentation offload: IP length 0, so the capture or the wire length tells (ip_len too). */
 static void test_tso(void **state)
 {
 	static const struct layer v4[] = { ETH(0x0800), IP4, REQ, POKE(16, 0), POKE(17, 0),
@@ -567,9 +569,11 @@ static void test_tso(void **state)
 	assert_int_equal(decode_len(&p, L_EN10MB, len, len, &seg), DECODE_TCP);
 	assert_int_equal(seg.payload_len, REQ_LEN);
 	assert_int_equal(seg.seg_len, REQ_LEN);
+	assert_int_equal(seg.ip_len, len - 14);
 	assert_int_equal(decode_len(&p, L_EN10MB, len - 5, 64000, &seg), DECODE_TCP);
 	assert_int_equal(seg.payload_len, REQ_LEN - 5);
 	assert_int_equal(seg.seg_len, 64000 - 54);
+	assert_int_equal(seg.ip_len, 64000 - 14);
 	/* IPv6 payload length 0 with a hop-by-hop jumbo option */
 	build(&p, v6);
 	len = (uint32_t)pb_len(&p);
@@ -579,6 +583,7 @@ static void test_tso(void **state)
 	assert_memory_equal(seg.payload, HTTP_REQ, REQ_LEN);
 	assert_int_equal(decode_len(&p, L_RAW, len, len + 70000, &seg), DECODE_TCP);
 	assert_int_equal(seg.seg_len, REQ_LEN + 70000);
+	assert_int_equal(seg.ip_len, len + 70000);
 }
 
 /* Snapped capture: payload_len is what is present, seg_len what the IP header says. */
@@ -602,10 +607,12 @@ static void test_snapped(void **state)
 	assert_int_equal(seg.seg_len, 1400);
 	assert_int_equal(decode_len(&p, L_SLL, 96, len + 100, &seg), DECODE_TCP);
 	assert_int_equal(seg.seg_len, 1400);
+	assert_int_equal(seg.ip_len, 40 + 32 + 1400);  /* the IP header's, not the link's */
 	build(&p, v4);
 	assert_int_equal(decode_len(&p, L_EN10MB, 62, 62, &seg), DECODE_TCP);
 	assert_int_equal(seg.payload_len, 0);
 	assert_int_equal(seg.seg_len, 1000);
+	assert_int_equal(seg.ip_len, 28 + 20 + 1000);
 	assert_int_equal(decode_len(&p, L_EN10MB, 61, 1062, &seg), DECODE_MALFORMED);
 }
 

@@ -91,7 +91,7 @@ static struct msg_context ctx4(enum direction dir, const struct owner *o)
 		.src = { { 10, 0, 0, 1 }, 43210 },
 		.dst = { { 10, 0, 0, 2 }, 80 },
 		.dir = dir,
-		.wire_len = 120,
+		.packet_len = 120,
 		.owner = o,
 	};
 
@@ -101,7 +101,7 @@ static struct msg_context ctx4(enum direction dir, const struct owner *o)
 static struct event_writer *open_writer(FILE **f, struct capture *c, unsigned types,
 					const char *const *redact)
 {
-	struct event_options opt = { OUTPUT_JSON, types, redact };
+	struct event_options opt = { .format = OUTPUT_JSON, .types = types, .redact = redact };
 	struct event_writer *w;
 
 	*f = open_memstream(&c->data, &c->len);
@@ -157,9 +157,9 @@ static void test_http_request_offline(void **state)
 		"\"isCompat\":false},\"threadEntityId\":0,\"processEntityId\":0,"
 		"\"parentEntityId\":0,\"args\":[{\"name\":\"src\",\"type\":\"const char*\","
 		"\"value\":\"10.0.0.1\"},{\"name\":\"dst\",\"type\":\"const char*\","
-		"\"value\":\"10.0.0.2\"},{\"name\":\"src_port\",\"type\":\"u16\",\"value\":43210},"
-		"{\"name\":\"dst_port\",\"type\":\"u16\",\"value\":80},{\"name\":\"metadata\","
-		"\"type\":\"trace.PacketMetadata\",\"value\":{\"direction\":\"egress\"}},"
+		"\"value\":\"10.0.0.2\"},{\"name\":\"src_port\",\"type\":\"uint16\",\"value\":43210},"
+		"{\"name\":\"dst_port\",\"type\":\"uint16\",\"value\":80},{\"name\":\"metadata\","
+		"\"type\":\"trace.PacketMetadata\",\"value\":{\"direction\":2}},"
 		"{\"name\":\"proto_http\",\"type\":\"trace.ProtoHTTP\",\"value\":{"
 		"\"direction\":\"request\",\"method\":\"GET\",\"protocol\":\"HTTP/1.1\","
 		"\"host\":\"example.com\",\"uri_path\":\"/search\",\"status\":\"\","
@@ -199,9 +199,9 @@ static void test_http_response_live(void **state)
 		"'parentEntityId':2161278051,"
 		"'args':[{'name':'src','type':'const char*','value':'10.0.0.2'},"
 		"{'name':'dst','type':'const char*','value':'10.0.0.1'},"
-		"{'name':'src_port','type':'u16','value':80},"
-		"{'name':'dst_port','type':'u16','value':43210},"
-		"{'name':'metadata','type':'trace.PacketMetadata','value':{'direction':'ingress'}},"
+		"{'name':'src_port','type':'uint16','value':80},"
+		"{'name':'dst_port','type':'uint16','value':43210},"
+		"{'name':'metadata','type':'trace.PacketMetadata','value':{'direction':1}},"
 		"{'name':'proto_http','type':'trace.ProtoHTTP','value':{'direction':'response',"
 		"'method':'','protocol':'HTTP/1.1','host':'','uri_path':'','status':'200 OK',"
 		"'status_code':200,'headers':{'Content-Type':['text/html; charset=utf-8'],"
@@ -246,7 +246,7 @@ static void test_request_event(void **state)
 		"'eventId':'2010','eventName':'net_packet_http_request'," POLICY("2") OFFLINE_FLAGS
 		"{'name':'metadata','type':'trace.PktMeta','value':{'src_ip':'10.0.0.1',"
 		"'dst_ip':'10.0.0.2','src_port':43210,'dst_port':80,'protocol':6,'packet_len':120,"
-		"'iface':''}},{'name':'http_request','type':'trace.ProtoHTTPRequest','value':{"
+		"'iface':'any'}},{'name':'http_request','type':'trace.ProtoHTTPRequest','value':{"
 		"'method':'GET','protocol':'HTTP/1.1','host':'example.com','uri_path':'/search',"
 		"'headers':{'Host':['example.com'],'User-Agent':['curl/8.0'],'Accept':['*/*'],"
 		"'X-Forwarded-For':['10.0.0.9','10.0.0.10']},'content_length':0,"
@@ -275,11 +275,116 @@ static void test_response_event(void **state)
 		"'eventId':'2011','eventName':'net_packet_http_response'," POLICY("2") OFFLINE_FLAGS
 		"{'name':'metadata','type':'trace.PktMeta','value':{'src_ip':'10.0.0.1',"
 		"'dst_ip':'10.0.0.2','src_port':43210,'dst_port':80,'protocol':6,'packet_len':120,"
-		"'iface':''}},{'name':'http_response','type':'trace.ProtoHTTPResponse','value':{"
+		"'iface':'any'}},{'name':'http_response','type':'trace.ProtoHTTPResponse','value':{"
 		"'status':'404 Not Found','status_code':404,'protocol':'HTTP/1.1',"
 		"'headers':{'Content-Type':['text/html; charset=utf-8']},'content_length':9,"
 		"'truncated':true}}]}\n");
 	free(c.data);
+}
+
+/* The interface callback's answer; its calls and the owner it was given. */
+static int iface_calls;
+static const struct owner *iface_owner;
+
+static const char *iface_stub(void *ctx, const struct owner *o, uint32_t ifindex)
+{
+	iface_calls++;
+	iface_owner = o;
+	return ifindex == 3 ? ctx : NULL;
+}
+
+/* PktMeta iface: the callback's name, else "any"; no call for ifindex 0 (offline). */
+static void test_pkt_meta_iface(void **state)
+{
+	static const uint32_t ifindex[] = { 3, 4, 0 };
+	static const char *const want[] = { "'iface':'eth0'", "'iface':'any'", "'iface':'any'" };
+	static const int calls[] = { 1, 2, 2 };
+	struct msg_context ctx = ctx4(DIR_INGRESS, &proc);
+	struct event_options opt = { .types = EVENT_HTTP_REQUEST, .iface_name = iface_stub,
+				     .iface_ctx = "eth0" };
+	struct capture c;
+	FILE *f;
+	struct event_writer *w;
+	char exp[64], *p;
+
+	iface_calls = 0;
+	for (int i = 0; i < 3; i++) {
+		f = open_memstream(&c.data, &c.len);
+		w = event_writer_new(f, &opt);
+		assert_non_null(w);
+		ctx.ifindex = ifindex[i];
+		event_message(w, &ctx, &req);
+		close_writer(w, f);
+		snprintf(exp, sizeof(exp), "%s", want[i]);
+		for (p = exp; *p; p++)
+			*p = *p == '\'' ? '"' : *p;
+		if (!strstr(c.data, exp))
+			fail_msg("ifindex %u: no %s in %s", ifindex[i], exp, c.data);
+		assert_int_equal(iface_calls, calls[i]);
+		assert_ptr_equal(iface_owner, &proc);
+		free(c.data);
+	}
+}
+
+/* metadata.direction: Tracee's PacketDirection numbers in 2009 and 2100. */
+static void test_direction_numbers(void **state)
+{
+	static const enum direction dirs[] = { DIR_UNKNOWN, DIR_INGRESS, DIR_EGRESS };
+	struct exchange x = { .family = 4, .request = &req, .trans_depth = 1 };
+	struct capture c;
+	FILE *f;
+	struct event_writer *w;
+	char exp[64];
+
+	for (int i = 0; i < 3; i++) {
+		struct msg_context ctx = ctx4(dirs[i], NULL);
+
+		w = open_writer(&f, &c, EVENT_HTTP | EVENT_FLOW_HTTP, NULL);
+		x.dir = dirs[i];
+		event_message(w, &ctx, &req);
+		event_exchange(w, &x);
+		close_writer(w, f);
+		snprintf(exp, sizeof(exp), "\"trace.PacketMetadata\",\"value\":{\"direction\":%d}", i);
+		assert_non_null(strstr(c.data, exp));
+		assert_non_null(strstr(strstr(c.data, exp) + 1, exp));  /* the exchange too */
+		free(c.data);
+	}
+}
+
+/* uri_path is percent-decoded as Go's url.URL.Path; bad escapes keep it as sent; uri is raw. */
+static void test_uri_path_decoded(void **state)
+{
+	static const struct {
+		const char *target, *path, *want;
+	} cases[] = {
+		{ "/a%20b/c+d%2Fe?x=%20", "/a%20b/c+d%2Fe", "'uri_path':'/a b/c+d/e'" },
+		{ "/caf%C3%A9", "/caf%C3%A9", "'uri_path':'/caf\xc3\xa9'" },
+		{ "/nul%00", "/nul%00", "'uri_path':'/nul\\u0000'" },
+		{ "/bad%zz%20", "/bad%zz%20", "'uri_path':'/bad%zz%20'" },
+		{ "/cut%2", "/cut%2", "'uri_path':'/cut%2'" },
+	};
+	struct msg_context ctx = ctx4(DIR_EGRESS, NULL);
+	struct http_message m = req;
+	struct capture c;
+	FILE *f;
+	struct event_writer *w;
+	char exp[96], *p;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		m.target = (struct http_str){ cases[i].target, (uint32_t)strlen(cases[i].target) };
+		m.path = (struct http_str){ cases[i].path, (uint32_t)strlen(cases[i].path) };
+		w = open_writer(&f, &c, EVENT_HTTP | EVENT_HTTP_REQUEST, NULL);
+		event_message(w, &ctx, &m);
+		close_writer(w, f);
+		snprintf(exp, sizeof(exp), "%s", cases[i].want);
+		for (p = exp; *p; p++)
+			*p = *p == '\'' ? '"' : *p;
+		if (!strstr(c.data, exp) || !strstr(strstr(c.data, exp) + 1, exp))
+			fail_msg("%s: want %s twice in %s", cases[i].target, exp, c.data);
+		snprintf(exp, sizeof(exp), "\"uri\":\"%s\"", cases[i].target);
+		assert_non_null(strstr(c.data, exp));
+		free(c.data);
+	}
 }
 
 static void test_flow_event(void **state)
@@ -311,10 +416,10 @@ static void test_flow_event(void **state)
 		"{'timestamp':1700000000223456789," OFFLINE_CTX
 		"'eventId':'2100','eventName':'net_flow_http'," POLICY("9") OFFLINE_FLAGS
 		"{'name':'client_ip','type':'const char*','value':'fd00::1'},"
-		"{'name':'client_port','type':'u16','value':50000},"
+		"{'name':'client_port','type':'uint16','value':50000},"
 		"{'name':'server_ip','type':'const char*','value':'fd00::2'},"
-		"{'name':'server_port','type':'u16','value':8080},"
-		"{'name':'metadata','type':'trace.PacketMetadata','value':{'direction':'egress'}},"
+		"{'name':'server_port','type':'uint16','value':8080},"
+		"{'name':'metadata','type':'trace.PacketMetadata','value':{'direction':2}},"
 		"{'name':'request','type':'trace.ProtoHTTPRequest','value':{'method':'GET',"
 		"'protocol':'HTTP/1.1','host':'example.com','uri_path':'/search','headers':{"
 		"'Host':['example.com'],'User-Agent':['curl/8.0'],'Accept':['*/*'],"
@@ -324,23 +429,23 @@ static void test_flow_event(void **state)
 		"'status_code':200,'protocol':'HTTP/1.1','headers':{"
 		"'Content-Type':['text/html; charset=utf-8'],'Set-Cookie':['a=1','b=2'],"
 		"'Transfer-Encoding':['chunked']},'content_length':-1}},"
-		"{'name':'latency_ns','type':'u64','value':100000000},"
-		"{'name':'trans_depth','type':'u32','value':1}]}\n"
+		"{'name':'latency_ns','type':'uint64','value':100000000},"
+		"{'name':'trans_depth','type':'uint32','value':1}]}\n"
 		"{'timestamp':1700000000223456789," OFFLINE_CTX
 		"'eventId':'2100','eventName':'net_flow_http'," POLICY("9") OFFLINE_FLAGS
 		"{'name':'client_ip','type':'const char*','value':'fd00::1'},"
-		"{'name':'client_port','type':'u16','value':50000},"
+		"{'name':'client_port','type':'uint16','value':50000},"
 		"{'name':'server_ip','type':'const char*','value':'fd00::2'},"
-		"{'name':'server_port','type':'u16','value':8080},"
-		"{'name':'metadata','type':'trace.PacketMetadata','value':{'direction':'egress'}},"
+		"{'name':'server_port','type':'uint16','value':8080},"
+		"{'name':'metadata','type':'trace.PacketMetadata','value':{'direction':2}},"
 		"{'name':'request','type':'trace.ProtoHTTPRequest','value':{'method':'GET',"
 		"'protocol':'HTTP/1.1','host':'example.com','uri_path':'/search','headers':{"
 		"'Host':['example.com'],'User-Agent':['curl/8.0'],'Accept':['*/*'],"
 		"'X-Forwarded-For':['10.0.0.9','10.0.0.10']},'content_length':0,"
 		"'uri':'/search?q=a%20b'}},"
 		"{'name':'response','type':'trace.ProtoHTTPResponse','value':null},"
-		"{'name':'latency_ns','type':'u64','value':0},"
-		"{'name':'trans_depth','type':'u32','value':2}]}\n");
+		"{'name':'latency_ns','type':'uint64','value':0},"
+		"{'name':'trans_depth','type':'uint32','value':2}]}\n");
 	free(c.data);
 }
 
@@ -567,6 +672,9 @@ int main(void)
 		cmocka_unit_test(test_request_event),
 		cmocka_unit_test(test_response_event),
 		cmocka_unit_test(test_flow_event),
+		cmocka_unit_test(test_pkt_meta_iface),
+		cmocka_unit_test(test_direction_numbers),
+		cmocka_unit_test(test_uri_path_decoded),
 		cmocka_unit_test(test_type_selection),
 		cmocka_unit_test(test_canonical_names),
 		cmocka_unit_test(test_keys_stay_unique),

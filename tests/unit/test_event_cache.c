@@ -71,7 +71,7 @@ static void run(const struct event_options *opt)
 		.status_code = 200, .headers = h + 1, .n_headers = 2, .content_length = 5,
 	};
 	struct msg_context ctx = { .ts_ns = 1700000000123456789ull, .family = 4,
-				   .dir = DIR_EGRESS, .wire_len = 100 };
+				   .dir = DIR_EGRESS, .packet_len = 100 };
 	char v[8];
 
 	assert_non_null(w);

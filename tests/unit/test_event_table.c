@@ -58,7 +58,7 @@ struct out {
 static void out_open(struct out *o, enum output_format format, unsigned types,
 		     const char *const *redact)
 {
-	struct event_options opt = { format, types, redact };
+	struct event_options opt = { .format = format, .types = types, .redact = redact };
 
 	o->f = open_memstream(&o->data, &o->len);
 	assert_non_null(o->f);
@@ -316,7 +316,7 @@ static void test_reader_rejects(void **state)
 /* Lines reach the stream once 256 KiB are buffered, not per event; errors are counted. */
 static void test_buffering_and_errors(void **state)
 {
-	struct event_options opt = { OUTPUT_JSON, EVENT_HTTP, NULL };
+	struct event_options opt = { .format = OUTPUT_JSON, .types = EVENT_HTTP };
 	struct event_writer *w;
 	struct out o;
 	FILE *f;

@@ -27,6 +27,8 @@ struct rec_flow {
 	int closed;
 	uint64_t last_ts[2];
 	enum direction last_dir[2];
+	uint32_t pieces[2];
+	uint32_t ip_lens[2][4];  /* ip_len + 10000 * ifindex of the first pieces */
 };
 
 static struct rec_flow *rec[MAX_REC];
@@ -88,6 +90,8 @@ static void cb_data(void *ctx, void *user, int side, const uint8_t *bytes, uint3
 	r->total[side] += len;
 	r->last_ts[side] = meta->ts_ns;
 	r->last_dir[side] = meta->dir;
+	r->ip_lens[side][r->pieces[side] % 4] = meta->ip_len + meta->ifindex * 10000u;
+	r->pieces[side]++;
 	log_add(" d%d[%.*s]", side, (int)len, (const char *)bytes);
 }
 
@@ -245,6 +249,28 @@ static void test_in_order(void **state)
 	assert_int_equal(st->flows_created, 1);
 	flow_table_free(t);
 	assert_int_equal(nrec, 1);
+}
+
+/* Each piece carries its packet's IP length and interface, a piece held out of order too. */
+static void test_packet_meta(void **state)
+{
+	struct flow_table *t = table_default();
+	struct segment s;
+
+	feed(t, 0, A, TCP_SYN, 1000, NULL);
+	s = mkseg(0, A, TCP_ACK, 1006, "world", 5);
+	s.ip_len = 111;
+	s.ifindex = 3;
+	flow_segment(t, &s);
+	s = mkseg(0, A, TCP_ACK, 1001, "hello", 5);
+	s.ip_len = 222;
+	s.ifindex = 4;
+	flow_segment(t, &s);
+	assert_string_equal(logbuf, "o0 d0[hello] d0[world]");
+	assert_int_equal(rec[0]->pieces[0], 2);
+	assert_int_equal(rec[0]->ip_lens[0][0], 40222);
+	assert_int_equal(rec[0]->ip_lens[0][1], 30111);
+	flow_table_free(t);
 }
 
 static void test_byte_by_byte(void **state)
@@ -895,6 +921,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_packet_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_byte_by_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overlaps_first_wins, setup, teardown),
