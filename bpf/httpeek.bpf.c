@@ -27,6 +27,8 @@ _Static_assert(FRAME_R_BOUNDARY == REC_F_BOUNDARY && FRAME_R_WHOLE == REC_F_WHOL
 #define TH_SYN 0x02
 #define TH_RST 0x04
 #define START_PROBE 24  /* payload bytes that decide whether a packet starts a message */
+#define COPY_PARTS 8     /* records per range at most */
+#define IP6_EXT_MAX 4    /* IPv6 extension headers stepped over at most */
 #define NEST_MAX 4
 
 const volatile __u32 max_head = 65536;  /* user space's head limit */
@@ -77,8 +79,28 @@ static long frame_cb(__u32 i, void *ctx)
 }
 
 /*
+ * Steps over IPv6 extension headers (hop-by-hop, as BIG TCP's jumbo option, routing,
+ * destination options, AH) from *hl; returns the next header after them.
+ */
+static __always_inline __u8 skip_ip6_ext(struct __sk_buff *skb, __u8 nh, __u32 *hl)
+{
+#pragma unroll
+	for (int i = 0; i < IP6_EXT_MAX; i++) {
+		__u8 ext[2];
+
+		if (nh != 0 && nh != 43 && nh != 60 && nh != 51)
+			break;
+		if (bpf_skb_load_bytes(skb, *hl, ext, 2) < 0)
+			return 255;
+		*hl += nh == 51 ? (ext[1] + 2) * 4 : (ext[1] + 1) * 8;
+		nh = ext[0];
+	}
+	return nh;
+}
+
+/*
  * Parses IP and TCP headers: returns the header length, or 0 when the packet is not TCP
- * (or is a fragment, or has IPv6 extension headers) or the filter knobs reject it.
+ * (or is a fragment, or has headers past REC_HDR_MAX) or the filter knobs reject it.
  */
 static __always_inline __u32 parse_headers(struct __sk_buff *skb, __u32 *seq, __u8 *flags)
 {
@@ -98,9 +120,11 @@ static __always_inline __u32 parse_headers(struct __sk_buff *skb, __u32 *seq, __
 		if (hl < 20)
 			return 0;
 	} else if (ver == 6) {
-		if (bpf_skb_load_bytes(skb, 0, ip, 40) < 0 || ip[6] != IPPROTO_TCP)
+		if (bpf_skb_load_bytes(skb, 0, ip, 40) < 0)
 			return 0;
 		hl = 40;
+		if (skip_ip6_ext(skb, ip[6], &hl) != IPPROTO_TCP || hl > REC_HDR_MAX - 20)
+			return 0;
 	} else {
 		return 0;
 	}
@@ -154,30 +178,37 @@ static __always_inline int may_start(const struct pkt *p)
 	return frame_is_tchar(c) || c == '\r' || c == '\n';
 }
 
+/* Where a direction of a socket stands: nothing carried yet (fresh), from first. */
+struct stream_pos {
+	__u32 first;      /* sequence number of its first byte, when fresh */
+	int fresh;
+};
+
 /*
- * Where the socket's byte streams stand, from its TCP state: whether seq is the first byte
- * of direction di, and the next sequence number of the other direction when it has carried
- * nothing yet (0 and *other_fresh = 0 otherwise).
+ * The TCP state of p's socket: whether p's direction has carried nothing yet (its first
+ * byte is then at or before p's), and the same for the other direction.
  */
-static __always_inline int stream_start(const struct pkt *p, __u32 *other_next, int *other_fresh)
+static __always_inline void stream_start(const struct pkt *p, struct stream_pos *self,
+					 struct stream_pos *other)
 {
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock(p->sk);
-	int fresh;
 
-	*other_fresh = 0;
+	self->fresh = other->fresh = 0;
 	if (!tp)
-		return 0;
+		return;
 	if (p->di == 0) {
-		fresh = tp->bytes_received == 0 && p->seq == tp->rcv_nxt;
-		*other_fresh = tp->bytes_sent == 0;
-		*other_next = tp->snd_nxt;
+		/* A packet ahead of a hole may come first; rcv_nxt is still the start. */
+		self->fresh = tp->bytes_received == 0;
+		self->first = tp->rcv_nxt;
+		other->fresh = tp->bytes_sent == 0;
+		other->first = tp->snd_nxt;
 	} else {
 		/* bytes_acked counts the SYN of an active open. */
-		fresh = tp->bytes_acked <= 1 && p->seq == tp->snd_una;
-		*other_fresh = tp->bytes_received == 0;
-		*other_next = tp->rcv_nxt;
+		self->fresh = tp->bytes_acked <= 1 && p->seq == tp->snd_una;
+		self->first = p->seq;
+		other->fresh = tp->bytes_received == 0;
+		other->first = tp->rcv_nxt;
 	}
-	return fresh;
 }
 
 static __always_inline void follow_from(struct dir_state *ds, __u32 seq, int joined)
@@ -185,35 +216,34 @@ static __always_inline void follow_from(struct dir_state *ds, __u32 seq, int joi
 	__builtin_memset(&ds->f, 0, sizeof(ds->f));
 	frame_head_begin(&ds->f);
 	ds->f.flags = joined ? F_JOINED : 0;
-	ds->next_seq = seq;
-	ds->ooo_seq = ds->ooo_end = seq;
+	frame_seq_init(&ds->q, seq);
 }
 
 /*
- * A packet of a direction not followed yet: follows it from here when the packet is the
- * stream's first and may start a message, or when it starts one (a connection older than
- * the programs). Makes the socket's storage then. Returns it, or NULL.
+ * A packet of a direction not followed yet: follows the direction from its first byte when
+ * it has carried nothing yet (and its first bytes may start a message), or from this packet
+ * when it starts a message (a connection older than the programs). Makes the socket's
+ * storage then. Returns it, or NULL.
  */
 static __always_inline struct sk_state *sync(const struct pkt *p, struct sk_state *st)
 {
-	int fresh, other_fresh;
-	__u32 other_next = 0;
+	struct stream_pos self = { 0 }, other = { 0 };
 
-	if (!may_start(p))
+	stream_start(p, &self, &other);
+	if (self.fresh && self.first == p->seq && !may_start(p))
 		return NULL;
-	fresh = stream_start(p, &other_next, &other_fresh);
-	if (!fresh && !starts_message(p))
+	if (!self.fresh && !(may_start(p) && starts_message(p)))
 		return NULL;
 	if (!st) {
 		st = bpf_sk_storage_get(&socks, p->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 		if (!st)
 			return NULL;
 		__sync_fetch_and_add(&owner_gen, 1);
-		if (other_fresh)
-			follow_from(&st->d[(p->di ^ 1) & 1], other_next, 0);
+		if (other.fresh)
+			follow_from(&st->d[(p->di ^ 1) & 1], other.first, 0);
 	}
-	follow_from(&st->d[p->di & 1], p->seq, !fresh);
-	if (!fresh)
+	follow_from(&st->d[p->di & 1], self.fresh ? self.first : p->seq, !self.fresh);
+	if (!self.fresh)
 		__sync_fetch_and_add(&joined, 1);
 	return st;
 }
@@ -225,7 +255,10 @@ struct span {
 	__u8 flags;       /* REC_F_* */
 };
 
-/* Copies a span of p in records of at most the largest size class. */
+/*
+ * Copies a span of p in records of at most the largest size class; COPY_PARTS of them hold
+ * a whole BIG TCP packet (GSO packets past 64 KiB, 512 KiB at most).
+ */
 static __noinline void copy_range(const struct pkt *p, struct sk_state *st, struct dir_state *ds,
 				  const struct span *sp)
 {
@@ -237,7 +270,7 @@ static __noinline void copy_range(const struct pkt *p, struct sk_state *st, stru
 	};
 	__u32 lo = sp->lo, hi = sp->hi;
 
-	for (int part = 0; part < 2; part++) {
+	for (int part = 0; part < COPY_PARTS; part++) {
 		q.lo = lo;
 		q.n = hi - lo > COPY_MAX_PAYLOAD ? COPY_MAX_PAYLOAD : hi - lo;
 		q.span = q.n < hi - lo ? q.n : sp->end - lo;
@@ -254,9 +287,10 @@ static __noinline void copy_range(const struct pkt *p, struct sk_state *st, stru
 
 /* Payload bytes [from, plen) of p copied whole: the framer cannot vouch for them. */
 static __always_inline void copy_whole(const struct pkt *p, struct sk_state *st,
-				       struct dir_state *ds, __u32 from)
+				       struct dir_state *ds, __u32 from, __u8 flags)
 {
-	struct span sp = { .lo = from, .hi = p->plen, .end = p->plen, .flags = REC_F_WHOLE };
+	struct span sp = { .lo = from, .hi = p->plen, .end = p->plen,
+			   .flags = REC_F_WHOLE | flags };
 
 	if (from < p->plen)
 		copy_range(p, st, ds, &sp);
@@ -281,14 +315,18 @@ static __always_inline void copy_end(const struct pkt *p, struct sk_state *st,
 		copy_range(p, st, ds, &sp);
 }
 
-/* Copies the ranges the framer marked; the last one stands for the packet's rest. */
+/*
+ * Copies the ranges the framer marked; the last one stands for the rest of what it looked
+ * at (bytes past that, ahead of a hole, were copied when they came).
+ */
 static __always_inline void copy_marked(const struct pkt *p, struct sk_state *st,
 					struct dir_state *ds, const struct frame_scan *s)
 {
 	__u32 nr = s->nr;
 
 	if (!nr) {
-		copy_end(p, st, ds);
+		if (s->limit == p->plen)
+			copy_end(p, st, ds);
 		return;
 	}
 #pragma unroll
@@ -297,7 +335,7 @@ static __always_inline void copy_marked(const struct pkt *p, struct sk_state *st
 		struct span sp = {
 			.lo = r->lo,
 			.hi = r->hi,
-			.end = i + 1 < nr ? s->r[(i + 1) & (FRAME_RANGES - 1)].lo : p->plen,
+			.end = i + 1 < nr ? s->r[(i + 1) & (FRAME_RANGES - 1)].lo : s->limit,
 			.heads = r->heads,
 			.flags = r->flags,
 		};
@@ -308,125 +346,86 @@ static __always_inline void copy_marked(const struct pkt *p, struct sk_state *st
 	}
 }
 
+/* Payload byte done - 1 as a copy of nothing: user space learns the framed part ends there. */
+static __always_inline void copy_mark(const struct pkt *p, struct sk_state *st,
+				      struct dir_state *ds, __u32 done)
+{
+	struct span sp = { .lo = done - 1, .hi = done - 1, .end = done };
+
+	copy_range(p, st, ds, &sp);
+}
+
 /*
- * Bytes that arrived ahead of a hole: copied whole and remembered, so that once the hole
- * is framed the framer can step over them (inside a body) or give up (D_WHOLE).
+ * Frames payload [from, limit) of p with this CPU's slot for the nesting level and copies
+ * the marked ranges; returns how many ranges, or -1 when no slot was free (then the rest of
+ * the packet is copied whole).
  */
-static __always_inline void early(const struct pkt *p, struct sk_state *st,
-				  struct dir_state *ds)
+static __always_inline int frame_packet(const struct pkt *p, struct sk_state *st,
+					struct dir_state *ds, __u32 from, __u32 *limit)
 {
-	__u32 end = p->seq + p->plen;
-
-	if (ds->ooo_end == ds->ooo_seq) {
-		ds->ooo_seq = p->seq;
-		ds->ooo_end = end;
-	} else if ((__s32)(p->seq - ds->ooo_end) <= 0 && (__s32)(end - ds->ooo_seq) >= 0) {
-		if ((__s32)(p->seq - ds->ooo_seq) < 0)
-			frame_whole(&ds->f);
-		else if ((__s32)(end - ds->ooo_end) > 0)
-			ds->ooo_end = end;
-	} else {
-		frame_whole(&ds->f);
-	}
-	copy_whole(p, st, ds, 0);
-}
-
-/* The hole before the early bytes is framed: steps over them when they are body. */
-static __always_inline void skip_early(struct dir_state *ds)
-{
-	struct frame_dir *f = &ds->f;
-	__u32 n = ds->ooo_end - ds->ooo_seq;
-
-	if ((f->mode == D_BODY || (f->mode == D_CHUNK && f->st == CH_DATA)) && f->remaining >= n) {
-		f->remaining -= n;
-		if (!f->remaining) {
-			if (f->mode == D_BODY)
-				frame_head_begin(f);
-			else
-				f->st = CH_DATA_CR;
-		}
-	} else if (f->mode != D_CLOSE && f->mode != D_TUNNEL && f->mode != D_IGNORE) {
-		frame_whole(f);
-	}
-	ds->next_seq = ds->ooo_end;
-	ds->ooo_seq = ds->ooo_end;
-}
-
-/* Frames payload [from, limit) of p with this CPU's slot for the nesting level. */
-static __always_inline void frame_packet(const struct pkt *p, struct sk_state *st,
-					 struct dir_state *ds, __u32 from, __u32 limit)
-{
-	__u32 zero = 0, level, *lvl;
+	__u32 zero = 0, level, *lvl, nr;
 	struct loop_ctx lc;
 	struct frame_scan *s;
 
 	lvl = bpf_map_lookup_elem(&nest, &zero);
 	if (!lvl)
-		return;
+		return -1;
 	level = *lvl;
 	s = level < NEST_MAX ? bpf_map_lookup_elem(&scans, &level) : NULL;
-	if (!s) {
-		frame_whole(&ds->f);
-		copy_whole(p, st, ds, from);
-		return;
-	}
+	if (!s)
+		return -1;
 	*lvl = level + 1;
-	frame_scan_init(s, &ds->f, p->hl, from, limit);
+	frame_scan_init(s, &ds->f, p->hl, from, *limit);
 	s->max_head = max_head;
 	s->body_bytes = body_bytes;
 	s->dir = p->di;
 	lc.skb = p->skb;
 	lc.s = s;
 	lc.c = &st->conn;
-	bpf_loop(REC_MAX_COPY, frame_cb, &lc, 0);
-	if (s->limit < limit)
+	bpf_loop(FRAME_STEPS_MAX, frame_cb, &lc, 0);
+	if (s->limit < *limit)
 		frame_whole(&s->d);  /* bytes it could not read */
 	frame_pass_done(s, &st->conn);
 	ds->f = s->d;
-	ds->next_seq = p->seq + s->limit;
+	*limit = s->limit;
 	if ((s->d.mode == D_IGNORE || s->d.mode == D_UNSYNCED) && !(s->d.flags & F_PROVEN))
 		s->nr = 0;  /* not HTTP: nothing of it goes to user space */
 	copy_marked(p, st, ds, s);
+	nr = s->nr;
 	*lvl = level;
+	return nr;
 }
 
 /* Frames and copies one packet with payload of a followed direction. */
 static __always_inline void follow(const struct pkt *p, struct sk_state *st, struct dir_state *ds)
 {
-	__u32 from, limit = p->plen;
-	__s32 ahead = p->seq - ds->next_seq;
+	struct frame_plan pl;
+	__u32 tail;
+	int nr, mark;
 
 	if (st->conn.tunnel[p->di & 1])
 		ds->f.mode = D_TUNNEL;
-	if (ds->f.mode == D_WHOLE) {
-		st->conn.kinds_lost = 1;
-		copy_whole(p, st, ds, 0);
-		return;
-	}
-	if (ds->f.mode == D_TUNNEL || ds->f.mode == D_IGNORE ||
-	    (ds->f.mode == D_CLOSE && !ds->f.body_copy)) {
+	frame_plan(&ds->q, &ds->f, p->seq, p->plen, &pl);
+	if (pl.act == ACT_NONE) {
 		copy_end(p, st, ds);
 		return;
 	}
-	if (ahead > 0) {
-		early(p, st, ds);
+	if (pl.act == ACT_WHOLE) {
+		copy_whole(p, st, ds, pl.from, pl.early ? REC_F_EARLY : 0);
 		return;
 	}
-	from = -ahead;
-	if (from >= p->plen) {
-		copy_end(p, st, ds);  /* a retransmission */
+	nr = frame_packet(p, st, ds, pl.from, &pl.limit);
+	if (nr < 0) {
+		frame_whole(&ds->f);
+		frame_seq_advance(&ds->q, p->seq + p->plen);
+		copy_whole(p, st, ds, pl.from, 0);
 		return;
 	}
-	if (ds->ooo_end != ds->ooo_seq && (__s32)(ds->ooo_seq - (p->seq + p->plen)) < 0)
-		limit = ds->ooo_seq - p->seq;
-	frame_packet(p, st, ds, from, limit);
-	if (ds->ooo_end != ds->ooo_seq && ds->next_seq == ds->ooo_seq) {
-		skip_early(ds);
-		if ((__s32)(p->seq + p->plen - ds->ooo_end) > 0) {
-			frame_whole(&ds->f);
-			copy_whole(p, st, ds, ds->ooo_end - p->seq);
-		}
-	}
+	tail = frame_after(&ds->q, &ds->f, p->seq, p->plen, pl.limit, nr > 0, &mark);
+	if (mark)
+		copy_mark(p, st, ds, pl.limit);
+	if (tail < p->plen)
+		copy_whole(p, st, ds, tail, 0);
 }
 
 /* follow() with the direction marked busy; a second program at once copies whole. */
@@ -434,7 +433,8 @@ static __always_inline void follow_once(const struct pkt *p, struct sk_state *st
 					struct dir_state *ds)
 {
 	if (__sync_fetch_and_add(&ds->busy, 1)) {
-		copy_whole(p, st, ds, 0);
+		st->conn.kinds_lost = 1;
+		copy_whole(p, st, ds, 0, REC_F_EARLY);
 		return;
 	}
 	follow(p, st, ds);
@@ -442,6 +442,9 @@ static __always_inline void follow_once(const struct pkt *p, struct sk_state *st
 		frame_whole(&ds->f);
 		ds->busy = 0;
 	}
+	/* Copied whole, this direction's requests are no longer counted. */
+	if (ds->f.mode == D_WHOLE)
+		st->conn.kinds_lost = 1;
 }
 
 static __always_inline void handle(struct __sk_buff *skb, __u8 dir)

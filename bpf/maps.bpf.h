@@ -42,12 +42,10 @@ struct {
 /* One direction of a socket: its framer and where its byte stream stands. */
 struct dir_state {
 	struct frame_dir f;
-	__u32 next_seq;   /* sequence number of the next byte to frame */
-	__u32 ooo_seq;    /* [ooo_seq, ooo_end): arrived early, copied whole, not framed yet */
-	__u32 ooo_end;    /* equal to ooo_seq: nothing early */
+	struct frame_seq q;
 	__u32 busy;       /* programs framing it now (more than one: copy whole) */
 	__u8 dropped;     /* a record found the ring full since the last one written */
-	__u8 pad[7];
+	__u8 pad[3];
 };
 
 enum loop_role {

@@ -1,10 +1,11 @@
 /*
  * libFuzzer target for the kernel's framer (bpf/frame.h, compiled for user space): a
  * connection's writes go through the pipeline as whole packets and as the framer's copies;
- * the events must be the same, unless the framer judged a direction not HTTP (its first line
- * is not a start line; live leaves such connections out on purpose) or joined one in the
- * middle (as it does with connections older than itself). Input: [mss:1][head limit:1][body bytes:1], then writes
- * [side:1][len:2 big-endian][bytes].
+ * the events must be the same (segments swapped and repeated when asked), unless the framer
+ * judged a direction not HTTP (its first line is not a start line; live leaves such
+ * connections out on purpose) or joined one in the middle (as it does with connections older
+ * than itself). Input: [mss:1][head limit:1][reorder:3 bits, body bytes:5 bits], then
+ * writes [side:1][len:2 big-endian][bytes].
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.mss = 1 + data[0] * 8u,
 		.max_head = 64 + data[1] * 64u,
 		.body_bytes = data[2] & 0x1f,
+		.reorder = (data[2] >> 5) * 8u,
 	};
 	while (n < MAX_WRITES && size - off >= 3) {
 		size_t len = (size_t)data[off + 1] << 8 | data[off + 2];

@@ -389,6 +389,7 @@ static int apply_span(const struct packet *pkt, struct segment *seg)
 	seg->seq += off;
 	seg->seg_len = span;
 	seg->boundary = pkt->flags & PACKET_BOUNDARY;
+	seg->early = pkt->flags & PACKET_EARLY;
 	if (seg->payload_len > span)
 		seg->payload_len = span;
 	return DECODE_TCP;

@@ -32,6 +32,7 @@ struct segment {
 	uint32_t ip_len;           /* the IP packet's length, from its header (else the capture's) */
 	uint32_t ifindex;          /* the packet's (live), 0 unknown */
 	bool boundary;             /* live: the payload starts between two messages */
+	bool early;                /* live: ahead of bytes that will come (not a gap) */
 };
 
 enum decode_result {

@@ -15,7 +15,8 @@ struct flow_limits {
 	uint32_t max_flow_buffer;    /* out-of-order bytes held per flow side */
 	uint64_t max_total_buffer;   /* out-of-order bytes held in all flows */
 	uint64_t idle_timeout_ns;    /* flows idle this long are expired */
-	bool in_order_source;        /* live: a forward jump in sequence is a gap at once */
+	bool in_order_source;        /* live: a forward jump in sequence is a gap at once, unless
+				      * the segment is marked early */
 };
 
 #define FLOW_DEFAULT_MAX_FLOWS 65536u

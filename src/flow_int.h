@@ -22,6 +22,7 @@ struct flow_held {
 /* One byte stream. Offsets count from the stream start; isn is the sequence number of 0. */
 struct flow_side {
 	struct flow_held *held;  /* sorted, not overlapping, all past next */
+	struct flow_held *stash; /* early pieces before the start is known; off is their seq */
 	uint64_t held_bytes;      /* FLOW_HELD_COST of each piece */
 	uint64_t next;           /* offset of the next byte to deliver */
 	uint64_t fin_off;        /* offset of the FIN when fin_seen */

@@ -18,6 +18,7 @@ struct piece {
 	enum direction dir;
 	uint32_t ip_len, ifindex;
 	bool boundary;  /* p[0] starts between two messages */
+	bool early;     /* ahead of bytes that will come: held even from an in-order source */
 };
 
 static int64_t min64(int64_t a, int64_t b)
@@ -134,6 +135,7 @@ void flow_side_finish(struct flow_table *t, struct flow *f, int side)
 		return;
 	sd->fin_done = true;
 	held_cut(t, sd, &sd->held);
+	held_cut(t, sd, &sd->stash);
 	t->cb->fin(t->ctx, f->user, side);
 }
 
@@ -275,7 +277,7 @@ static void side_data(struct flow_table *t, struct flow *f, int side, const stru
 			deliver(t, f, side, pc, upto);
 			s = upto;
 			side_drain(t, f, side);
-		} else if (t->lim.in_order_source) {
+		} else if (t->lim.in_order_source && !pc->early) {
 			side_skip(t, f, side, s);
 		} else if (side_hold(t, sd, pc, s, e)) {
 			/* Over a limit: give up the hole before held data or this segment. */
@@ -285,6 +287,49 @@ static void side_data(struct flow_table *t, struct flow *f, int side, const stru
 		} else {
 			break;
 		}
+	}
+}
+
+/* An early segment (live) before the side's first byte came: kept aside until it does. */
+static void side_stash(struct flow_table *t, struct flow_side *sd, const struct segment *seg)
+{
+	uint64_t cost = FLOW_HELD_COST(seg->payload_len);
+	struct flow_held *h = NULL, **tail = &sd->stash;
+
+	if (sd->held_bytes + cost <= t->lim.max_flow_buffer &&
+	    t->held_total + cost <= t->lim.max_total_buffer)
+		h = malloc(sizeof(*h) + seg->payload_len);
+	if (!h) {
+		t->st.buffer_drops++;
+		return;
+	}
+	*h = (struct flow_held){ .off = seg->seq, .ts_ns = seg->ts_ns,
+				 .len = seg->payload_len, .span = seg->seg_len, .dir = seg->dir,
+				 .ip_len = seg->ip_len, .ifindex = seg->ifindex };
+	if (seg->payload_len)
+		memcpy(h->data, seg->payload, seg->payload_len);
+	while (*tail)
+		tail = &(*tail)->next;  /* in arrival order: the first copy of a byte wins */
+	*tail = h;
+	sd->held_bytes += cost;
+	t->held_total += cost;
+}
+
+/* The side's start is known: what was kept aside goes in as early pieces. */
+static void side_unstash(struct flow_table *t, struct flow *f, int side)
+{
+	struct flow_side *sd = &f->side[side];
+	struct flow_held *h;
+
+	while ((h = sd->stash)) {
+		int64_t s = seq_off(sd, (uint32_t)h->off);
+		struct piece pc = { h->data, s, s + h->len, h->ts_ns, h->dir, h->ip_len,
+				    h->ifindex, false, true };
+
+		sd->stash = h->next;
+		if (!sd->fin_done)
+			side_data(t, f, side, &pc, s, s + h->span);
+		held_release(t, sd, h);
 	}
 }
 
@@ -312,6 +357,10 @@ void flow_side_segment(struct flow_table *t, struct flow *f, int side, const str
 	if (!sd->started) {
 		if (!syn && !fin && !seg->seg_len)
 			return;
+		if (seg->early && !syn && !fin) {
+			side_stash(t, sd, seg);
+			return;
+		}
 		sd->isn = seq;
 		sd->started = true;
 	}
@@ -320,7 +369,7 @@ void flow_side_segment(struct flow_table *t, struct flow *f, int side, const str
 	s = seq_off(sd, seq);
 	e = s + seg->seg_len;
 	pc = (struct piece){ seg->payload, s, s + seg->payload_len, seg->ts_ns, seg->dir,
-			     seg->ip_len, seg->ifindex, seg->boundary };
+			     seg->ip_len, seg->ifindex, seg->boundary, seg->early };
 	if (fin && !sd->fin_seen)
 		side_set_fin(t, sd, e);
 	if (sd->fin_seen)
@@ -329,4 +378,5 @@ void flow_side_segment(struct flow_table *t, struct flow *f, int side, const str
 	if (sd->fin_seen && t->lim.in_order_source)
 		side_skip(t, f, side, (int64_t)sd->fin_off);
 	side_check_fin(t, f, side);
+	side_unstash(t, f, side);
 }

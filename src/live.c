@@ -307,6 +307,8 @@ static void deliver(struct live *l, const struct packet *pkt)
 	}
 }
 
+_Static_assert(PACKET_BOUNDARY == REC_F_BOUNDARY && PACKET_EARLY == REC_F_EARLY, "flags");
+
 static void count_record(struct live *l, const struct rec_packet *r)
 {
 	if (r->flags & REC_F_WHOLE)

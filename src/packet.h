@@ -35,5 +35,6 @@ struct packet {
 };
 
 #define PACKET_BOUNDARY 0x01  /* the payload after payload_off starts between two messages */
+#define PACKET_EARLY 0x08     /* ahead of bytes that will come later (not a gap) */
 
 #endif

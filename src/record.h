@@ -33,8 +33,9 @@ typedef uint64_t rec_u64;
 #define REC_F_BOUNDARY 0x01  /* the payload that follows starts between two messages */
 #define REC_F_WHOLE 0x02     /* copied whole: the kernel could not frame it */
 #define REC_F_AFTER_DROP 0x04 /* an earlier record of this direction found the ring full */
+#define REC_F_EARLY 0x08     /* may be ahead of bytes still to come: hold it, not a gap before */
 
-/* Largest record payload (copy bytes after struct rec_packet). */
+/* Largest record payload (copy bytes after struct rec_packet); longer copies are split. */
 #define REC_MAX_COPY 65536u
 /* Longest IP and TCP headers copied before the payload (IPv4 60 + TCP 60). */
 #define REC_HDR_MAX 120u

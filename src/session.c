@@ -4,7 +4,13 @@
 #include <string.h>
 #include "session.h"
 
-#define SESSION_MAX_PENDING 64u   /* requests waiting for a response, per flow */
+/*
+ * Requests waiting for a response, per flow: each is remembered (its kind frames the
+ * response: HEAD, CONNECT), but only the first SESSION_MAX_COPIES keep a copy of their
+ * head for net_flow_http and filters; past that an exchange is written without its request.
+ */
+#define SESSION_MAX_PENDING 65536u
+#define SESSION_MAX_COPIES 1024u
 #define SESSION_INLINE_PENDING 2u
 #define COMMENT_MAX 512u
 #define MESSAGE_EVENTS (EVENT_HTTP | EVENT_HTTP_REQUEST | EVENT_HTTP_RESPONSE)
@@ -46,6 +52,7 @@ struct session {
 	uint32_t pending_head, pending_count, pending_cap;
 	struct pending_request inline_pending[SESSION_INLINE_PENDING];
 	uint32_t requests;
+	uint32_t copies;            /* pending requests holding a copy */
 	uint64_t last_ts;           /* time of the last head on the flow */
 };
 
@@ -220,7 +227,8 @@ static void pending_push(struct session *s, const struct session_side *from,
 		.dir = (uint8_t)from->dir,
 	};
 	if (s->env->keep_requests)
-		r->copy = http_message_dup(msg);
+		r->copy = s->copies < SESSION_MAX_COPIES ? http_message_dup(msg) : NULL;
+	s->copies += r->copy != NULL;
 	if (s->env->exp && !event_wants(s->env->writer, MESSAGE_EVENTS)) {
 		r->pkts = calloc(1, sizeof(*r->pkts));
 		if (r->pkts)
@@ -243,6 +251,7 @@ static bool pending_pop(struct session *s, struct pending_request *out)
 
 static void pending_free(struct session *s, struct pending_request *r)
 {
+	s->copies -= r->copy != NULL;
 	free(r->copy);
 	if (r->pkts)
 		export_list_clear(s->env->exp, r->pkts);
@@ -329,6 +338,10 @@ static enum http_next on_response(struct session *s, const struct session_side *
 	if (paired && req.is_connect && msg->status_code >= 200 && msg->status_code < 300)
 		next = HTTP_NEXT_TUNNEL;
 	if (next == HTTP_NEXT_TUNNEL || msg->status_code == 101) {
+		/* The other direction is a tunnel too, even before its first byte. */
+		if (!s->stream[!from->side])
+			s->stream[!from->side] = http_stream_new(s->env->http_limits,
+								 s->env->http_stats);
 		if (s->stream[!from->side])
 			http_stream_set_tunnel(s->stream[!from->side]);
 	}

@@ -35,13 +35,29 @@ static int sim_load(const struct sim_src *src, uint32_t off, void *dst, uint64_t
 #define HDR 40   /* IPv4 and TCP headers, no options */
 #define START_PROBE 24
 
+/* One direction as the kernel keeps it (struct dir_state). */
+struct sim_dir {
+	struct frame_dir f;
+	struct frame_seq q;
+};
+
 /* The kernel's state for the client's socket: [1] what it sends, [0] what it receives. */
 struct sim_kernel {
 	bool storage;
-	struct frame_dir d[2];
+	struct sim_dir d[2];
 	struct frame_conn conn;
-	uint64_t sent[2];          /* bytes each side sent so far */
 };
+
+/* A TCP segment as both views see it. */
+struct sim_seg {
+	int side;
+	uint32_t seq;
+	const uint8_t *payload;
+	uint32_t len;
+	bool fin;
+};
+
+#define REORDER 8  /* segments of a write that may be reordered or repeated */
 
 /* Both views of the connection: whole packets and the kernel's copies. */
 struct sim {
@@ -53,7 +69,10 @@ struct sim {
 	size_t out_len[2];
 	struct sim_result *res;
 	uint64_t ts;
-	uint32_t seq[2];
+	uint32_t isn[2];           /* sequence number of each side's first byte */
+	uint32_t seq[2];           /* of each side's next new byte */
+	uint32_t sent_max[2];      /* past the highest byte sent */
+	bool started[2];           /* a side's first byte went by */
 	uint64_t rng;
 };
 
@@ -166,129 +185,220 @@ static bool starts_message(const uint8_t *p, uint32_t n)
 	return false;
 }
 
-static void follow_from(struct frame_dir *d, bool joined)
+static void follow_from(struct sim_dir *sd, uint32_t seq, bool joined)
 {
-	memset(d, 0, sizeof(*d));
-	frame_head_begin(d);
-	d->flags = joined ? F_JOINED : 0;
+	memset(sd, 0, sizeof(*sd));
+	frame_head_begin(&sd->f);
+	sd->f.flags = joined ? F_JOINED : 0;
+	frame_seq_init(&sd->q, seq);
 }
 
-/* Mirrors sync(): may the kernel start following direction di with this payload? */
-static bool sim_sync(struct sim *sim, int side, int di, const uint8_t *p, uint32_t plen)
+/* Mirrors sync(): may the kernel start following direction di with this segment? */
+static bool may_start(const struct sim_seg *g)
+{
+	uint8_t c = g->payload[0];
+
+	return frame_is_tchar(c) || c == '\r' || c == '\n';
+}
+
+/* Mirrors sync(); a side is fresh until its first byte went by in order. */
+static bool sim_sync(struct sim *sim, const struct sim_seg *g, int di)
 {
 	struct sim_kernel *k = &sim->k;
-	bool fresh = k->sent[side] == 0;
+	bool fresh = !sim->started[g->side];
 
-	if (!frame_is_tchar(p[0]) && p[0] != '\r' && p[0] != '\n') {
-		sim->res->ignored |= fresh;  /* its first bytes are not HTTP */
+	if (fresh && g->seq == sim->isn[g->side] && !may_start(g)) {
+		sim->res->ignored = 1;  /* its first bytes are not HTTP */
 		return false;
 	}
-	if (!fresh && !starts_message(p, plen))
+	if (!fresh && !(may_start(g) && starts_message(g->payload, g->len)))
 		return false;
 	if (!k->storage) {
 		k->storage = true;
-		if (k->sent[!side] == 0)
-			follow_from(&k->d[di ^ 1], false);
+		if (!sim->started[!g->side])
+			follow_from(&k->d[di ^ 1], sim->isn[!g->side], false);
 	}
-	follow_from(&k->d[di], !fresh);
+	follow_from(&k->d[di], fresh ? sim->isn[g->side] : g->seq, !fresh);
 	sim->res->joined |= !fresh;
 	return true;
 }
 
-static bool followed(const struct frame_dir *d)
+static bool followed(const struct sim_dir *sd)
 {
-	return d->mode != D_UNSYNCED && d->mode != D_IGNORE;
+	return sd->f.mode != D_UNSYNCED && sd->f.mode != D_IGNORE;
 }
 
-/* Mirrors follow() for an in-order packet: frames it and makes the copies. */
-static void sim_follow(struct sim *sim, int di, const uint8_t *pkt, uint32_t plen, bool fin)
+/* Mirrors copy_end(): a header-only copy for FIN or RST on a socket that carries HTTP. */
+static void sim_end(struct sim *sim, const uint8_t *pkt, const struct sim_seg *g)
+{
+	if (g->fin && (followed(&sim->k.d[0]) || followed(&sim->k.d[1])))
+		copy(sim, pkt, g->len, g->len, g->len, g->len, 0);
+}
+
+/* Mirrors frame_packet(): frames payload [from, *limit) and copies the marked ranges. */
+static int sim_frame(struct sim *sim, int di, const uint8_t *pkt, const struct sim_seg *g,
+		     uint32_t from, uint32_t *limit)
 {
 	struct sim_kernel *k = &sim->k;
-	struct frame_dir *d = &k->d[di];
-	struct sim_src src = { pkt, HDR + plen };
+	struct sim_dir *sd = &k->d[di];
+	struct sim_src src = { pkt, HDR + g->len };
 	struct frame_scan s;
 
-	if (k->conn.tunnel[di])
-		d->mode = D_TUNNEL;
-	if (d->mode == D_WHOLE) {
-		k->conn.kinds_lost = 1;
-		copy(sim, pkt, plen, 0, plen, plen, REC_F_WHOLE);
-		return;
-	}
 	memset(&s, 0, sizeof(s));
-	s.nr = 0;
-	if (d->mode != D_TUNNEL && d->mode != D_IGNORE && (d->mode != D_CLOSE || d->body_copy)) {
-		frame_scan_init(&s, d, HDR, 0, plen);
-		s.max_head = sim->opt->max_head;
-		s.body_bytes = sim->opt->body_bytes;
-		s.dir = (uint8_t)di;
-		while (!frame_step(&s, &k->conn, &src))
-			;
-		frame_pass_done(&s, &k->conn);
-		*d = s.d;
-		if ((d->mode == D_IGNORE || d->mode == D_UNSYNCED) && !(d->flags & F_PROVEN)) {
-			s.nr = 0;
-			sim->res->ignored = 1;
-		}
-	}
+	frame_scan_init(&s, &sd->f, HDR, from, *limit);
+	s.max_head = sim->opt->max_head;
+	s.body_bytes = sim->opt->body_bytes;
+	s.dir = (uint8_t)di;
+	for (int i = 0; i < FRAME_STEPS_MAX && !frame_step(&s, &k->conn, &src); i++)
+		;
+	frame_pass_done(&s, &k->conn);
+	sd->f = s.d;
+	*limit = s.limit;
+	if ((s.d.mode == D_IGNORE || s.d.mode == D_UNSYNCED) && !(s.d.flags & F_PROVEN))
+		s.nr = 0;
+	sim->res->ignored |= s.d.mode == D_IGNORE;  /* not HTTP, or HTTP/2 */
 	for (uint32_t i = 0; i < s.nr; i++)
-		copy(sim, pkt, plen, s.r[i].lo, s.r[i].hi, i + 1 < s.nr ? s.r[i + 1].lo : plen,
-		     (uint8_t)s.r[i].flags);
-	if (!s.nr && fin && (followed(&k->d[0]) || followed(&k->d[1])))
-		copy(sim, pkt, plen, plen, plen, plen, 0);
+		copy(sim, pkt, g->len, s.r[i].lo, s.r[i].hi,
+		     i + 1 < s.nr ? s.r[i + 1].lo : s.limit, (uint8_t)s.r[i].flags);
+	if (!s.nr && s.limit == g->len)
+		sim_end(sim, pkt, g);
+	return (int)s.nr;
 }
 
-/* One segment from side: both views. */
-static void segment(struct sim *sim, int side, const uint8_t *payload, uint32_t plen, bool fin)
+/* Mirrors follow(): one packet with payload of a followed direction. */
+static void sim_follow(struct sim *sim, int di, const uint8_t *pkt, const struct sim_seg *g)
 {
 	struct sim_kernel *k = &sim->k;
-	int di = side ? 0 : 1;
-	uint8_t *pkt = malloc(HDR + plen + 1);
+	struct sim_dir *sd = &k->d[di];
+	struct frame_plan pl;
+	uint32_t tail;
+	int nr, mark;
+
+	if (k->conn.tunnel[di])
+		sd->f.mode = D_TUNNEL;
+	frame_plan(&sd->q, &sd->f, g->seq, g->len, &pl);
+	if (pl.act == ACT_NONE) {
+		sim_end(sim, pkt, g);
+		return;
+	}
+	if (pl.act == ACT_WHOLE) {
+		copy(sim, pkt, g->len, pl.from, g->len, g->len,
+		     REC_F_WHOLE | (pl.early ? REC_F_EARLY : 0));
+		return;
+	}
+	nr = sim_frame(sim, di, pkt, g, pl.from, &pl.limit);
+	tail = frame_after(&sd->q, &sd->f, g->seq, g->len, pl.limit, nr > 0, &mark);
+	if (mark)
+		copy(sim, pkt, g->len, pl.limit - 1, pl.limit - 1, pl.limit, 0);
+	if (tail < g->len)
+		copy(sim, pkt, g->len, tail, g->len, g->len, REC_F_WHOLE);
+}
+
+/* One segment: whole to the first view, as the kernel copies it to the second. */
+static void segment(struct sim *sim, const struct sim_seg *g)
+{
+	struct sim_kernel *k = &sim->k;
+	int di = g->side ? 0 : 1;
+	uint8_t *pkt = malloc(HDR + g->len + 1);
 
 	if (!pkt)
 		return;
-	headers(pkt, side, sim->seq[side], sim->seq[!side], 0x18 | (fin ? 1 : 0), plen);
-	if (plen)
-		memcpy(pkt + HDR, payload, plen);
+	headers(pkt, g->side, g->seq, sim->sent_max[!g->side], 0x18 | (g->fin ? 1 : 0), g->len);
+	if (g->len)
+		memcpy(pkt + HDR, g->payload, g->len);
 	sim->ts += 1000;
-	feed(sim, 0, pkt, HDR + plen, HDR + plen, 0, 0, 0);
+	feed(sim, 0, pkt, HDR + g->len, HDR + g->len, 0, 0, 0);
 	sim->res->packets++;
-	sim->res->payload_bytes += plen;
-	if (!plen) {
-		if (k->storage && fin && (followed(&k->d[0]) || followed(&k->d[1])))
+	sim->res->payload_bytes += g->len;
+	if (!g->len) {
+		if (k->storage && g->fin && (followed(&k->d[0]) || followed(&k->d[1])))
 			feed(sim, 1, pkt, HDR, HDR, 0, 0, 0);
-	} else if ((k->storage && k->d[di].mode != D_UNSYNCED) ||
-		   sim_sync(sim, side, di, payload, plen)) {
-		sim_follow(sim, di, pkt, plen, fin);
+	} else if ((k->storage && k->d[di].f.mode != D_UNSYNCED) || sim_sync(sim, g, di)) {
+		sim_follow(sim, di, pkt, g);
+		if (k->d[di].f.mode == D_WHOLE)
+			k->conn.kinds_lost = 1;
 	}
-	k->sent[side] += plen;
-	sim->seq[side] += plen + (fin ? 1 : 0);
+	if ((int32_t)(g->seq + g->len - sim->sent_max[g->side]) > 0)
+		sim->sent_max[g->side] = g->seq + g->len;
+	sim->started[g->side] |= g->seq == sim->isn[g->side] && g->len;
 	free(pkt);
 }
 
-/* Cuts a write into segments of random sizes up to the MSS. */
+/* A segment size: often the MSS, sometimes a few bytes or anything between (mss 0: all). */
+static uint32_t segment_size(struct sim *sim)
+{
+	if (!sim->opt->mss)
+		return UINT32_MAX;
+	switch (below(&sim->rng, 4)) {
+	case 0:
+		return 1 + below(&sim->rng, 8);
+	case 1:
+		return 1 + below(&sim->rng, sim->opt->mss);
+	default:
+		return sim->opt->mss;
+	}
+}
+
+/* Sends up to REORDER segments, some swapped or sent twice when the options ask. */
+static void send_batch(struct sim *sim, struct sim_seg *g, int n)
+{
+	for (int i = 0; i + 1 < n; i++)
+		if (below(&sim->rng, 100) < sim->opt->reorder) {
+			struct sim_seg t = g[i];
+
+			g[i] = g[i + 1];
+			g[i + 1] = t;
+		}
+	for (int i = 0; i < n; i++) {
+		segment(sim, &g[i]);
+		if (below(&sim->rng, 100) < sim->opt->reorder / 2)
+			segment(sim, &g[below(&sim->rng, (uint32_t)i + 1)]);
+	}
+}
+
+/* Cuts a write into segments and sends them. */
 static void write_out(struct sim *sim, const struct sim_write *w)
 {
+	struct sim_seg batch[REORDER];
 	size_t off = 0;
+	int n = 0;
 
 	while (off < w->len) {
-		uint32_t max = sim->opt->mss, n;
+		uint32_t len = segment_size(sim);
 
-		switch (below(&sim->rng, 4)) {
-		case 0:
-			n = 1 + below(&sim->rng, 8);
-			break;
-		case 1:
-			n = 1 + below(&sim->rng, max);
-			break;
-		default:
-			n = max;
-			break;
+		if (len > w->len - off)
+			len = (uint32_t)(w->len - off);
+		batch[n++] = (struct sim_seg){ w->side, sim->seq[w->side], w->bytes + off, len, false };
+		sim->seq[w->side] += len;
+		off += len;
+		if (n == REORDER) {
+			send_batch(sim, batch, n);
+			n = 0;
 		}
-		if (n > w->len - off)
-			n = (uint32_t)(w->len - off);
-		segment(sim, w->side, w->bytes + off, n, false);
-		off += n;
+	}
+	send_batch(sim, batch, n);
+}
+
+/* The handshake, which only a capture has (the kernel programs copy no SYN). */
+static void handshake(struct sim *sim)
+{
+	uint8_t h[HDR];
+
+	for (int side = 0; side < 2; side++) {
+		headers(h, side, sim->isn[side] - 1, side ? sim->isn[0] : 0, side ? 0x12 : 0x02, 0);
+		sim->ts += 1000;
+		feed(sim, 0, h, HDR, HDR, 0, 0, 0);
+	}
+}
+
+/* Both sides end with a FIN. */
+static void finish(struct sim *sim)
+{
+	for (int side = 0; side < 2; side++) {
+		struct sim_seg fin = { side, sim->seq[side], NULL, 0, true };
+
+		segment(sim, &fin);
+		sim->seq[side]++;
 	}
 }
 
@@ -325,18 +435,19 @@ int sim_run(const struct sim_write *w, size_t n, const struct sim_options *opt,
 	    struct sim_result *res)
 {
 	struct sim sim = { .opt = opt, .res = res, .ts = 1000000000ull,
-			   .seq = { 1000, 500000 }, .rng = opt->seed | 1 };
+			   .isn = { 1000, 500000 }, .seq = { 1000, 500000 },
+			   .sent_max = { 1000, 500000 }, .rng = opt->seed | 1 };
 	int err = 0;
 
 	memset(res, 0, sizeof(*res));
 	for (int v = 0; v < 2 && !err; v++)
 		err = open_view(&sim, v);
+	if (!err)
+		handshake(&sim);
 	for (size_t i = 0; i < n && !err; i++)
 		write_out(&sim, &w[i]);
-	if (!err) {
-		segment(&sim, 0, NULL, 0, true);
-		segment(&sim, 1, NULL, 0, true);
-	}
+	if (!err)
+		finish(&sim);
 	for (int v = 0; v < 2; v++)
 		close_view(&sim, v);
 	if (err || !res->whole || !res->framed)

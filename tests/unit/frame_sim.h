@@ -20,9 +20,10 @@ struct sim_write {
 /* Segmentation and limits of one run. */
 struct sim_options {
 	uint64_t seed;         /* picks segment sizes */
-	uint32_t mss;          /* largest segment */
+	uint32_t mss;          /* largest segment; 0: each write is one segment */
 	uint32_t max_head;     /* user space's and the kernel's head limit */
 	uint32_t body_bytes;   /* --body-bytes */
+	uint32_t reorder;      /* percent of segments swapped with the next (half as many sent twice) */
 };
 
 struct sim_result {

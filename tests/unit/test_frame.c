@@ -166,6 +166,15 @@ static void test_random_small_segments(void **state)
 	random_runs(100000, 1000, o);
 }
 
+static void test_random_reordered(void **state)
+{
+	struct sim_options o = mtu;
+
+	o.mss = 500;
+	o.reorder = 20;
+	random_runs(300000, 1000, o);
+}
+
 static void test_random_limits(void **state)
 {
 	struct sim_options o = mtu;
@@ -185,6 +194,7 @@ int main(void)
 		cmocka_unit_test(test_random_mtu),
 		cmocka_unit_test(test_random_small_segments),
 		cmocka_unit_test(test_random_limits),
+		cmocka_unit_test(test_random_reordered),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
