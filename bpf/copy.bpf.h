@@ -59,12 +59,18 @@ static __always_inline int copy_class(struct __sk_buff *skb, const struct copy_r
 /* Payload bytes a record of the largest class holds. */
 #define COPY_MAX_PAYLOAD (REC_MAX_COPY - REC_HDR_MAX)
 
-/* Writes one record; returns -1 when the ring buffer had no room (counted). */
-static __noinline int copy_record(struct __sk_buff *skb, const struct copy_req *q)
+/*
+ * Writes one record; returns -1 when the ring buffer had no room (counted). A global
+ * function: the verifier checks it once.
+ */
+__noinline int copy_record(struct __sk_buff *skb, const struct copy_req *q)
 {
-	__u32 need = q->n + REC_HDR_MAX;
+	__u32 need;
 	int err;
 
+	if (!skb || !q)
+		return 0;
+	need = q->n + REC_HDR_MAX;
 	if (need <= 256)
 		err = copy_class(skb, q, 256);
 	else if (need <= 1024)

@@ -82,6 +82,8 @@ enum frame_chunk_state {
 #define M_CONNECT 0x04
 #define KIND_HEAD 1u
 #define KIND_CONNECT 2u
+#define SPECIAL_REMOTE (1u << 31)  /* frame_conn.special: framed by the peer socket */
+#define SPECIAL_REQ(e) (((e) >> 2) & 0x1fffffff)
 
 /* One direction's framing state, kept between packets. */
 struct frame_dir {
@@ -109,10 +111,12 @@ struct frame_conn {
 	__u32 answered;                  /* final responses paired with one (response side) */
 	__u32 specials;                  /* entries pushed into special[] (request side) */
 	__u32 special_read;              /* entries consumed (response side) */
-	__u32 special[FRAME_SPECIALS];   /* request number << 2 | KIND_* */
+	__u32 special[FRAME_SPECIALS];   /* request number << 2 | KIND_*, SPECIAL_REMOTE */
 	__u8 kinds_lost;                 /* special[] overflowed: kinds are unknown */
 	__u8 tunnel[2];                  /* set for a direction by the other: it became a tunnel */
-	__u8 pad[5];
+	__u8 remote_reqs;                /* requests are framed by the peer socket (loopback):
+					  * every final response answers one */
+	__u8 pad[4];
 };
 
 /* A payload range to copy; flags are REC_F_* for the record that carries it. */
@@ -144,8 +148,13 @@ struct frame_scan {
 #define FRAME_R_WHOLE 0x02
 
 #ifdef __bpf__
+#define FRAME_FN __noinline  /* global: verified once, on its own */
 #define frame_load64(p) (*(const __u64 *)(p))  /* unaligned map-value loads are fine here */
+/* Keeps the compiler from folding a checked index into other arithmetic the verifier lost. */
+#define FRAME_BARRIER(x) asm volatile("" : "+r"(x))
 #else
+#define FRAME_FN static inline
+#define FRAME_BARRIER(x) ((void)0)
 static inline __u64 frame_load64(const void *p)
 {
 	__u64 v;
@@ -262,7 +271,8 @@ static __always_inline void frame_bad_start(struct frame_dir *d, int looks_http)
 		d->mode = D_IGNORE;
 }
 
-static __always_inline void frame_special_push(struct frame_conn *c, __u32 req, __u32 kind)
+/* Queues entry e (request number << 2 | KIND_*, maybe SPECIAL_REMOTE). */
+static __always_inline void frame_special_push(struct frame_conn *c, __u32 e)
 {
 	__u32 n = c->specials;
 
@@ -270,7 +280,7 @@ static __always_inline void frame_special_push(struct frame_conn *c, __u32 req, 
 		c->kinds_lost = 1;
 		return;
 	}
-	c->special[n & (FRAME_SPECIALS - 1)] = req << 2 | kind;
+	c->special[n & (FRAME_SPECIALS - 1)] = e;
 	*(volatile __u32 *)&c->specials = n + 1;
 }
 
@@ -282,8 +292,8 @@ static __always_inline __u32 frame_special_pop(struct frame_conn *c, __u32 req)
 	if (r == *(volatile __u32 *)&c->specials)
 		return 0;
 	e = c->special[r & (FRAME_SPECIALS - 1)];
-	if (e >> 2 != req) {
-		if ((__s32)((e >> 2) - req) < 0)
+	if (SPECIAL_REQ(e) != req) {
+		if ((__s32)(SPECIAL_REQ(e) - req) < 0)
 			c->kinds_lost = 1;  /* an entry was skipped: the counts disagree */
 		return 0;
 	}
@@ -300,7 +310,7 @@ static __always_inline void frame_request_done(struct frame_dir *d, struct frame
 		return;
 	}
 	if (kind)
-		frame_special_push(c, k, kind);
+		frame_special_push(c, k << 2 | kind);
 	*(volatile __u32 *)&c->reqs = k + 1;
 	if (d->flags & F_TE) {
 		d->mode = D_CHUNK;
@@ -323,7 +333,7 @@ static __always_inline void frame_response_done(struct frame_scan *s, struct fra
 		return;
 	}
 	k = c->answered;
-	if (*(volatile __u32 *)&c->reqs != k) {
+	if (c->remote_reqs || *(volatile __u32 *)&c->reqs != k) {
 		kind = frame_special_pop(c, k);
 		c->answered = k + 1;
 	}
@@ -791,13 +801,13 @@ static __always_inline void frame_jump(struct frame_scan *s, __u32 pos)
 		d->st = CH_DATA_CR;
 }
 
-/* Makes sure buf holds the bytes [pos, pos + want) (want 1 or 8, when they exist). */
+/* Makes sure buf holds the bytes [pos, pos + want) (when they exist). */
 static __always_inline int frame_fill(struct frame_scan *s, FRAME_SRC src, __u32 pos, __u32 want)
 {
 	__u64 n;
 
-	if (pos - s->buf_lo < s->buf_n && (want == 1 || pos - s->buf_lo + 8 <= s->buf_n ||
-					     s->limit - pos < 8))
+	if (pos - s->buf_lo < s->buf_n && (want == 1 || pos - s->buf_lo + want <= s->buf_n ||
+					     s->limit - pos < want))
 		return 0;
 	n = s->limit - pos;
 	if (n > FRAME_CHUNK)
@@ -815,32 +825,360 @@ static __always_inline int frame_run_state(__u8 st)
 	return st == H_TEXT || st == H_REASON || st == H_TARGET;
 }
 
-/*
- * Eight bytes at pos that cannot change the state: no LF (and in a target no blank or
- * control byte). Returns 1 when it skipped them.
- */
-static __always_inline int frame_head_run(struct frame_scan *s, __u32 pos)
+/* Head states frame_head_fast() may take more than one byte in. */
+static __always_inline int frame_fast_state(__u8 st)
 {
-	__u32 i = pos - s->buf_lo;
-	__u64 v, nl, low = 0;
+	return frame_run_state(st) || st == H_LSTART || st == H_LEAD || st == H_VSPACE ||
+	       st == H_TSPACE || st == H_CLV;
+}
 
-	if (i > FRAME_CHUNK - 8 || i + 8 > s->buf_n || s->d.h + 8 >= s->max_head)
+/* The eight bytes at buf[i] (the caller keeps i + 8 within buf; else 0). */
+static __always_inline __u64 frame_word(const struct frame_scan *s, __u32 i)
+{
+	FRAME_BARRIER(i);
+	if (i > FRAME_CHUNK - 8)
 		return 0;
-	v = frame_load64(&s->buf[i & (FRAME_CHUNK - 1)]);
-	nl = v ^ 0x0a0a0a0a0a0a0a0aull;
-	nl = (nl - 0x0101010101010101ull) & ~nl & 0x8080808080808080ull;
-	if (s->d.st == H_TARGET) {
-		__u64 del = v ^ 0x7f7f7f7f7f7f7f7full;
+	return frame_load64(&s->buf[i]);
+}
 
-		low = (v - 0x2121212121212121ull) & ~v & 0x8080808080808080ull;
-		low |= (del - 0x0101010101010101ull) & ~del & 0x8080808080808080ull;
+/* The byte at buf[i]. */
+static __always_inline __u8 frame_byte(const struct frame_scan *s, __u32 i)
+{
+	FRAME_BARRIER(i);
+	return s->buf[i & (FRAME_CHUNK - 1)];
+}
+
+/* Bits 0x80 set in the bytes of v equal to b (the lowest one is exact). */
+static __always_inline __u64 frame_bytes_eq(__u64 v, __u64 b)
+{
+	__u64 x = v ^ (b * 0x0101010101010101ull);
+
+	return (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
+}
+
+/* The index of the lowest byte flagged in a frame_bytes_eq() mask (not 0). */
+static __always_inline __u32 frame_first_byte(__u64 m)
+{
+	__u32 j = 0;
+
+	m &= -m;
+	if (!(m & 0xffffffffull)) {
+		j += 4;
+		m >>= 32;
 	}
-	if (nl | low)
+	if (!(m & 0xffffull)) {
+		j += 2;
+		m >>= 16;
+	}
+	if (!(m & 0xffull))
+		j += 1;
+	return j;
+}
+
+/* Takes n head bytes at pos in one step. */
+static __always_inline void frame_take(struct frame_scan *s, __u32 pos, __u32 n, __u32 flags)
+{
+	frame_mark(s, pos, n, flags);
+	s->d.h += n;
+	s->pos = pos + n;
+}
+
+/*
+ * Bytes that end a run in word v: a line feed in text or a reason; in a target also a blank,
+ * a control byte or DEL.
+ */
+static __always_inline __u64 frame_run_stops(__u8 st, __u64 v)
+{
+	__u64 m = frame_bytes_eq(v, '\n');
+
+	if (st == H_TARGET)
+		m |= ((v - 0x2121212121212121ull) & ~v & 0x8080808080808080ull) |
+		     frame_bytes_eq(v, 0x7f);
+	return m;
+}
+
+/*
+ * A run of text, reason or target bytes, word by word over what buf holds from i (n bytes):
+ * text and a reason are taken up to and through the first line feed, a target up to its
+ * first stop. Returns 1 when it took bytes.
+ */
+static __always_inline int frame_head_run(struct frame_scan *s, __u32 pos, __u32 i, __u32 n)
+{
+	__u8 st = s->d.st;
+	__u32 k;
+
+	for (k = 0; k < FRAME_CHUNK; k += 8) {
+		__u32 left = n - k;
+		__u64 stops;
+
+		if (k >= n || i + k > FRAME_CHUNK - 8)
+			break;
+		stops = frame_run_stops(st, frame_word(s, i + k));
+		if (left < 8)
+			stops &= (1ull << (left * 8)) - 1;
+		if (!stops)
+			continue;
+		k += frame_first_byte(stops);
+		if (st != H_TARGET) {
+			frame_take(s, pos, k + 1, 0);
+			s->d.st = H_LSTART;
+			return 1;
+		}
+		if (!k)
+			return 0;
+		frame_take(s, pos, k, 0);
+		return 1;
+	}
+	if (k > n)
+		k = n;
+	if (!k)
 		return 0;
-	frame_mark(s, pos, 8, 0);
-	s->d.h += 8;
-	s->pos = pos + 8;
+	frame_take(s, pos, k, 0);
 	return 1;
+}
+
+/* "http/" in any case, a digit, '.', a digit: the eight bytes of a version. */
+static __always_inline int frame_is_version(__u64 v)
+{
+	__u8 major = (__u8)(v >> 40), dot = (__u8)(v >> 48), minor = (__u8)(v >> 56);
+
+	return ((v | 0x20202020ull) & 0xffffffffffull) == 0x2f70747468ull &&
+	       frame_digit(major) && dot == '.' && frame_digit(minor);
+}
+
+/*
+ * A field line whose name is Content-Length or Transfer-Encoding (n bytes from i in buf, at
+ * least 18): its value comes next. Returns 0 when it is neither.
+ */
+static __always_inline int frame_framing_name(struct frame_scan *s, __u32 pos, __u32 i)
+{
+	__u64 a = frame_word(s, i), b = frame_word(s, i + 7), c = frame_word(s, i + 10);
+	struct frame_dir *d = &s->d;
+
+	if ((a | 0x0020202020202020ull) == 0x2d746e65746e6f63ull &&  /* "content-" */
+	    (b | 0x0020202020202000ull) == 0x3a6874676e656c2dull) {  /* "-length:" */
+		frame_take(s, pos, 15, 0);
+		d->st = H_CLV;
+	} else if ((a | 0x2020202020202020ull) == 0x726566736e617274ull &&  /* "transfer" */
+		   (frame_word(s, i + 8) | 0x2020202020202000ull) == 0x6e69646f636e652dull &&
+		   (c | 0x0020202020202020ull) == 0x3a676e69646f636eull) {  /* "ncoding:" */
+		frame_take(s, pos, 18, 0);
+		d->st = H_TEV;
+		d->flags |= F_TE_NAME;
+	} else {
+		return 0;
+	}
+	d->idx = 0;
+	d->aux = 0;
+	d->remaining = 0;
+	return 1;
+}
+
+/* Bytes of v that are not capital letters (0x80 set in them). */
+static __always_inline __u64 frame_not_caps(__u64 v)
+{
+	__u64 t = v & 0x7f7f7f7f7f7f7f7full, hi = 0x8080808080808080ull;
+
+	return ((v | (t + 0x2525252525252525ull)) & hi) |            /* >= 0x80, > 'Z' */
+	       (~((t | hi) - 0x4141414141414141ull) & hi);          /* < 'A' */
+}
+
+/* Bytes of v that are not decimal digits (0x80 set in them). */
+static __always_inline __u64 frame_not_digits(__u64 v)
+{
+	__u64 t = v & 0x7f7f7f7f7f7f7f7full, hi = 0x8080808080808080ull;
+
+	return ((v | (t + 0x4646464646464646ull)) & hi) |            /* >= 0x80, > '9' */
+	       (~((t | hi) - 0x3030303030303030ull) & hi);          /* < '0' */
+}
+
+/* A method of capitals in word v ending in a space within its eight bytes: its length, or 0. */
+static __always_inline __u32 frame_caps_method(__u64 v)
+{
+	__u64 sp = frame_bytes_eq(v, ' ');
+	__u32 j;
+
+	if (!sp)
+		return 0;
+	j = frame_first_byte(sp);
+	if (!j || (frame_not_caps(v) & ((1ull << (j * 8)) - 1)))
+		return 0;
+	return j;
+}
+
+/* The value of the j (1 to 7) decimal digits at the start of word v (byte 0 the first). */
+static __always_inline __u64 frame_digits_value(__u64 v, __u32 j)
+{
+	__u64 x = (v - 0x3030303030303030ull) << ((8 - j) * 8);
+
+	x = ((x & 0x0f0f0f0f0f0f0f0full) * 2561) >> 8;
+	x = ((x & 0x00ff00ff00ff00ffull) * 6553601) >> 16;
+	return ((x & 0x0000ffff0000ffffull) * 42949672960001ull) >> 32;
+}
+
+/* A request line's method at once ("GET ", "HEAD ", "CONNECT "). */
+static __always_inline int frame_fast_method(struct frame_scan *s, __u32 pos, __u32 i, __u64 v)
+{
+	struct frame_dir *d = &s->d;
+	__u32 j = frame_caps_method(v);
+
+	if (!j)
+		return 0;
+	d->aux = j;
+	d->h = 0;
+	d->method = j == 4 && (__u32)v == 0x44414548u ? KIND_HEAD :                       /* HEAD */
+		    j == 7 && (v & 0xffffffffffffffull) == 0x5443454e4e4f43ull ? KIND_CONNECT : 0;
+	d->st = H_TSPACE;
+	frame_take(s, pos, j + 1, FRAME_R_BOUNDARY);
+	frame_count_head(s);
+	return 1;
+}
+
+/* "HTTP/d.d ddd " or "HTTP/d.d ddd\r\n" at once; the reason, if any, comes next. */
+static __always_inline int frame_fast_status(struct frame_scan *s, __u32 pos, __u32 i, __u64 v)
+{
+	struct frame_dir *d = &s->d;
+	__u8 a = frame_byte(s, i + 9), b = frame_byte(s, i + 10), c = frame_byte(s, i + 11);
+	__u8 e = frame_byte(s, i + 12), f = frame_byte(s, i + 13);
+
+	if (!frame_is_version(v) || frame_byte(s, i + 8) != ' ' || !frame_digit(a) ||
+	    !frame_digit(b) || !frame_digit(c) || (e != ' ' && !(e == '\r' && f == '\n')))
+		return 0;
+	d->aux = 0;
+	d->h = 0;
+	d->method = 0;
+	d->flags |= F_RESPONSE;
+	d->status = (a - '0') * 100 + (b - '0') * 10 + (c - '0');
+	d->st = e == ' ' ? H_REASON : H_LSTART;
+	frame_take(s, pos, e == ' ' ? 13 : 14, FRAME_R_BOUNDARY);
+	frame_count_head(s);
+	return 1;
+}
+
+/*
+ * A Content-Length value in its usual form, one space, 1 to 7 digits, CRLF or LF, at once
+ * (frame_cl_byte() reads every other form). Needs 11 bytes at i.
+ */
+static __always_inline int frame_fast_length(struct frame_scan *s, __u32 pos, __u32 i)
+{
+	struct frame_dir *d = &s->d;
+	__u64 v = frame_word(s, i + 1), nd = frame_not_digits(v);
+	__u32 j;
+	__u8 e;
+
+	if (frame_byte(s, i) != ' ' || !nd)
+		return 0;
+	j = frame_first_byte(nd);
+	e = frame_byte(s, i + 1 + j);
+	if (!j || (e != '\n' && !(e == '\r' && frame_byte(s, i + 2 + j) == '\n')))
+		return 0;
+	d->aux = j;
+	d->remaining = frame_digits_value(v, j);
+	frame_take(s, pos, 1 + j + (e == '\r' ? 2 : 1), 0);
+	frame_value_done(d);
+	return 1;
+}
+
+/*
+ * More than one head byte in one step where it is safe: runs of text, whole field names,
+ * methods, status lines, versions, length values, the empty line, as far as buf holds them.
+ * Returns 1 when it took bytes.
+ */
+static __always_inline int frame_head_fast(struct frame_scan *s, struct frame_conn *cn,
+					   __u32 pos)
+{
+	struct frame_dir *d = &s->d;
+	__u32 i = pos - s->buf_lo, n = s->buf_n - i;
+	__u8 c, l;
+	__u64 v;
+
+	if (i > FRAME_CHUNK - 8 || n < 2 || d->h + 24 >= s->max_head)
+		return 0;
+	if (frame_run_state(d->st))
+		return frame_head_run(s, pos, i, n);
+	c = frame_byte(s, i);
+	if (d->st == H_LSTART && c == '\r' && frame_byte(s, i + 1) == '\n') {
+		frame_take(s, pos, 2, 0);
+		frame_head_done(s, cn);
+		return 1;
+	}
+	if (d->st == H_CLV)
+		return !d->idx && !d->aux && i <= FRAME_CHUNK - 18 && n >= 11 &&
+		       frame_fast_length(s, pos, i);
+	if (d->st == H_TSPACE && frame_target_byte(c)) {
+		d->st = H_TARGET;
+		d->idx = c == '/';
+		return frame_head_run(s, pos, i, n);
+	}
+	if (i > FRAME_CHUNK - 18 || n < 14)
+		return 0;
+	l = frame_lower(c);
+	v = frame_word(s, i);
+	if (d->st == H_LEAD && l == 'h' && frame_fast_status(s, pos, i, v))
+		return 1;
+	if (d->st == H_LEAD && c >= 'A' && c <= 'Z')
+		return frame_fast_method(s, pos, i, v);
+	if (d->st == H_VSPACE && l == 'h' && frame_is_version(v)) {
+		if ((__u8)(v >> 40) >= '2')
+			d->flags |= F_H2;
+		if (frame_byte(s, i + 8) == '\r' && frame_byte(s, i + 9) == '\n') {
+			d->st = H_LSTART;
+			frame_take(s, pos, 10, 0);
+		} else {
+			d->st = H_VTRAIL;
+			frame_take(s, pos, 8, 0);
+		}
+		return 1;
+	}
+	if (d->st != H_LSTART || c == '\r' || c == '\n' || frame_ows(c))
+		return 0;
+	d->flags &= ~(F_FRAMING | F_TE_NAME);
+	if (l == 'c' || l == 't') {
+		if (n < 18)
+			return 0;
+		if (frame_framing_name(s, pos, i))
+			return 1;
+	}
+	d->st = H_TEXT;
+	return frame_head_run(s, pos, i, n);
+}
+
+/*
+ * The steps over head and chunk-framing bytes, which buf holds from pos on: in BPF global
+ * functions, which the verifier checks once on their own rather than in every state of the
+ * loop that calls them. Return 0.
+ */
+FRAME_FN int frame_head_step(struct frame_scan *s, struct frame_conn *c)
+{
+	__u32 pos, flags;
+	__u8 ch;
+
+	if (!s || !c)
+		return 0;
+	pos = s->pos;
+	if (frame_fast_state(s->d.st) && frame_head_fast(s, c, pos))
+		return 0;
+	ch = frame_byte(s, pos - s->buf_lo);
+	flags = s->d.st == H_LEAD ? FRAME_R_BOUNDARY : 0;
+	frame_mark(s, pos, 1, flags);
+	s->pos = pos + 1;
+	frame_head_byte(s, c, ch);
+	return 0;
+}
+
+FRAME_FN int frame_chunk_step(struct frame_scan *s)
+{
+	__u32 pos;
+	__u8 ch;
+
+	if (!s)
+		return 0;
+	pos = s->pos;
+	ch = frame_byte(s, pos - s->buf_lo);
+	frame_mark(s, pos, 1, 0);
+	s->pos = pos + 1;
+	frame_chunk_byte(s, ch);
+	return 0;
 }
 
 /*
@@ -850,9 +1188,8 @@ static __always_inline int frame_head_run(struct frame_scan *s, __u32 pos)
 static __always_inline int frame_step(struct frame_scan *s, struct frame_conn *c, FRAME_SRC src)
 {
 	struct frame_dir *d = &s->d;
-	__u32 pos = s->pos, flags;
+	__u32 pos = s->pos;
 	int run;
-	__u8 ch;
 
 	if (pos >= s->limit)
 		return 1;
@@ -878,22 +1215,14 @@ static __always_inline int frame_step(struct frame_scan *s, struct frame_conn *c
 		s->pos = s->limit;
 		return 1;
 	}
-	run = d->mode == D_HEAD && frame_run_state(d->st);
-	if (frame_fill(s, src, pos, run ? 8 : 1) < 0) {
+	run = d->mode == D_HEAD && frame_fast_state(d->st);
+	if (frame_fill(s, src, pos, run ? 18 : 1) < 0) {
 		s->limit = pos;
 		return 1;
 	}
-	if (run && frame_head_run(s, pos))
-		return 0;
-	ch = s->buf[(pos - s->buf_lo) & (FRAME_CHUNK - 1)];
-	flags = d->mode == D_HEAD && d->st == H_LEAD ? FRAME_R_BOUNDARY : 0;
-	frame_mark(s, pos, 1, flags);
-	s->pos = pos + 1;
 	if (d->mode == D_HEAD)
-		frame_head_byte(s, c, ch);
-	else
-		frame_chunk_byte(s, ch);
-	return 0;
+		return frame_head_step(s, c);
+	return frame_chunk_step(s);
 }
 
 /*

@@ -137,15 +137,17 @@ static __always_inline __u32 parse_headers(struct __sk_buff *skb, __u32 *seq, __
 	return hl + (tcp[12] >> 4) * 4;
 }
 
-/* The payload starts a message: CR or LF at most 4 times, then a token and SP, or "HTTP/". */
-static __always_inline int starts_message(const struct pkt *p)
+/*
+ * The payload (plen bytes after hl header bytes) starts a message: CR or LF at most 4
+ * times, then a token and SP, or "HTTP/". A global function.
+ */
+__noinline int starts_message(struct __sk_buff *skb, __u32 hl, __u32 plen)
 {
 	__u8 b[START_PROBE] = {};
-	__u32 n = p->plen < START_PROBE ? p->plen : START_PROBE, i = 0, t = 0, http = 1;
+	__u32 n = plen < START_PROBE ? plen : START_PROBE, i = 0, t = 0, http = 1;
 
-	if (n < 2 || bpf_skb_load_bytes(p->skb, p->hl, b, n) < 0)
+	if (!skb || n < 2 || bpf_skb_load_bytes(skb, hl, b, n) < 0)
 		return 0;
-#pragma unroll
 	for (int k = 0; k < START_PROBE; k++) {
 		__u8 c = b[k];
 
@@ -232,7 +234,7 @@ static __always_inline struct sk_state *sync(const struct pkt *p, struct sk_stat
 	stream_start(p, &self, &other);
 	if (self.fresh && self.first == p->seq && !may_start(p))
 		return NULL;
-	if (!self.fresh && !(may_start(p) && starts_message(p)))
+	if (!self.fresh && !(may_start(p) && starts_message(p->skb, p->hl, p->plen)))
 		return NULL;
 	if (!st) {
 		st = bpf_sk_storage_get(&socks, p->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
@@ -248,28 +250,35 @@ static __always_inline struct sk_state *sync(const struct pkt *p, struct sk_stat
 	return st;
 }
 
-/* Payload [lo, hi) to copy, standing for [lo, end). */
+/* Payload [lo, hi) of a packet to copy, standing for [lo, end). */
 struct span {
 	__u32 lo, hi, end;
 	__u32 heads;      /* message starts in it */
+	__u32 hl;         /* the packet's header bytes */
 	__u8 flags;       /* REC_F_* */
+	__u8 dir;         /* REC_DIR_* */
+	__u8 pad[2];
 };
 
 /*
- * Copies a span of p in records of at most the largest size class; COPY_PARTS of them hold
- * a whole BIG TCP packet (GSO packets past 64 KiB, 512 KiB at most).
+ * Copies a span of a packet in records of at most the largest size class; COPY_PARTS of them
+ * hold a whole BIG TCP packet (GSO packets past 64 KiB, 512 KiB at most). A global function:
+ * the verifier checks it once. Returns 0.
  */
-static __noinline void copy_range(const struct pkt *p, struct sk_state *st, struct dir_state *ds,
-				  const struct span *sp)
+__noinline int copy_span(struct __sk_buff *skb, struct sk_state *st, struct dir_state *ds,
+			 const struct span *sp)
 {
-	struct copy_req q = {
-		.cookie = bpf_get_socket_cookie(p->skb),
-		.peer = peer_for(p->skb, st, p->dir),
-		.hl = p->hl,
-		.dir = p->dir,
-	};
-	__u32 lo = sp->lo, hi = sp->hi;
+	struct copy_req q = {};
+	__u32 lo, hi;
 
+	if (!skb || !st || !ds || !sp)
+		return 0;
+	q.cookie = bpf_get_socket_cookie(skb);
+	q.peer = peer_for(skb, st, sp->dir);
+	q.hl = sp->hl;
+	q.dir = sp->dir;
+	lo = sp->lo;
+	hi = sp->hi;
 	for (int part = 0; part < COPY_PARTS; part++) {
 		q.lo = lo;
 		q.n = hi - lo > COPY_MAX_PAYLOAD ? COPY_MAX_PAYLOAD : hi - lo;
@@ -278,11 +287,20 @@ static __noinline void copy_range(const struct pkt *p, struct sk_state *st, stru
 		q.flags = sp->flags | (ds->dropped ? REC_F_AFTER_DROP : 0);
 		if (part && !(sp->flags & REC_F_WHOLE))
 			q.flags &= ~REC_F_BOUNDARY;
-		ds->dropped = copy_record(p->skb, &q) < 0;
+		ds->dropped = copy_record(skb, &q) < 0;
 		lo += q.n;
 		if (lo >= hi)
 			break;
 	}
+	return 0;
+}
+
+static __always_inline void copy_range(const struct pkt *p, struct sk_state *st,
+				       struct dir_state *ds, struct span *sp)
+{
+	sp->hl = p->hl;
+	sp->dir = p->dir;
+	copy_span(p->skb, st, ds, sp);
 }
 
 /* Payload bytes [from, plen) of p copied whole: the framer cannot vouch for them. */
@@ -428,19 +446,33 @@ static __always_inline void follow(const struct pkt *p, struct sk_state *st, str
 		copy_whole(p, st, ds, tail, 0);
 }
 
-/* follow() with the direction marked busy; a second program at once copies whole. */
+/*
+ * follow() with the direction marked busy. Egress runs under the socket's lock; ingress can
+ * run on two CPUs at once for one socket (packets queued on two CPUs' backlogs): a second
+ * program then copies whole.
+ */
 static __always_inline void follow_once(const struct pkt *p, struct sk_state *st,
 					struct dir_state *ds)
 {
-	if (__sync_fetch_and_add(&ds->busy, 1)) {
+	if (p->dir == REC_DIR_EGRESS) {
+		__u32 before = st->conn.specials;
+		__u64 peer = st->peer;
+
+		follow(p, st, ds);
+		if (!peer && st->peer)
+			st->pushed = before;  /* the peer framed the requests before this packet */
+		if (on_loopback(p->skb))
+			tell_peer(p->skb, st, p->di);
+	} else if (__sync_fetch_and_add(&ds->busy, 1)) {
 		st->conn.kinds_lost = 1;
 		copy_whole(p, st, ds, 0, REC_F_EARLY);
 		return;
-	}
-	follow(p, st, ds);
-	if (__sync_fetch_and_add(&ds->busy, -1) != 1) {
-		frame_whole(&ds->f);
-		ds->busy = 0;
+	} else {
+		follow(p, st, ds);
+		if (__sync_fetch_and_add(&ds->busy, -1) != 1) {
+			frame_whole(&ds->f);
+			ds->busy = 0;
+		}
 	}
 	/* Copied whole, this direction's requests are no longer counted. */
 	if (ds->f.mode == D_WHOLE)
@@ -456,6 +488,8 @@ static __always_inline void handle(struct __sk_buff *skb, __u8 dir)
 
 	if (skb->protocol != bpf_htons(ETH_P_IP) && skb->protocol != bpf_htons(ETH_P_IPV6))
 		return;
+	if (dir == REC_DIR_INGRESS && known_mirrored(skb))
+		return;
 	p.hl = parse_headers(skb, &p.seq, &p.flags);
 	if (!p.hl || p.hl > skb->len || p.hl > REC_HDR_MAX)
 		return;
@@ -467,7 +501,7 @@ static __always_inline void handle(struct __sk_buff *skb, __u8 dir)
 	p.sk = sk;
 	p.plen = skb->len - p.hl;
 	st = bpf_sk_storage_get(&socks, sk, 0, 0);
-	if (copied_by_peer(skb, st))
+	if (dir == REC_DIR_INGRESS && copied_by_peer(skb, st))
 		return;
 	if (st) {
 		barrier_var(st);

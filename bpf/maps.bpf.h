@@ -29,7 +29,7 @@ __u64 lost_heads = 0;
 __u64 joined = 0;  /* directions followed from a message start in mid-stream */
 
 /*
- * Bumped whenever a socket gets HTTP storage, a new owner or a loopback role: the owner
+ * Bumped whenever a socket gets HTTP storage, a new owner or a loopback peer: the owner
  * programs' per-CPU memo (owner.bpf.h) holds only while it stays the same.
  */
 __u64 owner_gen = 0;
@@ -46,21 +46,18 @@ struct dir_state {
 	__u32 busy;       /* programs framing it now (more than one: copy whole) */
 	__u8 dropped;     /* a record found the ring full since the last one written */
 	__u8 pad[3];
-};
-
-enum loop_role {
-	ROLE_NONE = 0,
-	ROLE_BOTH,        /* loopback: this socket's copies stand for its peer's too */
-	ROLE_PEER,        /* loopback: the peer copies for this socket, which copies nothing */
-};
+} __attribute__((aligned(64)));
 
 struct sk_state {
 	__u64 owner;      /* pid_tgid that used the socket last; 0 before any owner record */
-	__u64 peer;       /* ROLE_BOTH: the peer's cookie */
+	__u64 peer;       /* loopback: the receiving socket's cookie, which our copies stand for */
 	struct dir_state d[2];  /* [0] ingress, [1] egress */
-	struct frame_conn conn;
-	__u32 role;       /* enum loop_role */
+	struct frame_conn conn __attribute__((aligned(64)));
+	__u32 mirrored;   /* loopback: the sender's egress copies what this socket receives */
 	__u32 peer_tries; /* lookups of the peer so far */
+	__u32 pushed;     /* conn.specials handed to the peer so far */
+	__u8 told;        /* TOLD_*: what else the peer was told */
+	__u8 pad[3];
 };
 
 struct {

@@ -11,11 +11,15 @@ live     (root) nginx on loopback (one worker, scripts/nginx-conf.sh) under wrk 
          events (unknown owners, gaps) from httpeek's summary.
 scaling  offline messages/s for captures of 10k, 100k and 1M messages, and the live ratio at
          -c1, -c16 and -c64.
+varied   (root) the differential test's traffic (tests/live/diff: keep-alive, pipelines,
+         bodies, chunked, 1xx, nginx and a server of its own, veth and loopback): httpeek's
+         CPU per 1000 messages, ring-buffer bytes per message, messages missed.
 
-Usage: bench.py [--rounds N] [--live-seconds S] [--quick] [offline] [live] [scaling]
-(no part named: all three). Captures are recorded once into build/bench/ and reused.
+Usage: bench.py [--rounds N] [--live-seconds S] [--quick] [offline] [live] [scaling] [varied]
+(no part named: all four). Captures are recorded once into build/bench/.
 HTTPEEK=/path/to/httpeek measures another build, HTTPEEK_LIVE_ARGS="--ringbuf N" other live
-options. Run it on a quiet machine: the ratios are only as good as the machine is idle.
+options, HTTPEEK_BASE=/path/to/httpeek adds a previous build to the live and varied rounds,
+side by side. Run it on a quiet machine: the ratios are only as good as the machine is idle.
 """
 import argparse
 import json
@@ -33,6 +37,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build", "bench")
 HTTPEEK = os.environ.get("HTTPEEK", os.path.join(ROOT, "httpeek"))  # another build to compare
 LIVE_ARGS = os.environ.get("HTTPEEK_LIVE_ARGS", "").split()  # extra live options to compare
+BASE = os.environ.get("HTTPEEK_BASE")  # a previous build, run side by side
 CAPTURE_PORT = 18080
 LIVE_PORT = 18090
 PORT_FILTER = f"tcp port {CAPTURE_PORT}"
@@ -215,12 +220,15 @@ def wrk(port, conns, secs):
 
 
 def summary(text):
-    """Counters of httpeek's closing summary line on stderr."""
+    """Counters of httpeek's closing summary line on stderr, and the messages it says it
+    missed (live: heads in dropped copies and heads due where bytes were lost)."""
     line = [l for l in text.splitlines() if re.match(r"httpeek: \d+ packets", l)][-1]
     out = {"packets": int(re.search(r"(\d+) packets", line).group(1))}
     for name in SUMMARY_FIELDS:
         m = re.search(r"(\d+) " + name, line)
         out[name] = int(m.group(1)) if m else 0
+    m = re.search(r"messages missed: (\d+) .*; (\d+) times", text)
+    out["missed"] = int(m.group(1)) + int(m.group(2)) if m else 0
     return out
 
 
@@ -264,11 +272,11 @@ def wait_ready(proc):
     raise RuntimeError("httpeek did not become ready")
 
 
-def traced_round(nginx, conns, secs, errf):
+def traced_round(nginx, conns, secs, errf, binary=HTTPEEK):
     before = nginx.requests()
     errf.seek(0)
     errf.truncate()
-    proc = subprocess.Popen([HTTPEEK, "-e", "net_packet_http", *LIVE_ARGS], stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([binary, "-e", "net_packet_http", *LIVE_ARGS], stdout=subprocess.DEVNULL,
                             stderr=errf)
     try:
         wait_ready(proc)
@@ -297,7 +305,7 @@ def bpf_prog_stats():
             for p in json.loads(out) if p.get("name", "").startswith("httpeek_")}
 
 
-def bpf_profile(nginx, conns, secs, errf):
+def bpf_profile(nginx, conns, secs, errf, binary=HTTPEEK):
     """One more traced round with BPF run-time statistics on (they cost a little themselves)."""
     knob = "/proc/sys/kernel/bpf_stats_enabled"
     with open(knob) as f:
@@ -307,7 +315,7 @@ def bpf_profile(nginx, conns, secs, errf):
     errf.seek(0)
     errf.truncate()
     before = nginx.requests()
-    proc = subprocess.Popen([HTTPEEK, "-e", "net_packet_http", *LIVE_ARGS], stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([binary, "-e", "net_packet_http", *LIVE_ARGS], stdout=subprocess.DEVNULL,
                             stderr=errf)
     try:
         wait_ready(proc)
@@ -319,8 +327,8 @@ def bpf_profile(nginx, conns, secs, errf):
         with open(knob, "w") as f:
             f.write(old)
     requests = nginx.requests() - before - 1
-    lines = [f"BPF programs (one extra traced round with kernel.bpf_stats_enabled, "
-             f"{requests} requests):"]
+    lines = [f"BPF programs of {binary} (one extra traced round with "
+             f"kernel.bpf_stats_enabled, {requests} requests):"]
     total = 0
     for name, (ns, cnt) in sorted(stats.items()):
         total += ns
@@ -332,18 +340,25 @@ def bpf_profile(nginx, conns, secs, errf):
 
 
 def live(rounds, conns, secs, verbose=True):
-    """Alternating untraced and traced rounds against one nginx; returns the figures."""
+    """Alternating untraced and traced rounds against one nginx; returns the figures (and
+    prints the base build's beside them with HTTPEEK_BASE)."""
     with tempfile.TemporaryDirectory() as d, open(os.path.join(d, "httpeek.err"), "w+") as errf:
         nginx = Nginx(d, LIVE_PORT)
         try:
             wrk(nginx.port, conns, 1)  # warm-up
-            plain, traced = [], []
+            plain, traced, base = [], [], []
             for _ in range(rounds):
                 plain.append(wrk(nginx.port, conns, secs))
                 traced.append(traced_round(nginx, conns, secs, errf))
+                if BASE:
+                    base.append(traced_round(nginx, conns, secs, errf, BASE))
             profile = bpf_profile(nginx, conns, secs, errf) if verbose else ""
+            if verbose and BASE:
+                profile += "\n" + bpf_profile(nginx, conns, secs, errf, BASE)
         finally:
             nginx.stop()
+    if verbose and base:
+        print_base(plain, traced, base)
     ratio = med([t["rps"] / p for p, t in zip(plain, traced)])
     req = sum(t["requests"] for t in traced)
     res = {
@@ -356,7 +371,7 @@ def live(rounds, conns, secs, verbose=True):
         "events": sum(t["events"] for t in traced), "requests": req,
         "drops": sum(t["kernel drops"] for t in traced),
         "unknown": sum(t["unknown owners"] for t in traced),
-        "gaps": sum(t["gaps"] for t in traced),
+        "missed": sum(t["missed"] for t in traced),
         "records_per_request": sum(t["ring-buffer records"] for t in traced) / req,
         "total_cpu": med([t["total_cpu"] for t in traced]),
     }
@@ -378,9 +393,60 @@ def live(rounds, conns, secs, verbose=True):
               f"{req} requests counted by nginx); ring-buffer records per request: "
               f"{res['records_per_request']:.3f}")
         print(f"kernel drops: {res['drops']}, events with unknown owner: {res['unknown']}, "
-              f"gaps: {res['gaps']}")
+              f"messages httpeek says it missed: {res['missed']}")
         print(profile)
     return res
+
+
+def print_base(plain, traced, base):
+    """The base build's rounds beside this build's (HTTPEEK_BASE)."""
+    def fig(rounds):
+        return (med([t["rps"] / p for p, t in zip(plain, rounds)]),
+                med([t["cpu"] / t["requests"] * 1e6 for t in rounds]),
+                sum(t["events"] for t in rounds) / sum(t["requests"] for t in rounds),
+                sum(t["ring-buffer records"] for t in rounds) / sum(t["requests"] for t in rounds))
+    print(f"\n## live, side by side with {BASE} (same rounds, alternating)\n")
+    print(f"{'build':>6} {'ratio':>6} {'cpu ms/1k':>9} {'ev/req':>7} {'records/req':>11}")
+    for name, rounds in (("this", traced), ("base", base)):
+        r = fig(rounds)
+        print(f"{name:>6} {r[0]:6.3f} {r[1]:9.3f} {r[2]:7.4f} {r[3]:11.3f}")
+    print(f"paired cpu ratio this/base: "
+          f"{med([t['cpu'] / t['requests'] / (b['cpu'] / b['requests']) for t, b in zip(traced, base)]):.3f}")
+
+
+def varied_round(binary, seed):
+    """One differential run (one seed, no extremes) with binary; its cost and misses."""
+    env = dict(os.environ, HTTPEEK=binary, DIFF_SEEDS=str(seed), DIFF_EXTREMES="0")
+    out = subprocess.run(["bash", os.path.join(ROOT, "tests", "live", "diff", "run.sh")],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True).stdout
+    block = out[out.index(f"seed {seed}"):] if f"seed {seed}" in out else out
+    cost = re.findall(r"cost: (\d+) messages, httpeek CPU ([\d.]+) ms per 1000 messages, "
+                      r"(\d+) ring-buffer bytes", out)[-1]
+    miss = re.search(rf"seed {seed} egress (?:ok|FAIL missing (\d+) extra \d+ of (\d+))", block)
+    total = re.search(r"of (\d+)", block)
+    return {"messages": int(cost[0]), "cpu": float(cost[1]), "bytes": int(cost[2]),
+            "missing": int(miss.group(1)) if miss and miss.group(1) else 0,
+            "recorded": int(total.group(1)) if total else int(cost[0])}
+
+
+def varied(rounds, seed=1):
+    builds = [("this", HTTPEEK)] + ([("base", BASE)] if BASE else [])
+    runs = {name: [] for name, _ in builds}
+    for _ in range(rounds):
+        for name, binary in builds:
+            runs[name].append(varied_round(binary, seed))
+    print(f"\n## varied traffic (tests/live/diff seed {seed}, veth and loopback), "
+          f"{rounds} alternating rounds\n")
+    print(f"{'build':>6} {'messages':>9} {'missed':>7} {'cpu ms/1k msgs':>14} "
+          f"{'ring bytes/msg':>14}")
+    for name, _ in builds:
+        r = runs[name]
+        print(f"{name:>6} {med([x['messages'] for x in r]):9.0f} "
+              f"{med([x['missing'] for x in r]):7.0f} {med([x['cpu'] for x in r]):14.2f} "
+              f"{med([x['bytes'] for x in r]):14.0f}")
+    print("(messages: reported live per end; missed: in the recording but not reported live; "
+          "cpu includes the 1 s drain wait at the end of each run)")
 
 
 def live_scaling(rounds, secs, conns_list, known):
@@ -413,8 +479,8 @@ def verdicts(off, lv):
             ("exactly 4 events per request", f"{lv['events_per_request']:.4f}",
              lv["events"] == 4 * lv["requests"]),
             ("zero kernel drops", str(lv["drops"]), lv["drops"] == 0),
-            ("zero lost events (unknown owner, gaps)", f"{lv['unknown']}, {lv['gaps']}",
-             lv["unknown"] == 0 and lv["gaps"] == 0),
+            ("zero lost events (unknown owner, messages missed)",
+             f"{lv['unknown']}, {lv['missed']}", lv["unknown"] == 0 and lv["missed"] == 0),
             ("httpeek CPU <= 2 ms per 1000 requests", f"{lv['cpu_ms_per_1000']:.3f}",
              lv["cpu_ms_per_1000"] <= 2),
             ("peak RSS < 64 MiB", f"{lv['rss_mib']:.1f}", lv["rss_mib"] < 64),
@@ -433,9 +499,9 @@ def main():
                     help="3 rounds, 2 s live rounds, scaling without the 1M capture")
     ap.add_argument("parts", nargs="*", help="offline, live, scaling (default: all)")
     args = ap.parse_args()
-    parts = args.parts or ["offline", "live", "scaling"]
-    if set(parts) - {"offline", "live", "scaling"}:
-        ap.error("parts are offline, live and scaling")
+    parts = args.parts or ["offline", "live", "scaling", "varied"]
+    if set(parts) - {"offline", "live", "scaling", "varied"}:
+        ap.error("parts are offline, live, scaling and varied")
     rounds, secs, sizes = args.rounds, args.live_seconds, [5000, 50000, 500000]
     if args.quick:
         rounds, secs, sizes = min(rounds, 3), 2, [5000, 50000]
@@ -455,6 +521,8 @@ def main():
         offline_scaling(rounds, sizes)
         if live_ok:
             live_scaling(rounds, secs, [1, 16, 64], known)
+    if "varied" in parts and live_ok:
+        varied(min(rounds, 3))
     verdicts(off, lv)
     return 0
 

@@ -311,6 +311,7 @@ _Static_assert(PACKET_BOUNDARY == REC_F_BOUNDARY && PACKET_EARLY == REC_F_EARLY,
 
 static void count_record(struct live *l, const struct rec_packet *r)
 {
+	l->st.record_bytes += sizeof(*r) + r->cap_len;
 	if (r->flags & REC_F_WHOLE)
 		l->st.whole_records++;
 	if (r->flags & REC_F_AFTER_DROP)
@@ -454,9 +455,11 @@ void live_close(struct live *l)
 	if (!l)
 		return;
 	if (l->rb && l->opt.verbose > 0)
-		fprintf(stderr, "httpeek: live: %llu ring-buffer records, %llu mirrored, "
-				"%llu owner records, %llu kernel drops, %llu owner timeouts\n",
-			(unsigned long long)l->st.records, (unsigned long long)l->st.mirrored,
+		fprintf(stderr, "httpeek: live: %llu ring-buffer records (%llu bytes of packet "
+				"copies), %llu mirrored, %llu owner records, %llu kernel drops, "
+				"%llu owner timeouts\n",
+			(unsigned long long)l->st.records, (unsigned long long)l->st.record_bytes,
+			(unsigned long long)l->st.mirrored,
 			(unsigned long long)l->st.owner_records,
 			(unsigned long long)kernel_drops(l),
 			(unsigned long long)l->st.owner_timeouts);

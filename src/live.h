@@ -30,6 +30,7 @@ struct live_options {
 
 struct live_stats {
 	uint64_t records;          /* ring-buffer records read */
+	uint64_t record_bytes;     /* bytes of the packet records among them */
 	uint64_t mirrored;         /* loopback packets delivered for both ends from one record */
 	uint64_t kernel_drops;     /* failed ring-buffer reserves, all CPUs */
 	uint64_t owner_records;

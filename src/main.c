@@ -132,11 +132,13 @@ static void print_live_stats(struct pipeline *pipe, struct event_writer *w, stru
 	live_get_stats(live, &ls);
 	fprintf(stderr,
 		"httpeek: stats: %llu records, %llu packets, %llu messages, %llu events, "
-		"%llu filtered, %llu kernel drops, %llu owner timeouts\n",
+		"%llu filtered, %llu kernel drops, %llu owner timeouts, messages missed: %llu in "
+		"dropped copies, %llu where bytes were lost\n",
 		(unsigned long long)ls.records, (unsigned long long)ps.packets,
 		(unsigned long long)hs.messages, (unsigned long long)event_writer_stats(w)->events,
 		(unsigned long long)ps.filtered, (unsigned long long)ls.kernel_drops,
-		(unsigned long long)ls.owner_timeouts);
+		(unsigned long long)ls.owner_timeouts, (unsigned long long)ls.lost_heads,
+		(unsigned long long)hs.gap_losses);
 }
 
 /* Traces until SIGINT/SIGTERM, then drains what the kernel captured. */

@@ -44,7 +44,14 @@ start comm -f comm=curl -f direction=egress
 start pid -f "pid=$S2"
 start uid -f uid=0 -f "port=$P2"
 start export -f "port=$P1" -f comm=curl -w "$TMP/x.pcapng"
-sleep 2
+# Each instance is ready once attached and its privileges dropped (no_new_privs set).
+for n in all port comm pid uid export; do
+	eval "p=\$HP_$n"
+	for _ in $(seq 200); do
+		grep -q "NoNewPrivs:.1" "/proc/$p/status" 2>/dev/null && break
+		sleep 0.1
+	done
+done
 for i in $(seq 20); do
 	curl -s -o /dev/null "http://127.0.0.1:$P1/a$i"
 	curl -s -o /dev/null "http://127.0.0.1:$P2/b$i"
@@ -87,7 +94,7 @@ t=$(count pid "True"); c=$(count pid "e['hostProcessId'] == $S2 and $P2 in (a['s
 t=$(count uid "True")
 [ "$t" = 80 ] && ok "uid= events" || fail "uid= events" "$t of 80"
 n=$(grep -c '^httpeek: stats: [0-9]* records, [0-9]* packets, [0-9]* messages, [0-9]* events, 0 filtered, [0-9]* kernel drops' "$TMP/all.err")
-[ "$n" -ge 4 ] && ok "--stats lines ($n)" || fail "--stats" "$n lines: $(head -2 "$TMP/all.err")"
+[ "$n" -ge 2 ] && ok "--stats lines ($n)" || fail "--stats" "$n lines: $(head -2 "$TMP/all.err")"
 grep -q "filtered out" "$TMP/port.err" && ok "summary filtered count" || fail "summary" "$(cat "$TMP/port.err")"
 # -w live: curl's request at egress (p2p_dir 0, sent) and its response at ingress (1, received),
 # raw IP that tshark parses, with the process in the comment

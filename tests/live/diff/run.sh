@@ -156,6 +156,9 @@ start_tcpdump() {
 	wait_for "tcpdump on $iface" grep -q "listening on" "$dir/tcpdump-$name.err"
 }
 
+# CPU time of process $1 so far, in clock ticks (user + system).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
 # session_start CASE DIR: live httpeek (attached) and both recordings running; a failure
 # ends the suite.
 session_start() {
@@ -171,20 +174,34 @@ session_start() {
 		cat "$dir/live.err" >&2
 		exit 1
 	fi
+	CPU0=$(cpu_ticks "$HPID")
+}
+
+# What tracing cost while the traffic ran: httpeek's CPU per 1000 messages it reported and
+# the ring-buffer bytes per message (a line for make bench; not a check).
+report_cost() {
+	local dir=$1 ticks=$2 msgs bytes
+	msgs=$(($(wc -l <"$dir/live.jsonl") / 2))
+	bytes=$(sed -n 's/.*ring-buffer records (\([0-9]*\) bytes.*/\1/p' "$dir/live.err")
+	awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v m="$msgs" -v b="${bytes:-0}" 'BEGIN {
+		printf "  cost: %d messages, httpeek CPU %.1f ms per 1000 messages, %.0f ring-buffer bytes per message\n",
+			m, m ? t * 1000 / hz * 1000 / m : 0, m ? b / m : 0 }'
 }
 
 # session_stop CASE DIR: stops the recordings and httpeek (SIGINT, it must exit 0), reads the
 # recordings back and compares.
 session_stop() {
-	local name=$1 dir=$2 p rc f
+	local name=$1 dir=$2 p rc f ticks
 	sleep 1
 	for p in "${TCPDUMPS[@]}"; do
 		kill -INT "$p"
 		wait "$p"
 	done
+	ticks=$(($(cpu_ticks "$HPID") - CPU0))
 	kill -INT "$HPID"
 	wait "$HPID"
 	rc=$?
+	report_cost "$dir" "$ticks"
 	result "$name httpeek-exit" "$([ "$rc" = 0 ] && echo ok || echo "FAIL exit status $rc")"
 	for f in "$dir"/cap-*.pcap; do
 		p=$(basename "$f" .pcap)
