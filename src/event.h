@@ -14,6 +14,7 @@ enum event_type {
 	EVENT_HTTP_REQUEST = 1u << 1,  /* net_packet_http_request, id 2010 */
 	EVENT_HTTP_RESPONSE = 1u << 2, /* net_packet_http_response, id 2011 */
 	EVENT_FLOW_HTTP = 1u << 3,     /* net_flow_http, id 2100 */
+	EVENT_NONE = 1u << 31,         /* -e none: no event (types 0 would be the default) */
 };
 
 enum output_format {

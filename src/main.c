@@ -11,6 +11,7 @@
 #include "export.h"
 #include "iface.h"
 #include "live.h"
+#include "metrics_out.h"
 #include "options.h"
 #include "pipeline.h"
 
@@ -52,9 +53,39 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Copies the counters of every stage into the metrics' own counters. */
+static void publish_metrics(struct metrics *m, struct pipeline *pipe, struct event_writer *w,
+			    struct live *live)
+{
+	struct metrics_self s = { .live = live != NULL };
+	struct pipeline_stats ps;
+	struct http_stats hs;
+	struct live_stats ls;
+
+	if (!m)
+		return;
+	pipeline_stats(pipe, &ps, NULL, &hs);
+	s.packets = ps.packets;
+	s.messages = hs.messages;
+	s.events = event_writer_stats(w)->events;
+	s.parse_failures = hs.parse_failures;
+	s.gap_losses = hs.gap_losses;
+	s.unpaired_requests = ps.unpaired_requests;
+	s.unpaired_responses = ps.unpaired_responses;
+	if (live) {
+		live_get_stats(live, &ls);
+		s.records = ls.records;
+		s.kernel_drops = ls.kernel_drops;
+		s.lost_heads = ls.lost_heads;
+	}
+	metrics_set_self(m, &s);
+}
+
 struct offline_feed {
 	struct pipeline *pipe;
 	struct capture *cap;
+	struct event_writer *w;
+	struct metrics *metrics;
 	uint64_t packets;
 	bool progress;             /* stderr is a terminal */
 	uint64_t file_size;        /* 0 when unknown (a pipe) */
@@ -85,8 +116,10 @@ static void feed_offline(void *ctx, const struct packet *pkt)
 	uint64_t now;
 
 	pipeline_packet(f->pipe, pkt);
-	if (++f->packets % OFFLINE_TICK_PACKETS == 0)
+	if (++f->packets % OFFLINE_TICK_PACKETS == 0) {
 		pipeline_tick(f->pipe, pkt->ts_ns);
+		publish_metrics(f->metrics, f->pipe, f->w, NULL);
+	}
 	if (f->progress && f->packets % PROGRESS_CHECK_PACKETS == 0) {
 		now = mono_ns();
 		if (now - f->shown_ns >= PROGRESS_EVERY_NS)
@@ -95,9 +128,11 @@ static void feed_offline(void *ctx, const struct packet *pkt)
 }
 
 /* Reads the capture to its end; returns 0, or -EIO when it could not be read whole. */
-static int run_offline(struct capture *cap, struct pipeline *pipe, const char *path)
+static int run_offline(struct capture *cap, struct pipeline *pipe, const char *path,
+		       struct event_writer *w, struct metrics *m)
 {
-	struct offline_feed feed = { .pipe = pipe, .cap = cap, .progress = isatty(2) };
+	struct offline_feed feed = { .pipe = pipe, .cap = cap, .w = w, .metrics = m,
+				     .progress = isatty(2) };
 	struct stat st;
 	int err;
 
@@ -143,7 +178,7 @@ static void print_live_stats(struct pipeline *pipe, struct event_writer *w, stru
 
 /* Traces until SIGINT/SIGTERM, then drains what the kernel captured. */
 static int run_live(struct live *live, struct pipeline *pipe, struct event_writer *w,
-		    uint64_t stats_ns)
+		    uint64_t stats_ns, struct metrics *m)
 {
 	uint64_t last_tick = wall_ns(), last_stats = mono_ns();
 	int n;
@@ -159,6 +194,7 @@ static int run_live(struct live *live, struct pipeline *pipe, struct event_write
 		if (wall_ns() - last_tick > 1000000000ull) {
 			last_tick = wall_ns();
 			pipeline_tick(pipe, last_tick);
+			publish_metrics(m, pipe, w, live);
 		}
 		if (stats_ns && mono_ns() - last_stats >= stats_ns) {
 			last_stats = mono_ns();
@@ -241,6 +277,7 @@ int main(int argc, char **argv)
 	struct capture *cap = NULL;
 	struct export *exp = NULL;
 	struct iface_names *ifaces = NULL;
+	struct metrics_out mo = { 0 };
 	FILE *out = stdout;
 	int err, ret = 1;
 
@@ -258,6 +295,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (opt.write_path && export_open(&exp, opt.write_path))
+		goto cleanup;
+	if (metrics_out_open(&mo, &opt.metrics))
 		goto cleanup;
 	if (opt.read_path) {
 		if (capture_open(&cap, opt.read_path, opt.pcap_filter))
@@ -277,8 +316,11 @@ int main(int argc, char **argv)
 		opt.pipeline.owner_lookup = live_owner_lookup;
 		opt.pipeline.owner_ctx = live;
 	}
+	if (mo.srv && metrics_server_start(mo.srv))
+		goto cleanup;
 	opt.pipeline.filter = &opt.filter;
 	opt.pipeline.exp = exp;
+	opt.pipeline.metrics = mo.m;
 	writer = event_writer_new(out, &opt.events);
 	pipe = writer ? pipeline_new(&opt.pipeline, writer) : NULL;
 	if (!pipe) {
@@ -286,16 +328,22 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
-	err = live ? run_live(live, pipe, writer, opt.stats_interval_ns)
-		   : run_offline(cap, pipe, opt.read_path);
+	err = live ? run_live(live, pipe, writer, opt.stats_interval_ns, mo.m)
+		   : run_offline(cap, pipe, opt.read_path, writer, mo.m);
 
 	pipeline_finish(pipe);
 	if (event_writer_flush(writer))
 		fprintf(stderr, "httpeek: failed to write events: %s\n", strerror(EIO));
+	publish_metrics(mo.m, pipe, writer, live);
 	print_summary(pipe, writer, live, &opt, exp);
 	ret = err || event_writer_stats(writer)->write_errors ? 1 : 0;
+	if (metrics_out_write_file(&mo))
+		ret = 1;
+	if (!err && opt.read_path)
+		metrics_out_serve_until(&mo, &stop_requested);
 cleanup:
 	pipeline_free(pipe);
+	metrics_out_close(&mo);
 	if (exp && export_close(exp)) {
 		fprintf(stderr, "httpeek: failed to write %s: %s\n", opt.write_path, strerror(EIO));
 		ret = 1;

@@ -23,6 +23,10 @@ enum long_only {
 	OPT_REDACT,
 	OPT_VERSION,
 	OPT_STATS,
+	OPT_METRICS,
+	OPT_METRICS_FILE,
+	OPT_METRICS_MAX_SERIES,
+	OPT_ROUTE,
 };
 
 static const struct option long_options[] = {
@@ -44,6 +48,10 @@ static const struct option long_options[] = {
 	{ "ringbuf", required_argument, NULL, OPT_RINGBUF },
 	{ "body-bytes", required_argument, NULL, OPT_BODY_BYTES },
 	{ "owner-wait", required_argument, NULL, OPT_OWNER_WAIT },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+	{ "metrics-max-series", required_argument, NULL, OPT_METRICS_MAX_SERIES },
+	{ "route", required_argument, NULL, OPT_ROUTE },
 	{ "redact", optional_argument, NULL, OPT_REDACT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -69,8 +77,8 @@ static const char usage_text[] =
 "                           operators: = != (all), < <= > >= (status, port, pid, uid)\n"
 "Output\n"
 "  -e, --events LIST        net_packet_http (default), net_packet_http_request,\n"
-"                           net_packet_http_response, net_flow_http, all\n"
-"                                                         -e net_flow_http\n"
+"                           net_packet_http_response, net_flow_http, all, none\n"
+"                           (none: metrics only)          -e net_flow_http\n"
 "  -o, --output FORMAT      json (default) or table       -o table\n"
 "  -O, --output-file FILE   write events to FILE          -O events.jsonl\n"
 "  -w, --write FILE         write the packets of the reported messages to a pcapng file,\n"
@@ -94,6 +102,14 @@ static const char usage_text[] =
 "      --owner-wait MS      how long an event waits for its socket's owner (500)\n"
 "                                                         --owner-wait 1000\n"
 "      --stats SEC          print counters on stderr every SEC seconds   --stats 10\n"
+"Metrics (Prometheus; docs/METRICS.md)\n"
+"      --metrics ADDR:PORT  serve request rate, errors and latency per route and workload\n"
+"                           at http://ADDR:PORT/metrics   --metrics 127.0.0.1:9464\n"
+"      --metrics-file FILE  write the metrics once, at the end   --metrics-file run.prom\n"
+"      --route PATTERN      the route of matching paths, before the {id} rules (repeatable)\n"
+"                                                         --route '/users/{id}/orders'\n"
+"      --metrics-max-series N   series per histogram; past it one overflow series (2000)\n"
+"                                                         --metrics-max-series 5000\n"
 "Other\n"
 "  -v, --verbose            more diagnostics (twice: libbpf's too)   -vv\n"
 "  -h, --help               this help                     httpeek --help\n"
@@ -119,6 +135,7 @@ static void set_defaults(struct options *opt)
 		.max_head = HTTP_DEFAULT_MAX_HEAD,
 		.owner_wait_ns = 500ull * 1000000ull,
 	};
+	opt->metrics.max_series = METRICS_DEFAULT_MAX_SERIES;
 }
 
 /* Parses a decimal number in [min, max]; prints the error itself. */
@@ -148,6 +165,7 @@ static const struct {
 	{ "net_packet_http_response", EVENT_HTTP_RESPONSE },
 	{ "net_flow_http", EVENT_FLOW_HTTP },
 	{ "all", EVENT_HTTP | EVENT_HTTP_REQUEST | EVENT_HTTP_RESPONSE | EVENT_FLOW_HTTP },
+	{ "none", EVENT_NONE },
 };
 
 static int parse_events(const char *list, unsigned *types)
@@ -174,6 +192,10 @@ static int parse_events(const char *list, unsigned *types)
 	}
 	if (!*types) {
 		fprintf(stderr, "httpeek: invalid event list: empty\n");
+		return -EINVAL;
+	}
+	if ((*types & EVENT_NONE) && *types != EVENT_NONE) {
+		fprintf(stderr, "httpeek: invalid event list: 'none' goes alone\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -272,6 +294,10 @@ static int parse_limit(struct options *opt, int c, const char *arg)
 		err = parse_u64("--stats", arg, 1, 86400, &v);
 		opt->stats_interval_ns = v * 1000000000ull;
 		break;
+	case OPT_METRICS_MAX_SERIES:
+		err = parse_u64("--metrics-max-series", arg, 2, 1000000, &v);
+		opt->metrics.max_series = (uint32_t)v;
+		break;
 	}
 	return err;
 }
@@ -302,6 +328,14 @@ static int parse_one(struct options *opt, int c, char *arg)
 		return 0;
 	case OPT_REDACT:
 		return parse_redact(opt, arg);
+	case OPT_METRICS:
+		opt->metrics.listen = arg;
+		return 0;
+	case OPT_METRICS_FILE:
+		opt->metrics.file = arg;
+		return 0;
+	case OPT_ROUTE:
+		return route_add(&opt->metrics.routes, arg);
 	case 'v':
 		opt->verbose++;
 		opt->live.verbose = opt->verbose;
@@ -309,6 +343,30 @@ static int parse_one(struct options *opt, int c, char *arg)
 	default:
 		return parse_limit(opt, c, arg);
 	}
+}
+
+static bool metrics_on(const struct options *opt)
+{
+	return opt->metrics.listen || opt->metrics.file;
+}
+
+/* Metrics options that mean nothing without --metrics or --metrics-file. */
+static int check_metrics(struct options *opt)
+{
+	const char *orphan = NULL;
+
+	if (opt->events.types == EVENT_NONE)
+		orphan = "-e none";
+	else if (opt->metrics.routes.n)
+		orphan = "--route";
+	else if (opt->metrics.max_series != METRICS_DEFAULT_MAX_SERIES)
+		orphan = "--metrics-max-series";
+	if (orphan && !metrics_on(opt)) {
+		fprintf(stderr, "httpeek: %s needs --metrics or --metrics-file\n", orphan);
+		return -EINVAL;
+	}
+	opt->metrics.live = !opt->read_path;
+	return 0;
 }
 
 /* Options that only one mode understands; pushes the kernel's share of the filters. */
@@ -329,7 +387,10 @@ static int check_mode(struct options *opt)
 		fprintf(stderr, "httpeek: --stats applies to live mode only\n");
 		return -EINVAL;
 	}
-	filter_kernel(&opt->filter, opt->events.types & EVENT_FLOW_HTTP, &opt->live.filter);
+	if (check_metrics(opt))
+		return -EINVAL;
+	filter_kernel(&opt->filter, (opt->events.types & EVENT_FLOW_HTTP) || metrics_on(opt),
+		      &opt->live.filter);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "event.h"
 #include "filter.h"
 #include "live.h"
+#include "metrics.h"
 #include "pipeline.h"
 
 #define OPTIONS_MAX_REDACT 32
@@ -20,6 +21,7 @@ struct options {
 	struct event_options events;
 	struct pipeline_options pipeline;
 	struct live_options live;
+	struct metrics_options metrics;
 	const char *redact[OPTIONS_MAX_REDACT + 1];
 	int verbose;
 };

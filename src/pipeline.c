@@ -66,7 +66,8 @@ struct pipeline *pipeline_new(const struct pipeline_options *opt, struct event_w
 		.owner_ctx = opt->owner_ctx,
 		.filter = opt->filter,
 		.exp = opt->exp,
-		.keep_requests = event_wants(w, EVENT_FLOW_HTTP) ||
+		.metrics = opt->metrics,
+		.keep_requests = event_wants(w, EVENT_FLOW_HTTP) || opt->metrics ||
 				 (opt->filter && filter_needs_request(opt->filter)),
 	};
 	p->flows = flow_table_new(&p->opt.flow, &flow_to_session, &p->env);

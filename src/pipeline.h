@@ -11,6 +11,7 @@
 #include "filter.h"
 #include "flow.h"
 #include "http.h"
+#include "metrics.h"
 #include "owner.h"
 #include "packet.h"
 
@@ -21,6 +22,7 @@ struct pipeline_options {
 	void *owner_ctx;
 	const struct filter_set *filter;  /* -f terms (kept, not copied); NULL: no filter */
 	struct export *exp;            /* -w: packets of reported messages; NULL: none */
+	struct metrics *metrics;       /* --metrics: counts the exchanges; NULL: none */
 };
 
 struct pipeline_stats {

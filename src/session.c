@@ -281,7 +281,7 @@ static void export_exchange(struct session *s, struct pending_request *req, int 
 
 /*
  * Writes net_flow_http for a request (may be NULL) and its response (may be NULL, then
- * resp_side is -1) when it passes the filters.
+ * resp_side is -1) and counts it in the metrics when it passes the filters.
  */
 static void write_exchange(struct session *s, int client_side, struct pending_request *req,
 			   const struct http_message *resp, int resp_side, uint64_t ts_ns,
@@ -304,17 +304,20 @@ static void write_exchange(struct session *s, int client_side, struct pending_re
 		.request = x.request, .response = resp, .owner = x.owner,
 	};
 	bool report = event_wants(s->env->writer, EVENT_FLOW_HTTP) && (x.request || x.response);
+	bool count = s->env->metrics && x.request && resp;
 
 	if (!req)
 		s->env->stats->unpaired_responses++;
 	else if (!resp)
 		s->env->stats->unpaired_requests++;
-	if (report && !filter_match(s->env->filter, &fs)) {
+	if ((report || count) && !filter_match(s->env->filter, &fs)) {
 		s->env->stats->filtered++;
-		report = false;
+		report = count = false;
 	}
 	if (report)
 		event_exchange(s->env->writer, &x);
+	if (count)
+		metrics_exchange(s->env->metrics, &x);
 	export_exchange(s, req, resp_side, &x, report);
 }
 

@@ -11,6 +11,7 @@
 #include "filter.h"
 #include "flow.h"
 #include "http.h"
+#include "metrics.h"
 #include "owner.h"
 #include "pipeline.h"
 
@@ -24,6 +25,7 @@ struct session_env {
 	void *owner_ctx;
 	const struct filter_set *filter;  /* NULL: every event */
 	struct export *exp;               /* NULL: no packet export */
+	struct metrics *metrics;          /* NULL: no metrics */
 	uint64_t packet_seq;              /* number of the packet being processed */
 	bool keep_requests;               /* requests wait with a copy (exchanges, filters) */
 };
