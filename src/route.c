@@ -180,7 +180,7 @@ static void put_text(struct route_out *r, const char *s, size_t n)
 
 	for (size_t i = 0; i < n && !r->full; i++) {
 		c = (unsigned char)s[i];
-		if (c > 0x20 && c < 0x7f && c != '%') {
+		if (c >= 0x20 && c < 0x7f && c != '%') {
 			put_byte(r, (char)c);
 			continue;
 		}

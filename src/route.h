@@ -24,7 +24,8 @@ int route_add(struct route_set *rs, const char *pattern);
 /*
  * Writes the route of the percent-decoded path[0..len) to out (ROUTE_MAX_LEN + 1 bytes,
  * NUL-terminated): the first pattern of rs that matches, else the path with id-like segments
- * replaced by {id}, cut to ROUTE_MAX_LEN. Only printable ASCII is written; other bytes as %XX.
+ * replaced by {id}, cut to ROUTE_MAX_LEN. Only printable ASCII and spaces are written; other
+ * bytes (and '%') as %XX.
  * Returns the route's length.
  */
 size_t route_of(const struct route_set *rs, const char *path, size_t len, char *out);

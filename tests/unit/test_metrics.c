@@ -169,7 +169,7 @@ static void test_labels(void **state)
 	metrics_exchange(m, &f.x);
 	text = render(m);
 	expect_line(text, SERVER "_count{http_request_method=\"_OTHER\","
-			  "http_response_status_code=\"418\",http_route=\"/a%20b/{id}\","
+			  "http_response_status_code=\"418\",http_route=\"/a b/{id}\","
 			  "server_address=\"fd00::2\",server_port=\"8080\","
 			  "process_name=\"we\\\"ird\\\\\\n?\",container_id=\"3f2a\","
 			  "k8s_pod_uid=\"0d9e6c5b-1b4a-4b7e-9d1e-2f6a3c8b7e10\"} 1");
