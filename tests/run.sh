@@ -31,7 +31,8 @@ for t in build/tests/test_*; do
 	[ -x "$t" ] && suite "unit $(basename "$t")" "$t"
 done
 for t in tests/golden/check_*.py tests/corpus/check_*.py tests/hostile/check_*.py \
-	tests/filters/check_*.py tests/schema/check_*.py tests/deploy/check_deploy.py; do
+	tests/filters/check_*.py tests/schema/check_*.py tests/metrics/check_*.py \
+	tests/deploy/check_deploy.py; do
 	[ -f "$t" ] && suite "$(basename "$t" .py)" python3 "$t"
 done
 if [ "$(id -u)" = 0 ]; then
@@ -40,6 +41,7 @@ if [ "$(id -u)" = 0 ]; then
 	suite "live differential" bash tests/live/diff/run.sh
 	suite "containers" bash tests/containers/run.sh
 	suite "readme" python3 tests/deploy/check_readme.py
+	suite "metrics prometheus" python3 tests/metrics/live_prometheus.py
 else
 	echo "!! live tests need root: not run"
 	failed=$((failed + 1))
@@ -47,7 +49,7 @@ fi
 # The same offline suites again with the sanitized binary, then a short fuzzing smoke.
 export HTTPEEK=build/httpeek-asan HTTPEEK_SANITIZED=1
 for t in tests/golden/check_*.py tests/corpus/check_*.py tests/hostile/check_*.py \
-	tests/filters/check_filters.py tests/schema/check_*.py; do
+	tests/filters/check_filters.py tests/schema/check_*.py tests/metrics/check_*.py; do
 	[ -f "$t" ] && suite "asan $(basename "$t" .py)" python3 "$t"
 done
 [ "$(id -u)" = 0 ] && suite "asan live end-to-end" bash tests/live/run.sh
