@@ -140,6 +140,24 @@ def check_manifest(names, valued):
     if mounts.get("btf", {}).get("mountPath") != "/sys/kernel/btf":
         problems.append("BTF not at /sys/kernel/btf in the container")
     report("manifest mounts", problems)
+    check_scrape(doc["spec"]["template"], c, argv)
+
+
+def check_scrape(template, c, argv):
+    """--metrics listens on the port the container declares and the annotations name."""
+    notes = template["metadata"].get("annotations", {})
+    ports = {p.get("name"): p.get("containerPort") for p in c.get("ports", [])}
+    listen = argv[argv.index("--metrics") + 1] if "--metrics" in argv else ""
+    port = listen.rsplit(":", 1)[-1]
+    problems = []
+    if not port.isdigit():
+        problems.append("no --metrics ADDR:PORT")
+    elif str(ports.get("metrics")) != port or notes.get("prometheus.io/port") != port:
+        problems.append("port %s, containerPort %s, annotation %s" % (
+            port, ports.get("metrics"), notes.get("prometheus.io/port")))
+    if notes.get("prometheus.io/scrape") != "true" or notes.get("prometheus.io/path") != "/metrics":
+        problems.append("scrape annotations")
+    report("manifest metrics port and scrape annotations", problems)
 
 
 def check_man(names):

@@ -10,6 +10,7 @@ import collections
 import json
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -164,6 +165,31 @@ def check_self(prom):
     report("self-counters scraped", problems)
 
 
+def readme_queries():
+    """The PromQL of the README's metrics section: indented blocks that start a query."""
+    text = open(os.path.join(ROOT, "README.md")).read()
+    section = text.split("## Metrics for Prometheus", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"((?:^    .*\n)+)", section, re.M)
+    return [" ".join(l.strip() for l in b.splitlines()) for b in blocks
+            if b.lstrip().startswith(("histogram_quantile(", "sum by"))]
+
+
+def check_readme_promql(prom):
+    """The README's p99 and 5xx-rate queries, as written (Prometheus takes them), then on the
+    counters themselves instead of their 5-minute rates (this test lasts seconds): for the
+    live server, p99 in the slowest answer's bucket and exactly the share of 5xx sent."""
+    queries = readme_queries()
+    problems = [] if len(queries) == 2 else ["%d queries found" % len(queries)]
+    want = [(0.5, 0.75), (4 / 80, 4 / 80)]
+    for q, (lo, hi) in zip(queries, want):
+        prom.query(q)
+        whole = re.sub(r"rate\((\w+(?:\{[^}]*\})?)\[5m\]\)", r"\1", q)
+        got = {m.get("process_name"): v for m, v in prom.query(whole)}
+        if not lo <= got.get("routesrv", -1) <= hi:
+            problems.append("%s: %s" % (whole[:60], got))
+    report("the README's PromQL", problems)
+
+
 def check_promtool(url, name):
     status, _, body = get(url + "/metrics")
     p = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
@@ -253,6 +279,7 @@ def run(tmp, procs):
     check_quantiles(prom, server, "offline", "offline")
     check_workloads(prom)
     check_self(prom)
+    check_readme_promql(prom)
     check_promtool(live_url, "live")
     check_promtool(off_url, "offline")
     report("live httpeek exits cleanly", [] if stop(live) == 0 else ["non-zero exit"])
