@@ -14,9 +14,14 @@ scaling  offline messages/s for captures of 10k, 100k and 1M messages, and the l
 varied   (root) the differential test's traffic (tests/live/diff: keep-alive, pipelines,
          bodies, chunked, 1xx, nginx and a server of its own, veth and loopback): httpeek's
          CPU per 1000 messages, ring-buffer bytes per message, messages missed.
+metrics  (root) the live workload with events only, events + --metrics and metrics only
+         (-e none), /metrics scraped every second, side by side in alternating rounds: the
+         throughput ratio, httpeek's CPU per 1000 requests, its peak RSS, and the exchanges the
+         metrics counted per request; then the same three modes offline (-r on the wrk capture,
+         --metrics-file): wall time and CPU per 1000 exchanges.
 
 Usage: bench.py [--rounds N] [--live-seconds S] [--quick] [offline] [live] [scaling] [varied]
-(no part named: all four). Captures are recorded once into build/bench/.
+[metrics] (no part named: all five). Captures are recorded once into build/bench/.
 HTTPEEK=/path/to/httpeek measures another build, HTTPEEK_LIVE_ARGS="--ringbuf N" other live
 options, HTTPEEK_BASE=/path/to/httpeek adds a previous build to the live and varied rounds,
 side by side. Run it on a quiet machine: the ratios are only as good as the machine is idle.
@@ -30,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -272,17 +278,23 @@ def wait_ready(proc):
     raise RuntimeError("httpeek did not become ready")
 
 
-def traced_round(nginx, conns, secs, errf, binary=HTTPEEK):
+def traced_round(nginx, conns, secs, errf, binary=HTTPEEK, args=("-e", "net_packet_http")):
+    """One wrk run with httpeek tracing (args: its options); with --metrics, /metrics is
+    scraped every second meanwhile, and once more at the end for the count of exchanges."""
     before = nginx.requests()
     errf.seek(0)
     errf.truncate()
-    proc = subprocess.Popen([binary, "-e", "net_packet_http", *LIVE_ARGS], stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([binary, *args, *LIVE_ARGS], stdout=subprocess.DEVNULL,
                             stderr=errf)
+    scraper = None
     try:
         wait_ready(proc)
+        if "--metrics" in args:
+            scraper = Scraper(errf)
         cpu0 = cpu_seconds(proc.pid)
         rps = wrk(nginx.port, conns, secs)
         time.sleep(0.3)  # records are collected at least every 50 ms
+        counted = scraper.stop() if scraper else None
         cpu = cpu_seconds(proc.pid) - cpu0
         rss_kib = peak_rss_kib(proc.pid)
         map_kib = bpf_map_rss_kib(proc.pid)
@@ -294,7 +306,118 @@ def traced_round(nginx, conns, secs, errf, binary=HTTPEEK):
     errf.seek(0)
     s = summary(errf.read())
     return {"rps": rps, "cpu": cpu, "requests": requests, "rss_kib": rss_kib, "map_kib": map_kib,
-            "total_cpu": usage.ru_utime + usage.ru_stime, **s}
+            "total_cpu": usage.ru_utime + usage.ru_stime, "counted": counted,
+            "scrapes": scraper.scrapes if scraper else 0, **s}
+
+
+class Scraper:
+    """GET /metrics every second from a thread, like a Prometheus with scrape_interval 1s."""
+
+    def __init__(self, errf):
+        errf.seek(0)
+        self.url = re.search(r"metrics at (http://\S+)", errf.read()).group(1)
+        self.scrapes = 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.run)
+        self.thread.start()
+
+    def scrape(self):
+        self.scrapes += 1
+        return urllib.request.urlopen(self.url, timeout=10).read().decode()
+
+    def run(self):
+        while not self.done.wait(1.0):
+            self.scrape()
+
+    def stop(self):
+        """Stops scraping; the server-side exchanges of wrk's URL in a last scrape."""
+        self.done.set()
+        self.thread.join()
+        text = self.scrape()
+        return sum(int(v) for v in re.findall(
+            r'^http_server_request_duration_seconds_count\{[^}]*http_route="/index.html"'
+            r'[^}]*\} (\d+)$', text, re.M))
+
+
+METRICS_MODES = [
+    ("events only", ["-e", "net_packet_http"]),
+    ("events + metrics", ["-e", "net_packet_http", "--metrics", "127.0.0.1:0"]),
+    ("metrics only", ["-e", "none", "--metrics", "127.0.0.1:0"]),
+]
+
+
+def run_cpu(cmd):
+    """(wall seconds, CPU seconds) of one run of cmd, its output discarded."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
+
+
+def metrics_offline(rounds, requests):
+    """httpeek -r on the wrk capture: events only, events + --metrics-file and -e none
+    --metrics-file, alternating within each round."""
+    pcap = capture_for(requests)
+    with tempfile.TemporaryDirectory() as d:
+        prom = os.path.join(d, "run.prom")
+        modes = [("events only", [HTTPEEK, "-r", pcap]),
+                 ("events + metrics", [HTTPEEK, "-r", pcap, "--metrics-file", prom]),
+                 ("metrics only", [HTTPEEK, "-r", pcap, "-e", "none", "--metrics-file", prom])]
+        runs = {name: [] for name, _ in modes}
+        for _ in range(rounds):
+            for name, cmd in modes:
+                runs[name].append(run_cpu(cmd))
+        with open(prom) as f:
+            counted = sum(int(v) for v in re.findall(
+                r"^http_server_request_duration_seconds_count\{[^}]*\} (\d+)$", f.read(), re.M))
+    print(f"\n## metrics, offline: httpeek -r {os.path.basename(pcap)} ({counted} exchanges "
+          f"counted), {rounds} alternating rounds\n")
+    print(f"{'httpeek -r':18} {'median s':>9} {'cpu ms/1k exch':>14} {'cpu vs events':>13}")
+    base = runs["events only"]
+    for name, _ in modes:
+        r = runs[name]
+        print(f"{name:18} {med([w for w, _ in r]):9.3f} "
+              f"{med([c for _, c in r]) / counted * 1e6:14.3f} "
+              f"{med([c / b[1] for (_, c), b in zip(r, base)]):13.3f}")
+
+
+def metrics_cost(rounds, conns, secs):
+    """--metrics next to events only: alternating rounds of the live workload per mode."""
+    with tempfile.TemporaryDirectory() as d, open(os.path.join(d, "httpeek.err"), "w+") as errf:
+        nginx = Nginx(d, LIVE_PORT)
+        try:
+            wrk(nginx.port, conns, 1)  # warm-up
+            plain, runs = [], {name: [] for name, _ in METRICS_MODES}
+            for _ in range(rounds):
+                plain.append(wrk(nginx.port, conns, secs))
+                for name, args in METRICS_MODES:
+                    runs[name].append(traced_round(nginx, conns, secs, errf, args=args))
+        finally:
+            nginx.stop()
+    print(f"\n## metrics: nginx (1 worker) on loopback, wrk -t1 -c{conns} -d{secs}s, {rounds} "
+          f"alternating rounds; /metrics scraped every second\n")
+    print(f"{'httpeek':18} {'ratio':>6} {'cpu ms/1k':>9} {'RSS MiB':>8} {'ev/req':>7} "
+          f"{'counted/req':>11} {'scrapes':>7} {'drops':>6}")
+    for name, _ in METRICS_MODES:
+        r = runs[name]
+        req = sum(t["requests"] for t in r)
+        counted = (f"{sum(t['counted'] for t in r) / req:11.4f}" if r[0]["counted"] is not None
+                   else f"{'-':>11}")
+        print(f"{name:18} {med([t['rps'] / p for p, t in zip(plain, r)]):6.3f} "
+              f"{med([t['cpu'] / t['requests'] * 1e6 for t in r]):9.3f} "
+              f"{max(t['rss_kib'] for t in r) / 1024:8.1f} "
+              f"{sum(t['events'] for t in r) / req:7.4f} {counted} "
+              f"{sum(t['scrapes'] for t in r):7d} {sum(t['kernel drops'] for t in r):6d}")
+    base = runs["events only"]
+    for name, _ in METRICS_MODES[1:]:
+        paired = med([t["cpu"] / t["requests"] / (b["cpu"] / b["requests"])
+                      for t, b in zip(runs[name], base)])
+        print(f"paired cpu ratio {name} / events only: {paired:.3f}")
+    print("(ratio: traced/untraced throughput, median of rounds; counted/req: server-side "
+          "exchanges of /index.html in the last scrape per request nginx counted)")
 
 
 def bpf_prog_stats():
@@ -497,11 +620,12 @@ def main():
     ap.add_argument("--live-seconds", type=int, default=3, help="wrk seconds per live round")
     ap.add_argument("--quick", action="store_true",
                     help="3 rounds, 2 s live rounds, scaling without the 1M capture")
-    ap.add_argument("parts", nargs="*", help="offline, live, scaling (default: all)")
+    ap.add_argument("parts", nargs="*",
+                    help="offline, live, scaling, varied, metrics (default: all)")
     args = ap.parse_args()
-    parts = args.parts or ["offline", "live", "scaling", "varied"]
-    if set(parts) - {"offline", "live", "scaling", "varied"}:
-        ap.error("parts are offline, live, scaling and varied")
+    parts = args.parts or ["offline", "live", "scaling", "varied", "metrics"]
+    if set(parts) - {"offline", "live", "scaling", "varied", "metrics"}:
+        ap.error("parts are offline, live, scaling, varied and metrics")
     rounds, secs, sizes = args.rounds, args.live_seconds, [5000, 50000, 500000]
     if args.quick:
         rounds, secs, sizes = min(rounds, 3), 2, [5000, 50000]
@@ -523,6 +647,10 @@ def main():
             live_scaling(rounds, secs, [1, 16, 64], known)
     if "varied" in parts and live_ok:
         varied(min(rounds, 3))
+    if "metrics" in parts:
+        if live_ok:
+            metrics_cost(rounds, 16, secs)
+        metrics_offline(rounds, args.requests)
     verdicts(off, lv)
     return 0
 
