@@ -124,6 +124,8 @@ def wait_counts(prom, metric, mode, timeout=30):
 
 def check_counts(prom, metric, mode, name):
     got = wait_counts(prom, metric, mode)
+    print("prometheus: %s counts: %s" % (name, ", ".join(
+        "%s %s=%d" % (r, s, n) for (r, s), n in sorted(got.items()))))
     report("%s: counts per (route, status)" % name, [] if got == EXPECTED else
            ["got %s" % sorted(got.items())])
 
@@ -134,6 +136,8 @@ def check_quantiles(prom, metric, mode, name):
         res = prom.query('histogram_quantile(%s, sum by (le, http_route) (%s_bucket{mode="%s",'
                          'server_port="%d"}))' % (q, metric, mode, PORT))
         got = {m["http_route"]: v for m, v in res}
+        print("prometheus: %s p%d: %s" % (name, q * 100, ", ".join(
+            "%s %.3f s" % (r, got[r]) for r in sorted(got) if r in QUANTILES)))
         for route, want in QUANTILES.items():
             bucket = want[0] if q == 0.5 else want[1]
             if bucket and not bucket[0] <= got.get(route, -1) <= bucket[1]:
