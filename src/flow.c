@@ -1,5 +1,6 @@
 /*
- * TCP flow table: a hash of flows keyed by the unordered endpoint pair and socket cookie,
+ * TCP flow table: a hash of flows keyed by the unordered endpoint pair, the socket cookie
+ * (live) and the zone (offline: the VLAN ids, VNIs and GRE keys the packets came in),
  * an LRU list by last activity for eviction and expiry, and the flow life cycle.
  * Reassembly of each side's byte stream lives in flow_reasm.c.
  */
@@ -55,19 +56,25 @@ static uint64_t key_hash(const struct flow_table *t, const struct segment *seg)
 		hi = &seg->src;
 	}
 	h = mix64(t->seed ^ seg->sock_cookie);
+	h = mix64(h ^ seg->zone);
 	h = hash_endpoint(h ^ seg->family, lo);
 	return hash_endpoint(h, hi);
 }
 
-static bool key_match(const struct flow *f, uint64_t hash, const struct segment *seg)
+static bool info_match(const struct flow_info *in, uint64_t hash, uint64_t h,
+		       const struct segment *seg)
 {
-	const struct flow_info *in = &f->info;
-
-	if (f->hash != hash || in->family != seg->family || in->sock_cookie != seg->sock_cookie)
+	if (h != hash || in->family != seg->family || in->sock_cookie != seg->sock_cookie ||
+	    in->zone != seg->zone)
 		return false;
 	if (endpoint_eq(&in->end[0], &seg->src) && endpoint_eq(&in->end[1], &seg->dst))
 		return true;
 	return endpoint_eq(&in->end[1], &seg->src) && endpoint_eq(&in->end[0], &seg->dst);
+}
+
+static bool key_match(const struct flow *f, uint64_t hash, const struct segment *seg)
+{
+	return info_match(&f->info, f->hash, hash, seg);
 }
 
 static struct flow *flow_find(const struct flow_table *t, uint64_t hash, const struct segment *seg)
@@ -169,6 +176,7 @@ static struct flow *flow_create(struct flow_table *t, uint64_t hash, const struc
 	f->info.end[1] = seg->dst;
 	f->info.family = seg->family;
 	f->info.sock_cookie = seg->sock_cookie;
+	f->info.zone = seg->zone;
 	if (t->st.flows_active >= t->nbuckets && t->nbuckets < (1u << 30))
 		hash_grow(t);
 	hash_link(t->buckets, t->nbuckets, f);

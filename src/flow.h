@@ -29,6 +29,7 @@ struct flow_info {
 	struct endpoint end[2];
 	uint8_t family;
 	uint64_t sock_cookie;
+	uint64_t zone;             /* struct segment.zone: the outer identifiers it came in */
 };
 
 /* Where the bytes handed to data() came from. */

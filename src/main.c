@@ -198,6 +198,49 @@ static void print_missed(const struct live_stats *ls, const struct http_stats *h
 			(unsigned long long)ls->joined, (unsigned long long)ls->whole_records);
 }
 
+/* "1 packet", "2 packets": n and the noun with an s when n is not 1. */
+static void print_count(const char *sep, uint64_t n, const char *noun)
+{
+	fprintf(stderr, "%s %llu %s%s", sep, (unsigned long long)n, noun, n == 1 ? "" : "s");
+}
+
+/*
+ * What was not looked into, one line: packets of each kind the decoder could not open, IP
+ * fragments, HTTP/2 connections. Nothing when there was none.
+ */
+static void print_undecoded(const struct pipeline_stats *ps)
+{
+	const struct pipeline_undecoded *u = ps->undecoded_kinds;
+	uint64_t other = ps->undecoded;
+	const char *sep = "";
+	char name[PIPELINE_KIND_NAME];
+
+	if (!ps->undecoded && !ps->fragments && !ps->http2)
+		return;
+	fputs("httpeek: not decoded:", stderr);
+	for (int i = 0; i < PIPELINE_UNDECODED_KINDS && u[i].kind; i++, sep = ",") {
+		pipeline_undecoded_name(u[i].kind, name, sizeof(name));
+		print_count(sep, u[i].packets, "packet");
+		fprintf(stderr, " of %s", name);
+		other -= u[i].packets;
+	}
+	if (other) {
+		print_count(sep, other, "packet");
+		fputs(" of other kinds", stderr);
+		sep = ",";
+	}
+	if (ps->fragments) {
+		print_count(sep, ps->fragments, "IP fragment");
+		fputs(" (not reassembled)", stderr);
+		sep = ",";
+	}
+	if (ps->http2) {
+		print_count(sep, ps->http2, "HTTP/2 connection");
+		fputs(" (not HTTP/1.x, not reported)", stderr);
+	}
+	fputc('\n', stderr);
+}
+
 static void print_summary(struct pipeline *pipe, struct event_writer *w, struct live *live,
 			  const struct options *opt, struct export *exp)
 {
@@ -228,6 +271,7 @@ static void print_summary(struct pipeline *pipe, struct event_writer *w, struct 
 			(unsigned long long)ls.records);
 	}
 	fputc('\n', stderr);
+	print_undecoded(&ps);
 	if (live)
 		print_missed(&ls, &hs);
 }

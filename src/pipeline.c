@@ -1,5 +1,7 @@
 /* The pipeline: decoded segments into flows, flow bytes into HTTP streams, heads into events. */
 #include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "pipeline.h"
@@ -77,6 +79,41 @@ struct pipeline *pipeline_new(const struct pipeline_options *opt, struct event_w
 	return p;
 }
 
+void pipeline_undecoded_name(uint32_t kind, char *buf, size_t size)
+{
+	const char *dlt = NULL;
+	size_t n;
+
+	decode_kind_name(kind, buf, size);
+	if (kind >> 24 == DECODE_KIND_LINK)
+		dlt = pcap_datalink_val_to_name((int)(kind & 0xffffff));
+	n = strlen(buf);
+	if (dlt && n < size)
+		snprintf(buf + n, size - n, " (%s)", dlt);
+}
+
+/* Counts a packet the decoder could not look into; names each kind once, when first seen. */
+static void count_undecoded(struct pipeline *p, uint32_t kind)
+{
+	struct pipeline_undecoded *u = p->stats.undecoded_kinds;
+	char name[PIPELINE_KIND_NAME];
+	int i;
+
+	p->stats.undecoded++;
+	for (i = 0; i < PIPELINE_UNDECODED_KINDS && u[i].kind && u[i].kind != kind; i++)
+		;
+	if (i == PIPELINE_UNDECODED_KINDS)
+		return;  /* counted among the others */
+	if (!u[i].kind) {
+		u[i].kind = kind;
+		pipeline_undecoded_name(kind, name, sizeof(name));
+		fprintf(stderr,
+			"httpeek: cannot look inside %s: its packets are counted, not decoded\n",
+			name);
+	}
+	u[i].packets++;
+}
+
 void pipeline_packet(struct pipeline *p, const struct packet *pkt)
 {
 	struct segment seg;
@@ -99,6 +136,9 @@ void pipeline_packet(struct pipeline *p, const struct packet *pkt)
 		break;
 	case DECODE_FRAGMENT:
 		p->stats.fragments++;
+		break;
+	case DECODE_UNSUPPORTED:
+		count_undecoded(p, seg.undecoded);
 		break;
 	default:
 		p->stats.malformed++;

@@ -774,6 +774,27 @@ static void test_cookie_key(void **state)
 	flow_table_free(t);
 }
 
+/* Equal 4-tuples in different zones (VLANs, VNIs, GRE keys) are different flows. */
+static void test_zone_key(void **state)
+{
+	struct flow_table *t = table_default();
+	struct segment s;
+
+	for (uint64_t z = 0; z < 3; z++) {
+		s = mkseg(0, A, 0, 1, "abc", 3);
+		s.zone = z;
+		flow_segment(t, &s);
+	}
+	s = mkseg(0, B, 0, 7, "back", 4);
+	s.zone = 2;
+	flow_segment(t, &s);
+	assert_int_equal(flow_table_stats(t)->flows_created, 3);
+	assert_int_equal(rec[2]->info.zone, 2);
+	assert_stream(2, 1, "back");
+	assert_int_equal(rec[1]->len[1], 0);
+	flow_table_free(t);
+}
+
 static void test_free_closes_all(void **state)
 {
 	struct flow_table *t = table_default();
@@ -940,6 +961,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_eviction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookie_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zone_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_closes_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_flows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_address, setup, teardown),

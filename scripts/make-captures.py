@@ -1,0 +1,315 @@
+#!/usr/bin/env python3
+"""Makes the offline test captures that wrap recorded traffic the way network sensors see it.
+
+Each capture is built from a recording of scripts/record-captures.sh (real curl and nginx in
+tests/captures/): every IP packet of the conversation is wrapped in an encapsulation (GRE,
+ERSPAN, VXLAN, Geneve, GTP-U, AYIYA, GRE in UDP, PPPoE, MPLS, 802.3 LLC/SNAP, Cisco HDLC),
+or the conversation is changed the way a capture point changes it (the same 4-tuple on three
+VLANs, link types and encapsulations httpeek cannot open). Frames keep their time stamps and order, so the rows of
+tests/golden/expected.tsv for the source capture hold for the frames made from it; tshark
+decodes every encapsulation here, which is how those rows were checked.
+
+Usage: make-captures.py [OUTDIR [NAME...]]   (default: tests/captures, every capture)
+"""
+
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CAPTURES = os.path.join(os.path.dirname(HERE), "tests", "captures")
+
+LINK_ETHER = 1
+LINK_C_HDLC = 104
+LINK_802_11 = 105
+
+CLIENT_MAC = bytes.fromhex("02000000c001")
+SERVER_MAC = bytes.fromhex("02000000c002")
+TUNNEL_A = bytes([192, 0, 2, 1])     # the client's tunnel end
+TUNNEL_B = bytes([192, 0, 2, 2])     # the server's tunnel end
+MIRROR = bytes([192, 0, 2, 10])      # a switch that mirrors (ERSPAN)
+COLLECTOR = bytes([192, 0, 2, 20])   # where the mirror sends
+
+
+def read_pcap(path):
+    """(linktype, magic bytes, [(header bytes, frame bytes)]) of a classic pcap file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = data[:4]
+    if magic not in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        raise SystemExit("%s: not a little-endian pcap file" % path)
+    linktype = struct.unpack("<I", data[20:24])[0]
+    recs, off = [], 24
+    while off + 16 <= len(data):
+        incl = struct.unpack("<I", data[off + 8:off + 12])[0]
+        recs.append((data[off:off + 16], data[off + 16:off + 16 + incl]))
+        off += 16 + incl
+    return linktype, magic, recs
+
+
+def write_pcap(path, linktype, magic, recs):
+    with open(path, "wb") as f:
+        f.write(magic + struct.pack("<HHiIII", 2, 4, 0, 0, 262144, linktype))
+        for hdr, frame in recs:
+            sec, frac = struct.unpack("<II", hdr[:8])
+            f.write(struct.pack("<IIII", sec, frac, len(frame), len(frame)) + frame)
+    print("make-captures: %s" % path)
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def ipv4(src, dst, proto, payload, ident=0):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident, 0x4000, 64, proto, 0,
+                    src, dst)
+    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
+
+
+def udp(sport, dport, payload):
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
+def ether(dst, src, etype, payload):
+    return dst + src + struct.pack("!H", etype) + payload
+
+
+def ip_of(frame):
+    """The IP packet of an Ethernet frame from the recordings (no VLAN tags there)."""
+    return frame[14:]
+
+
+def source(name):
+    """The records of tests/captures/NAME.pcap, each with whether the client sent it."""
+    linktype, magic, recs = read_pcap(os.path.join(CAPTURES, name + ".pcap"))
+    if linktype != LINK_ETHER:
+        raise SystemExit("%s: not Ethernet" % name)
+    client = recs[0][1][6:12]  # the recordings start with the client's SYN
+    return magic, [(hdr, f, f[6:12] == client) for hdr, f in recs]
+
+
+def wrap(name, fn, src="get", linktype=LINK_ETHER):
+    """Every frame of src, turned into fn(frame, index, sent by the client)."""
+    magic, recs = source(src)
+    return linktype, magic, [(hdr, fn(f, i, up)) for i, (hdr, f, up) in enumerate(recs)]
+
+
+def outer_ip(up, proto, payload, i):
+    """IPv4 between the tunnel ends, the client's end sending when up."""
+    a, b = (TUNNEL_A, TUNNEL_B) if up else (TUNNEL_B, TUNNEL_A)
+    return ipv4(a, b, proto, payload, ident=i + 1)
+
+
+def outer_frame(up, proto, payload, i):
+    macs = (SERVER_MAC, CLIENT_MAC) if up else (CLIENT_MAC, SERVER_MAC)
+    return ether(macs[0], macs[1], 0x0800, outer_ip(up, proto, payload, i))
+
+
+def gre(flags, proto, fields=b""):
+    return struct.pack("!BBH", flags, 0, proto) + fields
+
+
+def case_gre(name):
+    return wrap(name, lambda f, i, up: outer_frame(up, 47, gre(0, 0x0800) + ip_of(f), i))
+
+
+def case_gre_eth(name):
+    # key 7 in both directions, an Ethernet frame inside (transparent bridging)
+    return wrap(name, lambda f, i, up: outer_frame(
+        up, 47, gre(0x20, 0x6558, struct.pack("!I", 7)) + f, i))
+
+
+def mirrored(payload, i):
+    return ether(SERVER_MAC, CLIENT_MAC, 0x0800, ipv4(MIRROR, COLLECTOR, 47, payload, i + 1))
+
+
+def case_erspan2(name):
+    # GRE with a sequence number, ERSPAN type II: version 1, VLAN 0, session 5, index 0
+    def fn(f, i, up):
+        hdr = struct.pack("!HHI", 1 << 12, 5, 0)
+        return mirrored(gre(0x10, 0x88be, struct.pack("!I", i)) + hdr + f, i)
+    return wrap(name, fn)
+
+
+def case_erspan3(name):
+    # ERSPAN type III: version 2, session 6, a time stamp, no platform sub-header
+    def fn(f, i, up):
+        hdr = struct.pack("!HHIHH", 2 << 12, 6, 1000 * i, 0, 0)
+        return mirrored(gre(0x10, 0x22eb, struct.pack("!I", i)) + hdr + f, i)
+    return wrap(name, fn)
+
+
+def case_vxlan(name):
+    def fn(f, i, up):
+        vx = struct.pack("!BBHI", 0x08, 0, 0, 100 << 8)
+        return outer_frame(up, 17, udp(49152 + (5 if up else 9), 4789, vx + f), i)
+    return wrap(name, fn)
+
+
+def case_geneve(name):
+    # one 8-byte option (class 0x0102, type 0x80, 4 bytes of data), VNI 200, Ethernet inside
+    def fn(f, i, up):
+        gv = struct.pack("!BBHI", 2, 0, 0x6558, 200 << 8)
+        opt = struct.pack("!HBBI", 0x0102, 0x80, 1, 0xdeadbeef)
+        return outer_frame(up, 17, udp(49152 + (7 if up else 3), 6081, gv + opt + f), i)
+    return wrap(name, fn)
+
+
+def case_gtpu(name):
+    # G-PDU, a sequence number (so the optional fields are there), each side's own TEID
+    def fn(f, i, up):
+        ip = ip_of(f)
+        teid = 0x1001 if up else 0x2002
+        gt = struct.pack("!BBHIHBB", 0x32, 0xff, 4 + len(ip), teid, i, 0, 0)
+        return outer_frame(up, 17, udp(2152, 2152, gt + ip), i)
+    return wrap(name, fn)
+
+
+def case_ayiya(name):
+    # AYIYA from a SixXS-style client: 16-byte identity, SHA-1 signature, forward, IPv6 inside
+    def fn(f, i, up):
+        hdr = struct.pack("!BBBBI", 0x41, 0x52, 0x11, 41, 1700000000 + i)
+        ay = hdr + bytes(range(16)) + bytes(20) + ip_of(f)
+        return outer_frame(up, 17, udp(5072, 5072, ay), i)
+    return wrap(name, fn, src="ipv6")
+
+
+def case_gre_udp(name):
+    # RFC 8086: a GRE header in UDP to port 4754
+    def fn(f, i, up):
+        return outer_frame(up, 17, udp(49152 + (1 if up else 2), 4754,
+                                       gre(0, 0x0800) + ip_of(f)), i)
+    return wrap(name, fn)
+
+
+def case_pppoe(name):
+    def fn(f, i, up):
+        ppp = struct.pack("!H", 0x0021) + ip_of(f)
+        hdr = struct.pack("!BBHH", 0x11, 0, 0x0011, len(ppp))
+        return ether(f[:6], f[6:12], 0x8864, hdr + ppp)
+    return wrap(name, fn)
+
+
+def labels(*ls):
+    return b"".join(struct.pack("!I", l << 12 | (0x100 if k == len(ls) - 1 else 0) | 64)
+                    for k, l in enumerate(ls))
+
+
+def case_mpls(name):
+    return wrap(name, lambda f, i, up: ether(f[:6], f[6:12], 0x8847,
+                                             labels(1000 if up else 3000, 2000) + ip_of(f)))
+
+
+def case_mpls_vlan(name):
+    def fn(f, i, up):
+        tag = struct.pack("!HH", 50, 0x8847)
+        return ether(f[:6], f[6:12], 0x8100, tag + labels(1000 if up else 3000) + ip_of(f))
+    return wrap(name, fn)
+
+
+def case_llc_snap(name):
+    # 802.3: a length for the type, LLC AA AA 03, SNAP OUI 0 and type IPv4 (RFC 1042)
+    def fn(f, i, up):
+        body = bytes([0xaa, 0xaa, 0x03, 0, 0, 0]) + struct.pack("!H", 0x0800) + ip_of(f)
+        return f[:12] + struct.pack("!H", len(body)) + body
+    return wrap(name, fn)
+
+
+def case_c_hdlc(name):
+    return wrap(name, lambda f, i, up: struct.pack("!BBH", 0x0f, 0, 0x0800) + ip_of(f),
+                linktype=LINK_C_HDLC)
+
+
+def retcp(ip, port, is_client):
+    """ip with the client's port set to port and the TCP checksum made right again."""
+    hl = (ip[0] & 0x0f) * 4
+    tcp = bytearray(ip[hl:])
+    struct.pack_into("!H", tcp, 0 if is_client else 2, port)
+    struct.pack_into("!H", tcp, 16, 0)
+    pseudo = ip[12:20] + struct.pack("!BBH", 0, 6, len(tcp))
+    struct.pack_into("!H", tcp, 16, csum(pseudo + bytes(tcp)))
+    return ip[:hl] + bytes(tcp)
+
+
+def case_vlan_zones(name):
+    # three recorded connections made into one 4-tuple (client port 40001), one per VLAN
+    # (10: get, 20: head, 30: notmodified), their packets taken in turn: one flow per VLAN
+    convs = []
+    for vid, src in ((10, "get"), (20, "head"), (30, "notmodified")):
+        magic, recs = source(src)
+        convs.append([(hdr, vid, f, up) for hdr, f, up in recs])
+    out, n = [], 0
+    while any(convs):
+        for conv in convs:
+            if not conv:
+                continue
+            _, vid, f, up = conv.pop(0)
+            hdr = struct.pack("<II", 1700000000, 1000 * n) + b"\0" * 8
+            tag = struct.pack("!HH", vid, 0x0800)
+            out.append((hdr, ether(f[:6], f[6:12], 0x8100, tag + retcp(ip_of(f), 40001, up))))
+            n += 1
+    return LINK_ETHER, magic, out
+
+
+def case_undecoded_encap(name):
+    # the get conversation, and around it what httpeek cannot look into: ESP, GRE with an
+    # unknown protocol type, a local experimental ethertype
+    magic, recs = source("get")
+    hdr0 = recs[0][0]
+    esp = outer_frame(True, 50, struct.pack("!II", 0x100, 1) + bytes(48), 0)
+    odd_gre = outer_frame(True, 47, gre(0, 0x1234) + bytes(40), 1)
+    local = ether(SERVER_MAC, CLIENT_MAC, 0x88b5, bytes(46))
+    extra = [(hdr0, esp), (hdr0, esp), (hdr0, odd_gre), (hdr0, local), (hdr0, local),
+             (hdr0, local)]
+    return LINK_ETHER, magic, extra + [(hdr, f) for hdr, f, _ in recs]
+
+
+def case_undecoded_link(name):
+    # IEEE 802.11 data frames (link type 105), which httpeek does not decode
+    magic, recs = source("get")
+    out = []
+    for hdr, f, _ in recs:
+        wifi = struct.pack("<HH", 0x0208, 0) + f[:6] + f[6:12] + f[6:12] + b"\0\0"
+        out.append((hdr, wifi + bytes([0xaa, 0xaa, 3, 0, 0, 0, 8, 0]) + ip_of(f)))
+    return LINK_802_11, magic, out
+
+
+CASES = {
+    "gre": case_gre,
+    "gre-eth": case_gre_eth,
+    "erspan2": case_erspan2,
+    "erspan3": case_erspan3,
+    "vxlan": case_vxlan,
+    "geneve": case_geneve,
+    "gtpu": case_gtpu,
+    "ayiya": case_ayiya,
+    "gre-udp": case_gre_udp,
+    "pppoe": case_pppoe,
+    "mpls": case_mpls,
+    "mpls-vlan": case_mpls_vlan,
+    "llc-snap": case_llc_snap,
+    "c-hdlc": case_c_hdlc,
+    "vlan-zones": case_vlan_zones,
+    "undecoded-encap": case_undecoded_encap,
+    "undecoded-link": case_undecoded_link,
+}
+
+
+def main(argv):
+    out = argv[1] if len(argv) > 1 else CAPTURES
+    names = argv[2:] or sorted(CASES)
+    for name in names:
+        if name not in CASES:
+            raise SystemExit("make-captures: no case %r (cases: %s)" % (name, " ".join(CASES)))
+        linktype, magic, recs = CASES[name](name)
+        write_pcap(os.path.join(out, name + ".pcap"), linktype, magic, recs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
