@@ -5,7 +5,8 @@ Each capture is built from a recording of scripts/record-captures.sh (real curl 
 tests/captures/): every IP packet of the conversation is wrapped in an encapsulation (GRE,
 ERSPAN, VXLAN, Geneve, GTP-U, AYIYA, GRE in UDP, PPPoE, MPLS, 802.3 LLC/SNAP, Cisco HDLC),
 or the conversation is changed the way a capture point changes it (the same 4-tuple on three
-VLANs, link types and encapsulations httpeek cannot open). Frames keep their time stamps and order, so the rows of
+VLANs, a response retransmitted after both FINs, a packet the capture lost, link types and
+encapsulations httpeek cannot open). Frames keep their time stamps and order, so the rows of
 tests/golden/expected.tsv for the source capture hold for the frames made from it; tshark
 decodes every encapsulation here, which is how those rows were checked.
 
@@ -256,6 +257,16 @@ def case_vlan_zones(name):
     return LINK_ETHER, magic, out
 
 
+def case_fin_retransmit(name):
+    # the response (frame 6) sent again a second after both FINs and the last ACK
+    magic, recs = source("get")
+    recs = [(hdr, f) for hdr, f, _ in recs]
+    hdr, frame = recs[5]
+    sec, frac = struct.unpack("<II", recs[-1][0][:8])
+    late = struct.pack("<II", sec + 1, frac) + hdr[8:]
+    return LINK_ETHER, magic, recs + [(late, frame)]
+
+
 def case_undecoded_encap(name):
     # the get conversation, and around it what httpeek cannot look into: ESP, GRE with an
     # unknown protocol type, a local experimental ethertype
@@ -295,6 +306,7 @@ CASES = {
     "llc-snap": case_llc_snap,
     "c-hdlc": case_c_hdlc,
     "vlan-zones": case_vlan_zones,
+    "fin-retransmit": case_fin_retransmit,
     "undecoded-encap": case_undecoded_encap,
     "undecoded-link": case_undecoded_link,
 }

@@ -774,6 +774,48 @@ static void test_cookie_key(void **state)
 	flow_table_free(t);
 }
 
+/* After both FINs (or a RST), a late retransmission is old bytes, not a new connection. */
+static void test_late_retransmission(void **state)
+{
+	struct flow_limits lim = lim_default();
+	struct flow_table *t;
+	const struct flow_stats *st;
+
+	lim.idle_timeout_ns = 100000;
+	t = table(&lim);
+	st = flow_table_stats(t);
+	feed(t, 0, A, TCP_SYN, 1000, NULL);
+	feed(t, 0, B, TCP_SYN | TCP_ACK, 5000, NULL);
+	feed(t, 0, A, TCP_ACK, 1001, "GET /");
+	feed(t, 0, B, TCP_ACK, 5001, "HTTP/1.1 200");
+	feed(t, 0, A, TCP_ACK | TCP_FIN, 1006, NULL);
+	feed(t, 0, B, TCP_ACK | TCP_FIN, 5013, NULL);
+	feed(t, 0, B, TCP_ACK, 5001, "HTTP/1.1 200");  /* late */
+	feed(t, 0, A, TCP_ACK, 1001, "GET /");
+	assert_int_equal(st->flows_created, 1);
+	assert_int_equal(st->overlaps, 17);
+	/* Bytes past the end: the 4-tuple was reused, the SYN not seen. */
+	feed(t, 0, A, TCP_ACK, 90000, "GET /b");
+	assert_int_equal(st->flows_created, 2);
+	/* A SYN is a new connection, whatever its sequence number. */
+	feed(t, 1, A, TCP_SYN, 10, NULL);
+	feed(t, 1, A, TCP_RST, 11, NULL);
+	feed(t, 1, A, TCP_SYN, 10, NULL);
+	feed(t, 1, A, 0, 11, "x");
+	assert_int_equal(st->flows_created, 4);
+	/* Remembered as long as an idle flow would be. */
+	feed(t, 2, A, TCP_SYN, 10, NULL);
+	feed(t, 2, A, 0, 11, "abc");
+	feed(t, 2, A, TCP_RST, 14, NULL);
+	flow_expire(t, now_ns + lim.idle_timeout_ns + 1);
+	feed(t, 2, A, 0, 11, "abc");
+	assert_int_equal(st->flows_created, 6);
+	flow_table_free(t);
+	assert_string_equal(logbuf, "o0 d0[GET /] d1[HTTP/1.1 200] f0 f1 c0 o1 d0[GET /b] o2 f0 f1 "
+				    "c2 o3 d0[x] o4 d0[abc] f0 f1 c4 f0 f1 c1 f0 f1 c3 o5 d0[abc] "
+				    "f0 f1 c5");
+}
+
 /* Equal 4-tuples in different zones (VLANs, VNIs, GRE keys) are different flows. */
 static void test_zone_key(void **state)
 {
@@ -961,6 +1003,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_eviction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookie_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_late_retransmission, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zone_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_closes_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_flows, setup, teardown),
