@@ -49,7 +49,9 @@ struct http_limits {
 	/*
 	 * Live: after bytes that never came, look for the next message only where the source
 	 * marks a boundary (http_stream_boundary()), never by what the bytes look like: what
-	 * follows a lost body may be more body that looks like a head.
+	 * follows a lost body may be more body that looks like a head. Offline (false): at the
+	 * start of a line, and at the start of every piece http_stream_data() is handed (a TCP
+	 * segment), where a sender often begins a message right after body bytes.
 	 */
 	bool resync_at_marks;
 };
@@ -65,6 +67,14 @@ struct http_limits {
  */
 int http_parse_head(char *buf, size_t len, struct http_message *msg, struct http_header *hdrs,
 		    uint32_t max_hdrs);
+
+/*
+ * Parses a start line cut short (buf holds no line end; what followed never came): a status
+ * line with its code, or a request line with a target and as much of its version as came
+ * ("GET /a HTT": protocol "HTT"; "GET /a": protocol ""). msg is truncated, without fields;
+ * its strings point into buf. Returns 0, or -EINVAL when too little is there to tell.
+ */
+int http_parse_cut_start(const char *buf, size_t len, struct http_message *msg);
 
 /* True when buf (len bytes, possibly fewer than a whole line) may begin a message. */
 bool http_looks_like_start(const uint8_t *buf, size_t len);
@@ -98,8 +108,12 @@ struct http_stream *http_stream_new(const struct http_limits *lim, struct http_s
 void http_stream_data(struct http_stream *s, const uint8_t *bytes, size_t len, uint64_t ts_ns,
 		      http_emit_fn emit, void *ctx);
 
-/* len bytes are missing: skipped inside a body of known length, else resynchronise. */
-void http_stream_gap(struct http_stream *s, size_t len);
+/*
+ * len bytes are missing: skipped inside a body of known length, else resynchronise. A head
+ * in progress whose start line is known (or cut, see http_parse_cut_start) is emitted first,
+ * truncated.
+ */
+void http_stream_gap(struct http_stream *s, size_t len, http_emit_fn emit, void *ctx);
 
 /* The next byte starts between two messages (the source knows): resynchronise there. */
 void http_stream_boundary(struct http_stream *s);
@@ -110,8 +124,14 @@ void http_stream_end(struct http_stream *s, http_emit_fn emit, void *ctx);
 /* From now on the stream carries opaque bytes (the peer direction became a tunnel). */
 void http_stream_set_tunnel(struct http_stream *s);
 
-/* True once the stream became a tunnel (101, 2xx to CONNECT). */
+/* True once the stream became a tunnel (101, 2xx to CONNECT, HTTP/2). */
 bool http_stream_is_tunnel(const struct http_stream *s);
+
+/*
+ * True once the stream was found to speak HTTP/2: the connection preface ("PRI *
+ * HTTP/2.0"), or a SETTINGS frame as its first bytes. It is then a tunnel: nothing reported.
+ */
+bool http_stream_is_h2(const struct http_stream *s);
 
 void http_stream_free(struct http_stream *s);
 

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "session.h"
 
 /*
@@ -53,6 +54,7 @@ struct session {
 	struct pending_request inline_pending[SESSION_INLINE_PENDING];
 	uint32_t requests;
 	uint32_t copies;            /* pending requests holding a copy */
+	bool h2;                    /* found to speak HTTP/2 (counted once) */
 	uint64_t last_ts;           /* time of the last head on the flow */
 };
 
@@ -318,6 +320,37 @@ static void write_exchange(struct session *s, int client_side, struct pending_re
 	export_exchange(s, req, resp_side, &x, report);
 }
 
+/* The other direction is a tunnel too, even before its first byte. */
+static void peer_tunnel(struct session *s, int side)
+{
+	if (!s->stream[!side])
+		s->stream[!side] = http_stream_new(s->env->http_limits, s->env->http_stats);
+	if (s->stream[!side])
+		http_stream_set_tunnel(s->stream[!side]);
+}
+
+/* The connection speaks HTTP/2 from here on: counted once, and nothing more is parsed. */
+static void session_h2(struct session *s, int side)
+{
+	if (!s->h2)
+		s->env->stats->http2++;
+	s->h2 = true;
+	peer_tunnel(s, side);
+}
+
+/* True for a 101 that switches to HTTP/2 over cleartext ("Upgrade: h2c"). */
+static bool upgrades_to_h2c(const struct http_message *msg)
+{
+	for (uint32_t i = 0; i < msg->n_headers; i++) {
+		const struct http_str *n = &msg->headers[i].name, *v = &msg->headers[i].value;
+
+		if (n->len == 7 && !strncasecmp(n->p, "upgrade", 7) && v->len >= 3 &&
+		    !strncasecmp(v->p, "h2c", 3))
+			return true;
+	}
+	return false;
+}
+
 static enum http_next on_response(struct session *s, const struct session_side *from,
 				  const struct http_message *msg)
 {
@@ -337,14 +370,10 @@ static enum http_next on_response(struct session *s, const struct session_side *
 		next = HTTP_NEXT_NO_BODY;
 	if (paired && req.is_connect && msg->status_code >= 200 && msg->status_code < 300)
 		next = HTTP_NEXT_TUNNEL;
-	if (next == HTTP_NEXT_TUNNEL || msg->status_code == 101) {
-		/* The other direction is a tunnel too, even before its first byte. */
-		if (!s->stream[!from->side])
-			s->stream[!from->side] = http_stream_new(s->env->http_limits,
-								 s->env->http_stats);
-		if (s->stream[!from->side])
-			http_stream_set_tunnel(s->stream[!from->side]);
-	}
+	if (next == HTTP_NEXT_TUNNEL || msg->status_code == 101)
+		peer_tunnel(s, from->side);
+	if (msg->status_code == 101 && upgrades_to_h2c(msg))
+		session_h2(s, from->side);
 	write_exchange(s, paired ? req.side : !from->side, paired ? &req : NULL, msg, from->side,
 		       msg->ts_ns, paired ? req.dir : req_dir);
 	if (paired)
@@ -435,6 +464,8 @@ void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t le
 	s->sides[side].ip_len = meta->ip_len;
 	s->sides[side].ifindex = meta->ifindex;
 	http_stream_data(s->stream[side], bytes, len, meta->ts_ns, on_message, &s->sides[side]);
+	if (http_stream_is_h2(s->stream[side]))
+		session_h2(s, side);
 	if (s->env->exp)
 		keep_packet(s, side, bytes, len);
 }
@@ -442,7 +473,7 @@ void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t le
 void session_gap(struct session *s, int side, uint32_t len)
 {
 	if (s && s->stream[side])
-		http_stream_gap(s->stream[side], len);
+		http_stream_gap(s->stream[side], len, on_message, &s->sides[side]);
 }
 
 void session_fin(struct session *s, int side)

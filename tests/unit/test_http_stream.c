@@ -125,7 +125,7 @@ static void run_case(const struct scase *c, enum feed how, uint64_t seed)
 		if (op->kind == OP_DATA)
 			feed(s, op, how, &off, &r);
 		else if (op->kind == OP_GAP)
-			http_stream_gap(s, op->len);
+			http_stream_gap(s, op->len, record, &r);
 		else if (op->kind == OP_TUNNEL)
 			http_stream_set_tunnel(s);
 		else
@@ -240,9 +240,22 @@ static const struct scase cases[] = {
 	  { DATA("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\nabc"), GAP(5),
 	    DATA("ij\r\n0\r\n\r\n" OK_0) },
 	  { "R HTTP/1.1 200 OK cl=-1 h=1 chunked", DESC_OK_0 } },
-	{ .name = "gap in a head resyncs at the next message",
+	{ .name = "gap in a head: what it holds goes out truncated, then the next message",
 	  { DATA("GET /lost HTTP/1.1\r\nHo"), GAP(40), DATA("st: x\r\n\r\n" REQ_A) },
-	  { DESC_A }, .resyncs = 1 },
+	  { "Q GET /lost HTTP/1.1 host= cl=0 h=0 trunc", DESC_A }, .resyncs = 1, .truncated = 1 },
+	{ .name = "gap in a request line cut at the version (snaplen)",
+	  { DATA("GET /snap/a.html HTT"), GAP(300), DATA(REQ_A) },
+	  { "Q GET /snap/a.html HTT host= cl=0 h=0 trunc", DESC_A }, .resyncs = 1, .truncated = 1 },
+	{ .name = "gap in a status line after its code",
+	  { DATA("HTTP/1.1 200 O"), GAP(300), DATA(OK_0) },
+	  { "R HTTP/1.1 200 O cl=-1 h=0 trunc", DESC_OK_0 }, .resyncs = 1, .truncated = 1 },
+	{ .name = "gap in a line too short to tell",
+	  { DATA("GET /a"), GAP(300), DATA(REQ_A) },
+	  { "Q GET /a  host= cl=0 h=0 trunc", DESC_A }, .resyncs = 1, .truncated = 1 },
+	{ .name = "gap after body bytes: a status line starting the next piece is found",
+	  { DATA("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Le"), GAP(500),
+	    DATA("ngth: 20\r\n\r\nsome body text"), DATA("more body bytes"), DATA(OK_0) },
+	  { "R HTTP/1.1 200 OK cl=-1 h=1 trunc", DESC_OK_0 }, .resyncs = 1, .truncated = 1 },
 	{ .name = "gap past a body resyncs at the next piece",
 	  { DATA("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab"), GAP(500), DATA(OK_0) },
 	  { "R HTTP/1.1 200 OK cl=10 h=1", DESC_OK_0 }, .resyncs = 1 },
@@ -259,9 +272,9 @@ static const struct scase cases[] = {
 	  { DESC_A }, .failures = 1, .resyncs = 1 },
 	{ .name = "bad chunk size resyncs",
 	  { DATA("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n" OK_0),
-	    DATA("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXY" OK_0) },
+	    DATA("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXY\r\n" OK_0) },
 	  { "R HTTP/1.1 200 OK cl=-1 h=1 chunked", DESC_OK_0,
-	    "R HTTP/1.1 200 OK cl=-1 h=1 chunked" }, .resyncs = 2 },
+	    "R HTTP/1.1 200 OK cl=-1 h=1 chunked", DESC_OK_0 }, .resyncs = 2 },
 	{ .name = "oversize head is truncated, the next message still found",
 	  { DATA("GET /big HTTP/1.1\r\nHost: h\r\n"
 		 "X-Field-01: 0123456789abcdef\r\nX-Field-02: 0123456789abcdef\r\n"
@@ -440,7 +453,8 @@ static void test_unterminated_head(void **state)
 /* Streams idle between messages hold no head buffer: 2000 of them stay small. */
 /*
  * Live (resync_at_marks): after a gap where a head was due, what looks like a head is not
- * taken until the source marks a boundary; offline it is.
+ * taken until the source marks a boundary; offline it is. The head the gap cut goes out
+ * truncated either way.
  */
 static void test_resync_waits_for_mark(void **state)
 {
@@ -455,12 +469,15 @@ static void test_resync_waits_for_mark(void **state)
 		struct recorder r = { 0 };
 
 		http_stream_data(s, (const uint8_t *)"GET /a HTTP/1.1\r\nX: ", 21, 1, record, &r);
-		http_stream_gap(s, 100);
+		http_stream_gap(s, 100, record, &r);
 		http_stream_data(s, (const uint8_t *)body, sizeof(body) - 1, 2, record, &r);
 		http_stream_boundary(s);
 		http_stream_data(s, (const uint8_t *)real, sizeof(real) - 1, 3, record, &r);
 		assert_int_equal(st.gap_losses, 1);
-		assert_int_equal(r.n, live ? 1 : 2);
+		assert_int_equal(st.truncated_heads, 1);
+		assert_int_equal(r.n, live ? 2 : 3);
+		assert_true(r.msg[0]->truncated);
+		assert_memory_equal(r.msg[0]->path.p, "/a", 2);
 		assert_memory_equal(r.msg[r.n - 1]->path.p, "/real", 5);
 		recorder_free(&r);
 		http_stream_free(s);
