@@ -48,12 +48,14 @@ def read_pcap(path):
     return linktype, magic, recs
 
 
-def write_pcap(path, linktype, magic, recs):
+def write_pcap(path, linktype, magic, recs, snaplen=262144):
+    """recs: (header, frame); a frame longer than snaplen is cut to it, as a capture cuts."""
     with open(path, "wb") as f:
-        f.write(magic + struct.pack("<HHiIII", 2, 4, 0, 0, 262144, linktype))
+        f.write(magic + struct.pack("<HHiIII", 2, 4, 0, 0, snaplen, linktype))
         for hdr, frame in recs:
             sec, frac = struct.unpack("<II", hdr[:8])
-            f.write(struct.pack("<IIII", sec, frac, len(frame), len(frame)) + frame)
+            cut = frame[:snaplen]
+            f.write(struct.pack("<IIII", sec, frac, len(cut), len(frame)) + cut)
     print("make-captures: %s" % path)
 
 
@@ -267,6 +269,120 @@ def case_fin_retransmit(name):
     return LINK_ETHER, magic, recs + [(late, frame)]
 
 
+class Conversation:
+    """A TCP connection written packet by packet: handshake, data each way (each send one
+    segment, acknowledged), FINs. Time stamps step by 1 ms from 1700000000 s; frames are
+    numbered from 1 in the order they are made."""
+
+    def __init__(self, recs, client, server, cport, sport):
+        self.recs = recs
+        self.ends = ((bytes(client), cport), (bytes(server), sport))
+        self.seq = [1000, 5000]
+        self.tcp(0, 0x02, b"")
+        self.seq[0] += 1
+        self.tcp(1, 0x12, b"")
+        self.seq[1] += 1
+        self.tcp(0, 0x10, b"")
+
+    def tcp(self, side, flags, payload, lost=False):
+        (sa, sp), (da, dp) = self.ends[side], self.ends[1 - side]
+        seg = struct.pack("!HHIIBBHHH", sp, dp, self.seq[side], self.seq[1 - side], 5 << 4,
+                          flags, 65535, 0, 0) + payload
+        pseudo = sa + da + struct.pack("!BBH", 0, 6, len(seg))
+        seg = seg[:16] + struct.pack("!H", csum(pseudo + seg)) + seg[18:]
+        macs = (SERVER_MAC, CLIENT_MAC) if side == 0 else (CLIENT_MAC, SERVER_MAC)
+        hdr = struct.pack("<II", 1700000000, 1000 * len(self.recs)) + b"\0" * 8
+        if not lost:
+            self.recs.append((hdr, ether(macs[0], macs[1], 0x0800, ipv4(sa, da, 6, seg))))
+
+    def send(self, side, payload, lost=False):
+        """payload from the client (side 0) or the server (1) in one segment, maybe lost."""
+        self.tcp(side, 0x18, payload, lost)
+        self.seq[side] += len(payload)
+
+    def close(self):
+        self.tcp(0, 0x11, b"")
+        self.seq[0] += 1
+        self.tcp(1, 0x11, b"")
+        self.seq[1] += 1
+        self.tcp(0, 0x10, b"")
+
+
+PCAP_MAGIC = b"\xd4\xc3\xb2\xa1"
+CLIENT_IP = bytes([10, 203, 0, 1])
+SERVER_IP = bytes([10, 203, 0, 2])
+PROXY_IP = bytes([10, 203, 0, 3])
+
+
+def made(convs, port=80):
+    """Frames of conversations, each (client sends, server answers) pairs on its own
+    connection (client ports 41001, 41002, ...): [(side, payload)]."""
+    recs = []
+    for n, sends in enumerate(convs):
+        c = Conversation(recs, CLIENT_IP, SERVER_IP, 41001 + n, port)
+        for side, payload, *lost in sends:
+            c.send(side, payload, bool(lost))
+        c.close()
+    return LINK_ETHER, PCAP_MAGIC, recs
+
+
+def case_request_lines(name):
+    # request lines that servers answer though they break the grammar, one per connection,
+    # and a versionless line from a method HTTP/0.9 never had
+    return made([
+        [(0, b"GET /uri afterspace HTTP/1.1\r\nHost: h\r\n\r\n"),
+         (1, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")],
+        [(0, b"CONNECT host:25 / HTTP/1.0\r\n\r\n"),
+         (1, b"HTTP/1.0 403 Forbidden\r\nContent-Length: 0\r\n\r\n")],
+        [(0, b"T /zeek.html\r\n\r\n"),
+         (1, b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")],
+        [(0, b"GET /v HTTP/1.1\r\nHost: h\r\n\r\n"),
+         (1, b"HTTP/1.10 200 OK\r\nContent-Length: 0\r\n\r\n")],
+    ])
+
+
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+H2_SETTINGS = bytes.fromhex("000006040000000000") + bytes.fromhex("000300000064")
+H2_SETTINGS_ACK = bytes.fromhex("000000040100000000")
+# HEADERS on stream 1, END_STREAM|END_HEADERS, HPACK ":status: 200" (indexed 8)
+H2_HEADERS_200 = bytes.fromhex("000001010500000001") + b"\x88"
+# HEADERS on stream 1: :method GET, :scheme http, :path /, :authority h
+H2_HEADERS_GET = bytes.fromhex("000007010500000001") + bytes.fromhex("828684410168") + b"\x00"
+
+
+def case_h2_prior(name):
+    # HTTP/2 with prior knowledge: the preface and frames on port 80, nothing of HTTP/1
+    return made([[(0, H2_PREFACE + H2_SETTINGS), (1, H2_SETTINGS + H2_SETTINGS_ACK),
+                  (0, H2_SETTINGS_ACK + H2_HEADERS_GET[:-1]), (1, H2_HEADERS_200)]])
+
+
+def case_h2c_upgrade(name):
+    # an HTTP/1.1 request upgraded to h2c: the request and the 101 are HTTP/1, then HTTP/2
+    return made([[(0, b"GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                   b"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n"),
+                  (1, b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                   b"Upgrade: h2c\r\n\r\n" + H2_SETTINGS + H2_HEADERS_200),
+                  (0, H2_PREFACE + H2_SETTINGS + H2_SETTINGS_ACK)]])
+
+
+def case_gap_status(name):
+    # a response whose head lost its second segment: what came is reported truncated; body
+    # bytes follow in a segment of their own, then the next response starts a segment
+    return made([[(0, b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n"),
+                  (1, b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConte"),
+                  (1, b"nt-Length: 30\r\n\r\nfirst body ", True),
+                  (1, b"bytes of the first"),
+                  (0, b"GET /b HTTP/1.1\r\nHost: h\r\n\r\n"),
+                  (1, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")]])
+
+
+def case_snaplen(name):
+    # the get recording captured with a snap length of 85 bytes: the request line is cut at
+    # "HTT", the status line whole and its first field cut
+    linktype, magic, recs = wrap(name, lambda f, i, up: f)
+    return linktype, magic, recs, 85
+
+
 def case_undecoded_encap(name):
     # the get conversation, and around it what httpeek cannot look into: ESP, GRE with an
     # unknown protocol type, a local experimental ethertype
@@ -309,6 +425,11 @@ CASES = {
     "fin-retransmit": case_fin_retransmit,
     "undecoded-encap": case_undecoded_encap,
     "undecoded-link": case_undecoded_link,
+    "request-lines": case_request_lines,
+    "h2-prior": case_h2_prior,
+    "h2c-upgrade": case_h2c_upgrade,
+    "gap-status": case_gap_status,
+    "snaplen": case_snaplen,
 }
 
 
@@ -318,8 +439,7 @@ def main(argv):
     for name in names:
         if name not in CASES:
             raise SystemExit("make-captures: no case %r (cases: %s)" % (name, " ".join(CASES)))
-        linktype, magic, recs = CASES[name](name)
-        write_pcap(os.path.join(out, name + ".pcap"), linktype, magic, recs)
+        write_pcap(os.path.join(out, name + ".pcap"), *CASES[name](name))
     return 0
 
 

@@ -292,8 +292,8 @@ def project_flow(ev, where):
     want(list(a.keys()) == names, where, "args %r" % list(a.keys()))
     req, resp = a["request"]["value"], a["response"]["value"]
     return {"timestamp": ev["timestamp"],
-            "method": req["method"] if req else None,
-            "uri_path": req["uri_path"] if req else None,
+            "method": req["method"] if req else "",
+            "uri_path": req["uri_path"] if req else "",
             "status_code": resp["status_code"] if resp else None,
             "trans_depth": a["trans_depth"]["value"], "client": a["client_ip"]["value"],
             "client_port": a["client_port"]["value"], "server": a["server_ip"]["value"],
