@@ -12,7 +12,7 @@
 #include "http.h"
 
 struct run {
-	uint8_t answers;     /* bits choosing HTTP_NEXT_NO_BODY / _TUNNEL per message */
+	uint8_t answers;     /* bits choosing HTTP_NEXT_NO_BODY / _TUNNEL / _INNER per message */
 	uint64_t hash;       /* of every message emitted */
 	uint64_t n;
 	bool h2;
@@ -64,7 +64,8 @@ static enum http_next emit(void *ctx, const struct http_message *m)
 		return m->kind == HTTP_RESPONSE && m->status_code == 200 ? HTTP_NEXT_TUNNEL :
 									    HTTP_NEXT_DEFAULT;
 	default:
-		return HTTP_NEXT_DEFAULT;
+		return m->kind == HTTP_RESPONSE && m->status_code == 200 ? HTTP_NEXT_INNER :
+									    HTTP_NEXT_DEFAULT;
 	}
 }
 

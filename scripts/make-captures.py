@@ -383,6 +383,47 @@ def case_snaplen(name):
     return linktype, magic, recs, 85
 
 
+GET_ROOT = b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"
+OK_HELLO = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+
+
+def case_socks(name):
+    # HTTP through a SOCKS proxy (10.203.0.2:1080), the last handshake bytes and the first
+    # message in one segment: SOCKS 5 to a name, SOCKS 5 with a username and password to an
+    # IPv4 address, SOCKS 4a to a name, SOCKS 4 to an IPv4 address
+    s5_name = b"\x05\x01\x00\x03\x0bexample.com\x00\x50"
+    s5_ip = b"\x05\x01\x00\x01\x0a\xcb\x00\x09\x1f\x90"
+    reply5 = b"\x05\x00\x00\x01\x0a\xcb\x00\x02\x04\x38"
+    reply4 = b"\x00\x5a\x00\x00\x00\x00\x00\x00"
+    return made([
+        [(0, b"\x05\x01\x00"), (1, b"\x05\x00"), (0, s5_name + GET_ROOT),
+         (1, reply5 + OK_HELLO)],
+        [(0, b"\x05\x02\x00\x02"), (1, b"\x05\x02"), (0, b"\x01\x04user\x04pass"),
+         (1, b"\x01\x00"), (0, s5_ip + b"GET /ip HTTP/1.1\r\nHost: 10.203.0.9:8080\r\n\r\n"),
+         (1, reply5), (1, OK_HELLO)],
+        [(0, b"\x04\x01\x00\x50\x00\x00\x00\x01user\x00example.com\x00" + GET_ROOT),
+         (1, reply4 + OK_HELLO)],
+        [(0, b"\x04\x01\x1f\x90\x0a\xcb\x00\x09\x00" +
+          b"GET /four HTTP/1.1\r\nHost: 10.203.0.9:8080\r\n\r\n"), (1, reply4 + OK_HELLO)],
+    ], port=1080)
+
+
+TLS_HELLO = bytes.fromhex("160301002c0100002803030000000000000000000000000000000000000000"
+                          "000000000000000000000000000002130101000000")
+
+
+def case_connect_plain(name):
+    # an HTTP proxy (10.203.0.2:3128) carrying an http:// request through CONNECT, and a
+    # CONNECT whose tunnel carries TLS (opaque, no failure)
+    return made([
+        [(0, b"CONNECT example.com:80 HTTP/1.1\r\nHost: example.com:80\r\n\r\n"),
+         (1, b"HTTP/1.1 200 Connection established\r\n\r\n"), (0, GET_ROOT), (1, OK_HELLO)],
+        [(0, b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"),
+         (1, b"HTTP/1.1 200 Connection established\r\n\r\n"), (0, TLS_HELLO),
+         (1, b"\x16\x03\x03\x00\x04\x0e\x00\x00\x00")],
+    ], port=3128)
+
+
 def case_undecoded_encap(name):
     # the get conversation, and around it what httpeek cannot look into: ESP, GRE with an
     # unknown protocol type, a local experimental ethertype
@@ -430,6 +471,8 @@ CASES = {
     "h2c-upgrade": case_h2c_upgrade,
     "gap-status": case_gap_status,
     "snaplen": case_snaplen,
+    "socks": case_socks,
+    "connect-plain": case_connect_plain,
 }
 
 

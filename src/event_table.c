@@ -112,6 +112,22 @@ static void put_safe(struct json_buf *b, const struct http_str *s)
 	json_term_safe(b, s->p, s->len);
 }
 
+/* " [truncated]", " [via socks5 10.0.0.3:1080 host:80]" after a message's text. */
+static void put_marks(struct json_buf *b, const struct http_message *m)
+{
+	if (m->truncated)
+		LIT(b, " [truncated]");
+	if (!m->tunnel.via.len)
+		return;
+	LIT(b, " [via ");
+	put_safe(b, &m->tunnel.via);
+	LIT(b, " ");
+	put_safe(b, &m->tunnel.proxy);
+	LIT(b, " ");
+	put_safe(b, &m->tunnel.target);
+	LIT(b, "]");
+}
+
 /* METHOD host path: the path without query, the raw target when there is none (CONNECT). */
 static void put_request_text(struct event_writer *w, const struct http_message *m)
 {
@@ -132,8 +148,7 @@ static void put_request_text(struct event_writer *w, const struct http_message *
 		LIT(b, "REDACTED");
 	else
 		put_safe(b, &m->target);
-	if (m->truncated)
-		LIT(b, " [truncated]");
+	put_marks(b, m);
 }
 
 /* "200 OK", or the bare code when the status line had no reason. */
@@ -143,8 +158,7 @@ static void put_response_text(struct json_buf *b, const struct http_message *m)
 		put_safe(b, &m->status);
 	else
 		json_i64(b, m->status_code);
-	if (m->truncated)
-		LIT(b, " [truncated]");
+	put_marks(b, m);
 }
 
 void event_table_message(struct event_writer *w, const struct msg_context *ctx,

@@ -571,7 +571,9 @@ struct http_message *http_message_dup(const struct http_message *msg)
 	char *w;
 
 	size += str_size(&msg->method) + str_size(&msg->target) + str_size(&msg->protocol) +
-		str_size(&msg->host) + str_size(&msg->path) + str_size(&msg->status);
+		str_size(&msg->host) + str_size(&msg->path) + str_size(&msg->status) +
+		str_size(&msg->tunnel.via) + str_size(&msg->tunnel.proxy) +
+		str_size(&msg->tunnel.target);
 	for (i = 0; i < msg->n_headers; i++)
 		size += str_size(&msg->headers[i].name) + str_size(&msg->headers[i].value);
 	d = malloc(size);
@@ -586,6 +588,9 @@ struct http_message *http_message_dup(const struct http_message *msg)
 	w = copy_str(&d->host, &msg->host, w);
 	w = copy_str(&d->path, &msg->path, w);
 	w = copy_str(&d->status, &msg->status, w);
+	w = copy_str(&d->tunnel.via, &msg->tunnel.via, w);
+	w = copy_str(&d->tunnel.proxy, &msg->tunnel.proxy, w);
+	w = copy_str(&d->tunnel.target, &msg->tunnel.target, w);
 	for (i = 0; i < msg->n_headers; i++) {
 		w = copy_str(&d->headers[i].name, &msg->headers[i].name, w);
 		w = copy_str(&d->headers[i].value, &msg->headers[i].value, w);

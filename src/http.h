@@ -26,6 +26,13 @@ enum http_kind {
 	HTTP_RESPONSE = 2,
 };
 
+/* The proxy tunnel a message came through (set by the consumer); via is empty for none. */
+struct http_tunnel {
+	struct http_str via;        /* "connect", "socks4", "socks5" */
+	struct http_str proxy;      /* the proxy's address and port */
+	struct http_str target;     /* where the client asked the proxy to go: "host:port" */
+};
+
 struct http_message {
 	enum http_kind kind;
 	uint64_t ts_ns;             /* time of the packet that completed the head */
@@ -41,6 +48,7 @@ struct http_message {
 	int64_t content_length;     /* SCHEMA.md semantics: -1 chunked or unknown/close */
 	bool chunked;
 	bool truncated;             /* head over the size or field limit: fields may be missing */
+	struct http_tunnel tunnel;  /* never set by the parser */
 };
 
 struct http_limits {
@@ -54,6 +62,11 @@ struct http_limits {
 	 * segment), where a sender often begins a message right after body bytes.
 	 */
 	bool resync_at_marks;
+	/*
+	 * Live: CONNECT and SOCKS tunnels stay opaque (the kernel copies none of their bytes).
+	 * Offline (false): what a tunnel carries is parsed when it is HTTP/1.
+	 */
+	bool opaque_tunnels;
 };
 
 #define HTTP_DEFAULT_MAX_HEAD (64u * 1024u)
@@ -86,7 +99,8 @@ struct http_message *http_message_dup(const struct http_message *msg);
 enum http_next {
 	HTTP_NEXT_DEFAULT = 0,   /* frame the body by the head's own rules */
 	HTTP_NEXT_NO_BODY,       /* e.g. the response to HEAD */
-	HTTP_NEXT_TUNNEL,        /* e.g. 2xx to CONNECT: stop parsing this direction */
+	HTTP_NEXT_TUNNEL,        /* e.g. 101: stop parsing this direction */
+	HTTP_NEXT_INNER,         /* 2xx to CONNECT: what follows is the tunnelled connection */
 };
 
 typedef enum http_next (*http_emit_fn)(void *ctx, const struct http_message *msg);
@@ -124,7 +138,14 @@ void http_stream_end(struct http_stream *s, http_emit_fn emit, void *ctx);
 /* From now on the stream carries opaque bytes (the peer direction became a tunnel). */
 void http_stream_set_tunnel(struct http_stream *s);
 
-/* True once the stream became a tunnel (101, 2xx to CONNECT, HTTP/2). */
+/*
+ * From now on the stream carries a connection tunnelled through a proxy (CONNECT, SOCKS):
+ * parsed when its first bytes begin an HTTP/1 message, else opaque (TLS) from there on, no
+ * failure counted.
+ */
+void http_stream_set_inner(struct http_stream *s);
+
+/* True once the stream became a tunnel (101, HTTP/2, opaque bytes in a proxy tunnel). */
 bool http_stream_is_tunnel(const struct http_stream *s);
 
 /*

@@ -41,6 +41,7 @@ struct http_stream {
 	bool wait_mark;          /* resync only at http_stream_boundary() (after a gap, live) */
 	bool fresh;              /* no byte came yet */
 	bool h2;                 /* it speaks HTTP/2 (the state is ST_TUNNEL) */
+	bool inner;              /* a proxy tunnel's first bytes are due: HTTP or opaque */
 };
 
 static const struct http_limits default_limits = {
@@ -138,6 +139,13 @@ static enum start check_start(struct http_stream *s)
 	return START_OK;
 }
 
+/* A proxy tunnel that does not carry HTTP/1: opaque from here on. */
+static void become_opaque(struct http_stream *s)
+{
+	drop_head(s);
+	s->state = ST_TUNNEL;
+}
+
 /* HTTP/2 from here on: nothing more is HTTP/1.x. */
 static void become_h2(struct http_stream *s)
 {
@@ -181,6 +189,8 @@ static void frame(struct http_stream *s, const struct http_message *m, enum http
 
 	if (next == HTTP_NEXT_TUNNEL || (resp && c == 101))
 		s->state = ST_TUNNEL;
+	else if (next == HTTP_NEXT_INNER)
+		http_stream_set_inner(s);
 	else if (truncated)
 		s->state = ST_DISCARD;
 	else if (next == HTTP_NEXT_NO_BODY || (resp && (c / 100 == 1 || c == 204 || c == 304)))
@@ -349,6 +359,11 @@ static size_t scan_start(struct http_stream *s, const uint8_t *p, size_t lim, ht
 		s->piece_at = 0;
 		r = check_start(s);
 	}
+	if (r == START_BAD && s->inner) {
+		become_opaque(s);  /* "220 smtp ready": not HTTP in the tunnel */
+		return used;
+	}
+	s->inner = false;
 	if (r == START_BAD) {
 		lose(s, true, true);
 		return used;
@@ -383,6 +398,10 @@ static size_t feed_head(struct http_stream *s, const uint8_t *p, size_t n, http_
 		return skip + scan_head(s, p, min_size(n, max_head(s) - s->len), emit, ctx);
 	if (s->fresh && !s->len && is_h2_settings(p, n)) {
 		become_h2(s);
+		return skip + n;
+	}
+	if (s->inner && !start_ok(s, p, n)) {
+		s->state = ST_TUNNEL;  /* TLS or another protocol in the tunnel */
 		return skip + n;
 	}
 	if (!start_ok(s, p, n)) {
@@ -706,6 +725,16 @@ void http_stream_end(struct http_stream *s, http_emit_fn emit, void *ctx)
 void http_stream_set_tunnel(struct http_stream *s)
 {
 	s->state = ST_TUNNEL;
+}
+
+void http_stream_set_inner(struct http_stream *s)
+{
+	if (s->state == ST_TUNNEL)
+		return;
+	drop_head(s);
+	s->state = ST_HEAD;
+	s->resyncing = false;
+	s->inner = true;
 }
 
 bool http_stream_is_tunnel(const struct http_stream *s)

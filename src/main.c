@@ -318,6 +318,7 @@ int main(int argc, char **argv)
 		opt.events.iface_ctx = ifaces;
 		opt.pipeline.flow.in_order_source = true;
 		opt.pipeline.http.resync_at_marks = true;
+		opt.pipeline.http.opaque_tunnels = true;
 		opt.pipeline.owner_lookup = live_owner_lookup;
 		opt.pipeline.owner_ctx = live;
 	}

@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
 #include "session.h"
+#include "socks.h"
 
 /*
  * Requests waiting for a response, per flow: each is remembered (its kind frames the
@@ -55,7 +57,21 @@ struct session {
 	uint32_t requests;
 	uint32_t copies;            /* pending requests holding a copy */
 	bool h2;                    /* found to speak HTTP/2 (counted once) */
+	bool spoke;                 /* a byte came from either side */
 	uint64_t last_ts;           /* time of the last head on the flow */
+	struct session_proxy *proxy;  /* a CONNECT or SOCKS proxy's connection; NULL else */
+};
+
+/* A connection to a proxy: its handshake, and what messages through its tunnel say. */
+struct session_proxy {
+	struct socks socks;
+	int client;                 /* the side that sent the SOCKS greeting */
+	bool socks_on;              /* a SOCKS handshake is being read */
+	bool through;               /* the tunnel is up: messages from now on came through it */
+	bool inner;                 /* the streams carry the tunnelled connection */
+	struct http_tunnel tunnel;  /* points into the texts below */
+	char proxy[INET6_ADDRSTRLEN + 8];
+	char target[SOCKS_TARGET_MAX];
 };
 
 struct session *session_new(struct session_env *env, const struct flow_info *info)
@@ -320,6 +336,36 @@ static void write_exchange(struct session *s, int client_side, struct pending_re
 	export_exchange(s, req, resp_side, &x, report);
 }
 
+static struct session_proxy *proxy_of(struct session *s)
+{
+	if (!s->proxy)
+		s->proxy = calloc(1, sizeof(*s->proxy));
+	return s->proxy;
+}
+
+/* The tunnel is up: via, the proxy (side proxy_side's end) and the target the client named. */
+static void tunnel_up(struct session *s, int proxy_side, const char *via, const char *target,
+		      size_t target_len)
+{
+	struct session_proxy *p = proxy_of(s);
+	const struct endpoint *e = &s->info.end[proxy_side];
+	char ip[INET6_ADDRSTRLEN] = "";
+
+	if (!p)
+		return;
+	inet_ntop(s->info.family == 4 ? AF_INET : AF_INET6, e->addr, ip, sizeof(ip));
+	snprintf(p->proxy, sizeof(p->proxy), s->info.family == 4 ? "%s:%u" : "[%s]:%u", ip,
+		 e->port);
+	if (target_len >= sizeof(p->target))
+		target_len = sizeof(p->target) - 1;
+	memcpy(p->target, target, target_len);
+	p->target[target_len] = '\0';
+	p->tunnel.via = (struct http_str){ via, (uint32_t)strlen(via) };
+	p->tunnel.proxy = (struct http_str){ p->proxy, (uint32_t)strlen(p->proxy) };
+	p->tunnel.target = (struct http_str){ p->target, (uint32_t)target_len };
+	p->through = true;
+}
+
 /* The other direction is a tunnel too, even before its first byte. */
 static void peer_tunnel(struct session *s, int side)
 {
@@ -336,6 +382,24 @@ static void session_h2(struct session *s, int side)
 		s->env->stats->http2++;
 	s->h2 = true;
 	peer_tunnel(s, side);
+}
+
+/*
+ * A 2xx answered CONNECT: both directions carry the tunnelled connection, parsed when it is
+ * HTTP/1 (an http:// request through the proxy), opaque otherwise (TLS).
+ */
+static void connect_up(struct session *s, int proxy_side)
+{
+	struct session_proxy *p = s->proxy;
+
+	if (!s->stream[!proxy_side])
+		s->stream[!proxy_side] = http_stream_new(s->env->http_limits, s->env->http_stats);
+	if (s->stream[!proxy_side])
+		http_stream_set_inner(s->stream[!proxy_side]);
+	if (p)
+		p->inner = true;
+	if (p && p->target[0])
+		tunnel_up(s, proxy_side, "connect", p->target, strlen(p->target));
 }
 
 /* True for a 101 that switches to HTTP/2 over cleartext ("Upgrade: h2c"). */
@@ -369,9 +433,11 @@ static enum http_next on_response(struct session *s, const struct session_side *
 	if (paired && req.is_head)
 		next = HTTP_NEXT_NO_BODY;
 	if (paired && req.is_connect && msg->status_code >= 200 && msg->status_code < 300)
-		next = HTTP_NEXT_TUNNEL;
+		next = s->env->http_limits->opaque_tunnels ? HTTP_NEXT_TUNNEL : HTTP_NEXT_INNER;
 	if (next == HTTP_NEXT_TUNNEL || msg->status_code == 101)
 		peer_tunnel(s, from->side);
+	if (next == HTTP_NEXT_INNER)
+		connect_up(s, from->side);
 	if (msg->status_code == 101 && upgrades_to_h2c(msg))
 		session_h2(s, from->side);
 	write_exchange(s, paired ? req.side : !from->side, paired ? &req : NULL, msg, from->side,
@@ -425,12 +491,22 @@ static enum http_next on_message(void *ctx, const struct http_message *msg)
 		.ifindex = from->ifindex,
 		.owner = session_owner(s),
 	};
+	struct http_message through;
 
 	if (s->x)
 		s->x->completed_in[from->side] = s->env->packet_seq;
 	s->last_ts = msg->ts_ns;
+	if (s->proxy && s->proxy->through) {
+		through = *msg;
+		through.tunnel = s->proxy->tunnel;
+		msg = &through;
+	}
 	report_message(s, from, &mc, msg);
 	if (msg->kind == HTTP_REQUEST) {
+		if (method_is(&msg->method, "CONNECT") && !(s->proxy && s->proxy->through) &&
+		    proxy_of(s))
+			snprintf(s->proxy->target, sizeof(s->proxy->target), "%.*s",
+				 (int)msg->host.len, msg->host.p);
 		pending_push(s, from, msg);
 		return HTTP_NEXT_DEFAULT;
 	}
@@ -448,9 +524,39 @@ static void keep_packet(struct session *s, int side, const uint8_t *bytes, uint3
 		export_keep(s->env->exp, l, s->env->http_limits->max_head);
 }
 
+/*
+ * Skips side's SOCKS handshake bytes at the start of bytes; returns how many. After the
+ * client's request, messages came through the tunnel; after each side's handshake, its
+ * stream carries the tunnelled connection. Bytes that are not SOCKS end the skipping.
+ */
+static size_t skip_socks(struct session *s, int side, const uint8_t *bytes, uint32_t len)
+{
+	struct session_proxy *p = s->proxy;
+	int ss = side == p->client ? 0 : 1;
+	const struct socks_side *d = &p->socks.side[ss];
+	size_t used;
+
+	if (d->state != SOCKS_RUNNING)
+		return 0;
+	used = socks_skip(&p->socks, ss, bytes, len);
+	if (d->state == SOCKS_FAILED) {
+		p->socks_on = false;
+	} else if (d->state == SOCKS_DONE) {
+		http_stream_set_inner(s->stream[side]);
+		p->inner = true;
+		if (ss == 0)
+			tunnel_up(s, !side, socks_name(&p->socks), p->socks.target,
+				  strlen(p->socks.target));
+	}
+	return used;
+}
+
 void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t len,
 		  const struct flow_chunk_meta *meta)
 {
+	size_t used;
+	int version;
+
 	if (!s)
 		return;
 	if (!s->stream[side]) {
@@ -463,15 +569,35 @@ void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t le
 		http_stream_boundary(s->stream[side]);
 	s->sides[side].ip_len = meta->ip_len;
 	s->sides[side].ifindex = meta->ifindex;
+	if (!s->spoke && !s->env->http_limits->opaque_tunnels &&
+	    (version = socks_version(bytes, len)) && proxy_of(s)) {
+		socks_init(&s->proxy->socks, version);
+		s->proxy->socks_on = true;
+		s->proxy->client = side;
+	}
+	s->spoke = true;
+	if (s->proxy && s->proxy->socks_on) {
+		used = skip_socks(s, side, bytes, len);
+		bytes += used;
+		len -= used;
+		if (!len)
+			return;
+	}
 	http_stream_data(s->stream[side], bytes, len, meta->ts_ns, on_message, &s->sides[side]);
 	if (http_stream_is_h2(s->stream[side]))
 		session_h2(s, side);
+	else if (s->proxy && s->proxy->inner && http_stream_is_tunnel(s->stream[side]))
+		peer_tunnel(s, side);  /* TLS in the tunnel: both directions opaque */
 	if (s->env->exp)
 		keep_packet(s, side, bytes, len);
 }
 
 void session_gap(struct session *s, int side, uint32_t len)
 {
+	if (s)
+		s->spoke = true;
+	if (s && s->proxy)
+		s->proxy->socks_on = false;  /* a handshake with a hole is not followed */
 	if (s && s->stream[side])
 		http_stream_gap(s->stream[side], len, on_message, &s->sides[side]);
 }
@@ -504,6 +630,7 @@ void session_close(struct session *s)
 	}
 	if (s->pending != s->inline_pending)
 		free(s->pending);
+	free(s->proxy);
 	free(s->x);
 	free(s);
 }

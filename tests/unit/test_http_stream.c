@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include "http.h"
 
-enum op_kind { OP_STOP, OP_DATA, OP_GAP, OP_TUNNEL, OP_END };
+enum op_kind { OP_STOP, OP_DATA, OP_GAP, OP_TUNNEL, OP_INNER, OP_END };
 
 struct op {
 	enum op_kind kind;
@@ -26,6 +26,7 @@ struct op {
 #define DATA(s) { OP_DATA, s, sizeof(s) - 1 }
 #define GAP(n) { OP_GAP, NULL, n }
 #define TUNNEL { OP_TUNNEL, NULL, 0 }
+#define INNER { OP_INNER, NULL, 0 }
 #define END { OP_END, NULL, 0 }
 
 #define MAX_MSGS 16
@@ -128,6 +129,8 @@ static void run_case(const struct scase *c, enum feed how, uint64_t seed)
 			http_stream_gap(s, op->len, record, &r);
 		else if (op->kind == OP_TUNNEL)
 			http_stream_set_tunnel(s);
+		else if (op->kind == OP_INNER)
+			http_stream_set_inner(s);
 		else
 			http_stream_end(s, record, &r);
 	}
@@ -240,6 +243,16 @@ static const struct scase cases[] = {
 	  { DATA("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\nabc"), GAP(5),
 	    DATA("ij\r\n0\r\n\r\n" OK_0) },
 	  { "R HTTP/1.1 200 OK cl=-1 h=1 chunked", DESC_OK_0 } },
+	{ .name = "a proxy tunnel carrying HTTP",
+	  { DATA("CONNECT h:80 HTTP/1.1\r\n\r\n"), INNER, DATA(REQ_A) },
+	  { "Q CONNECT h:80 HTTP/1.1 host=h:80 cl=0 h=0", DESC_A } },
+	{ .name = "a proxy tunnel carrying TLS: opaque, no failure",
+	  { INNER, DATA("\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" REQ_A) }, { NULL },
+	  .tunnel = true },
+	{ .name = "a proxy tunnel carrying SMTP: opaque, no failure",
+	  { INNER, DATA("220 mx.example ESMTP\r\n" REQ_A) }, { NULL }, .tunnel = true },
+	{ .name = "HTTP/2 preface: counted, not reported",
+	  { DATA("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" REQ_A) }, { NULL }, .tunnel = true },
 	{ .name = "gap in a head: what it holds goes out truncated, then the next message",
 	  { DATA("GET /lost HTTP/1.1\r\nHo"), GAP(40), DATA("st: x\r\n\r\n" REQ_A) },
 	  { "Q GET /lost HTTP/1.1 host= cl=0 h=0 trunc", DESC_A }, .resyncs = 1, .truncated = 1 },
