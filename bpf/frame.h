@@ -432,6 +432,8 @@ static __always_inline void frame_request_line(struct frame_dir *d, __u8 ch)
 		if (frame_lower(ch) == 'h') {
 			d->st = H_QVERSION;
 			d->idx = 1;
+		} else if (frame_target_byte(ch)) {
+			d->st = H_TARGET;  /* "/uri afterspace": blanks inside the target */
 		} else if (!frame_ows(ch)) {
 			frame_bad_start(d, 0);
 		}
@@ -446,6 +448,10 @@ static __always_inline void frame_request_line(struct frame_dir *d, __u8 ch)
 				d->st = H_VTRAIL;
 		} else if (d->idx == 6 && ch == '.') {
 			d->idx++;
+		} else if (d->idx < 5 && frame_ows(ch)) {
+			d->st = H_VSPACE;  /* "/a h b HTTP/1.1": a word of the target */
+		} else if (d->idx < 5 && frame_target_byte(ch)) {
+			d->st = H_TARGET;
 		} else {
 			frame_bad_start(d, d->idx >= 5);
 		}
