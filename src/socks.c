@@ -70,12 +70,18 @@ static int address(struct socks_side *d, uint8_t atyp, uint8_t len_step, uint8_t
 	return atyp == 3 ? next(d, len_step, 1) : BAD;
 }
 
-/* A SOCKS 4 user id or 4a name: up to its NUL, 255 bytes at most. */
+/* Text in a user id or a name: printable ASCII (binary bytes are not a handshake). */
+static bool printable(uint8_t c)
+{
+	return c >= 0x20 && c < 0x7f;
+}
+
+/* A SOCKS 4 user id or 4a name: printable, up to its NUL, 255 bytes at most. */
 static int to_nul(struct socks *s, struct socks_side *d, uint8_t c, bool keep)
 {
 	if (!c)
 		return LAST;
-	if (++d->need > 255)
+	if (++d->need > 255 || !printable(c))
 		return BAD;
 	if (keep)
 		s->name[s->name_len++] = (char)c;
@@ -107,7 +113,9 @@ static int client4(struct socks *s, struct socks_side *d, uint8_t c)
 		return c == 1 || c == 2 ? next(d, C4_PORT, 2) : BAD;
 	case C4_PORT:
 		s->port = (uint16_t)(s->port << 8 | c);
-		return --d->need ? GO_ON : next(d, C4_IP, 4);
+		if (--d->need)
+			return GO_ON;
+		return s->port ? next(d, C4_IP, 4) : BAD;
 	case C4_IP:
 		s->addr[4 - d->need] = c;
 		return --d->need ? GO_ON : next(d, C4_USER, 0);
@@ -130,7 +138,9 @@ static int client5(struct socks *s, struct socks_side *d, uint8_t c)
 		return c == 5 ? next(d, C5_NMETHODS, 1) : BAD;
 	case C5_NMETHODS:
 		return c ? next(d, C5_METHODS, c) : BAD;
-	case C5_METHODS:
+	case C5_METHODS:  /* assigned (0-9) or private (0x80-0xfe) */
+		if (c > 9 && (c < 0x80 || c == 0xff))
+			return BAD;
 		return --d->need ? GO_ON : next(d, C5_NEXT, 1);
 	case C5_NEXT:  /* a username/password (RFC 1929) or the request */
 		if (c == 1)
@@ -156,6 +166,8 @@ static int client5(struct socks *s, struct socks_side *d, uint8_t c)
 	case C5_LEN:
 		return c ? next(d, C5_ADDR, c) : BAD;
 	case C5_ADDR:
+		if (s->atyp == 3 && !printable(c))
+			return BAD;
 		if (s->atyp == 3)
 			s->name[s->name_len++] = (char)c;
 		else

@@ -29,8 +29,8 @@ static const struct hcase cases[] = {
 				     "\x05\x01\x00\x01\x0a\xcb\x00\x09\x1f\x90" "GET"),
 	  B("\x05\x02" "\x01\x00" "\x05\x00\x00\x01\x0a\xcb\x00\x02\x04\x38" "HTTP"), 25, 14,
 	  "10.203.0.9:8080", SOCKS_DONE },
-	{ "socks5 ipv6", B("\x05\x01\x00" "\x05\x01\x00\x04" "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01"
-			   "\x00\x50" "GET"),
+	{ "socks5 ipv6", B("\x05\x01\x00" "\x05\x01\x00\x04"
+			   "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01" "\x00\x50" "GET"),
 	  B("\x05\x00" "\x05\x00\x00\x03\x01h\x00\x50" "HTTP"), 25, 10, "[2001:db8:0:0:0:0:0:1]:80",
 	  SOCKS_DONE },
 	{ "socks4a", B("\x04\x01\x00\x50\x00\x00\x00\x01user\x00" "example.com\x00" "GET"),
@@ -39,6 +39,10 @@ static const struct hcase cases[] = {
 	  B("\x00\x5a\x00\x00\x00\x00\x00\x00" "HTTP"), 9, 8, "10.203.0.9:8080", SOCKS_DONE },
 	{ "socks5 bad request version", B("\x05\x01\x00" "\x04\x01"),
 	  B("\x05\x00" "\x05\x01\x00\x01\0\0\0\0\0\0"), 3, 12, "", SOCKS_FAILED },
+	{ "socks4 binary user id", B("\x04\x01\x00\x50\x0a\x00\x00\x01\x89PNG\x00"),
+	  B("\x00\x5a\x00\x00\x00\x00\x00\x00"), 8, 8, "", SOCKS_FAILED },
+	{ "socks5 unassigned method", B("\x05\x01\x3f\x05"),
+	  B("\x05\x00" "\x05\x01\x00\x01\0\0\0\0\0\0"), 2, 12, "", SOCKS_FAILED },
 	{ "socks5 no acceptable method", B("\x05\x01\x02" "\x01\x01u\x01p"), B("\x05\xff"), 8, 2,
 	  "", SOCKS_RUNNING },
 };
