@@ -366,8 +366,8 @@ static void tunnel_up(struct session *s, int proxy_side, const char *via, const 
 	p->through = true;
 }
 
-/* The other direction is a tunnel too, even before its first byte. */
-static void peer_tunnel(struct session *s, int side)
+/* The direction other than side is a tunnel too, even before its first byte. */
+static void tunnel_other(struct session *s, int side)
 {
 	if (!s->stream[!side])
 		s->stream[!side] = http_stream_new(s->env->http_limits, s->env->http_stats);
@@ -381,7 +381,7 @@ static void session_h2(struct session *s, int side)
 	if (!s->h2)
 		s->env->stats->http2++;
 	s->h2 = true;
-	peer_tunnel(s, side);
+	tunnel_other(s, side);
 }
 
 /*
@@ -435,7 +435,7 @@ static enum http_next on_response(struct session *s, const struct session_side *
 	if (paired && req.is_connect && msg->status_code >= 200 && msg->status_code < 300)
 		next = s->env->http_limits->opaque_tunnels ? HTTP_NEXT_TUNNEL : HTTP_NEXT_INNER;
 	if (next == HTTP_NEXT_TUNNEL || msg->status_code == 101)
-		peer_tunnel(s, from->side);
+		tunnel_other(s, from->side);
 	if (next == HTTP_NEXT_INNER)
 		connect_up(s, from->side);
 	if (msg->status_code == 101 && upgrades_to_h2c(msg))
@@ -587,7 +587,7 @@ void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t le
 	if (http_stream_is_h2(s->stream[side]))
 		session_h2(s, side);
 	else if (s->proxy && s->proxy->inner && http_stream_is_tunnel(s->stream[side]))
-		peer_tunnel(s, side);  /* TLS in the tunnel: both directions opaque */
+		tunnel_other(s, side);  /* TLS in the tunnel: both directions opaque */
 	if (s->env->exp)
 		keep_packet(s, side, bytes, len);
 }
