@@ -9,43 +9,22 @@ import random
 import struct
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from pcaplib import LINKTYPE_RAW, PcapWriter, tcp_ip as ipv4_tcp  # noqa: E402
+
 CLIENT, SERVER = bytes([10, 9, 0, 1]), bytes([10, 9, 0, 2])
 
 
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+class Pcap(PcapWriter):
+    """A pcap file with raw IP link type (101) and a clock: each packet 0.1 ms later."""
 
-
-def ipv4_tcp(src, dst, sport, dport, seq, ack, flags, payload):
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-                      5 << 4, flags, 65535, 0, 0) + payload
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0x4000, 64, 6, 0, src, dst)
-    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
-    return ip + tcp
-
-
-class Pcap:
-    """A pcap writer with raw IP link type (101) and a clock."""
-
-    def __init__(self, path, linktype=101):
-        self.f = open(path, "wb")
-        self.f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, linktype))
+    def __init__(self, path, linktype=LINKTYPE_RAW):
+        super().__init__(open(path, "wb"), linktype)
         self.t = 1700000000.0
 
     def packet(self, data, caplen=None, wirelen=None):
         self.t += 0.0001
-        sec, usec = int(self.t), int((self.t % 1) * 1e6)
-        caplen = len(data) if caplen is None else caplen
-        wirelen = len(data) if wirelen is None else wirelen
-        self.f.write(struct.pack("<IIII", sec, usec, caplen, wirelen) + data[:caplen])
-
-    def raw(self, data):
-        self.f.write(data)
+        super().packet(self.t, data, caplen, wirelen)
 
     def close(self):
         self.f.close()
