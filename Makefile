@@ -2,6 +2,7 @@
 
 CC ?= cc
 CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
 BPFTOOL ?= bpftool
 PREFIX ?= /usr/local
 BUILD := build
@@ -10,6 +11,11 @@ CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Isrc -I$(BUILD)
 LDLIBS := -lbpf -lpcap -lelf -lz
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+# The BPF target's architecture (bpf_tracing.h's __TARGET_ARCH_*), from the host's.
+ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/i.86/x86/' -e 's/aarch64.*/arm64/' \
+	-e 's/arm.*/arm/' -e 's/ppc64.*/powerpc/' -e 's/riscv64/riscv/' -e 's/s390x/s390/' \
+	-e 's/loongarch64/loongarch/' -e 's/mips.*/mips/')
 
 LIVE_SRC := $(wildcard src/live*.c src/owner*.c)
 SRC := $(wildcard src/*.c)
@@ -20,7 +26,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 HEADERS := $(wildcard src/*.h)
 SKEL := $(BUILD)/httpeek.skel.h
 
-.PHONY: all deps run check test unit clean install
+.PHONY: all deps run check test unit clean install vmlinux-min
 .SECONDARY:
 all: httpeek
 
@@ -49,15 +55,20 @@ $(BUILD)/tests/test_frame: tests/unit/test_frame.c $(FRAME_SIM) tests/unit/frame
 		bpf/frame.h $(CORE_ASAN_OBJ) | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $< $(FRAME_SIM) $(CORE_ASAN_OBJ) -lcmocka -lpcap
 
-# Kernel side: vmlinux.h from the running kernel's BTF, the BPF object and its skeleton.
-$(BUILD)/vmlinux.h: | $(BUILD)
-	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+# Kernel side: the BPF object, stripped of DWARF (BTF stays), and its skeleton.
+# bpf/vmlinux_min.h, committed, holds the kernel types the programs use: no kernel BTF is
+# needed to build (loading needs it).
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) src/record.h | $(BUILD)
+	$(CLANG) -g -O2 -Wall -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ibpf -Isrc -c -o $@ $<
+	$(LLVM_STRIP) -g $@
 
-$(BUILD)/httpeek.bpf.o: bpf/httpeek.bpf.c $(wildcard bpf/*.h) src/record.h $(BUILD)/vmlinux.h
-	$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I$(BUILD) -Isrc -Ibpf -c $< -o $@
-
-$(SKEL): $(BUILD)/httpeek.bpf.o
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+# Regenerates bpf/vmlinux_min.h from a kernel's BTF (BTF=file, default the running kernel's).
+vmlinux-min:
+	python3 scripts/gen-vmlinux-min.py $(BTF) > bpf/vmlinux_min.h.tmp
+	mv bpf/vmlinux_min.h.tmp bpf/vmlinux_min.h
 
 $(BUILD) $(BUILD)/obj $(BUILD)/asan $(BUILD)/tests:
 	mkdir -p $@

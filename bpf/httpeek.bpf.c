@@ -6,7 +6,7 @@
  * data) into the ring buffer; every packet is allowed. tp_btf programs tell user space
  * which process uses a socket. Layouts shared with user space are in src/record.h.
  */
-#include "vmlinux.h"
+#include "vmlinux_min.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>

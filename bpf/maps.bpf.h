@@ -7,7 +7,7 @@
 #ifndef HTTPEEK_MAPS_BPF_H
 #define HTTPEEK_MAPS_BPF_H
 
-#include "vmlinux.h"
+#include "vmlinux_min.h"
 #include <bpf/bpf_helpers.h>
 #include "record.h"
 
