@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include "filter.h"
+#include "live.h"
 #include "uri.h"
 
 #define CGROUP2_MAGIC 0x63677270

@@ -9,8 +9,9 @@
 #include <stdint.h>
 #include "decode.h"
 #include "http.h"
-#include "live.h"
 #include "owner.h"
+
+struct live_kernel_filter;  /* live.h */
 
 #define FILTER_MAX_TERMS 32
 #define FILTER_MAX_TEXT 256

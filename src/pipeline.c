@@ -12,7 +12,8 @@ struct pipeline {
 	struct flow_stats flow_final;
 	struct session_env env;
 	struct http_stats http;
-	struct pipeline_stats stats;
+	struct pipeline_stats stats;  /* the pipeline's own counters */
+	struct session_stats sessions;
 };
 
 static void *on_open(void *ctx, const struct flow_info *info)
@@ -61,7 +62,7 @@ struct pipeline *pipeline_new(const struct pipeline_options *opt, struct event_w
 		.writer = w,
 		.http_limits = &p->opt.http,
 		.http_stats = &p->http,
-		.stats = &p->stats,
+		.stats = &p->sessions,
 		.owner_lookup = opt->owner_lookup,
 		.owner_ctx = opt->owner_ctx,
 		.filter = opt->filter,
@@ -125,8 +126,14 @@ void pipeline_finish(struct pipeline *p)
 void pipeline_stats(const struct pipeline *p, struct pipeline_stats *ps, struct flow_stats *fs,
 		    struct http_stats *hs)
 {
-	if (ps)
+	if (ps) {
 		*ps = p->stats;
+		ps->unknown_owner = p->sessions.unknown_owner;
+		ps->unpaired_requests = p->sessions.unpaired_requests;
+		ps->unpaired_responses = p->sessions.unpaired_responses;
+		ps->pending_dropped = p->sessions.pending_dropped;
+		ps->filtered = p->sessions.filtered;
+	}
 	if (fs)
 		*fs = p->flows ? *flow_table_stats(p->flows) : p->flow_final;
 	if (hs)

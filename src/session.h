@@ -12,14 +12,22 @@
 #include "flow.h"
 #include "http.h"
 #include "owner.h"
-#include "pipeline.h"
+
+/* What the sessions count; the pipeline reports it in struct pipeline_stats. */
+struct session_stats {
+	uint64_t unknown_owner;    /* live events whose owner was not known */
+	uint64_t unpaired_requests;
+	uint64_t unpaired_responses;
+	uint64_t pending_dropped;  /* requests past the per-flow pairing queue */
+	uint64_t filtered;         /* messages and exchanges the filters left out */
+};
 
 /* What every session shares; owned by the pipeline. */
 struct session_env {
 	struct event_writer *writer;
 	const struct http_limits *http_limits;
 	struct http_stats *http_stats;
-	struct pipeline_stats *stats;
+	struct session_stats *stats;
 	owner_lookup_fn owner_lookup;
 	void *owner_ctx;
 	const struct filter_set *filter;  /* NULL: every event */
