@@ -19,8 +19,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-_Static_assert(FRAME_R_BOUNDARY == REC_F_BOUNDARY && FRAME_R_WHOLE == REC_F_WHOLE, "flags");
-
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
 #define TH_FIN 0x01
