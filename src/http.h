@@ -38,7 +38,13 @@ struct http_message {
 	int status_code;            /* response */
 	struct http_header *headers;
 	uint32_t n_headers;
-	int64_t content_length;     /* SCHEMA.md semantics: -1 chunked or unknown/close */
+	/*
+	 * The body's length as the head gives it: Content-Length when valid; 0 for a request
+	 * without one and a 1xx, 204 or 304 response; -1 when Transfer-Encoding is present, a
+	 * request's Content-Length is invalid, or a response's body runs to the close (also
+	 * when its Content-Length is invalid). docs/EVENTS.md, content_length.
+	 */
+	int64_t content_length;
 	bool chunked;
 	bool truncated;             /* head over the size or field limit: fields may be missing */
 };
