@@ -59,14 +59,13 @@ struct pipeline *pipeline_new(const struct pipeline_options *opt, struct event_w
 	p->opt = *opt;
 	p->writer = w;
 	p->env = (struct session_env){
-		.writer = w,
+		.report = { .writer = w, .filter = opt->filter, .exp = opt->exp,
+			    .filtered = &p->sessions.filtered },
 		.http_limits = &p->opt.http,
 		.http_stats = &p->http,
 		.stats = &p->sessions,
 		.owner_lookup = opt->owner_lookup,
 		.owner_ctx = opt->owner_ctx,
-		.filter = opt->filter,
-		.exp = opt->exp,
 		.keep_requests = event_wants(w, EVENT_FLOW_HTTP) ||
 				 (opt->filter && filter_needs_request(opt->filter)),
 	};
@@ -89,11 +88,11 @@ void pipeline_packet(struct pipeline *p, const struct packet *pkt)
 	p->env.packet_seq++;
 	switch (decode_packet(pkt, &seg)) {
 	case DECODE_TCP:
-		if (p->env.exp)
-			export_begin(p->env.exp, pkt, seg.payload_len);
+		if (p->opt.exp)
+			export_begin(p->opt.exp, pkt, seg.payload_len);
 		flow_segment(p->flows, &seg);
-		if (p->env.exp)
-			export_end(p->env.exp);
+		if (p->opt.exp)
+			export_end(p->opt.exp);
 		break;
 	case DECODE_NOT_TCP:
 		p->stats.not_tcp++;

@@ -6,12 +6,10 @@
 #define HTTPEEK_SESSION_H
 
 #include <stdint.h>
-#include "event.h"
-#include "export.h"
-#include "filter.h"
 #include "flow.h"
 #include "http.h"
 #include "owner.h"
+#include "report.h"
 
 /* What the sessions count; the pipeline reports it in struct pipeline_stats. */
 struct session_stats {
@@ -24,14 +22,12 @@ struct session_stats {
 
 /* What every session shares; owned by the pipeline. */
 struct session_env {
-	struct event_writer *writer;
+	struct report report;             /* where events and exported packets go */
 	const struct http_limits *http_limits;
 	struct http_stats *http_stats;
 	struct session_stats *stats;
 	owner_lookup_fn owner_lookup;
 	void *owner_ctx;
-	const struct filter_set *filter;  /* NULL: every event */
-	struct export *exp;               /* NULL: no packet export */
 	uint64_t packet_seq;              /* number of the packet being processed */
 	bool keep_requests;               /* requests wait with a copy (exchanges, filters) */
 };
