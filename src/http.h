@@ -93,12 +93,28 @@ struct http_stats {
 	uint64_t parse_failures;    /* bytes where a head should start that are not HTTP */
 	uint64_t resyncs;
 	uint64_t gap_losses;        /* missing bytes where a head or chunk framing was due */
+	uint64_t cache_hits;        /* heads copied from the parse cache instead of parsed */
+	uint64_t cache_misses;      /* heads the cache could hold that were parsed */
 };
+
+/*
+ * Heads parsed lately, shared by the streams given it (live, every message is seen twice
+ * and clients repeat themselves). Counts its hits and misses in stats (kept, not owned;
+ * may be NULL). One cache is not for concurrent use from threads. NULL on allocation
+ * failure; http_parse_cache_free accepts NULL.
+ */
+struct http_parse_cache;
+struct http_parse_cache *http_parse_cache_new(struct http_stats *stats);
+void http_parse_cache_free(struct http_parse_cache *c);
 
 struct http_stream;  /* one direction of one flow; defined in http_stream.c */
 
-/* A new stream; NULL on allocation failure. lim and stats are kept, not copied. */
-struct http_stream *http_stream_new(const struct http_limits *lim, struct http_stats *stats);
+/*
+ * A new stream; NULL on allocation failure. lim, stats and cache (NULL: none) are kept,
+ * not copied or owned.
+ */
+struct http_stream *http_stream_new(const struct http_limits *lim, struct http_stats *stats,
+				    struct http_parse_cache *cache);
 
 /* In-order bytes; emits each complete head through emit(ctx, msg). */
 void http_stream_data(struct http_stream *s, const uint8_t *bytes, size_t len, uint64_t ts_ns,

@@ -26,6 +26,7 @@ enum line_state { LINE_EMPTY, LINE_CR, LINE_TEXT };
 struct http_stream {
 	const struct http_limits *lim;
 	struct http_stats *st;
+	struct http_parse_cache *cache;  /* NULL: none */
 	char *buf;               /* the head so far; NULL between heads */
 	uint64_t remaining;      /* body or chunk bytes left; the chunk size being read */
 	uint64_t ts_ns;          /* time of the latest piece */
@@ -108,7 +109,7 @@ static int check_start(struct http_stream *s)
 	struct http_message m;
 	uintptr_t proto, b = (uintptr_t)s->buf;
 
-	if (http_parse_cached(s->buf, s->len, &m, NULL, 0))
+	if (http_parse_cached(s->cache, s->buf, s->len, &m, NULL, 0))
 		return -1;
 	proto = (uintptr_t)m.protocol.p;
 	if (m.kind == HTTP_REQUEST && (proto < b || proto >= b + s->len))
@@ -174,7 +175,7 @@ static void complete(struct http_stream *s, size_t len, bool truncated, http_emi
 			max = STACK_FIELDS;
 		}
 	}
-	if (http_parse_cached(s->buf, len, &m, hdrs, max)) {
+	if (http_parse_cached(s->cache, s->buf, len, &m, hdrs, max)) {
 		lose(s, false, true);
 	} else {
 		m.ts_ns = s->ts_ns;
@@ -490,7 +491,8 @@ static size_t feed_resync(struct http_stream *s, const uint8_t *p, size_t n)
 	}
 }
 
-struct http_stream *http_stream_new(const struct http_limits *lim, struct http_stats *stats)
+struct http_stream *http_stream_new(const struct http_limits *lim, struct http_stats *stats,
+				    struct http_parse_cache *cache)
 {
 	struct http_stream *s = calloc(1, sizeof(*s));
 
@@ -498,6 +500,7 @@ struct http_stream *http_stream_new(const struct http_limits *lim, struct http_s
 		return NULL;
 	s->lim = lim ? lim : &default_limits;
 	s->st = stats ? stats : &unused_stats;
+	s->cache = cache;
 	return s;
 }
 

@@ -228,6 +228,9 @@ static void print_summary(struct pipeline *pipe, struct event_writer *w, struct 
 			(unsigned long long)ls.records);
 	}
 	fputc('\n', stderr);
+	if (opt->verbose)
+		fprintf(stderr, "httpeek: head parse cache: %llu hits, %llu misses\n",
+			(unsigned long long)hs.cache_hits, (unsigned long long)hs.cache_misses);
 	if (live)
 		print_missed(&ls, &hs);
 }

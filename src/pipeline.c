@@ -63,6 +63,7 @@ struct pipeline *pipeline_new(const struct pipeline_options *opt, struct event_w
 			    .filtered = &p->sessions.filtered },
 		.http_limits = &p->opt.http,
 		.http_stats = &p->http,
+		.parse_cache = http_parse_cache_new(&p->http),
 		.stats = &p->sessions,
 		.owner_lookup = opt->owner_lookup,
 		.owner_ctx = opt->owner_ctx,
@@ -70,7 +71,9 @@ struct pipeline *pipeline_new(const struct pipeline_options *opt, struct event_w
 				 (opt->filter && filter_needs_request(opt->filter)),
 	};
 	p->flows = flow_table_new(&p->opt.flow, &flow_to_session, &p->env);
-	if (!p->flows) {
+	if (!p->flows || !p->env.parse_cache) {
+		flow_table_free(p->flows);
+		http_parse_cache_free(p->env.parse_cache);
 		free(p);
 		return NULL;
 	}
@@ -144,5 +147,6 @@ void pipeline_free(struct pipeline *p)
 	if (!p)
 		return;
 	pipeline_finish(p);
+	http_parse_cache_free(p->env.parse_cache);
 	free(p);
 }

@@ -216,7 +216,8 @@ static enum http_next on_response(struct session *s, const struct session_side *
 		/* The other direction is a tunnel too, even before its first byte. */
 		if (!s->stream[!from->side])
 			s->stream[!from->side] = http_stream_new(s->env->http_limits,
-								 s->env->http_stats);
+								 s->env->http_stats,
+								 s->env->parse_cache);
 		if (s->stream[!from->side])
 			http_stream_set_tunnel(s->stream[!from->side]);
 	}
@@ -274,7 +275,8 @@ void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t le
 	if (!s)
 		return;
 	if (!s->stream[side]) {
-		s->stream[side] = http_stream_new(s->env->http_limits, s->env->http_stats);
+		s->stream[side] = http_stream_new(s->env->http_limits, s->env->http_stats,
+						  s->env->parse_cache);
 		if (!s->stream[side])
 			return;
 	}

@@ -25,6 +25,7 @@ struct session_env {
 	struct report report;             /* where events and exported packets go */
 	const struct http_limits *http_limits;
 	struct http_stats *http_stats;
+	struct http_parse_cache *parse_cache;  /* shared by the streams; NULL: none */
 	struct session_stats *stats;
 	owner_lookup_fn owner_lookup;
 	void *owner_ctx;

@@ -113,7 +113,7 @@ static void run_case(const struct scase *c, enum feed how, uint64_t seed)
 				   .max_fields = c->max_fields ? c->max_fields : 64 };
 	struct recorder r = { .c = c };
 	struct http_stats st = { 0 };
-	struct http_stream *s = http_stream_new(&lim, &st);
+	struct http_stream *s = http_stream_new(&lim, &st, NULL);
 	const struct op *op;
 	uint64_t off = 0;
 	char got[512];
@@ -349,7 +349,7 @@ static void test_tunnel_from_emit(void **state)
 {
 	static const char text[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" OK_0;
 	struct http_stats st = { 0 };
-	struct http_stream *s = http_stream_new(NULL, &st);
+	struct http_stream *s = http_stream_new(NULL, &st, NULL);
 
 	assert_non_null(s);
 	http_stream_data(s, (const uint8_t *)text, sizeof(text) - 1, 1, tunnel_self, s);
@@ -366,7 +366,7 @@ static void test_timestamps(void **state)
 	static const char text[] = REQ_A "PUT /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc" REQ_C;
 	struct http_stats st = { 0 };
 	struct recorder r = { 0 };
-	struct http_stream *s = http_stream_new(NULL, &st);
+	struct http_stream *s = http_stream_new(NULL, &st, NULL);
 	const char *end1 = strstr(text, "\r\n\r\n") + 4;
 	const char *end2 = strstr(end1, "\r\n\r\n") + 4;
 	const char *end3 = strstr(end2 + 3, "\r\n\r\n") + 4;
@@ -403,7 +403,7 @@ static void unterminated(const char *start, const char *line, size_t piece, unsi
 {
 	struct http_limits lim = { .max_head = 4096, .max_fields = 64 };
 	struct http_stats st = { 0 };
-	struct http_stream *s = http_stream_new(&lim, &st);
+	struct http_stream *s = http_stream_new(&lim, &st, NULL);
 	size_t before, peak = 0, fed, n, len = strlen(line);
 	char *chunk = malloc(piece);
 	unsigned msgs = 0;
@@ -451,7 +451,7 @@ static void test_resync_waits_for_mark(void **state)
 		struct http_limits lim = { .max_head = 4096, .max_fields = 64,
 					   .resync_at_marks = live };
 		struct http_stats st = { 0 };
-		struct http_stream *s = http_stream_new(&lim, &st);
+		struct http_stream *s = http_stream_new(&lim, &st, NULL);
 		struct recorder r = { 0 };
 
 		http_stream_data(s, (const uint8_t *)"GET /a HTTP/1.1\r\nX: ", 21, 1, record, &r);
@@ -476,7 +476,7 @@ static void test_idle_streams_are_small(void **state)
 	size_t before = allocated(), i;
 
 	for (i = 0; i < N; i++) {
-		s[i] = http_stream_new(NULL, &st);
+		s[i] = http_stream_new(NULL, &st, NULL);
 		assert_non_null(s[i]);
 		http_stream_data(s[i], (const uint8_t *)REQ_A, sizeof(REQ_A) - 1, 1, NULL, &r);
 	}
