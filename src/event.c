@@ -1,5 +1,4 @@
 /* Events as Tracee-shaped JSON lines, and the writer that buffers both output formats. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -30,63 +29,6 @@ static const struct {
 	[KIND_FLOW] = HEAD("2100", "net_flow_http", "9"),
 #undef HEAD
 };
-
-const char *event_dir_name(enum direction dir)
-{
-	if (dir == DIR_INGRESS)
-		return "ingress";
-	return dir == DIR_EGRESS ? "egress" : "unknown";
-}
-
-/* Decimal text of each byte value, NUL-padded to four bytes. */
-static const char byte_text[256][4] = {
-	"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16",
-	"17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31",
-	"32", "33", "34", "35", "36", "37", "38", "39", "40", "41", "42", "43", "44", "45", "46",
-	"47", "48", "49", "50", "51", "52", "53", "54", "55", "56", "57", "58", "59", "60", "61",
-	"62", "63", "64", "65", "66", "67", "68", "69", "70", "71", "72", "73", "74", "75", "76",
-	"77", "78", "79", "80", "81", "82", "83", "84", "85", "86", "87", "88", "89", "90", "91",
-	"92", "93", "94", "95", "96", "97", "98", "99", "100", "101", "102", "103", "104", "105",
-	"106", "107", "108", "109", "110", "111", "112", "113", "114", "115", "116", "117", "118",
-	"119", "120", "121", "122", "123", "124", "125", "126", "127", "128", "129", "130", "131",
-	"132", "133", "134", "135", "136", "137", "138", "139", "140", "141", "142", "143", "144",
-	"145", "146", "147", "148", "149", "150", "151", "152", "153", "154", "155", "156", "157",
-	"158", "159", "160", "161", "162", "163", "164", "165", "166", "167", "168", "169", "170",
-	"171", "172", "173", "174", "175", "176", "177", "178", "179", "180", "181", "182", "183",
-	"184", "185", "186", "187", "188", "189", "190", "191", "192", "193", "194", "195", "196",
-	"197", "198", "199", "200", "201", "202", "203", "204", "205", "206", "207", "208", "209",
-	"210", "211", "212", "213", "214", "215", "216", "217", "218", "219", "220", "221", "222",
-	"223", "224", "225", "226", "227", "228", "229", "230", "231", "232", "233", "234", "235",
-	"236", "237", "238", "239", "240", "241", "242", "243", "244", "245", "246", "247", "248",
-	"249", "250", "251", "252", "253", "254", "255",
-};
-
-static void put_ipv4(struct json_buf *b, const uint8_t *a)
-{
-	char text[16];
-	size_t n = 0;
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		memcpy(text + n, byte_text[a[i]], 4);
-		n += a[i] >= 100 ? 3 : a[i] >= 10 ? 2 : 1;
-		text[n++] = '.';
-	}
-	event_raw(b, text, n - 1);
-}
-
-void event_put_ip(struct json_buf *b, uint8_t family, const uint8_t *addr)
-{
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-	char text[INET6_ADDRSTRLEN];
-
-	if (family == 4)
-		put_ipv4(b, addr);
-	else if (family == 6 && !memcmp(addr, mapped, sizeof(mapped)))
-		put_ipv4(b, addr + 12);
-	else if (family == 6 && inet_ntop(AF_INET6, addr, text, sizeof(text)))
-		json_lit(b, text);
-}
 
 /* MurmurHash3 x86_32, the hash Tracee builds its entity ids with. */
 static uint32_t murmur3_32(const uint8_t *p, size_t len, uint32_t h)
@@ -319,9 +261,9 @@ static void put_pkt_meta(struct event_writer *w, const struct msg_context *ctx)
 	const char *iface = iface_name(w, ctx);
 
 	LIT(b, "{\"name\":\"metadata\",\"type\":\"trace.PktMeta\",\"value\":{\"src_ip\":\"");
-	event_put_ip(b, ctx->family, ctx->src.addr);
+	json_ip(b, ctx->family, ctx->src.addr);
 	LIT(b, "\",\"dst_ip\":\"");
-	event_put_ip(b, ctx->family, ctx->dst.addr);
+	json_ip(b, ctx->family, ctx->dst.addr);
 	LIT(b, "\",\"src_port\":");
 	json_u64(b, ctx->src.port);
 	LIT(b, ",\"dst_port\":");
@@ -342,9 +284,9 @@ static void json_message(struct event_writer *w, const struct msg_context *ctx,
 	put_event_start(w, ctx->ts_ns, ctx->owner, kind);
 	if (kind == KIND_HTTP) {
 		LIT(b, "{\"name\":\"src\",\"type\":\"const char*\",\"value\":\"");
-		event_put_ip(b, ctx->family, ctx->src.addr);
+		json_ip(b, ctx->family, ctx->src.addr);
 		LIT(b, "\"},{\"name\":\"dst\",\"type\":\"const char*\",\"value\":\"");
-		event_put_ip(b, ctx->family, ctx->dst.addr);
+		json_ip(b, ctx->family, ctx->dst.addr);
 		LIT(b, "\"},{\"name\":\"src_port\",\"type\":\"uint16\",\"value\":");
 		json_u64(b, ctx->src.port);
 		LIT(b, "},{\"name\":\"dst_port\",\"type\":\"uint16\",\"value\":");
@@ -375,11 +317,11 @@ static void json_exchange(struct event_writer *w, const struct exchange *x)
 
 	put_event_start(w, x->ts_ns, x->owner, KIND_FLOW);
 	LIT(b, "{\"name\":\"client_ip\",\"type\":\"const char*\",\"value\":\"");
-	event_put_ip(b, x->family, x->client.addr);
+	json_ip(b, x->family, x->client.addr);
 	LIT(b, "\"},{\"name\":\"client_port\",\"type\":\"uint16\",\"value\":");
 	json_u64(b, x->client.port);
 	LIT(b, "},{\"name\":\"server_ip\",\"type\":\"const char*\",\"value\":\"");
-	event_put_ip(b, x->family, x->server.addr);
+	json_ip(b, x->family, x->server.addr);
 	LIT(b, "\"},{\"name\":\"server_port\",\"type\":\"uint16\",\"value\":");
 	json_u64(b, x->server.port);
 	LIT(b, "},{\"name\":\"metadata\",\"type\":\"trace.PacketMetadata\",\"value\":");
@@ -479,8 +421,12 @@ void event_message(struct event_writer *w, const struct msg_context *ctx,
 	bool own = event_wants(w, req ? EVENT_HTTP_REQUEST : EVENT_HTTP_RESPONSE);
 
 	if (w->opt.format == OUTPUT_TABLE) {
-		if (own || event_wants(w, EVENT_HTTP))
+		size_t mark = w->buf.len;
+
+		if (own || event_wants(w, EVENT_HTTP)) {
 			event_table_message(w, ctx, msg);
+			event_commit(w, mark);
+		}
 		return;
 	}
 	if (event_wants(w, EVENT_HTTP))
@@ -491,12 +437,16 @@ void event_message(struct event_writer *w, const struct msg_context *ctx,
 
 void event_exchange(struct event_writer *w, const struct exchange *x)
 {
+	size_t mark = w->buf.len;
+
 	if (!event_wants(w, EVENT_FLOW_HTTP) || (!x->request && !x->response))
 		return;
-	if (w->opt.format == OUTPUT_TABLE)
+	if (w->opt.format == OUTPUT_TABLE) {
 		event_table_exchange(w, x);
-	else
+		event_commit(w, mark);
+	} else {
 		json_exchange(w, x);
+	}
 }
 
 int event_writer_flush(struct event_writer *w)
