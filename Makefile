@@ -18,7 +18,7 @@ OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
 CORE_ASAN_OBJ := $(patsubst src/%.c,$(BUILD)/asan/%.o,$(CORE_SRC))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 HEADERS := $(wildcard src/*.h)
-SKEL := $(BUILD)/httpeek.skel.h
+SKEL := $(BUILD)/httpeek.skel.h $(BUILD)/tls.skel.h
 
 .PHONY: all deps run check test unit clean install
 .SECONDARY:
@@ -53,10 +53,10 @@ $(BUILD)/tests/test_frame: tests/unit/test_frame.c $(FRAME_SIM) tests/unit/frame
 $(BUILD)/vmlinux.h: | $(BUILD)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/httpeek.bpf.o: bpf/httpeek.bpf.c $(wildcard bpf/*.h) src/record.h $(BUILD)/vmlinux.h
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) src/record.h $(BUILD)/vmlinux.h
 	$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I$(BUILD) -Isrc -Ibpf -c $< -o $@
 
-$(SKEL): $(BUILD)/httpeek.bpf.o
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
 $(BUILD) $(BUILD)/obj $(BUILD)/asan $(BUILD)/tests:
