@@ -38,6 +38,7 @@ if [ "$(id -u)" = 0 ]; then
 	suite "live end-to-end" bash tests/live/run.sh
 	suite "live filters" bash tests/filters/check_live_filters.sh
 	suite "live differential" bash tests/live/diff/run.sh
+	suite "live tls" python3 tests/live/tls/check_tls.py
 	suite "containers" bash tests/containers/run.sh
 	suite "readme" python3 tests/deploy/check_readme.py
 else
@@ -51,6 +52,7 @@ for t in tests/golden/check_*.py tests/corpus/check_*.py tests/hostile/check_*.p
 	[ -f "$t" ] && suite "asan $(basename "$t" .py)" python3 "$t"
 done
 [ "$(id -u)" = 0 ] && suite "asan live end-to-end" bash tests/live/run.sh
+[ "$(id -u)" = 0 ] && suite "asan live tls" python3 tests/live/tls/check_tls.py
 unset HTTPEEK HTTPEEK_SANITIZED
 suite "fuzz smoke" sh scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
 echo "$passed passed, $failed failed"

@@ -37,6 +37,9 @@ PORT, MAPPED_PORT, H2_PORT = 8443, 8444, 8445
 BIG_BODY = 1 << 20
 BIG_RESP_FIELDS = 5     # response fields of 3500 bytes: a head longer than a TLS record
 BIG_REQ_HEAD = 20000
+VARIED_SIZES = (0, 1, 1000, 16384, 70000, 300000)  # varied_client.py's SIZES
+VARIED_SEED = int(os.environ.get("HTTPEEK_TLS_SEED", "1"))
+VARIED_CONNECTIONS = 40
 checks = Checks("tls")
 
 
@@ -66,7 +69,12 @@ def start_nginx(tmp):
     os.makedirs(f"{tmp}/www", mode=0o755)
     with open(f"{tmp}/www/big", "wb") as f:
         f.write(b"b" * BIG_BODY)
-    os.chmod(f"{tmp}/www/big", 0o644)
+    os.makedirs(f"{tmp}/files", mode=0o755)
+    for n in VARIED_SIZES:
+        with open(f"{tmp}/files/{n}", "wb") as f:
+            f.write(os.urandom(n))
+    for f in glob.glob(f"{tmp}/www/*") + glob.glob(f"{tmp}/files/*"):
+        os.chmod(f, 0o644)
     big_fields = " ".join(f'add_header X-Big{i} "{"h" * 3500}";' for i in range(BIG_RESP_FIELDS))
     tls = f"ssl_certificate {tmp}/cert.pem; ssl_certificate_key {tmp}/key.pem;"
     conf = f"""worker_processes 1;
@@ -75,13 +83,19 @@ error_log {tmp}/error.log;
 events {{ worker_connections 64; }}
 http {{
     access_log off;
+    log_format t '$remote_port $request_method $request_uri $status';
     client_body_temp_path {tmp}/body;
     large_client_header_buffers 4 64k;
     client_max_body_size 4m;
     server {{
         listen {PORT} ssl; listen [::]:{PORT} ssl; listen [::]:{MAPPED_PORT} ssl ipv6only=off;
         {tls}
+        access_log {tmp}/access.log t;
         location = /big {{ root {tmp}/www; }}
+        location /file/ {{ alias {tmp}/files/; }}
+        location /s204/ {{ return 204; }}
+        location /s404/ {{ return 404; }}
+        location /v/ {{ return 200 "v\\n"; }}
         location = /bighead {{ {big_fields} return 200 "bh\\n"; }}
         location / {{ return 200 "ok $uri\\n"; }}
     }}
@@ -187,6 +201,8 @@ def run_clients(tmp, lib):
         if p.returncode:
             raise RuntimeError(f"client {cmd[0]} {paths} failed: {err.decode()[-300:]}")
         done.append((paths, (comm, p.pid, port, family)))
+    sh("python3", f"{HERE}/varied_client.py", f"{S4}:{PORT}", f"{tmp}/varied.jsonl",
+       str(VARIED_SEED), str(VARIED_CONNECTIONS), ns=NSC)
     h2 = subprocess.run(("ip", "netns", "exec", NSC, "curl", "-sk", "--http2", "-w",
                          "%{http_version}", "-o", "/dev/null", f"https://{S4}:{H2_PORT}/h2"),
                         capture_output=True, text=True, timeout=30)
@@ -298,6 +314,32 @@ def check_flows(events, cases):
     checks.report("net_flow_http pairs each exchange at both ends", probs)
 
 
+def check_varied(events, tmp):
+    """Varied traffic: httpeek's exchanges at each end equal the other views of them."""
+    flows = [e for e in events if e["eventName"] == "net_flow_http" and e["a"]["request"]
+             and e["a"]["client_port"] and e["a"]["request"]["uri_path"].startswith(
+                 ("/file/", "/v/", "/s204/", "/s404/"))]
+
+    def seen(who):
+        return sorted((f["a"]["client_port"], f["a"]["request"]["method"],
+                       f["a"]["request"]["uri_path"],
+                       (f["a"]["response"] or {}).get("status_code"))
+                      for f in flows if f["processName"] == who)
+    client = sorted((p, m, t.split("?")[0], s) for p, m, t, s in
+                    map(json.loads, open(f"{tmp}/varied.jsonl")))
+    ports = {c[0] for c in client}
+    nginx = sorted((int(p), m, t.split("?")[0], int(s)) for p, m, t, s in
+                   (line.split() for line in open(f"{tmp}/access.log")) if int(p) in ports)
+    for name, want, got in (("nginx's access log", nginx, seen("nginx")),
+                            ("what the client did", client, seen("python3"))):
+        missing = [x for x in want if x not in got]
+        extra = [x for x in got if x not in want]
+        checks.report(f"varied traffic (seed {VARIED_SEED}): httpeek equals {name} "
+                      f"({len(want)} exchanges)",
+                      [f"{len(missing)} missing, e.g. {missing[:3]}; {len(extra)} extra, e.g. "
+                       f"{extra[:3]}"] if missing or extra or not want else [])
+
+
 def main():
     if os.geteuid():
         print("tls: needs root", file=sys.stderr)
@@ -328,6 +370,7 @@ def main():
         err = open(f"{tmp}/main.err").read()
         check_messages(events, cases, workers)
         check_flows(events, cases)
+        check_varied(events, tmp)
         checks.report("no event for encrypted packets", [
             f"event without tls: {e['eventName']}" for e in events
             if (e["a"].get("metadata") or {}).get("tls") is not True])
