@@ -190,11 +190,13 @@ static void print_missed(const struct live_stats *ls, const struct http_stats *h
 			(unsigned long long)ls->lost_heads, (unsigned long long)ls->kernel_drops,
 			(unsigned long long)hs->gap_losses);
 	}
-	if (ls->tls_not_http || ls->tls_no_socket)
+	if (ls->tls)
 		fprintf(stderr,
-			"httpeek: tls: %llu connections were not HTTP/1.x (HTTP/2 or other); %llu "
-			"library calls were skipped (connection unknown or too many at once)\n",
-			(unsigned long long)ls->tls_not_http, (unsigned long long)ls->tls_no_socket);
+			"httpeek: tls: read from %llu copies of libssl.so.3 (-v names them); %llu "
+			"connections were not HTTP/1.x (HTTP/2 or other); %llu library calls were "
+			"skipped (connection unknown or too many at once)\n",
+			(unsigned long long)ls->tls_libraries, (unsigned long long)ls->tls_not_http,
+			(unsigned long long)ls->tls_no_socket);
 	if (ls->joined || ls->whole_records)
 		fprintf(stderr,
 			"httpeek: %llu connections were already open and are followed from their "

@@ -378,10 +378,12 @@ def main():
             f"{e['eventName']}: {p}" for e in events
             for p in check_event({k: v for k, v in e.items() if k != "a"})])
         attached = re.findall(r"tls: attached to (\S+)", err)
+        copies = re.search(r"tls: read from (\d+) copies of libssl.so.3", err)
         checks.report("a copy of libssl.so.3 in a process's own mount namespace", [] if any(
-            re.match(r"/proc/\d+/root/", a) for a in attached) and len(attached) >= 2 else
-            [f"attached to {attached}"])
-        m = re.search(r"tls: (\d+) connections were not HTTP/1.x", err)
+            re.match(r"/proc/\d+/root/", a) for a in attached) and len(attached) >= 2 and
+            copies and int(copies.group(1)) == len(attached) else
+            [f"attached to {attached}, summary: {copies and copies.group(0)}"])
+        m = re.search(r"tls: .*; (\d+) connections were not HTTP/1.x", err)
         h2_events = [e for e in events if H2_PORT in (e["a"].get("dst_port"),
                                                        e["a"].get("src_port"))]
         checks.report("HTTP/2 over TLS counted, not reported", [p for p, ok in (
