@@ -27,6 +27,7 @@
 #define FRAME_TOKEN_MAX 32      /* longest method (user space's limit too) */
 #define FRAME_CL_DIGITS 18
 #define FRAME_STEPS_MAX 65536   /* frame_step() calls per packet; past them, the rest is whole */
+#define FRAME_START_PROBE 24    /* bytes that decide whether a stream's bytes start a message */
 
 /* What a direction is doing. */
 enum frame_mode {
@@ -189,6 +190,36 @@ static __always_inline int frame_ows(__u8 c)
 static __always_inline int frame_digit(__u8 c)
 {
 	return c >= '0' && c <= '9';
+}
+
+/*
+ * The n bytes of b (n <= FRAME_START_PROBE) start a message: CR or LF at most 4 times, then
+ * a token and SP, or "HTTP/".
+ */
+static __always_inline int frame_starts_message(const __u8 *b, __u32 n)
+{
+	__u32 i = 0, t = 0, http = 1;
+
+	for (int k = 0; k < FRAME_START_PROBE; k++) {
+		__u8 c = b[k];
+
+		if (k >= n)
+			return 0;
+		if (t == 0 && i < 4 && (c == '\r' || c == '\n')) {
+			i++;
+			continue;
+		}
+		if (http && t == 4 && c == '/')
+			return 1;
+		if (t < 4 && frame_lower(c) != (__u8)(0x70747468u >> (t * 8)))
+			http = 0;
+		if (c == ' ')
+			return t > 0;
+		if (!frame_is_tchar(c) || t >= FRAME_TOKEN_MAX)
+			return 0;
+		t++;
+	}
+	return 0;
 }
 
 /* Byte i of "content-length:" (te 0) or "transfer-encoding:" (te 1); 0 past the end. */

@@ -34,15 +34,22 @@ typedef int __kernel_pid_t;
 typedef __kernel_pid_t pid_t;
 
 enum bpf_map_type {
+	BPF_MAP_TYPE_ARRAY = 2,
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
 	BPF_MAP_TYPE_RINGBUF = 27,
 	BPF_MAP_TYPE_SK_STORAGE = 24,
+	BPF_MAP_TYPE_LRU_HASH = 9,
 };
 
 enum {
 	BPF_F_NO_PREALLOC = 1,
 	BPF_SK_STORAGE_GET_F_CREATE = 1,
 	BPF_F_CURRENT_NETNS = -1,
+};
+
+enum {
+	BPF_ANY = 0,
+	BPF_NOEXIST = 1,
 };
 
 enum {
@@ -79,9 +86,37 @@ struct bpf_sock_tuple {
 	};
 };
 
+struct in6_addr {
+	union {
+		__u8 u6_addr8[16];
+		__be16 u6_addr16[8];
+		__be32 u6_addr32[4];
+	} in6_u;
+};
+
 struct sock_common {
+	__be32 skc_daddr;
+	__be32 skc_rcv_saddr;
+	__be16 skc_dport;
+	__u16 skc_num;
 	short unsigned int skc_family;
+	struct in6_addr skc_v6_daddr;
+	struct in6_addr skc_v6_rcv_saddr;
 	atomic64_t skc_cookie;
+};
+
+struct trace_entry {
+	short unsigned int type;
+	unsigned char flags;
+	unsigned char preempt_count;
+	int pid;
+};
+
+struct trace_event_raw_sys_enter {
+	struct trace_entry ent;
+	long int id;
+	long unsigned int args[6];
+	char __data[0];
 };
 
 struct sock {
@@ -156,6 +191,32 @@ struct mnt_namespace {
 struct net {
 	struct ns_common ns;
 };
+
+#define __VMLINUX_H__  /* bpf_tracing.h: the kernel's names (di), not user space's (rdi) */
+#if defined(__TARGET_ARCH_x86)
+struct pt_regs {
+	long unsigned int di;
+	long unsigned int si;
+	long unsigned int dx;
+	long unsigned int cx;
+	long unsigned int r8;
+	long unsigned int r9;
+	long unsigned int ax;
+	long unsigned int bp;
+	long unsigned int ip;
+	long unsigned int sp;
+};
+#elif defined(__TARGET_ARCH_arm64)
+struct pt_regs;
+struct user_pt_regs {
+	__u64 regs[31];
+	__u64 sp;
+	__u64 pc;
+	__u64 pstate;
+};
+#else
+struct pt_regs;
+#endif
 
 #ifndef BPF_NO_PRESERVE_ACCESS_INDEX
 #pragma clang attribute pop

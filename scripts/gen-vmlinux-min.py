@@ -21,7 +21,11 @@ TYPES = [
     ("__sk_buff", "len protocol ifindex sk"),                 # httpeek.bpf.c, copy.bpf.h
     ("bpf_sock", "state"),                                     # loopback.bpf.h
     ("bpf_sock_tuple", "*"),                                   # loopback.bpf.h: on the stack
-    ("sock_common", "skc_family skc_cookie"),                  # owner.bpf.h, loopback.bpf.h
+    ("sock_common", "skc_family skc_cookie "                   # owner.bpf.h, loopback.bpf.h
+     "skc_daddr skc_rcv_saddr skc_dport skc_num skc_v6_daddr skc_v6_rcv_saddr"),  # tls.bpf.c
+    ("in6_addr", "*"),                                         # a member by value
+    ("trace_event_raw_sys_enter", "*"),                        # tls.bpf.c: openat's arguments
+    ("trace_entry", "*"),
     ("sock", "__sk_common sk_protocol"),                       # owner.bpf.h
     ("inet_sock", "sk"),                                       # loopback.bpf.h (to skc_cookie)
     ("inet_connection_sock", "icsk_inet"),
@@ -41,10 +45,40 @@ TYPES = [
 TYPEDEFS = "__s8 __u8 __s16 __u16 __s32 __u32 __s64 __u64 __be16 __be32 __wsum"
 # Enum constants: named enums get their type, the others an anonymous enum.
 ENUMS = [
-    ("bpf_map_type", "BPF_MAP_TYPE_PERCPU_ARRAY BPF_MAP_TYPE_RINGBUF BPF_MAP_TYPE_SK_STORAGE"),
+    ("bpf_map_type", "BPF_MAP_TYPE_ARRAY BPF_MAP_TYPE_PERCPU_ARRAY BPF_MAP_TYPE_RINGBUF "
+     "BPF_MAP_TYPE_SK_STORAGE BPF_MAP_TYPE_LRU_HASH"),
     (None, "BPF_F_NO_PREALLOC BPF_SK_STORAGE_GET_F_CREATE BPF_F_CURRENT_NETNS"),
+    (None, "BPF_ANY BPF_NOEXIST"),
     (None, "BPF_RB_NO_WAKEUP BPF_RB_FORCE_WAKEUP BPF_RB_AVAIL_DATA"),
 ]
+
+# The registers uprobe arguments are read from (tls.bpf.c, through bpf_tracing.h's
+# PT_REGS_PARM*), per architecture: the field names the kernel's BTF has, relocated by CO-RE.
+REGISTERS = """#define __VMLINUX_H__  /* bpf_tracing.h: the kernel's names (di), not user space's (rdi) */
+#if defined(__TARGET_ARCH_x86)
+struct pt_regs {
+	long unsigned int di;
+	long unsigned int si;
+	long unsigned int dx;
+	long unsigned int cx;
+	long unsigned int r8;
+	long unsigned int r9;
+	long unsigned int ax;
+	long unsigned int bp;
+	long unsigned int ip;
+	long unsigned int sp;
+};
+#elif defined(__TARGET_ARCH_arm64)
+struct pt_regs;
+struct user_pt_regs {
+	__u64 regs[31];
+	__u64 sp;
+	__u64 pc;
+	__u64 pstate;
+};
+#else
+struct pt_regs;
+#endif"""
 
 C_WORDS = {"struct", "union", "enum", "const", "volatile", "signed", "unsigned", "char", "short",
            "int", "long", "void", "_Bool", "float", "double"}
@@ -183,7 +217,7 @@ def main():
         "#endif" % release,
         "\n".join(h.typedefs),
         "\n".join(forward),
-    ] + h.enum_lines() + ["\n".join(lines) for _, _, lines in h.records] + [
+    ] + h.enum_lines() + ["\n".join(lines) for _, _, lines in h.records] + [REGISTERS] + [
         "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n"
         "#pragma clang attribute pop\n"
         "#endif\n\n"

@@ -33,6 +33,7 @@ struct segment {
 	uint32_t ifindex;          /* the packet's (live), 0 unknown */
 	bool boundary;             /* live: the payload starts between two messages */
 	bool early;                /* live: ahead of bytes that will come (not a gap) */
+	bool tls;                  /* live: plaintext of a TLS library call (PACKET_TLS) */
 };
 
 enum decode_result {

@@ -233,15 +233,21 @@ static void put_event_start(struct event_writer *w, uint64_t ts_ns, const struct
 		       "\"parentEntityId\":0,\"args\":[");
 }
 
-/* trace.PacketMetadata: Tracee's PacketDirection numbers (1 ingress, 2 egress, 0 unknown). */
-static void put_direction(struct json_buf *b, enum direction dir)
+/*
+ * trace.PacketMetadata: Tracee's PacketDirection numbers (1 ingress, 2 egress, 0 unknown),
+ * and "tls":true for what was read from TLS library calls (an extra key Tracee ignores).
+ */
+static void put_direction(struct json_buf *b, enum direction dir, bool tls)
 {
 	if (dir == DIR_INGRESS)
-		LIT(b, "{\"direction\":1}");
+		LIT(b, "{\"direction\":1");
 	else if (dir == DIR_EGRESS)
-		LIT(b, "{\"direction\":2}");
+		LIT(b, "{\"direction\":2");
 	else
-		LIT(b, "{\"direction\":0}");
+		LIT(b, "{\"direction\":0");
+	if (tls)
+		LIT(b, ",\"tls\":true");
+	LIT(b, "}");
 }
 
 /* The interface's name as the socket's network namespace knows it, else Tracee's "any". */
@@ -272,6 +278,8 @@ static void put_pkt_meta(struct event_writer *w, const struct msg_context *ctx)
 	json_u64(b, ctx->packet_len);
 	LIT(b, ",\"iface\":");
 	json_str(b, iface, strlen(iface));
+	if (ctx->tls)
+		LIT(b, ",\"tls\":true");
 	LIT(b, "}}");
 }
 
@@ -292,7 +300,7 @@ static void json_message(struct event_writer *w, const struct msg_context *ctx,
 		LIT(b, "},{\"name\":\"dst_port\",\"type\":\"uint16\",\"value\":");
 		json_u64(b, ctx->dst.port);
 		LIT(b, "},{\"name\":\"metadata\",\"type\":\"trace.PacketMetadata\",\"value\":");
-		put_direction(b, ctx->dir);
+		put_direction(b, ctx->dir, ctx->tls);
 		LIT(b, "},{\"name\":\"proto_http\",\"type\":\"trace.ProtoHTTP\",\"value\":");
 		event_put_proto_http(w, msg);
 	} else if (kind == KIND_REQUEST) {
@@ -325,7 +333,7 @@ static void json_exchange(struct event_writer *w, const struct exchange *x)
 	LIT(b, "\"},{\"name\":\"server_port\",\"type\":\"uint16\",\"value\":");
 	json_u64(b, x->server.port);
 	LIT(b, "},{\"name\":\"metadata\",\"type\":\"trace.PacketMetadata\",\"value\":");
-	put_direction(b, x->dir);
+	put_direction(b, x->dir, x->tls);
 	LIT(b, "},{\"name\":\"request\",\"type\":\"trace.ProtoHTTPRequest\",\"value\":");
 	if (x->request)
 		event_put_request(w, x->request);

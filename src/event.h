@@ -30,6 +30,7 @@ struct msg_context {
 	uint32_t packet_len;       /* IP length of the packet that completed the head */
 	uint32_t ifindex;          /* live: its interface in the socket's netns; 0 unknown */
 	const struct owner *owner; /* NULL when unknown or offline */
+	bool tls;                  /* live: read from TLS library calls */
 };
 
 /* One request/response exchange; either message may be NULL (never both). */
@@ -43,6 +44,7 @@ struct exchange {
 	const struct http_message *response;
 	uint64_t latency_ns;                /* request head to response head; 0 if unpaired */
 	uint32_t trans_depth;               /* 1 for the first request on the connection */
+	bool tls;                           /* live: read from TLS library calls */
 };
 
 /*

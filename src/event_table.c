@@ -160,6 +160,8 @@ void event_table_message(struct event_writer *w, const struct msg_context *ctx,
 		LIT(b, "RESPONSE ");
 		put_response_text(b, msg);
 	}
+	if (ctx->tls)
+		LIT(b, " [tls]");
 	LIT(b, "\n");
 }
 
@@ -191,5 +193,7 @@ void event_table_exchange(struct event_writer *w, const struct exchange *x)
 	} else {
 		LIT(b, "(no response)");
 	}
+	if (x->tls)
+		LIT(b, " [tls]");
 	LIT(b, "\n");
 }

@@ -54,7 +54,7 @@ static uint64_t key_hash(const struct flow_table *t, const struct segment *seg)
 		lo = &seg->dst;
 		hi = &seg->src;
 	}
-	h = mix64(t->seed ^ seg->sock_cookie);
+	h = mix64(t->seed ^ seg->sock_cookie ^ seg->tls);
 	h = hash_endpoint(h ^ seg->family, lo);
 	return hash_endpoint(h, hi);
 }
@@ -63,7 +63,8 @@ static bool key_match(const struct flow *f, uint64_t hash, const struct segment 
 {
 	const struct flow_info *in = &f->info;
 
-	if (f->hash != hash || in->family != seg->family || in->sock_cookie != seg->sock_cookie)
+	if (f->hash != hash || in->family != seg->family || in->sock_cookie != seg->sock_cookie ||
+	    in->tls != seg->tls)
 		return false;
 	if (endpoint_eq(&in->end[0], &seg->src) && endpoint_eq(&in->end[1], &seg->dst))
 		return true;
@@ -169,6 +170,7 @@ static struct flow *flow_create(struct flow_table *t, uint64_t hash, const struc
 	f->info.end[1] = seg->dst;
 	f->info.family = seg->family;
 	f->info.sock_cookie = seg->sock_cookie;
+	f->info.tls = seg->tls;
 	if (t->st.flows_active >= t->nbuckets && t->nbuckets < (1u << 30))
 		hash_grow(t);
 	hash_link(t->buckets, t->nbuckets, f);

@@ -29,6 +29,7 @@ struct flow_info {
 	struct endpoint end[2];
 	uint8_t family;
 	uint64_t sock_cookie;
+	bool tls;          /* the plaintext inside TLS on that connection (a flow of its own) */
 };
 
 /* Where the bytes handed to data() came from. */

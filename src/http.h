@@ -95,6 +95,7 @@ struct http_stats {
 	uint64_t gap_losses;        /* missing bytes where a head or chunk framing was due */
 	uint64_t cache_hits;        /* heads copied from the parse cache instead of parsed */
 	uint64_t cache_misses;      /* heads the cache could hold that were parsed */
+	uint64_t http2;             /* streams that began with HTTP/2's preface: not reported */
 };
 
 /*
@@ -132,8 +133,11 @@ void http_stream_end(struct http_stream *s, http_emit_fn emit, void *ctx);
 /* From now on the stream carries opaque bytes (the peer direction became a tunnel). */
 void http_stream_set_tunnel(struct http_stream *s);
 
-/* True once the stream became a tunnel (101, 2xx to CONNECT). */
+/* True once the stream became a tunnel (101, 2xx to CONNECT, HTTP/2). */
 bool http_stream_is_tunnel(const struct http_stream *s);
+
+/* True when the stream began with HTTP/2's connection preface ("PRI * HTTP/2.0"). */
+bool http_stream_is_h2(const struct http_stream *s);
 
 void http_stream_free(struct http_stream *s);
 

@@ -39,6 +39,7 @@ struct http_stream {
 	bool resyncing;          /* sync lost: no new failure counted, no HTTP/0.9 accepted */
 	bool at_line_start;      /* resync: the next byte begins a line */
 	bool wait_mark;          /* resync only at http_stream_boundary() (after a gap, live) */
+	bool h2;                 /* began with HTTP/2's preface: not HTTP/1.x from there on */
 };
 
 static const struct http_limits default_limits = {
@@ -157,6 +158,18 @@ static void frame(struct http_stream *s, const struct http_message *m, enum http
 	s->aux = 0;
 }
 
+static bool str_is(const struct http_str *s, const char *text)
+{
+	return s->len == strlen(text) && !memcmp(s->p, text, s->len);
+}
+
+/* HTTP/2's connection preface starts with this "request" (RFC 9113, 3.4). */
+static bool is_h2_preface(const struct http_message *m)
+{
+	return m->kind == HTTP_REQUEST && str_is(&m->method, "PRI") && str_is(&m->target, "*") &&
+	       str_is(&m->protocol, "HTTP/2.0");
+}
+
 /* Parses the first len buffered bytes as a head, emits it and frames what follows. */
 static void complete(struct http_stream *s, size_t len, bool truncated, http_emit_fn emit,
 		     void *ctx)
@@ -177,6 +190,10 @@ static void complete(struct http_stream *s, size_t len, bool truncated, http_emi
 	}
 	if (http_parse_cached(s->cache, s->buf, len, &m, hdrs, max)) {
 		lose(s, false, true);
+	} else if (is_h2_preface(&m)) {
+		s->st->http2++;
+		s->h2 = true;
+		s->state = ST_TUNNEL;
 	} else {
 		m.ts_ns = s->ts_ns;
 		m.truncated |= truncated;
@@ -600,6 +617,11 @@ void http_stream_set_tunnel(struct http_stream *s)
 bool http_stream_is_tunnel(const struct http_stream *s)
 {
 	return s->state == ST_TUNNEL;
+}
+
+bool http_stream_is_h2(const struct http_stream *s)
+{
+	return s->h2;
 }
 
 void http_stream_free(struct http_stream *s)

@@ -16,14 +16,17 @@
 #include "httpeek.skel.h"
 #include "live.h"
 #include "live_hold.h"
+#include "live_tls.h"
 #include "owner_table.h"
 #include "record.h"
 
 /* Kept after set-up: readlink("/proc/PID/exe") of other users' and non-dumpable processes. */
 #define KEEP_CAPS (1ull << CAP_SYS_PTRACE)
+
 #define OWNER_TABLE_MAX 65536u
 #define HOLD_MAX_BYTES (64ull << 20)
 #define NLINKS 5
+#define TLS_BUF_SIZE (REC_MAX_COPY + 128)
 #define BATCH_MS 50  /* the reader collects records at least this often (see wakeup_bytes) */
 
 struct live {
@@ -32,6 +35,8 @@ struct live {
 	struct ring_buffer *rb;
 	struct owner_table *owners;
 	struct live_hold *hold;
+	struct live_tls *tls;      /* NULL: TLS is not traced */
+	uint8_t *tls_buf;          /* the packet a TLS record stands for is made here */
 	struct live_options opt;
 	struct live_stats st;
 	int64_t mono_to_real;  /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
@@ -209,6 +214,25 @@ static int attach(struct live *l, const char *cgroup)
 
 static int on_record(void *ctx, void *data, size_t size);
 
+/* TLS through OpenSSL uprobes; without it (refused, no uprobes) cleartext is still traced. */
+static void open_tls(struct live *l)
+{
+	struct live_tls_options o = {
+		.events_fd = bpf_map__fd(l->skel->maps.events),
+		.max_head = l->opt.max_head,
+		.body_bytes = l->opt.body_bytes,
+		.wakeup_bytes = l->opt.ringbuf_bytes / 8,
+		.verbose = l->opt.verbose,
+	};
+
+	l->tls_buf = malloc(TLS_BUF_SIZE);
+	if (!l->tls_buf || live_tls_open(&l->tls, &o)) {
+		fprintf(stderr, "httpeek: TLS is not traced; cleartext HTTP is\n");
+		free(l->tls_buf);
+		l->tls_buf = NULL;
+	}
+}
+
 /*
  * Once everything is attached, mapped and opened, httpeek needs no BPF or admin capability:
  * keeps only KEEP_CAPS (permitted and effective), empties the inheritable, ambient and
@@ -282,6 +306,8 @@ int live_open(struct live **out, const struct live_options *opt)
 		fprintf(stderr, "httpeek: failed to set up the ring buffer: %s\n", strerror(-err));
 		goto fail;
 	}
+	if (opt->tls)
+		open_tls(l);
 	err = live_drop_privileges();
 	if (err)
 		goto fail;
@@ -349,6 +375,18 @@ static void on_packet(struct live *l, const struct rec_packet *r, size_t size)
 	}
 }
 
+static void on_tls(struct live *l, const struct rec_tls *r, size_t size)
+{
+	struct packet pkt;
+
+	if (!l->tls_buf || live_tls_packet(r, size, l->tls_buf, TLS_BUF_SIZE, &pkt))
+		return;
+	pkt.ts_ns += (uint64_t)l->mono_to_real;
+	l->st.record_bytes += sizeof(*r) + r->cap_len;
+	l->st.tls_records++;
+	deliver(l, &pkt);
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct live *l = ctx;
@@ -370,6 +408,9 @@ static int on_record(void *ctx, void *data, size_t size)
 		break;
 	case REC_GONE:
 		owner_table_gone(l->owners, h->sock_cookie, clock_ns(CLOCK_MONOTONIC));
+		break;
+	case REC_TLS:
+		on_tls(l, data, size);
 		break;
 	}
 	return 0;
@@ -416,6 +457,7 @@ int live_poll(struct live *l, int timeout_ms, live_packet_fn fn, void *ctx)
 
 void live_detach(struct live *l)
 {
+	live_tls_detach(l->tls);
 	for (int i = 0; i < NLINKS; i++) {
 		bpf_link__destroy(l->links[i]);
 		l->links[i] = NULL;
@@ -448,6 +490,18 @@ void live_get_stats(const struct live *l, struct live_stats *st)
 	st->kernel_drops = kernel_drops(l);
 	st->lost_heads = *(const volatile __u64 *)&l->skel->bss->lost_heads;
 	st->joined = *(const volatile __u64 *)&l->skel->bss->joined;
+	if (l->tls) {
+		struct live_tls_stats t;
+
+		live_tls_get_stats(l->tls, &t);
+		st->tls = true;
+		st->kernel_drops += t.drops;
+		st->lost_heads += t.lost_heads;
+		st->joined += t.joined;
+		st->tls_libraries = t.libraries;
+		st->tls_not_http = t.not_http;
+		st->tls_no_socket = t.no_socket + t.untracked;
+	}
 }
 
 void live_close(struct live *l)
@@ -464,6 +518,8 @@ void live_close(struct live *l)
 			(unsigned long long)kernel_drops(l),
 			(unsigned long long)l->st.owner_timeouts);
 	live_detach(l);
+	live_tls_close(l->tls);
+	free(l->tls_buf);
 	ring_buffer__free(l->rb);
 	httpeek_bpf__destroy(l->skel);
 	live_hold_free(l->hold);

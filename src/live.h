@@ -26,6 +26,7 @@ struct live_options {
 	uint32_t body_bytes;       /* body bytes copied after each head (default 0) */
 	uint64_t owner_wait_ns;    /* how long a packet may wait for its socket's owner */
 	int verbose;               /* > 0 routes libbpf's messages to stderr */
+	bool tls;                  /* trace HTTPS through OpenSSL uprobes when possible */
 };
 
 struct live_stats {
@@ -39,6 +40,11 @@ struct live_stats {
 	uint64_t whole_records;    /* copies the kernel could not frame (copied whole) */
 	uint64_t after_drop;       /* copies after a dropped one on the same direction */
 	uint64_t joined;           /* directions followed from a message start mid-stream */
+	uint64_t tls_records;      /* plaintext copies of TLS library calls */
+	uint64_t tls_libraries;    /* distinct libssl.so.3 files attached to */
+	uint64_t tls_not_http;     /* TLS connections whose plaintext is not HTTP/1.x */
+	uint64_t tls_no_socket;    /* TLS calls skipped: connection unknown, or too many at once */
+	bool tls;                  /* TLS is traced */
 };
 
 typedef void (*live_packet_fn)(void *ctx, const struct packet *pkt);

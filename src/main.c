@@ -190,6 +190,13 @@ static void print_missed(const struct live_stats *ls, const struct http_stats *h
 			(unsigned long long)ls->lost_heads, (unsigned long long)ls->kernel_drops,
 			(unsigned long long)hs->gap_losses);
 	}
+	if (ls->tls)
+		fprintf(stderr,
+			"httpeek: tls: read from %llu copies of libssl.so.3 (-v names them); %llu "
+			"connections were not HTTP/1.x (HTTP/2 or other); %llu library calls were "
+			"skipped (connection unknown or too many at once)\n",
+			(unsigned long long)ls->tls_libraries, (unsigned long long)ls->tls_not_http,
+			(unsigned long long)ls->tls_no_socket);
 	if (ls->joined || ls->whole_records)
 		fprintf(stderr,
 			"httpeek: %llu connections were already open and are followed from their "
@@ -216,6 +223,8 @@ static void print_summary(struct pipeline *pipe, struct event_writer *w, struct 
 		(unsigned long long)fs.gaps, (unsigned long long)hs.truncated_heads,
 		(unsigned long long)(fs.flows_evicted + fs.flows_expired),
 		(unsigned long long)hs.parse_failures);
+	if (hs.http2)
+		fprintf(stderr, ", %llu HTTP/2 connections", (unsigned long long)hs.http2);
 	if (opt->filter.n)
 		fprintf(stderr, ", %llu filtered out", (unsigned long long)ps.filtered);
 	if (exp)

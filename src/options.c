@@ -23,6 +23,7 @@ enum long_only {
 	OPT_REDACT,
 	OPT_VERSION,
 	OPT_STATS,
+	OPT_NO_TLS,
 };
 
 static const struct option long_options[] = {
@@ -44,6 +45,7 @@ static const struct option long_options[] = {
 	{ "ringbuf", required_argument, NULL, OPT_RINGBUF },
 	{ "body-bytes", required_argument, NULL, OPT_BODY_BYTES },
 	{ "owner-wait", required_argument, NULL, OPT_OWNER_WAIT },
+	{ "no-tls", no_argument, NULL, OPT_NO_TLS },
 	{ "redact", optional_argument, NULL, OPT_REDACT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -63,7 +65,7 @@ static const char usage_text[] =
 "  -f, --filter EXPR        keep the events that match    -f method=POST -f 'status>=500'\n"
 "                           method=GET  status>=500  host=*.example.com  path=/api/*\n"
 "                           header:User-Agent=*curl*  port=8080  src=10.0.0.0/8\n"
-"                           dst=fd00::1  direction=ingress|egress\n"
+"                           dst=fd00::1  direction=ingress|egress  tls=yes|no\n"
 "                           live only: comm=nginx  pid=1234  uid=33  container=3f2a\n"
 "                           cgroup=system.slice/nginx.service\n"
 "                           operators: = != (all), < <= > >= (status, port, pid, uid)\n"
@@ -94,6 +96,8 @@ static const char usage_text[] =
 "      --owner-wait MS      how long an event waits for its socket's owner (500)\n"
 "                                                         --owner-wait 1000\n"
 "      --stats SEC          print counters on stderr every SEC seconds   --stats 10\n"
+"      --no-tls             do not read HTTPS from OpenSSL (libssl.so.3) with uprobes\n"
+"                                                         httpeek --no-tls\n"
 "Other\n"
 "  -v, --verbose            more diagnostics (twice: libbpf's too)   -vv\n"
 "  -h, --help               this help                     httpeek --help\n"
@@ -118,6 +122,7 @@ static void set_defaults(struct options *opt)
 		.ringbuf_bytes = 16u << 20,
 		.max_head = HTTP_DEFAULT_MAX_HEAD,
 		.owner_wait_ns = 500ull * 1000000ull,
+		.tls = true,
 	};
 }
 
@@ -300,6 +305,9 @@ static int parse_one(struct options *opt, int c, char *arg)
 	case OPT_CGROUP:
 		opt->live.cgroup_path = arg;
 		return 0;
+	case OPT_NO_TLS:
+		opt->live.tls = false;
+		return 0;
 	case OPT_REDACT:
 		return parse_redact(opt, arg);
 	case 'v':
@@ -330,6 +338,8 @@ static int check_mode(struct options *opt)
 		return -EINVAL;
 	}
 	filter_kernel(&opt->filter, opt->events.types & EVENT_FLOW_HTTP, &opt->live.filter);
+	if (!filter_wants_tls(&opt->filter))
+		opt->live.tls = false;  /* no TLS program is loaded then */
 	return 0;
 }
 

@@ -109,7 +109,7 @@ void report_message(const struct report *r, const struct msg_context *mc,
 	struct filter_subject fs = {
 		.family = mc->family, .src = &mc->src, .dst = &mc->dst, .dir = mc->dir,
 		.request = request, .response = msg->kind == HTTP_RESPONSE ? msg : NULL,
-		.owner = mc->owner,
+		.owner = mc->owner, .tls = mc->tls,
 	};
 	char comment[COMMENT_MAX];
 	bool report = event_wants(r->writer, REPORT_MESSAGE_EVENTS);
@@ -134,7 +134,7 @@ void report_exchange(const struct report *r, const struct exchange *x,
 {
 	struct filter_subject fs = {
 		.family = x->family, .src = &x->client, .dst = &x->server, .dir = x->dir,
-		.request = x->request, .response = x->response, .owner = x->owner,
+		.request = x->request, .response = x->response, .owner = x->owner, .tls = x->tls,
 	};
 	bool report = event_wants(r->writer, EVENT_FLOW_HTTP) && (x->request || x->response);
 	char comment[COMMENT_MAX];

@@ -183,6 +183,7 @@ static void write_exchange(struct session *s, int client_side, struct pending_re
 		.response = resp,
 		.latency_ns = req && resp && resp->ts_ns > req->ts_ns ? resp->ts_ns - req->ts_ns : 0,
 		.trans_depth = req ? req->depth : 0,
+		.tls = s->info.tls,
 	};
 
 	if (!req)
@@ -191,6 +192,16 @@ static void write_exchange(struct session *s, int client_side, struct pending_re
 		s->env->stats->unpaired_requests++;
 	report_exchange(&s->env->report, &x, req ? req->pkts : NULL,
 			resp_side >= 0 && s->x ? &s->x->kept[resp_side] : NULL);
+}
+
+/* The direction other than side is a tunnel too, even before its first byte. */
+static void tunnel_other(struct session *s, int side)
+{
+	if (!s->stream[!side])
+		s->stream[!side] = http_stream_new(s->env->http_limits, s->env->http_stats,
+						   s->env->parse_cache);
+	if (s->stream[!side])
+		http_stream_set_tunnel(s->stream[!side]);
 }
 
 static enum http_next on_response(struct session *s, const struct session_side *from,
@@ -212,15 +223,8 @@ static enum http_next on_response(struct session *s, const struct session_side *
 		next = HTTP_NEXT_NO_BODY;
 	if (paired && req.is_connect && msg->status_code >= 200 && msg->status_code < 300)
 		next = HTTP_NEXT_TUNNEL;
-	if (next == HTTP_NEXT_TUNNEL || msg->status_code == 101) {
-		/* The other direction is a tunnel too, even before its first byte. */
-		if (!s->stream[!from->side])
-			s->stream[!from->side] = http_stream_new(s->env->http_limits,
-								 s->env->http_stats,
-								 s->env->parse_cache);
-		if (s->stream[!from->side])
-			http_stream_set_tunnel(s->stream[!from->side]);
-	}
+	if (next == HTTP_NEXT_TUNNEL || msg->status_code == 101)
+		tunnel_other(s, from->side);
 	write_exchange(s, paired ? req.side : !from->side, paired ? &req : NULL, msg, from->side,
 		       msg->ts_ns, paired ? req.dir : req_dir);
 	if (paired)
@@ -242,6 +246,7 @@ static enum http_next on_message(void *ctx, const struct http_message *msg)
 		.packet_len = from->ip_len,
 		.ifindex = from->ifindex,
 		.owner = session_owner(s),
+		.tls = s->info.tls,
 	};
 
 	if (s->x)
@@ -286,6 +291,8 @@ void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t le
 	s->sides[side].ip_len = meta->ip_len;
 	s->sides[side].ifindex = meta->ifindex;
 	http_stream_data(s->stream[side], bytes, len, meta->ts_ns, on_message, &s->sides[side]);
+	if (http_stream_is_h2(s->stream[side]))
+		tunnel_other(s, side);  /* HTTP/2: neither direction is HTTP/1.x */
 	if (s->x)
 		keep_packet(s, side, bytes, len);
 }

@@ -66,10 +66,12 @@ group_live() {
 	suite "live end-to-end" bash tests/live/run.sh
 	suite "live filters" bash tests/filters/check_live_filters.sh
 	suite "live differential" bash tests/live/diff/run.sh
+	suite "live tls" python3 tests/live/tls/check_tls.py
 	suite "containers" bash tests/containers/run.sh
 	suite "readme" python3 tests/deploy/check_readme.py
 	export HTTPEEK=build/httpeek-asan HTTPEEK_SANITIZED=1
 	suite "asan live end-to-end" bash tests/live/run.sh
+	suite "asan live tls" python3 tests/live/tls/check_tls.py
 	unset HTTPEEK HTTPEEK_SANITIZED
 }
 
