@@ -9,6 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
@@ -209,6 +212,24 @@ static int attach(struct live *l, const char *cgroup)
 
 static int on_record(void *ctx, void *data, size_t size);
 
+/* path is a directory of a cgroup v2 file system (not v1, not any other directory). */
+static int check_cgroup(const char *path)
+{
+	struct statfs fs;
+	struct stat st;
+	const char *why = NULL;
+	int err = 0;
+
+	if (stat(path, &st) || statfs(path, &fs))
+		err = errno;
+	else if (!S_ISDIR(st.st_mode) || fs.f_type != CGROUP2_SUPER_MAGIC)
+		why = "not a cgroup v2 directory";
+	if (!err && !why)
+		return 0;
+	fprintf(stderr, "httpeek: failed to use cgroup %s: %s\n", path, why ? why : strerror(err));
+	return err ? -err : -ENOTDIR;
+}
+
 /*
  * Once everything is attached, mapped and opened, httpeek needs no BPF or admin capability:
  * keeps only KEEP_CAPS (permitted and effective), empties the inheritable, ambient and
@@ -262,6 +283,8 @@ int live_open(struct live **out, const struct live_options *opt)
 	if (opt->cgroup_path)
 		snprintf(cgroup, sizeof(cgroup), "%s", opt->cgroup_path);
 	else if ((err = find_cgroup2(cgroup, sizeof(cgroup))))
+		return err;
+	if ((err = check_cgroup(cgroup)))
 		return err;
 	l = calloc(1, sizeof(*l));
 	if (!l)
