@@ -31,6 +31,7 @@ struct session;
 struct session_export {
 	struct export_list kept[2]; /* packets of heads in progress */
 	uint64_t completed_in[2];   /* packet_seq of the last packet that completed a head */
+	struct export_scan scan[2]; /* --redact: header values masked in the packets written */
 };
 
 /* What an HTTP stream's emit callback gets: the session and the side that sent the bytes. */
@@ -434,6 +435,8 @@ void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t le
 		http_stream_boundary(s->stream[side]);
 	s->sides[side].ip_len = meta->ip_len;
 	s->sides[side].ifindex = meta->ifindex;
+	if (s->x)
+		export_redact(s->env->exp, &s->x->scan[side], bytes, len);
 	http_stream_data(s->stream[side], bytes, len, meta->ts_ns, on_message, &s->sides[side]);
 	if (s->env->exp)
 		keep_packet(s, side, bytes, len);
@@ -441,6 +444,8 @@ void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t le
 
 void session_gap(struct session *s, int side, uint32_t len)
 {
+	if (s && s->x)
+		export_redact_gap(&s->x->scan[side]);
 	if (s && s->stream[side])
 		http_stream_gap(s->stream[side], len);
 }
