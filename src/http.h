@@ -87,6 +87,7 @@ struct http_stats {
 	uint64_t parse_failures;    /* bytes where a head should start that are not HTTP */
 	uint64_t resyncs;
 	uint64_t gap_losses;        /* missing bytes where a head or chunk framing was due */
+	uint64_t head_bytes;        /* now: memory the buffers of heads in progress hold */
 };
 
 struct http_stream;  /* one direction of one flow; defined in http_stream.c */
@@ -109,6 +110,9 @@ void http_stream_end(struct http_stream *s, http_emit_fn emit, void *ctx);
 
 /* From now on the stream carries opaque bytes (the peer direction became a tunnel). */
 void http_stream_set_tunnel(struct http_stream *s);
+
+/* Memory the stream holds for a head in progress (0 between heads). */
+size_t http_stream_held(const struct http_stream *s);
 
 /* True once the stream became a tunnel (101, 2xx to CONNECT). */
 bool http_stream_is_tunnel(const struct http_stream *s);

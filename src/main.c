@@ -237,8 +237,11 @@ static void print_summary(struct pipeline *pipe, struct event_writer *w, struct 
 		(unsigned long long)fs.flows_created, (unsigned long long)hs.messages,
 		(unsigned long long)events_written(w), not_written_text(w, text, sizeof(text)),
 		(unsigned long long)fs.gaps, (unsigned long long)hs.truncated_heads,
-		(unsigned long long)(fs.flows_evicted + fs.flows_expired),
+		(unsigned long long)(fs.flows_evicted + fs.flows_expired + fs.flows_shed),
 		(unsigned long long)hs.parse_failures);
+	if (fs.flows_shed)
+		fprintf(stderr, " (%llu flows ended at --memory-limit)",
+			(unsigned long long)fs.flows_shed);
 	if (opt->filter.n)
 		fprintf(stderr, ", %llu filtered out", (unsigned long long)ps.filtered);
 	if (exp)

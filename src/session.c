@@ -54,6 +54,7 @@ struct session {
 	struct pending_request inline_pending[SESSION_INLINE_PENDING];
 	uint32_t requests;
 	uint32_t copies;            /* pending requests holding a copy */
+	uint64_t held;              /* memory of the copies and of a heap-allocated queue */
 	uint64_t last_ts;           /* time of the last head on the flow */
 };
 
@@ -188,6 +189,25 @@ static void exchange_comment(const struct exchange *x, char *buf, size_t size)
 	put_owner(buf, size, x->owner);
 }
 
+/* Adds n (may be negative) to the memory s holds, and to that of every session. */
+static void hold(struct session *s, int64_t n)
+{
+	s->held += (uint64_t)n;
+	s->env->stats->held_bytes += (uint64_t)n;
+}
+
+/* What a copy of m (http_message_dup) costs, give or take its line ends. */
+static int64_t copy_cost(const struct http_message *m)
+{
+	return (int64_t)(sizeof(*m) + m->n_headers * sizeof(struct http_header) + head_size(m));
+}
+
+static int64_t ring_cost(const struct session *s)
+{
+	return s->pending == s->inline_pending ? 0
+					       : (int64_t)(s->pending_cap * sizeof(*s->pending));
+}
+
 /* Doubles the pending ring up to SESSION_MAX_PENDING; false when it cannot grow. */
 static bool pending_grow(struct session *s)
 {
@@ -198,11 +218,13 @@ static bool pending_grow(struct session *s)
 		return false;
 	for (uint32_t i = 0; i < s->pending_count; i++)
 		ring[i] = s->pending[(s->pending_head + i) % s->pending_cap];
+	hold(s, -ring_cost(s));
 	if (s->pending != s->inline_pending)
 		free(s->pending);
 	s->pending = ring;
 	s->pending_cap = cap;
 	s->pending_head = 0;
+	hold(s, ring_cost(s));
 	return true;
 }
 
@@ -230,6 +252,8 @@ static void pending_push(struct session *s, const struct session_side *from,
 	if (s->env->keep_requests)
 		r->copy = s->copies < SESSION_MAX_COPIES ? http_message_dup(msg) : NULL;
 	s->copies += r->copy != NULL;
+	if (r->copy)
+		hold(s, copy_cost(r->copy));
 	if (s->env->exp && !event_wants(s->env->writer, MESSAGE_EVENTS)) {
 		r->pkts = calloc(1, sizeof(*r->pkts));
 		if (r->pkts)
@@ -253,6 +277,8 @@ static bool pending_pop(struct session *s, struct pending_request *out)
 static void pending_free(struct session *s, struct pending_request *r)
 {
 	s->copies -= r->copy != NULL;
+	if (r->copy)
+		hold(s, -copy_cost(r->copy));
 	free(r->copy);
 	if (r->pkts)
 		export_list_clear(s->env->exp, r->pkts);
@@ -476,8 +502,18 @@ void session_close(struct session *s)
 		if (s->x)
 			export_list_clear(s->env->exp, &s->x->kept[i]);
 	}
+	hold(s, -ring_cost(s));
 	if (s->pending != s->inline_pending)
 		free(s->pending);
 	free(s->x);
 	free(s);
+}
+
+uint64_t session_held(const struct session *s)
+{
+	uint64_t n = s ? s->held : 0;
+
+	for (int i = 0; s && i < 2; i++)
+		n += s->stream[i] ? http_stream_held(s->stream[i]) : 0;
+	return n;
 }

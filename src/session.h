@@ -38,6 +38,9 @@ void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t le
 void session_gap(struct session *s, int side, uint32_t len);
 void session_fin(struct session *s, int side);
 
+/* Memory s holds: heads in progress, copies of waiting requests, its request queue. */
+uint64_t session_held(const struct session *s);
+
 /* The flow ended: emits requests still waiting for a response, then frees s. */
 void session_close(struct session *s);
 
