@@ -335,6 +335,7 @@ static int open_source(struct options *opt, struct capture **cap, struct live **
 		fprintf(stderr, "httpeek: failed to set up: out of memory\n");
 		return -ENOMEM;
 	}
+	iface_names_set_netns(*ifaces, live_net_ns, *live);
 	opt->events.iface_name = iface_of;
 	opt->events.iface_ctx = *ifaces;
 	opt->pipeline.flow.in_order_source = true;
