@@ -38,6 +38,7 @@ if [ "$(id -u)" = 0 ]; then
 	suite "live end-to-end" bash tests/live/run.sh
 	suite "live filters" bash tests/filters/check_live_filters.sh
 	suite "live differential" bash tests/live/diff/run.sh
+	suite "live hardening" bash tests/live/hardening.sh
 	suite "containers" bash tests/containers/run.sh
 	suite "readme" python3 tests/deploy/check_readme.py
 else

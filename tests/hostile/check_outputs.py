@@ -206,6 +206,12 @@ def check_redact(caps, work):
 
 
 def main():
+    if sys.argv[1:2] == ["--count"]:
+        # check_outputs.py --count FILE N: FILE is whole pcapng blocks with N packets.
+        try:
+            sys.exit(0 if len(pcapng_packets(sys.argv[2])) == int(sys.argv[3]) else 1)
+        except ValueError:
+            sys.exit(1)
     work = tempfile.mkdtemp(prefix="httpeek-outputs-")
     os.chmod(work, 0o755)
     try:
