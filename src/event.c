@@ -3,7 +3,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "event_priv.h"
+#include "outfile.h"
 
 #define LIT EVENT_LIT
 #define EVENT_FLUSH_AT (256u * 1024u)  /* each write costs a system call: few, large ones */
@@ -392,19 +394,77 @@ bool event_wants(const struct event_writer *w, enum event_type type)
 	return w->opt.types & type;
 }
 
+static uint64_t count_lines(const char *p, size_t n)
+{
+	uint64_t lines = 0;
+	const char *q;
+
+	while (n && (q = memchr(p, '\n', n))) {
+		lines++;
+		n -= (size_t)(q - p) + 1;
+		p = q + 1;
+	}
+	return lines;
+}
+
+/* After a short write of p[0..done): cuts a regular file back to its last whole line. */
+static void cut_partial_line(struct event_writer *w, int fd, const char *p, size_t done)
+{
+	size_t whole = done;
+	off_t end;
+
+	while (whole && p[whole - 1] != '\n')
+		whole--;
+	if (whole == done)
+		return;
+	end = lseek(fd, 0, SEEK_CUR);
+	if (end >= (off_t)(done - whole) && !ftruncate(fd, end - (off_t)(done - whole)) &&
+	    lseek(fd, end - (off_t)(done - whole), SEEK_SET) >= 0)
+		return;
+	w->cut_line = true;
+}
+
+/* Writes len buffered bytes; on failure counts and reports it. 0 or -EIO. */
+static int write_out(struct event_writer *w, const char *p, size_t len)
+{
+	int fd = fileno(w->out), err = 0;
+	size_t done;
+
+	if (fd < 0) {
+		/* A stream without a descriptor (open_memstream, in tests). */
+		done = fwrite(p, 1, len, w->out);
+		if (done == len && fflush(w->out))
+			done = 0;
+		err = done == len ? 0 : errno ? errno : EIO;
+	} else {
+		if (w->cut_line && outfile_write(fd, "\n", 1, &err) == 1)
+			w->cut_line = false;
+		done = err ? 0 : outfile_write(fd, p, len, &err);
+		if (err)
+			cut_partial_line(w, fd, p, done);
+	}
+	if (!err)
+		return 0;
+	w->stats.write_errors++;
+	w->stats.not_written += count_lines(p + done, len - done);
+	if (!w->stats.first_error) {
+		w->stats.first_error = err;
+		if (w->opt.write_failed)
+			w->opt.write_failed(w->opt.write_failed_ctx, err);
+	}
+	return -EIO;
+}
+
 /* Writes out the buffered lines; 0 or -EIO. */
 static int event_drain(struct event_writer *w)
 {
-	size_t len = w->buf.len, n;
+	int err;
 
-	if (!len)
+	if (!w->buf.len)
 		return 0;
-	n = fwrite(w->buf.data, 1, len, w->out);
+	err = write_out(w, w->buf.data, w->buf.len);
 	json_reset(&w->buf);
-	if (n == len)
-		return 0;
-	w->stats.write_errors++;
-	return -EIO;
+	return err;
 }
 
 /* A line that ran out of memory is taken back and counted as a write error. */
@@ -413,7 +473,8 @@ void event_commit(struct event_writer *w, size_t mark)
 	if (w->buf.failed) {
 		w->buf.len = mark;
 		w->buf.failed = 0;
-		w->stats.write_errors++;
+		w->stats.events++;
+		w->stats.not_written++;
 		return;
 	}
 	w->stats.events++;
@@ -459,13 +520,7 @@ void event_exchange(struct event_writer *w, const struct exchange *x)
 
 int event_writer_flush(struct event_writer *w)
 {
-	int err = event_drain(w);
-
-	if (fflush(w->out) && !err) {
-		w->stats.write_errors++;
-		err = -EIO;
-	}
-	return err;
+	return event_drain(w);
 }
 
 const struct event_stats *event_writer_stats(const struct event_writer *w)

@@ -67,6 +67,7 @@ struct event_writer {
 	uint64_t ts_sec;            /* the second whose digits ts_text holds */
 	char ts_text[20];
 	uint8_t ts_len;             /* 0: ts_text is empty */
+	bool cut_line;              /* a failed write left half a line that could not be cut */
 	struct event_stats stats;
 };
 

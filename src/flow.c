@@ -259,6 +259,36 @@ void flow_expire(struct flow_table *t, uint64_t now_ns)
 	}
 }
 
+uint64_t flow_table_held(const struct flow_table *t)
+{
+	return t->held_total;
+}
+
+static uint64_t flow_held(const struct flow_table *t, struct flow *f)
+{
+	uint64_t n = f->side[0].held_bytes + f->side[1].held_bytes;
+
+	return t->cb->held ? n + t->cb->held(t->ctx, f->user) : n;
+}
+
+uint64_t flow_table_shed(struct flow_table *t, uint64_t bytes)
+{
+	struct flow *f = t->lru_head, *next;
+	uint64_t freed = 0, n;
+
+	while (f && freed < bytes) {
+		next = f->lru_next;
+		n = flow_held(t, f);
+		if (n) {
+			t->st.flows_shed++;
+			flow_end(t, f);
+			freed += n;
+		}
+		f = next;
+	}
+	return freed;
+}
+
 const struct flow_stats *flow_table_stats(const struct flow_table *t)
 {
 	return &t->st;

@@ -96,6 +96,7 @@ struct http_stats {
 	uint64_t cache_hits;        /* heads copied from the parse cache instead of parsed */
 	uint64_t cache_misses;      /* heads the cache could hold that were parsed */
 	uint64_t http2;             /* streams that began with HTTP/2's preface: not reported */
+	uint64_t head_bytes;        /* now: memory the buffers of heads in progress hold */
 };
 
 /*
@@ -132,6 +133,9 @@ void http_stream_end(struct http_stream *s, http_emit_fn emit, void *ctx);
 
 /* From now on the stream carries opaque bytes (the peer direction became a tunnel). */
 void http_stream_set_tunnel(struct http_stream *s);
+
+/* Memory the stream holds for a head in progress (0 between heads). */
+size_t http_stream_held(const struct http_stream *s);
 
 /* True once the stream became a tunnel (101, 2xx to CONNECT, HTTP/2). */
 bool http_stream_is_tunnel(const struct http_stream *s);

@@ -61,6 +61,7 @@ static uint32_t max_head(const struct http_stream *s)
 
 static void drop_head(struct http_stream *s)
 {
+	s->st->head_bytes -= s->cap;
 	free(s->buf);
 	s->buf = NULL;
 	s->len = s->cap = 0;
@@ -96,6 +97,7 @@ static bool append(struct http_stream *s, const uint8_t *p, size_t n)
 		if (!b)
 			return false;
 		s->buf = b;
+		s->st->head_bytes += cap - s->cap;
 		s->cap = (uint32_t)cap;
 	}
 	if (n)
@@ -614,6 +616,11 @@ void http_stream_set_tunnel(struct http_stream *s)
 	s->state = ST_TUNNEL;
 }
 
+size_t http_stream_held(const struct http_stream *s)
+{
+	return s->cap;
+}
+
 bool http_stream_is_tunnel(const struct http_stream *s)
 {
 	return s->state == ST_TUNNEL;
@@ -628,6 +635,6 @@ void http_stream_free(struct http_stream *s)
 {
 	if (!s)
 		return;
-	free(s->buf);
+	drop_head(s);
 	free(s);
 }

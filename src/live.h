@@ -52,8 +52,10 @@ typedef void (*live_packet_fn)(void *ctx, const struct packet *pkt);
 struct live;
 
 /*
- * Loads and attaches the programs. Returns 0 or a negative errno after printing a
- * one-line reason (not root, no BTF, no cgroup v2, BPF refused) on stderr.
+ * Loads and attaches the programs, then drops every privilege (live_priv.h): the process
+ * keeps no capability and runs as nobody when started as root. Returns 0 or a negative
+ * errno after printing a one-line reason (not root, no BTF, no cgroup v2, BPF refused) on
+ * stderr.
  */
 int live_open(struct live **out, const struct live_options *opt);
 
@@ -71,6 +73,12 @@ void live_flush(struct live *l, live_packet_fn fn, void *ctx);
 
 /* The owner of a socket end, for pipeline_options.owner_lookup (ctx is the struct live). */
 const struct owner *live_owner_lookup(void *ctx, uint64_t sock_cookie);
+
+/*
+ * The inode of pid's network namespace, asked of the /proc helper (httpeek itself may not
+ * look: the ptrace read-access check). Returns 0, or -errno (the process may be gone).
+ */
+int live_net_ns(void *ctx, uint32_t pid, uint32_t *net_ns);
 
 void live_get_stats(const struct live *l, struct live_stats *st);
 

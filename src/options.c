@@ -16,6 +16,7 @@ enum long_only {
 	OPT_MAX_FLOWS,
 	OPT_FLOW_BUFFER,
 	OPT_TOTAL_BUFFER,
+	OPT_MEMORY_LIMIT,
 	OPT_IDLE_TIMEOUT,
 	OPT_RINGBUF,
 	OPT_BODY_BYTES,
@@ -41,6 +42,7 @@ static const struct option long_options[] = {
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "flow-buffer", required_argument, NULL, OPT_FLOW_BUFFER },
 	{ "total-buffer", required_argument, NULL, OPT_TOTAL_BUFFER },
+	{ "memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "ringbuf", required_argument, NULL, OPT_RINGBUF },
 	{ "body-bytes", required_argument, NULL, OPT_BODY_BYTES },
@@ -88,6 +90,9 @@ static const char usage_text[] =
 "                                                         --flow-buffer 4194304\n"
 "      --total-buffer BYTES out-of-order bytes in all (67108864)\n"
 "                                                         --total-buffer 268435456\n"
+"      --memory-limit BYTES heads in progress, out-of-order bytes and waiting requests\n"
+"                           together (134217728); past it the least recently active\n"
+"                           flows holding any are ended   --memory-limit 536870912\n"
 "      --idle-timeout SEC   forget flows idle this long (300)   --idle-timeout 60\n"
 "Live\n"
 "      --ringbuf BYTES      ring buffer size, power of two (16777216)\n"
@@ -114,6 +119,7 @@ static void set_defaults(struct options *opt)
 		.max_total_buffer = FLOW_DEFAULT_MAX_TOTAL_BUFFER,
 		.idle_timeout_ns = FLOW_DEFAULT_IDLE_TIMEOUT_NS,
 	};
+	opt->pipeline.memory_limit = PIPELINE_DEFAULT_MEMORY_LIMIT;
 	opt->pipeline.http = (struct http_limits){
 		.max_head = HTTP_DEFAULT_MAX_HEAD,
 		.max_fields = HTTP_DEFAULT_MAX_FIELDS,
@@ -252,6 +258,10 @@ static int parse_limit(struct options *opt, int c, const char *arg)
 	case OPT_TOTAL_BUFFER:
 		err = parse_u64("--total-buffer", arg, 0, 1ull << 40, &v);
 		opt->pipeline.flow.max_total_buffer = v;
+		break;
+	case OPT_MEMORY_LIMIT:
+		err = parse_u64("--memory-limit", arg, 1u << 20, 1ull << 40, &v);
+		opt->pipeline.memory_limit = v;
 		break;
 	case OPT_IDLE_TIMEOUT:
 		err = parse_u64("--idle-timeout", arg, 1, 86400 * 365, &v);

@@ -42,13 +42,28 @@ static void on_close(void *ctx, void *user)
 	session_close(user);
 }
 
+static uint64_t on_held(void *ctx, void *user)
+{
+	return session_held(user);
+}
+
 static const struct flow_callbacks flow_to_session = {
 	.open = on_open,
 	.data = on_data,
 	.gap = on_gap,
 	.fin = on_fin,
 	.close = on_close,
+	.held = on_held,
 };
+
+/* Over the memory limit: ends the least recently active flows that hold memory. */
+static void keep_memory_limit(struct pipeline *p)
+{
+	uint64_t used = p->http.head_bytes + p->sessions.held_bytes + flow_table_held(p->flows);
+
+	if (p->opt.memory_limit && used > p->opt.memory_limit)
+		flow_table_shed(p->flows, used - p->opt.memory_limit);
+}
 
 struct pipeline *pipeline_new(const struct pipeline_options *opt, struct event_writer *w)
 {
@@ -96,6 +111,7 @@ void pipeline_packet(struct pipeline *p, const struct packet *pkt)
 		flow_segment(p->flows, &seg);
 		if (p->opt.exp)
 			export_end(p->opt.exp);
+		keep_memory_limit(p);
 		break;
 	case DECODE_NOT_TCP:
 		p->stats.not_tcp++;
@@ -135,6 +151,7 @@ void pipeline_stats(const struct pipeline *p, struct pipeline_stats *ps, struct 
 		ps->unpaired_responses = p->sessions.unpaired_responses;
 		ps->pending_dropped = p->sessions.pending_dropped;
 		ps->filtered = p->sessions.filtered;
+		ps->held_bytes = p->sessions.held_bytes;
 	}
 	if (fs)
 		*fs = p->flows ? *flow_table_stats(p->flows) : p->flow_final;

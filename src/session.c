@@ -29,6 +29,7 @@ struct session;
 struct session_export {
 	struct export_list kept[2]; /* packets of heads in progress */
 	uint64_t completed_in[2];   /* packet_seq of the last packet that completed a head */
+	struct export_scan scan[2]; /* --redact: header values masked in the packets written */
 };
 
 /* What an HTTP stream's emit callback gets: the session and the side that sent the bytes. */
@@ -51,6 +52,7 @@ struct session {
 	struct pending_request inline_pending[SESSION_INLINE_PENDING];
 	uint32_t requests;
 	uint32_t copies;            /* pending requests holding a copy */
+	uint64_t held;              /* memory of the copies and of a heap-allocated queue */
 	uint64_t last_ts;           /* time of the last head on the flow */
 };
 
@@ -92,6 +94,25 @@ static bool method_is(const struct http_str *m, const char *name)
 	return m->len == n && memcmp(m->p, name, n) == 0;
 }
 
+/* Adds n (may be negative) to the memory s holds, and to that of every session. */
+static void hold(struct session *s, int64_t n)
+{
+	s->held += (uint64_t)n;
+	s->env->stats->held_bytes += (uint64_t)n;
+}
+
+/* What a copy of m (http_message_dup) costs, give or take its line ends. */
+static int64_t copy_cost(const struct http_message *m)
+{
+	return (int64_t)(sizeof(*m) + m->n_headers * sizeof(struct http_header) + report_head_size(m));
+}
+
+static int64_t ring_cost(const struct session *s)
+{
+	return s->pending == s->inline_pending ? 0
+					       : (int64_t)(s->pending_cap * sizeof(*s->pending));
+}
+
 /* Doubles the pending ring up to SESSION_MAX_PENDING; false when it cannot grow. */
 static bool pending_grow(struct session *s)
 {
@@ -102,11 +123,13 @@ static bool pending_grow(struct session *s)
 		return false;
 	for (uint32_t i = 0; i < s->pending_count; i++)
 		ring[i] = s->pending[(s->pending_head + i) % s->pending_cap];
+	hold(s, -ring_cost(s));
 	if (s->pending != s->inline_pending)
 		free(s->pending);
 	s->pending = ring;
 	s->pending_cap = cap;
 	s->pending_head = 0;
+	hold(s, ring_cost(s));
 	return true;
 }
 
@@ -134,6 +157,8 @@ static void pending_push(struct session *s, const struct session_side *from,
 	if (s->env->keep_requests)
 		r->copy = s->copies < SESSION_MAX_COPIES ? http_message_dup(msg) : NULL;
 	s->copies += r->copy != NULL;
+	if (r->copy)
+		hold(s, copy_cost(r->copy));
 	if (report_exports_exchanges(&s->env->report)) {
 		r->pkts = calloc(1, sizeof(*r->pkts));
 		if (r->pkts)
@@ -158,6 +183,8 @@ static bool pending_pop(struct session *s, struct pending_request *out)
 static void pending_free(struct session *s, struct pending_request *r)
 {
 	s->copies -= r->copy != NULL;
+	if (r->copy)
+		hold(s, -copy_cost(r->copy));
 	free(r->copy);
 	if (r->pkts)
 		export_list_clear(s->env->report.exp, r->pkts);
@@ -290,6 +317,8 @@ void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t le
 		http_stream_boundary(s->stream[side]);
 	s->sides[side].ip_len = meta->ip_len;
 	s->sides[side].ifindex = meta->ifindex;
+	if (s->x)
+		export_redact(s->env->report.exp, &s->x->scan[side], bytes, len);
 	http_stream_data(s->stream[side], bytes, len, meta->ts_ns, on_message, &s->sides[side]);
 	if (http_stream_is_h2(s->stream[side]))
 		tunnel_other(s, side);  /* HTTP/2: neither direction is HTTP/1.x */
@@ -299,6 +328,8 @@ void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t le
 
 void session_gap(struct session *s, int side, uint32_t len)
 {
+	if (s && s->x)
+		export_redact_gap(&s->x->scan[side]);
 	if (s && s->stream[side])
 		http_stream_gap(s->stream[side], len);
 }
@@ -329,8 +360,18 @@ void session_close(struct session *s)
 		if (s->x)
 			export_list_clear(s->env->report.exp, &s->x->kept[i]);
 	}
+	hold(s, -ring_cost(s));
 	if (s->pending != s->inline_pending)
 		free(s->pending);
 	free(s->x);
 	free(s);
+}
+
+uint64_t session_held(const struct session *s)
+{
+	uint64_t n = s ? s->held : 0;
+
+	for (int i = 0; s && i < 2; i++)
+		n += s->stream[i] ? http_stream_held(s->stream[i]) : 0;
+	return n;
 }

@@ -18,6 +18,7 @@ struct session_stats {
 	uint64_t unpaired_responses;
 	uint64_t pending_dropped;  /* requests past the per-flow pairing queue */
 	uint64_t filtered;         /* messages and exchanges the filters left out */
+	uint64_t held_bytes;       /* now: memory of requests waiting (copies, queues) */
 };
 
 /* What every session shares; owned by the pipeline. */
@@ -42,6 +43,9 @@ void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t le
 		  const struct flow_chunk_meta *meta);
 void session_gap(struct session *s, int side, uint32_t len);
 void session_fin(struct session *s, int side);
+
+/* Memory s holds: heads in progress, copies of waiting requests, its request queue. */
+uint64_t session_held(const struct session *s);
 
 /* The flow ended: emits requests still waiting for a response, then frees s. */
 void session_close(struct session *s);

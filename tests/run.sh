@@ -67,6 +67,7 @@ group_live() {
 	suite "live filters" bash tests/filters/check_live_filters.sh
 	suite "live differential" bash tests/live/diff/run.sh
 	suite "live tls" python3 tests/live/tls/check_tls.py
+	suite "live hardening" bash tests/live/hardening.sh
 	suite "containers" bash tests/containers/run.sh
 	suite "readme" python3 tests/deploy/check_readme.py
 	export HTTPEEK=build/httpeek-asan HTTPEEK_SANITIZED=1

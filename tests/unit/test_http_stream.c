@@ -152,8 +152,11 @@ static void run_case(const struct scase *c, enum feed how, uint64_t seed)
 			    (unsigned long long)st.resyncs, http_stream_is_tunnel(s));
 		fail();
 	}
+	/* head_bytes counts the head buffer the stream holds, and nothing once it is freed. */
+	assert_int_equal(st.head_bytes, http_stream_held(s));
 	recorder_free(&r);
 	http_stream_free(s);
+	assert_int_equal(st.head_bytes, 0);
 }
 
 static void run_all_feeds(const struct scase *c)
@@ -420,6 +423,7 @@ static void unterminated(const char *start, const char *line, size_t piece, unsi
 		peak = n > peak ? n : peak;
 	}
 	assert_true(peak <= lim.max_head + 512);
+	assert_true(st.head_bytes <= lim.max_head);
 	assert_int_equal(st.truncated_heads, 1);
 	assert_int_equal(msgs, want - 1);
 	http_stream_data(s, (const uint8_t *)"\r\n\r\n" REQ_A, 4 + sizeof(REQ_A) - 1, 3, count,

@@ -4,6 +4,7 @@
  * packet export of exactly the packets of the reported exchanges.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -116,8 +117,13 @@ static void run(struct run *r, unsigned types, const char *const *terms,
 	for (; terms && *terms; terms++)
 		assert_int_equal(filter_add(&filters, *terms), 0);
 	po.filter = filters.n ? &filters : NULL;
-	if (export_path)
-		assert_int_equal(export_open(&po.exp, export_path), 0);
+	if (export_path) {
+		int fd = open(export_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		assert_true(fd >= 0);
+		po.exp = export_new(fd, &(struct export_options){ 0 });
+		assert_non_null(po.exp);
+	}
 	out = open_memstream(&r->out, &r->len);
 	assert_non_null(out);
 	w = event_writer_new(out, &eo);
@@ -130,8 +136,10 @@ static void run(struct run *r, unsigned types, const char *const *terms,
 	pipeline_free(c.p);
 	event_writer_free(w);
 	fclose(out);
-	if (export_path)
-		assert_int_equal(export_close(po.exp), 0);
+	if (export_path) {
+		assert_int_equal(export_finish(po.exp), 0);
+		export_free(po.exp);
+	}
 }
 
 /* How often s occurs in text. */
