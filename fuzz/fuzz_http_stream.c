@@ -78,8 +78,13 @@ static uint64_t next_rand(uint64_t *s)
 static void feed(const struct http_limits *lim, const uint8_t *d, size_t size, uint64_t seed,
 		 int mode, struct run *r, struct http_stats *st)
 {
-	struct http_stream *s = http_stream_new(lim, st);
+	static struct http_parse_cache *cache;  /* shared by every run, as live */
+	struct http_stream *s;
 	size_t i = 0, n;
+
+	if (!cache)
+		cache = http_parse_cache_new(NULL);
+	s = http_stream_new(lim, st, cache);
 
 	if (!s)
 		return;

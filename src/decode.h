@@ -43,6 +43,7 @@ struct segment {
 	bool boundary;             /* live: the payload starts between two messages */
 	bool early;                /* live: ahead of bytes that will come (not a gap) */
 	uint32_t undecoded;        /* DECODE_UNSUPPORTED: what stopped the decoder */
+	bool tls;                  /* live: plaintext of a TLS library call (PACKET_TLS) */
 };
 
 enum decode_result {

@@ -70,7 +70,7 @@ static void put_endpoint(struct json_buf *b, uint8_t family, const struct endpoi
 
 	if (v6)
 		LIT(b, "[");
-	event_put_ip(b, family, e->addr);
+	json_ip(b, family, e->addr);
 	if (v6)
 		LIT(b, "]");
 	LIT(b, ":");
@@ -165,7 +165,6 @@ void event_table_message(struct event_writer *w, const struct msg_context *ctx,
 			 const struct http_message *msg)
 {
 	struct json_buf *b = &w->buf;
-	size_t mark = b->len;
 
 	put_columns(w, ctx->ts_ns, ctx->dir, ctx->family, &ctx->src, &ctx->dst, ctx->owner);
 	if (msg->kind == HTTP_REQUEST) {
@@ -175,8 +174,9 @@ void event_table_message(struct event_writer *w, const struct msg_context *ctx,
 		LIT(b, "RESPONSE ");
 		put_response_text(b, msg);
 	}
+	if (ctx->tls)
+		LIT(b, " [tls]");
 	LIT(b, "\n");
-	event_commit(w, mark);
 }
 
 /* Milliseconds with three decimals, from integer nanoseconds. */
@@ -192,7 +192,6 @@ static void put_latency(struct json_buf *b, uint64_t ns)
 void event_table_exchange(struct event_writer *w, const struct exchange *x)
 {
 	struct json_buf *b = &w->buf;
-	size_t mark = b->len;
 
 	put_columns(w, x->ts_ns, x->dir, x->family, &x->client, &x->server, x->owner);
 	LIT(b, "EXCHANGE ");
@@ -208,6 +207,7 @@ void event_table_exchange(struct event_writer *w, const struct exchange *x)
 	} else {
 		LIT(b, "(no response)");
 	}
+	if (x->tls)
+		LIT(b, " [tls]");
 	LIT(b, "\n");
-	event_commit(w, mark);
 }

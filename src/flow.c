@@ -55,7 +55,7 @@ static uint64_t key_hash(const struct flow_table *t, const struct segment *seg)
 		lo = &seg->dst;
 		hi = &seg->src;
 	}
-	h = mix64(t->seed ^ seg->sock_cookie);
+	h = mix64(t->seed ^ seg->sock_cookie ^ seg->tls);
 	h = mix64(h ^ seg->zone);
 	h = hash_endpoint(h ^ seg->family, lo);
 	return hash_endpoint(h, hi);
@@ -65,7 +65,7 @@ static bool info_match(const struct flow_info *in, uint64_t hash, uint64_t h,
 		       const struct segment *seg)
 {
 	if (h != hash || in->family != seg->family || in->sock_cookie != seg->sock_cookie ||
-	    in->zone != seg->zone)
+	    in->tls != seg->tls || in->zone != seg->zone)
 		return false;
 	if (endpoint_eq(&in->end[0], &seg->src) && endpoint_eq(&in->end[1], &seg->dst))
 		return true;
@@ -177,6 +177,7 @@ static struct flow *flow_create(struct flow_table *t, uint64_t hash, const struc
 	f->info.family = seg->family;
 	f->info.sock_cookie = seg->sock_cookie;
 	f->info.zone = seg->zone;
+	f->info.tls = seg->tls;
 	if (t->st.flows_active >= t->nbuckets && t->nbuckets < (1u << 30))
 		hash_grow(t);
 	hash_link(t->buckets, t->nbuckets, f);
@@ -349,6 +350,36 @@ void flow_expire(struct flow_table *t, uint64_t now_ns)
 		flow_end(t, t->lru_head);
 	}
 	tomb_expire(t, limit);
+}
+
+uint64_t flow_table_held(const struct flow_table *t)
+{
+	return t->held_total;
+}
+
+static uint64_t flow_held(const struct flow_table *t, struct flow *f)
+{
+	uint64_t n = f->side[0].held_bytes + f->side[1].held_bytes;
+
+	return t->cb->held ? n + t->cb->held(t->ctx, f->user) : n;
+}
+
+uint64_t flow_table_shed(struct flow_table *t, uint64_t bytes)
+{
+	struct flow *f = t->lru_head, *next;
+	uint64_t freed = 0, n;
+
+	while (f && freed < bytes) {
+		next = f->lru_next;
+		n = flow_held(t, f);
+		if (n) {
+			t->st.flows_shed++;
+			flow_end(t, f);
+			freed += n;
+		}
+		f = next;
+	}
+	return freed;
 }
 
 const struct flow_stats *flow_table_stats(const struct flow_table *t)

@@ -45,7 +45,13 @@ struct http_message {
 	int status_code;            /* response */
 	struct http_header *headers;
 	uint32_t n_headers;
-	int64_t content_length;     /* SCHEMA.md semantics: -1 chunked or unknown/close */
+	/*
+	 * The body's length as the head gives it: Content-Length when valid; 0 for a request
+	 * without one and a 1xx, 204 or 304 response; -1 when Transfer-Encoding is present, a
+	 * request's Content-Length is invalid, or a response's body runs to the close (also
+	 * when its Content-Length is invalid). docs/EVENTS.md, content_length.
+	 */
+	int64_t content_length;
 	bool chunked;
 	bool truncated;             /* head over the size or field limit: fields may be missing */
 	struct http_tunnel tunnel;  /* never set by the parser */
@@ -111,12 +117,29 @@ struct http_stats {
 	uint64_t parse_failures;    /* bytes where a head should start that are not HTTP */
 	uint64_t resyncs;
 	uint64_t gap_losses;        /* missing bytes where a head or chunk framing was due */
+	uint64_t cache_hits;        /* heads copied from the parse cache instead of parsed */
+	uint64_t cache_misses;      /* heads the cache could hold that were parsed */
+	uint64_t head_bytes;        /* now: memory the buffers of heads in progress hold */
 };
+
+/*
+ * Heads parsed lately, shared by the streams given it (live, every message is seen twice
+ * and clients repeat themselves). Counts its hits and misses in stats (kept, not owned;
+ * may be NULL). One cache is not for concurrent use from threads. NULL on allocation
+ * failure; http_parse_cache_free accepts NULL.
+ */
+struct http_parse_cache;
+struct http_parse_cache *http_parse_cache_new(struct http_stats *stats);
+void http_parse_cache_free(struct http_parse_cache *c);
 
 struct http_stream;  /* one direction of one flow; defined in http_stream.c */
 
-/* A new stream; NULL on allocation failure. lim and stats are kept, not copied. */
-struct http_stream *http_stream_new(const struct http_limits *lim, struct http_stats *stats);
+/*
+ * A new stream; NULL on allocation failure. lim, stats and cache (NULL: none) are kept,
+ * not copied or owned.
+ */
+struct http_stream *http_stream_new(const struct http_limits *lim, struct http_stats *stats,
+				    struct http_parse_cache *cache);
 
 /* In-order bytes; emits each complete head through emit(ctx, msg). */
 void http_stream_data(struct http_stream *s, const uint8_t *bytes, size_t len, uint64_t ts_ns,
@@ -137,6 +160,9 @@ void http_stream_end(struct http_stream *s, http_emit_fn emit, void *ctx);
 
 /* From now on the stream carries opaque bytes (the peer direction became a tunnel). */
 void http_stream_set_tunnel(struct http_stream *s);
+
+/* Memory the stream holds for a head in progress (0 between heads). */
+size_t http_stream_held(const struct http_stream *s);
 
 /*
  * From now on the stream carries a connection tunnelled through a proxy (CONNECT, SOCKS):

@@ -26,6 +26,7 @@ enum line_state { LINE_EMPTY, LINE_CR, LINE_TEXT };
 struct http_stream {
 	const struct http_limits *lim;
 	struct http_stats *st;
+	struct http_parse_cache *cache;  /* NULL: none */
 	char *buf;               /* the head so far; NULL between heads */
 	uint64_t remaining;      /* body or chunk bytes left; the chunk size being read */
 	uint64_t ts_ns;          /* time of the latest piece */
@@ -63,6 +64,7 @@ static uint32_t max_head(const struct http_stream *s)
 
 static void drop_head(struct http_stream *s)
 {
+	s->st->head_bytes -= s->cap;
 	free(s->buf);
 	s->buf = NULL;
 	s->len = s->cap = 0;
@@ -98,6 +100,7 @@ static bool append(struct http_stream *s, const uint8_t *p, size_t n)
 		if (!b)
 			return false;
 		s->buf = b;
+		s->st->head_bytes += cap - s->cap;
 		s->cap = (uint32_t)cap;
 	}
 	if (n)
@@ -127,7 +130,7 @@ static enum start check_start(struct http_stream *s)
 	struct http_message m;
 	uintptr_t proto, b = (uintptr_t)s->buf;
 
-	if (http_parse_cached(s->buf, s->len, &m, NULL, 0))
+	if (http_parse_cached(s->cache, s->buf, s->len, &m, NULL, 0))
 		return START_BAD;
 	if (m.kind == HTTP_REQUEST && s->resyncing && (has_blank(&m.target) || !m.protocol.len))
 		return START_BAD;
@@ -226,7 +229,7 @@ static void complete(struct http_stream *s, size_t len, bool truncated, http_emi
 			max = STACK_FIELDS;
 		}
 	}
-	if (http_parse_cached(s->buf, len, &m, hdrs, max)) {
+	if (http_parse_cached(s->cache, s->buf, len, &m, hdrs, max)) {
 		lose(s, false, true);
 	} else {
 		m.ts_ns = s->ts_ns;
@@ -580,7 +583,8 @@ static size_t feed_resync(struct http_stream *s, const uint8_t *p, size_t n)
 	}
 }
 
-struct http_stream *http_stream_new(const struct http_limits *lim, struct http_stats *stats)
+struct http_stream *http_stream_new(const struct http_limits *lim, struct http_stats *stats,
+				    struct http_parse_cache *cache)
 {
 	struct http_stream *s = calloc(1, sizeof(*s));
 
@@ -589,6 +593,7 @@ struct http_stream *http_stream_new(const struct http_limits *lim, struct http_s
 	s->lim = lim ? lim : &default_limits;
 	s->st = stats ? stats : &unused_stats;
 	s->fresh = true;
+	s->cache = cache;
 	return s;
 }
 
@@ -727,6 +732,11 @@ void http_stream_set_tunnel(struct http_stream *s)
 	s->state = ST_TUNNEL;
 }
 
+size_t http_stream_held(const struct http_stream *s)
+{
+	return s->cap;
+}
+
 void http_stream_set_inner(struct http_stream *s)
 {
 	if (s->state == ST_TUNNEL)
@@ -751,6 +761,6 @@ void http_stream_free(struct http_stream *s)
 {
 	if (!s)
 		return;
-	free(s->buf);
+	drop_head(s);
 	free(s);
 }

@@ -14,7 +14,8 @@ struct pipeline {
 	struct flow_stats flow_final;
 	struct session_env env;
 	struct http_stats http;
-	struct pipeline_stats stats;
+	struct pipeline_stats stats;  /* the pipeline's own counters */
+	struct session_stats sessions;
 };
 
 static void *on_open(void *ctx, const struct flow_info *info)
@@ -43,13 +44,28 @@ static void on_close(void *ctx, void *user)
 	session_close(user);
 }
 
+static uint64_t on_held(void *ctx, void *user)
+{
+	return session_held(user);
+}
+
 static const struct flow_callbacks flow_to_session = {
 	.open = on_open,
 	.data = on_data,
 	.gap = on_gap,
 	.fin = on_fin,
 	.close = on_close,
+	.held = on_held,
 };
+
+/* Over the memory limit: ends the least recently active flows that hold memory. */
+static void keep_memory_limit(struct pipeline *p)
+{
+	uint64_t used = p->http.head_bytes + p->sessions.held_bytes + flow_table_held(p->flows);
+
+	if (p->opt.memory_limit && used > p->opt.memory_limit)
+		flow_table_shed(p->flows, used - p->opt.memory_limit);
+}
 
 struct pipeline *pipeline_new(const struct pipeline_options *opt, struct event_writer *w)
 {
@@ -60,19 +76,21 @@ struct pipeline *pipeline_new(const struct pipeline_options *opt, struct event_w
 	p->opt = *opt;
 	p->writer = w;
 	p->env = (struct session_env){
-		.writer = w,
+		.report = { .writer = w, .filter = opt->filter, .exp = opt->exp,
+			    .filtered = &p->sessions.filtered },
 		.http_limits = &p->opt.http,
 		.http_stats = &p->http,
-		.stats = &p->stats,
+		.parse_cache = http_parse_cache_new(&p->http),
+		.stats = &p->sessions,
 		.owner_lookup = opt->owner_lookup,
 		.owner_ctx = opt->owner_ctx,
-		.filter = opt->filter,
-		.exp = opt->exp,
 		.keep_requests = event_wants(w, EVENT_FLOW_HTTP) ||
 				 (opt->filter && filter_needs_request(opt->filter)),
 	};
 	p->flows = flow_table_new(&p->opt.flow, &flow_to_session, &p->env);
-	if (!p->flows) {
+	if (!p->flows || !p->env.parse_cache) {
+		flow_table_free(p->flows);
+		http_parse_cache_free(p->env.parse_cache);
 		free(p);
 		return NULL;
 	}
@@ -125,11 +143,12 @@ void pipeline_packet(struct pipeline *p, const struct packet *pkt)
 	p->env.packet_seq++;
 	switch (decode_packet(pkt, &seg)) {
 	case DECODE_TCP:
-		if (p->env.exp)
-			export_begin(p->env.exp, pkt, seg.payload_len);
+		if (p->opt.exp)
+			export_begin(p->opt.exp, pkt, seg.payload_len);
 		flow_segment(p->flows, &seg);
-		if (p->env.exp)
-			export_end(p->env.exp);
+		if (p->opt.exp)
+			export_end(p->opt.exp);
+		keep_memory_limit(p);
 		break;
 	case DECODE_NOT_TCP:
 		p->stats.not_tcp++;
@@ -165,8 +184,16 @@ void pipeline_finish(struct pipeline *p)
 void pipeline_stats(const struct pipeline *p, struct pipeline_stats *ps, struct flow_stats *fs,
 		    struct http_stats *hs)
 {
-	if (ps)
+	if (ps) {
 		*ps = p->stats;
+		ps->unknown_owner = p->sessions.unknown_owner;
+		ps->unpaired_requests = p->sessions.unpaired_requests;
+		ps->unpaired_responses = p->sessions.unpaired_responses;
+		ps->pending_dropped = p->sessions.pending_dropped;
+		ps->filtered = p->sessions.filtered;
+		ps->held_bytes = p->sessions.held_bytes;
+		ps->http2 = p->sessions.http2;
+	}
 	if (fs)
 		*fs = p->flows ? *flow_table_stats(p->flows) : p->flow_final;
 	if (hs)
@@ -178,5 +205,6 @@ void pipeline_free(struct pipeline *p)
 	if (!p)
 		return;
 	pipeline_finish(p);
+	http_parse_cache_free(p->env.parse_cache);
 	free(p);
 }

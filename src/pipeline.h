@@ -21,7 +21,12 @@ struct pipeline_options {
 	void *owner_ctx;
 	const struct filter_set *filter;  /* -f terms (kept, not copied); NULL: no filter */
 	struct export *exp;            /* -w: packets of reported messages; NULL: none */
+	uint64_t memory_limit;         /* heads in progress, out-of-order bytes and requests
+					* waiting, together; past it the least recently active
+					* flows holding any are ended. 0: no limit */
 };
+
+#define PIPELINE_DEFAULT_MEMORY_LIMIT (128ull << 20)
 
 /* Kinds of packets the decoder could not look into, each counted apart (the rest: other). */
 #define PIPELINE_UNDECODED_KINDS 16
@@ -45,6 +50,7 @@ struct pipeline_stats {
 	uint64_t unpaired_responses;
 	uint64_t pending_dropped;  /* requests past the per-flow pairing queue */
 	uint64_t filtered;         /* messages and exchanges the filters left out */
+	uint64_t held_bytes;       /* now: memory of requests waiting (copies, queues) */
 };
 
 struct pipeline;

@@ -126,7 +126,16 @@ static void cb_close(void *ctx, void *user)
 	log_add(" c%d", r->id);
 }
 
-static const struct flow_callbacks cbs = { cb_open, cb_data, cb_gap, cb_fin, cb_close };
+/* What the consumer says it holds per flow, by flow id (flow_table_shed). */
+static uint64_t consumer_held[MAX_REC];
+
+static uint64_t cb_held(void *ctx, void *user)
+{
+	return consumer_held[((struct rec_flow *)user)->id];
+}
+
+static const struct flow_callbacks cbs = { cb_open, cb_data, cb_gap, cb_fin, cb_close,
+					   cb_held };
 
 static int setup(void **state)
 {
@@ -134,6 +143,7 @@ static int setup(void **state)
 	loglen = 0;
 	logbuf[0] = 0;
 	quiet = false;
+	memset(consumer_held, 0, sizeof(consumer_held));
 	return 0;
 }
 
@@ -706,6 +716,35 @@ static void test_eviction(void **state)
 				    "f0 f1 c0 o3 d0[three] f0 f1 c2 f0 f1 c3");
 }
 
+/* Shedding ends the least recently active flows that hold memory, theirs or the consumer's. */
+static void test_shed(void **state)
+{
+	struct flow_table *t = table_default();
+	const struct flow_stats *st = flow_table_stats(t);
+
+	feed(t, 0, A, TCP_SYN, 0, NULL);
+	feed(t, 1, A, 0, 10, "one");
+	feed(t, 2, A, 0, 10, "two");
+	feed(t, 3, A, TCP_SYN, 0, NULL);
+	feed(t, 0, A, 0, 3, "cd");      /* flow 0 holds out-of-order bytes */
+	feed(t, 3, A, 0, 1, "x");       /* flow 3 holds nothing */
+	consumer_held[1] = 100;         /* flows 1 and 2: the consumer holds memory */
+	consumer_held[2] = 100;
+	assert_int_equal(flow_table_held(t), FLOW_HELD_COST(2));
+	/* Least recently active first: 1 (100 bytes) is enough. */
+	assert_int_equal(flow_table_shed(t, 50), 100);
+	assert_int_equal(rec[1]->closed, 1);
+	assert_int_equal(rec[2]->closed + rec[0]->closed + rec[3]->closed, 0);
+	/* Then 2, then 0 (its held bytes go out as the flow ends); 3 holds nothing. */
+	assert_int_equal(flow_table_shed(t, 1000), 100 + FLOW_HELD_COST(2));
+	assert_int_equal(rec[2]->closed + rec[0]->closed, 2);
+	assert_int_equal(rec[3]->closed, 0);
+	assert_int_equal(st->flows_shed, 3);
+	assert_int_equal(flow_table_held(t), 0);
+	assert_int_equal(flow_table_shed(t, 1), 0);
+	flow_table_free(t);
+}
+
 static void test_expire(void **state)
 {
 	struct flow_limits lim = lim_default();
@@ -1001,6 +1040,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ack_above_hole, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eviction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookie_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_retransmission, setup, teardown),

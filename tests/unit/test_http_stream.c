@@ -114,7 +114,7 @@ static void run_case(const struct scase *c, enum feed how, uint64_t seed)
 				   .max_fields = c->max_fields ? c->max_fields : 64 };
 	struct recorder r = { .c = c };
 	struct http_stats st = { 0 };
-	struct http_stream *s = http_stream_new(&lim, &st);
+	struct http_stream *s = http_stream_new(&lim, &st, NULL);
 	const struct op *op;
 	uint64_t off = 0;
 	char got[512];
@@ -155,8 +155,11 @@ static void run_case(const struct scase *c, enum feed how, uint64_t seed)
 			    (unsigned long long)st.resyncs, http_stream_is_tunnel(s));
 		fail();
 	}
+	/* head_bytes counts the head buffer the stream holds, and nothing once it is freed. */
+	assert_int_equal(st.head_bytes, http_stream_held(s));
 	recorder_free(&r);
 	http_stream_free(s);
+	assert_int_equal(st.head_bytes, 0);
 }
 
 static void run_all_feeds(const struct scase *c)
@@ -375,7 +378,7 @@ static void test_tunnel_from_emit(void **state)
 {
 	static const char text[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" OK_0;
 	struct http_stats st = { 0 };
-	struct http_stream *s = http_stream_new(NULL, &st);
+	struct http_stream *s = http_stream_new(NULL, &st, NULL);
 
 	assert_non_null(s);
 	http_stream_data(s, (const uint8_t *)text, sizeof(text) - 1, 1, tunnel_self, s);
@@ -392,7 +395,7 @@ static void test_timestamps(void **state)
 	static const char text[] = REQ_A "PUT /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc" REQ_C;
 	struct http_stats st = { 0 };
 	struct recorder r = { 0 };
-	struct http_stream *s = http_stream_new(NULL, &st);
+	struct http_stream *s = http_stream_new(NULL, &st, NULL);
 	const char *end1 = strstr(text, "\r\n\r\n") + 4;
 	const char *end2 = strstr(end1, "\r\n\r\n") + 4;
 	const char *end3 = strstr(end2 + 3, "\r\n\r\n") + 4;
@@ -429,7 +432,7 @@ static void unterminated(const char *start, const char *line, size_t piece, unsi
 {
 	struct http_limits lim = { .max_head = 4096, .max_fields = 64 };
 	struct http_stats st = { 0 };
-	struct http_stream *s = http_stream_new(&lim, &st);
+	struct http_stream *s = http_stream_new(&lim, &st, NULL);
 	size_t before, peak = 0, fed, n, len = strlen(line);
 	char *chunk = malloc(piece);
 	unsigned msgs = 0;
@@ -446,6 +449,7 @@ static void unterminated(const char *start, const char *line, size_t piece, unsi
 		peak = n > peak ? n : peak;
 	}
 	assert_true(peak <= lim.max_head + 512);
+	assert_true(st.head_bytes <= lim.max_head);
 	assert_int_equal(st.truncated_heads, 1);
 	assert_int_equal(msgs, want - 1);
 	http_stream_data(s, (const uint8_t *)"\r\n\r\n" REQ_A, 4 + sizeof(REQ_A) - 1, 3, count,
@@ -478,7 +482,7 @@ static void test_resync_waits_for_mark(void **state)
 		struct http_limits lim = { .max_head = 4096, .max_fields = 64,
 					   .resync_at_marks = live };
 		struct http_stats st = { 0 };
-		struct http_stream *s = http_stream_new(&lim, &st);
+		struct http_stream *s = http_stream_new(&lim, &st, NULL);
 		struct recorder r = { 0 };
 
 		http_stream_data(s, (const uint8_t *)"GET /a HTTP/1.1\r\nX: ", 21, 1, record, &r);
@@ -506,7 +510,7 @@ static void test_idle_streams_are_small(void **state)
 	size_t before = allocated(), i;
 
 	for (i = 0; i < N; i++) {
-		s[i] = http_stream_new(NULL, &st);
+		s[i] = http_stream_new(NULL, &st, NULL);
 		assert_non_null(s[i]);
 		http_stream_data(s[i], (const uint8_t *)REQ_A, sizeof(REQ_A) - 1, 1, NULL, &r);
 	}
