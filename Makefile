@@ -1,99 +1,209 @@
-# httpeek: `make` builds ./httpeek; `make check` installs what is missing, builds and tests.
+# httpeek: `make` builds ./httpeek, `make check` builds and runs every test, `make help` lists
+# the targets. Nothing here installs packages: sudo ./scripts/deps.sh does, once.
 
 CC ?= cc
 CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
 BPFTOOL ?= bpftool
+PKG_CONFIG ?= pkg-config
 PREFIX ?= /usr/local
 BUILD := build
 
+# Yours, appended to ours: CFLAGS (default -O2 -g), CPPFLAGS, LDFLAGS, LDLIBS; BPF_CFLAGS for
+# the BPF object.
 CFLAGS ?= -O2 -g
-override CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Isrc -I$(BUILD)
-LDLIBS := -lbpf -lpcap -lelf -lz
+HPK_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter
+DEPFLAGS = -MMD -MP -MF $(@:%=%.d)
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+# The BPF target's architecture (bpf_tracing.h's __TARGET_ARCH_*), from the host's.
+ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/i.86/x86/' -e 's/aarch64.*/arm64/' \
+	-e 's/arm.*/arm/' -e 's/ppc64.*/powerpc/' -e 's/riscv64/riscv/' -e 's/s390x/s390/' \
+	-e 's/loongarch64/loongarch/' -e 's/mips.*/mips/')
+
+# Libraries, through pkg-config, each with the least version httpeek needs: libbpf 1.0 (its
+# calls return negative errno values and NULL, as src/live.c expects), libpcap 1.5
+# (pcap_fopen_offline_with_tstamp_precision); libelf and zlib (libbpf's own), any.
+LIBS_NEEDED := libbpf>=1.0 libpcap>=1.5 libelf zlib
+NO_LIBS_GOALS := clean help deps vmlinux-min install-extras
+ifneq ($(filter-out $(NO_LIBS_GOALS),$(or $(MAKECMDGOALS),all)),)
+ifeq ($(shell command -v $(PKG_CONFIG)),)
+$(error $(PKG_CONFIG) not found: install pkg-config (sudo ./scripts/deps.sh))
+endif
+pc_missing = $(shell $(PKG_CONFIG) --exists '$(subst >=, >= ,$(1))' || \
+	echo "[$(subst >=, >= ,$(1)), found $$($(PKG_CONFIG) --modversion $(firstword \
+	$(subst >=, ,$(1))) 2>/dev/null || echo none)]")
+LIBS_MISSING := $(strip $(foreach l,$(LIBS_NEEDED),$(call pc_missing,$(l))))
+ifneq ($(LIBS_MISSING),)
+$(error httpeek needs $(LIBS_MISSING): install the development packages \
+	(sudo ./scripts/deps.sh) or point PKG_CONFIG_PATH at them)
+endif
+LIB_NAMES := $(foreach l,$(LIBS_NEEDED),$(firstword $(subst >=, ,$(l))))
+LIBS_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIB_NAMES))
+LIBBPF_INCLUDES := $(shell $(PKG_CONFIG) --cflags-only-I libbpf)
+LIBS := $(shell $(PKG_CONFIG) --libs $(LIB_NAMES))
+endif
+PCAP_LIBS = $(or $(shell $(PKG_CONFIG) --libs libpcap 2>/dev/null),-lpcap)
+CMOCKA_LIBS = $(or $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null),-lcmocka)
+
+ALL_CPPFLAGS = -Isrc -I$(BUILD) $(LIBS_CFLAGS) $(CPPFLAGS)
+COMPILE = $(CC) $(ALL_CPPFLAGS) $(HPK_CFLAGS) $(CFLAGS)
+LINK = $(CC) $(HPK_CFLAGS) $(CFLAGS) $(LDFLAGS)
 
 LIVE_SRC := $(wildcard src/live*.c src/owner*.c)
 SRC := $(wildcard src/*.c)
 CORE_SRC := $(filter-out src/main.c $(LIVE_SRC),$(SRC))
 OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
+ASAN_OBJ := $(patsubst src/%.c,$(BUILD)/asan/%.o,$(SRC))
 CORE_ASAN_OBJ := $(patsubst src/%.c,$(BUILD)/asan/%.o,$(CORE_SRC))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-HEADERS := $(wildcard src/*.h)
-SKEL := $(BUILD)/httpeek.skel.h
+PROG_TEST := $(BUILD)/tests/prog_test_run
+# One BPF object and skeleton per bpf/*.bpf.c.
+SKEL := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(wildcard bpf/*.bpf.c))
+# Sources that include a skeleton: the skeletons must exist before they compile (the .d
+# files say the rest).
+SKEL_USERS := $(patsubst src/%.c,%,$(shell grep -l '\.skel\.h"' src/*.c))
 
-.PHONY: all deps run check test unit clean install
+.PHONY: all run check test-unit test-offline test-bpf test-live fuzz-smoke fuzz bench \
+	install install-extras clean deps help vmlinux-min
 .SECONDARY:
+.DELETE_ON_ERROR:
 all: httpeek
 
+help:
+	@echo 'make                 build ./httpeek'
+	@echo 'make run             build, then trace this host live (root)'
+	@echo 'make check           every suite below, one summary (root for bpf and live)'
+	@echo 'make test-unit       unit tests (ASan, UBSan)'
+	@echo 'make test-offline    unit tests and every check on captures, also under ASan'
+	@echo 'make test-bpf        the BPF programs on canned packets (root)'
+	@echo 'make test-live       end-to-end in network namespaces (root)'
+	@echo 'make fuzz-smoke      every libFuzzer target for FUZZ_SECONDS (10) each'
+	@echo 'make fuzz            the same, for a long run: make fuzz FUZZ_SECONDS=600'
+	@echo 'make bench           httpeek against httpry and tshark, live overhead (root)'
+	@echo 'make install         PREFIX=$(PREFIX) DESTDIR=...'
+	@echo 'make vmlinux-min     regenerate bpf/vmlinux_min.h (needs kernel BTF)'
+
+# --- the program ---
+
 httpeek: $(OBJ)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(LINK) -o $@ $^ $(LIBS) $(LDLIBS)
 
-$(BUILD)/obj/%.o: src/%.c $(HEADERS) | $(BUILD)/obj
-	$(CC) $(CFLAGS) -c -o $@ $<
-
-$(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIVE_SRC)): $(SKEL)
-$(patsubst src/%.c,$(BUILD)/asan/%.o,$(LIVE_SRC)): $(SKEL)
+$(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
+	$(COMPILE) $(DEPFLAGS) -c -o $@ $<
 
 # The whole program under AddressSanitizer and UndefinedBehaviorSanitizer, for the test suite.
-$(BUILD)/httpeek-asan: $(patsubst src/%.c,$(BUILD)/asan/%.o,$(SRC))
-	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $^ $(LDLIBS)
+$(BUILD)/httpeek-asan: $(ASAN_OBJ)
+	$(LINK) $(SANITIZE) -o $@ $^ $(LIBS) $(LDLIBS)
 
-$(BUILD)/asan/%.o: src/%.c $(HEADERS) | $(BUILD)/asan
-	$(CC) $(CFLAGS) $(SANITIZE) -c -o $@ $<
+$(BUILD)/asan/%.o: src/%.c | $(BUILD)/asan
+	$(COMPILE) $(SANITIZE) $(DEPFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(CORE_ASAN_OBJ) | $(BUILD)/tests
-	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $< $(CORE_ASAN_OBJ) -lcmocka -lpcap
+$(foreach u,$(SKEL_USERS),$(BUILD)/obj/$(u).o $(BUILD)/asan/$(u).o): | $(SKEL)
 
-# The kernel's framer, compiled for user space, against the pipeline.
-FRAME_SIM := tests/unit/frame_sim.c tests/unit/conv_gen.c
-$(BUILD)/tests/test_frame: tests/unit/test_frame.c $(FRAME_SIM) tests/unit/frame_sim.h \
-		bpf/frame.h $(CORE_ASAN_OBJ) | $(BUILD)/tests
-	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $< $(FRAME_SIM) $(CORE_ASAN_OBJ) -lcmocka -lpcap
+# --- the kernel side: the BPF object, stripped of DWARF (BTF stays), and its skeleton ---
 
-# Kernel side: vmlinux.h from the running kernel's BTF, the BPF object and its skeleton.
-$(BUILD)/vmlinux.h: | $(BUILD)
-	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+# bpf/vmlinux_min.h, committed, holds the kernel types the programs use: no kernel BTF is
+# needed to build (loading needs it).
+$(BUILD)/%.bpf.o: bpf/%.bpf.c | $(BUILD)
+	$(CLANG) -g -O2 -Wall -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ibpf -Isrc \
+		$(LIBBPF_INCLUDES) $(BPF_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+	$(LLVM_STRIP) -g $@
 
-$(BUILD)/httpeek.bpf.o: bpf/httpeek.bpf.c $(wildcard bpf/*.h) src/record.h $(BUILD)/vmlinux.h
-	$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I$(BUILD) -Isrc -Ibpf -c $< -o $@
-
-$(SKEL): $(BUILD)/httpeek.bpf.o
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(BUILD) $(BUILD)/obj $(BUILD)/asan $(BUILD)/tests:
+# Regenerates bpf/vmlinux_min.h from a kernel's BTF (BTF=file, default the running kernel's).
+vmlinux-min:
+	python3 scripts/gen-vmlinux-min.py $(BTF) > bpf/vmlinux_min.h.tmp
+	mv bpf/vmlinux_min.h.tmp bpf/vmlinux_min.h
+
+# --- tests ---
+
+$(BUILD)/tests/obj/%.o: tests/unit/%.c | $(BUILD)/tests/obj
+	$(COMPILE) $(SANITIZE) $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/obj/test_%.o $(CORE_ASAN_OBJ)
+	$(LINK) $(SANITIZE) -o $@ $^ $(CMOCKA_LIBS) $(PCAP_LIBS) $(LDLIBS)
+
+# The kernel's framer, compiled for user space, against the pipeline.
+$(BUILD)/tests/test_frame: $(BUILD)/tests/obj/frame_sim.o $(BUILD)/tests/obj/conv_gen.o
+
+# BPF_PROG_TEST_RUN: the programs of the skeleton on canned packets.
+$(BUILD)/tests/live/%.o: tests/live/%.c | $(BUILD)/tests/live $(SKEL)
+	$(COMPILE) -Werror $(DEPFLAGS) -c -o $@ $<
+
+$(PROG_TEST): $(BUILD)/tests/live/prog_test_run.o $(BUILD)/tests/live/prog_test_cases.o
+	$(LINK) -o $@ $^ $(LIBS) $(LDLIBS)
+
+# libFuzzer targets: the pure stages, built once with the fuzzer's instrumentation.
+FUZZ_SECONDS ?= 10
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -Isrc -Itests/unit -fno-sanitize-recover=undefined
+FUZZ_BINS := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_OBJ := $(patsubst src/%.c,$(BUILD)/fuzz/obj/%.o,$(CORE_SRC))
+
+$(BUILD)/fuzz/obj/%.o: src/%.c | $(BUILD)/fuzz/obj
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/fuzz/obj/%.o: tests/unit/%.c | $(BUILD)/fuzz/obj
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/fuzz/obj/%.o: fuzz/%.c | $(BUILD)/fuzz/obj
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/fuzz_%.o $(FUZZ_OBJ)
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PCAP_LIBS)
+
+$(BUILD)/fuzz/fuzz_frame: $(BUILD)/fuzz/obj/frame_sim.o
+
+$(BUILD) $(BUILD)/obj $(BUILD)/asan $(BUILD)/tests/obj $(BUILD)/tests/live $(BUILD)/fuzz/obj:
 	mkdir -p $@
 
-unit: $(UNIT_TESTS)
+# tests/run.sh runs the suites of each group and ends with "N passed, N failed"; the groups
+# that need root are skipped for other users, not failed.
+RUN_TESTS = FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/run.sh
+
+test-unit: $(UNIT_TESTS)
+	$(RUN_TESTS) unit
+
+test-offline: httpeek $(BUILD)/httpeek-asan $(UNIT_TESTS)
+	$(RUN_TESTS) unit offline
+
+test-bpf: $(PROG_TEST)
+	$(RUN_TESTS) bpf
+
+test-live: httpeek $(BUILD)/httpeek-asan
+	$(RUN_TESTS) live
+
+fuzz-smoke: $(FUZZ_BINS)
+	$(RUN_TESTS) fuzz
+
+check: httpeek $(BUILD)/httpeek-asan $(UNIT_TESTS) $(PROG_TEST) $(FUZZ_BINS)
+	$(RUN_TESTS) unit offline bpf live fuzz
+
+fuzz: $(FUZZ_BINS)
+	sh scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# --- the rest ---
 
 deps:
 	sh scripts/deps.sh
 
-run: deps
-	$(MAKE) httpeek
+run: httpeek
 	./httpeek -o table
 
-test: httpeek unit $(BUILD)/httpeek-asan
-	sh tests/run.sh
-
-check: deps
-	$(MAKE) test
-
-install: httpeek
-	install -D -m 0755 httpeek $(DESTDIR)$(PREFIX)/sbin/httpeek
+bench: httpeek
+	python3 scripts/bench.py
 
 clean:
 	rm -rf $(BUILD) httpeek
 
-# libFuzzer targets, each run FUZZ_SECONDS (make fuzz FUZZ_SECONDS=600 for a long run).
-FUZZ_SECONDS ?= 30
-.PHONY: fuzz
-fuzz:
-	sh scripts/fuzz.sh $(FUZZ_SECONDS)
-
-# --- install extras (issue 6): man page and systemd unit; the unit names $(PREFIX)/sbin. ---
+# The binary, the man page and the systemd unit; the unit names $(PREFIX)/sbin.
 MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
-.PHONY: install-extras
-install: install-extras
+install: httpeek install-extras
+	install -D -m 0755 httpeek $(DESTDIR)$(PREFIX)/sbin/httpeek
+
 install-extras:
 	install -D -m 0644 docs/httpeek.8 $(DESTDIR)$(MANDIR)/man8/httpeek.8
 	install -d $(DESTDIR)$(UNITDIR)
@@ -101,6 +211,4 @@ install-extras:
 		> $(DESTDIR)$(UNITDIR)/httpeek.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/httpeek.service
 
-.PHONY: bench
-bench: httpeek
-	python3 scripts/bench.py
+-include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d)

@@ -7,6 +7,9 @@
 #ifndef HTTPEEK_FILTER_BPF_H
 #define HTTPEEK_FILTER_BPF_H
 
+#include "vmlinux_min.h"
+#include <bpf/bpf_helpers.h>
+
 /* Packets outside these are ignored before anything is read or copied (0: any). */
 const volatile __u16 filter_port = 0;     /* either end */
 const volatile __u8 filter_src_family = 0;  /* 4 or 6 */

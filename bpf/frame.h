@@ -12,10 +12,13 @@
  * compared on the same byte streams. One call of frame_step() handles one byte, eight head
  * bytes or one jump over body bytes; the caller loops until it returns 1.
  *
- * Needs __u8 .. __u64, __always_inline and FRAME_LOAD(src, off, dst, len) -> 0 or < 0.
+ * Needs __u8 .. __u64, __always_inline, FRAME_SRC (the type of src) and
+ * FRAME_LOAD(src, off, dst, len) -> 0 or < 0.
  */
 #ifndef HTTPEEK_FRAME_H
 #define HTTPEEK_FRAME_H
+
+#include "record.h"  /* REC_F_BOUNDARY, REC_F_WHOLE: the flags a range carries */
 
 #define FRAME_CHUNK 64          /* bytes read at once */
 #define FRAME_RANGES 4          /* payload ranges per packet; more are merged into the last */
@@ -24,6 +27,7 @@
 #define FRAME_TOKEN_MAX 32      /* longest method (user space's limit too) */
 #define FRAME_CL_DIGITS 18
 #define FRAME_STEPS_MAX 65536   /* frame_step() calls per packet; past them, the rest is whole */
+#define FRAME_START_PROBE 24    /* bytes that decide whether a stream's bytes start a message */
 
 /* What a direction is doing. */
 enum frame_mode {
@@ -143,9 +147,6 @@ struct frame_scan {
 	__u8 buf[FRAME_CHUNK] __attribute__((aligned(8)));
 };
 
-/* The REC_F_* values a range can carry (see src/record.h). */
-#define FRAME_R_BOUNDARY 0x01
-#define FRAME_R_WHOLE 0x02
 
 #ifdef __bpf__
 #define FRAME_FN __noinline  /* global: verified once, on its own */
@@ -191,6 +192,36 @@ static __always_inline int frame_digit(__u8 c)
 	return c >= '0' && c <= '9';
 }
 
+/*
+ * The n bytes of b (n <= FRAME_START_PROBE) start a message: CR or LF at most 4 times, then
+ * a token and SP, or "HTTP/".
+ */
+static __always_inline int frame_starts_message(const __u8 *b, __u32 n)
+{
+	__u32 i = 0, t = 0, http = 1;
+
+	for (int k = 0; k < FRAME_START_PROBE; k++) {
+		__u8 c = b[k];
+
+		if (k >= n)
+			return 0;
+		if (t == 0 && i < 4 && (c == '\r' || c == '\n')) {
+			i++;
+			continue;
+		}
+		if (http && t == 4 && c == '/')
+			return 1;
+		if (t < 4 && frame_lower(c) != (__u8)(0x70747468u >> (t * 8)))
+			http = 0;
+		if (c == ' ')
+			return t > 0;
+		if (!frame_is_tchar(c) || t >= FRAME_TOKEN_MAX)
+			return 0;
+		t++;
+	}
+	return 0;
+}
+
 /* Byte i of "content-length:" (te 0) or "transfer-encoding:" (te 1); 0 past the end. */
 static __always_inline __u8 frame_name_char(int te, __u32 i)
 {
@@ -222,7 +253,7 @@ static __always_inline void frame_mark(struct frame_scan *s, __u32 lo, __u32 n, 
 		if (lo <= r->hi + FRAME_MERGE || k == FRAME_RANGES) {
 			if (hi > r->hi)
 				r->hi = hi;
-			r->flags |= flags & FRAME_R_WHOLE;
+			r->flags |= flags & REC_F_WHOLE;
 			return;
 		}
 	}
@@ -432,6 +463,8 @@ static __always_inline void frame_request_line(struct frame_dir *d, __u8 ch)
 		if (frame_lower(ch) == 'h') {
 			d->st = H_QVERSION;
 			d->idx = 1;
+		} else if (frame_target_byte(ch)) {
+			d->st = H_TARGET;  /* "/uri afterspace": blanks inside the target */
 		} else if (!frame_ows(ch)) {
 			frame_bad_start(d, 0);
 		}
@@ -446,6 +479,10 @@ static __always_inline void frame_request_line(struct frame_dir *d, __u8 ch)
 				d->st = H_VTRAIL;
 		} else if (d->idx == 6 && ch == '.') {
 			d->idx++;
+		} else if (d->idx < 5 && frame_ows(ch)) {
+			d->st = H_VSPACE;  /* "/a h b HTTP/1.1": a word of the target */
+		} else if (d->idx < 5 && frame_target_byte(ch)) {
+			d->st = H_TARGET;
 		} else {
 			frame_bad_start(d, d->idx >= 5);
 		}
@@ -1029,7 +1066,7 @@ static __always_inline int frame_fast_method(struct frame_scan *s, __u32 pos, __
 	d->method = j == 4 && (__u32)v == 0x44414548u ? KIND_HEAD :                       /* HEAD */
 		    j == 7 && (v & 0xffffffffffffffull) == 0x5443454e4e4f43ull ? KIND_CONNECT : 0;
 	d->st = H_TSPACE;
-	frame_take(s, pos, j + 1, FRAME_R_BOUNDARY);
+	frame_take(s, pos, j + 1, REC_F_BOUNDARY);
 	frame_count_head(s);
 	return 1;
 }
@@ -1050,7 +1087,7 @@ static __always_inline int frame_fast_status(struct frame_scan *s, __u32 pos, __
 	d->flags |= F_RESPONSE;
 	d->status = (a - '0') * 100 + (b - '0') * 10 + (c - '0');
 	d->st = e == ' ' ? H_REASON : H_LSTART;
-	frame_take(s, pos, e == ' ' ? 13 : 14, FRAME_R_BOUNDARY);
+	frame_take(s, pos, e == ' ' ? 13 : 14, REC_F_BOUNDARY);
 	frame_count_head(s);
 	return 1;
 }
@@ -1159,7 +1196,7 @@ FRAME_FN int frame_head_step(struct frame_scan *s, struct frame_conn *c)
 	if (frame_fast_state(s->d.st) && frame_head_fast(s, c, pos))
 		return 0;
 	ch = frame_byte(s, pos - s->buf_lo);
-	flags = s->d.st == H_LEAD ? FRAME_R_BOUNDARY : 0;
+	flags = s->d.st == H_LEAD ? REC_F_BOUNDARY : 0;
 	frame_mark(s, pos, 1, flags);
 	s->pos = pos + 1;
 	frame_head_byte(s, c, ch);
@@ -1208,7 +1245,7 @@ static __always_inline int frame_step(struct frame_scan *s, struct frame_conn *c
 	case D_HEAD:
 		break;
 	case D_WHOLE:
-		frame_mark(s, pos, s->limit - pos, FRAME_R_WHOLE);
+		frame_mark(s, pos, s->limit - pos, REC_F_WHOLE);
 		s->pos = s->limit;
 		return 1;
 	default: /* D_TUNNEL, D_IGNORE, D_UNSYNCED */
@@ -1234,7 +1271,7 @@ static __always_inline void frame_pass_done(struct frame_scan *s, struct frame_c
 {
 	if (s->pos < s->limit) {
 		frame_whole(&s->d);
-		frame_mark(s, s->pos, s->limit - s->pos, FRAME_R_WHOLE);
+		frame_mark(s, s->pos, s->limit - s->pos, REC_F_WHOLE);
 		s->pos = s->limit;
 	}
 	if (s->d.mode == D_WHOLE)

@@ -6,7 +6,7 @@
  * data) into the ring buffer; every packet is allowed. tp_btf programs tell user space
  * which process uses a socket. Layouts shared with user space are in src/record.h.
  */
-#include "vmlinux.h"
+#include "vmlinux_min.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
@@ -19,14 +19,11 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-_Static_assert(FRAME_R_BOUNDARY == REC_F_BOUNDARY && FRAME_R_WHOLE == REC_F_WHOLE, "flags");
-
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
 #define TH_FIN 0x01
 #define TH_SYN 0x02
 #define TH_RST 0x04
-#define START_PROBE 24  /* payload bytes that decide whether a packet starts a message */
 #define COPY_PARTS 8     /* records per range at most */
 #define IP6_EXT_MAX 4    /* IPv6 extension headers stepped over at most */
 #define NEST_MAX 4
@@ -137,37 +134,15 @@ static __always_inline __u32 parse_headers(struct __sk_buff *skb, __u32 *seq, __
 	return hl + (tcp[12] >> 4) * 4;
 }
 
-/*
- * The payload (plen bytes after hl header bytes) starts a message: CR or LF at most 4
- * times, then a token and SP, or "HTTP/". A global function.
- */
+/* The payload (plen bytes after hl header bytes) starts a message. A global function. */
 __noinline int starts_message(struct __sk_buff *skb, __u32 hl, __u32 plen)
 {
-	__u8 b[START_PROBE] = {};
-	__u32 n = plen < START_PROBE ? plen : START_PROBE, i = 0, t = 0, http = 1;
+	__u8 b[FRAME_START_PROBE] = {};
+	__u32 n = plen < FRAME_START_PROBE ? plen : FRAME_START_PROBE;
 
 	if (!skb || n < 2 || bpf_skb_load_bytes(skb, hl, b, n) < 0)
 		return 0;
-	for (int k = 0; k < START_PROBE; k++) {
-		__u8 c = b[k];
-
-		if (k >= n)
-			return 0;
-		if (t == 0 && i < 4 && (c == '\r' || c == '\n')) {
-			i++;
-			continue;
-		}
-		if (http && t == 4 && c == '/')
-			return 1;
-		if (t < 4 && frame_lower(c) != (__u8)(0x70747468u >> (t * 8)))
-			http = 0;
-		if (c == ' ')
-			return t > 0;
-		if (!frame_is_tchar(c) || t >= FRAME_TOKEN_MAX)
-			return 0;
-		t++;
-	}
-	return 0;
+	return frame_starts_message(b, n);
 }
 
 /* The first payload byte could begin a message (a fresh stream's first packet). */

@@ -7,12 +7,14 @@
 #ifndef HTTPEEK_MAPS_BPF_H
 #define HTTPEEK_MAPS_BPF_H
 
-#include "vmlinux.h"
+#include "vmlinux_min.h"
 #include <bpf/bpf_helpers.h>
 #include "record.h"
 
+#ifndef FRAME_LOAD  /* the framer reads packets unless the includer says otherwise */
 #define FRAME_SRC struct __sk_buff *
 #define FRAME_LOAD(src, off, dst, len) bpf_skb_load_bytes(src, off, dst, len)
+#endif
 #include "frame.h"
 
 #define MEMO_SLOTS 64  /* per-CPU memos, indexed by memo_slot() */

@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t seen = 0;
 	size_t piece, off = 1;
 
-	if (!size || !(s = http_stream_new(&lim, &st)))
+	if (!size || !(s = http_stream_new(&lim, &st, NULL)))
 		return 0;
 	piece = data[0] % 16 + 1;
 	http_stream_data(s, (const uint8_t *)head, sizeof(head) - 1, 1, count, &seen);

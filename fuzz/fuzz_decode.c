@@ -10,7 +10,9 @@
 
 static volatile uint8_t sink;
 
-static const int links[] = { 0, 1, 12, 14, 101, 108, 113, 228, 229, 239, 276 };
+/* every link type decode.c knows, and one it does not (105, 802.11) */
+static const int links[] = { 0, 1, 9, 12, 14, 50, 51, 101, 104, 108, 113, 228, 229, 239, 276,
+			     105 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -26,10 +28,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pkt.caplen = (uint32_t)(size - 1);
 	pkt.wirelen = pkt.caplen + (data[0] >> 4) * 1000u;
 	pkt.dir = data[0] & 0x40 ? DIR_EGRESS : DIR_UNKNOWN;
-	if (!decode_link_supported(pkt.linktype))
-		abort();
 	ret = decode_packet(&pkt, &seg);
-	if (ret < DECODE_UNSUPPORTED_LINK || ret > DECODE_TCP || ret == DECODE_UNSUPPORTED_LINK)
+	if (ret < DECODE_UNSUPPORTED || ret > DECODE_TCP)
+		abort();
+	if ((ret == DECODE_UNSUPPORTED) != (seg.undecoded != 0))
+		abort();
+	if (!decode_link_supported(pkt.linktype) && ret != DECODE_UNSUPPORTED)
 		abort();
 	if (ret != DECODE_TCP)
 		return 0;

@@ -11,6 +11,10 @@ live     (root) nginx on loopback (one worker, scripts/nginx-conf.sh) under wrk 
          events (unknown owners, gaps) from httpeek's summary.
 scaling  offline messages/s for captures of 10k, 100k and 1M messages, and the live ratio at
          -c1, -c16 and -c64.
+tls      (root) the live part over HTTPS: nginx with TLS under wrk (both use libssl.so.3),
+         rounds alternating untraced, traced and traced with --no-tls: throughput ratios,
+         httpeek's CPU per 1000 requests, events per request (4: each message at both ends,
+         read from OpenSSL), kernel drops.
 varied   (root) the differential test's traffic (tests/live/diff: keep-alive, pipelines,
          bodies, chunked, 1xx, nginx and a server of its own, veth and loopback): httpeek's
          CPU per 1000 messages, ring-buffer bytes per message, messages missed.
@@ -20,8 +24,8 @@ metrics  (root) the live workload with events only, events + --metrics and metri
          metrics counted per request; then the same three modes offline (-r on the wrk capture,
          --metrics-file): wall time and CPU per 1000 exchanges.
 
-Usage: bench.py [--rounds N] [--live-seconds S] [--quick] [offline] [live] [scaling] [varied]
-[metrics] (no part named: all five). Captures are recorded once into build/bench/.
+Usage: bench.py [--rounds N] [--live-seconds S] [--quick] [offline] [live] [scaling] [tls]
+[varied] [metrics] (no part named: all six). Captures are recorded once into build/bench/.
 HTTPEEK=/path/to/httpeek measures another build, HTTPEEK_LIVE_ARGS="--ringbuf N" other live
 options, HTTPEEK_BASE=/path/to/httpeek adds a previous build to the live and varied rounds,
 side by side. Run it on a quiet machine: the ratios are only as good as the machine is idle.
@@ -31,6 +35,7 @@ import json
 import os
 import re
 import signal
+import ssl
 import statistics
 import subprocess
 import sys
@@ -46,9 +51,11 @@ LIVE_ARGS = os.environ.get("HTTPEEK_LIVE_ARGS", "").split()  # extra live option
 BASE = os.environ.get("HTTPEEK_BASE")  # a previous build, run side by side
 CAPTURE_PORT = 18080
 LIVE_PORT = 18090
+TLS_PORT = 18453
 PORT_FILTER = f"tcp port {CAPTURE_PORT}"
 TSHARK_FIELDS = ["http.request.method", "http.request.uri", "http.host", "http.response.code"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+UNVERIFIED = ssl._create_unverified_context()  # the bench's own certificate
 SUMMARY_FIELDS = ["messages", "events", "gaps", "kernel drops", "unknown owners",
                   "ring-buffer records", "truncated heads", "parse failures"]
 
@@ -187,16 +194,24 @@ def offline_scaling(rounds, sizes):
 class Nginx:
     """nginx from scripts/nginx-conf.sh, one worker, plus a stub_status location."""
 
-    def __init__(self, d, port):
+    def __init__(self, d, port, tls=False):
         self.dir = d
         self.port = port
+        self.scheme = "https" if tls else "http"
         subprocess.run(["sh", os.path.join(ROOT, "scripts", "nginx-conf.sh"), d,
-                        f"127.0.0.1:{port}"], check=True)
+                        f"127.0.0.1:{port}" + (" ssl" if tls else "")], check=True)
         conf = os.path.join(d, "nginx.conf")
         with open(conf) as f:
             text = f.read()
         text = text.replace("location / { }", "location / { }\n\t\tlocation = /bench-status "
                             "{ stub_status; }")
+        if tls:
+            key, cert = os.path.join(d, "key.pem"), os.path.join(d, "cert.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
+                            "1", "-subj", "/CN=localhost", "-keyout", key, "-out", cert],
+                           check=True, capture_output=True)
+            text = text.replace("location / { }", f"ssl_certificate {cert};\n\t\t"
+                                f"ssl_certificate_key {key};\n\t\tlocation / {{ }}")
         with open(conf, "w") as f:
             f.write(text)
         subprocess.run(["nginx", "-c", conf, "-p", d], check=True)
@@ -204,8 +219,8 @@ class Nginx:
 
     def requests(self):
         """nginx's request counter (this status request included)."""
-        url = f"http://127.0.0.1:{self.port}/bench-status"
-        text = urllib.request.urlopen(url, timeout=5).read().decode()
+        url = f"{self.scheme}://127.0.0.1:{self.port}/bench-status"
+        text = urllib.request.urlopen(url, timeout=5, context=UNVERIFIED).read().decode()
         return int(text.split("\n")[2].split()[2])
 
     def stop(self):
@@ -217,9 +232,9 @@ class Nginx:
         time.sleep(0.3)
 
 
-def wrk(port, conns, secs):
+def wrk(port, conns, secs, scheme="http"):
     out = subprocess.run(["wrk", "-t1", f"-c{conns}", f"-d{secs}s",
-                          f"http://127.0.0.1:{port}/index.html"], check=True,
+                          f"{scheme}://127.0.0.1:{port}/index.html"], check=True,
                          stdout=subprocess.PIPE, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     return rps
@@ -292,7 +307,7 @@ def traced_round(nginx, conns, secs, errf, binary=HTTPEEK, args=("-e", "net_pack
         if "--metrics" in args:
             scraper = Scraper(errf)
         cpu0 = cpu_seconds(proc.pid)
-        rps = wrk(nginx.port, conns, secs)
+        rps = wrk(nginx.port, conns, secs, nginx.scheme)
         time.sleep(0.3)  # records are collected at least every 50 ms
         counted = scraper.stop() if scraper else None
         cpu = cpu_seconds(proc.pid) - cpu0
@@ -521,6 +536,36 @@ def live(rounds, conns, secs, verbose=True):
     return res
 
 
+def tls(rounds, conns, secs):
+    """HTTPS: untraced, traced (TLS read from OpenSSL) and traced with --no-tls rounds."""
+    with tempfile.TemporaryDirectory() as d, open(os.path.join(d, "httpeek.err"), "w+") as errf:
+        nginx = Nginx(d, TLS_PORT, tls=True)
+        try:
+            wrk(nginx.port, conns, 1, "https")  # warm-up
+            plain, traced, off = [], [], []
+            for _ in range(rounds):
+                plain.append(wrk(nginx.port, conns, secs, "https"))
+                traced.append(traced_round(nginx, conns, secs, errf))
+                off.append(traced_round(nginx, conns, secs, errf,
+                                       args=("-e", "net_packet_http", "--no-tls")))
+        finally:
+            nginx.stop()
+    print(f"\n## tls: nginx (1 worker, TLS) on loopback, wrk -t1 -c{conns} -d{secs}s https, "
+          f"{rounds} alternating rounds\n")
+    print(f"{'build':>8} {'req/s':>8} {'ratio':>6} {'cpu ms/1k':>9} {'ev/req':>7} "
+          f"{'drops':>6} {'missed':>6}")
+    print(f"{'untraced':>8} {med(plain):8.0f}")
+    for name, rs in (("traced", traced), ("no-tls", off)):
+        req = sum(t["requests"] for t in rs)
+        print(f"{name:>8} {med([t['rps'] for t in rs]):8.0f} "
+              f"{med([t['rps'] / p for p, t in zip(plain, rs)]):6.3f} "
+              f"{med([t['cpu'] / t['requests'] * 1e6 for t in rs]):9.3f} "
+              f"{sum(t['events'] for t in rs) / req:7.4f} "
+              f"{sum(t['kernel drops'] for t in rs):6d} {sum(t['missed'] for t in rs):6d}")
+    print("(traced: every request and response at both ends, read from OpenSSL calls; "
+          "no-tls: the cleartext programs alone, which see only encrypted bytes)")
+
+
 def print_base(plain, traced, base):
     """The base build's rounds beside this build's (HTTPEEK_BASE)."""
     def fig(rounds):
@@ -620,12 +665,12 @@ def main():
     ap.add_argument("--live-seconds", type=int, default=3, help="wrk seconds per live round")
     ap.add_argument("--quick", action="store_true",
                     help="3 rounds, 2 s live rounds, scaling without the 1M capture")
-    ap.add_argument("parts", nargs="*",
-                    help="offline, live, scaling, varied, metrics (default: all)")
+    ap.add_argument("parts", nargs="*", help="offline, live, scaling, tls, varied (default: all)")
     args = ap.parse_args()
-    parts = args.parts or ["offline", "live", "scaling", "varied", "metrics"]
-    if set(parts) - {"offline", "live", "scaling", "varied", "metrics"}:
-        ap.error("parts are offline, live, scaling, varied and metrics")
+    names = ["offline", "live", "scaling", "tls", "varied", "metrics"]
+    parts = args.parts or names
+    if set(parts) - set(names):
+        ap.error("parts are " + ", ".join(names))
     rounds, secs, sizes = args.rounds, args.live_seconds, [5000, 50000, 500000]
     if args.quick:
         rounds, secs, sizes = min(rounds, 3), 2, [5000, 50000]
@@ -645,6 +690,8 @@ def main():
         offline_scaling(rounds, sizes)
         if live_ok:
             live_scaling(rounds, secs, [1, 16, 64], known)
+    if "tls" in parts and live_ok:
+        tls(rounds, 16, secs)
     if "varied" in parts and live_ok:
         varied(min(rounds, 3))
     if "metrics" in parts:

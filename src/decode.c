@@ -1,51 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Decoder: link header -> IPv4/IPv6 -> TCP. Every read is checked against the captured
- * length first; offsets are compared as remaining lengths so nothing computes p + len past
- * the end of the buffer.
+ * Decoder: link header -> [encapsulations] -> IPv4/IPv6 -> TCP. Every read is checked
+ * against the captured length first; offsets are compared as remaining lengths so nothing
+ * computes p + len past the end of the buffer. What IP may be wrapped in (VLAN tags, MPLS,
+ * PPPoE, tunnels) is stepped through by decap.c; a packet may pass MAX_LAYERS of them.
  */
 #include <string.h>
 #include <pcap/dlt.h>
-#include "decode.h"
+#include "decode_int.h"
 
 #define LINK_RAW_A 12       /* DLT_RAW on most systems */
 #define LINK_RAW_B 14       /* DLT_RAW on BSD/OS */
 #define LINKTYPE_RAW 101    /* the file value; libpcap maps it to DLT_RAW */
+#define LINK_C_HDLC 104     /* Cisco HDLC */
 #define LINK_SLL2 276       /* DLT_LINUX_SLL2, missing from older headers */
 
-#define ETH_IP 0x0800
-#define ETH_IPV6 0x86dd
-#define ETH_VLAN 0x8100
-#define ETH_QINQ 0x88a8
-#define ETH_QINQ_OLD 0x9100
-#define VLAN_MAX_DEPTH 8
 #define IP6_MAX_EXT 8
+#define MAX_LAYERS 16       /* headers stepped through between the link layer and TCP */
 
-#define IP_PROTO_TCP 6
 #define NFULA_PACKET_HDR 1
 #define NFULA_PAYLOAD 9
 #define NF_HOOK_LOCAL_IN 1
 #define NF_HOOK_LOCAL_OUT 3
-
-/* Where the network packet is inside pkt->data, filled by the link layer and refined by IP. */
-struct net {
-	uint32_t off;       /* start of the current header */
-	uint32_t cap_end;   /* end of this packet's bytes present in the capture */
-	uint64_t wire_end;  /* end of this packet as sent (>= cap_end) */
-	uint16_t ethertype;
-	uint8_t proto;      /* IP protocol of the header at off, after the IP layer */
-	enum direction dir;
-};
-
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -60,45 +36,6 @@ static uint16_t he16(const uint8_t *p)
 	return v;
 }
 
-/* True when at least need bytes are present at n->off. */
-static int have(const struct net *n, uint32_t need)
-{
-	return n->off <= n->cap_end && n->cap_end - n->off >= need;
-}
-
-static int skip(struct net *n, uint32_t len)
-{
-	if (!have(n, len))
-		return DECODE_MALFORMED;
-	n->off += len;
-	return 0;
-}
-
-/* Skips 802.1Q / 802.1ad tags; n->ethertype is the type field just read, n->off after it. */
-static int skip_vlan(const uint8_t *d, struct net *n)
-{
-	int depth;
-
-	for (depth = 0;; depth++) {
-		if (n->ethertype != ETH_VLAN && n->ethertype != ETH_QINQ &&
-		    n->ethertype != ETH_QINQ_OLD)
-			return 0;
-		if (depth == VLAN_MAX_DEPTH || !have(n, 4))
-			return DECODE_MALFORMED;
-		n->ethertype = be16(d + n->off + 2);
-		n->off += 4;
-	}
-}
-
-static int link_ether(const uint8_t *d, struct net *n)
-{
-	if (!have(n, 14))
-		return DECODE_MALFORMED;
-	n->ethertype = be16(d + 12);
-	n->off = 14;
-	return skip_vlan(d, n);
-}
-
 static enum direction sll_dir(unsigned int pkttype)
 {
 	if (pkttype <= 3)  /* host, broadcast, multicast, other host */
@@ -108,14 +45,22 @@ static enum direction sll_dir(unsigned int pkttype)
 	return DIR_UNKNOWN;
 }
 
+/* A cooked capture's protocol: an ethertype, or below 0x0600 one of Linux's own values. */
+static uint16_t sll_type(uint16_t proto)
+{
+	if (proto >= 0x0600)
+		return proto;
+	return proto == ETH_LLC ? ETH_LLC : ETH_NONE;
+}
+
 static int link_sll(const uint8_t *d, struct net *n)
 {
 	if (!have(n, 16))
 		return DECODE_MALFORMED;
 	n->dir = sll_dir(be16(d));
-	n->ethertype = be16(d + 14);
+	n->ethertype = sll_type(be16(d + 14));
 	n->off = 16;
-	return skip_vlan(d, n);
+	return 0;
 }
 
 static int link_sll2(const uint8_t *d, struct net *n)
@@ -123,9 +68,9 @@ static int link_sll2(const uint8_t *d, struct net *n)
 	if (!have(n, 20))
 		return DECODE_MALFORMED;
 	n->dir = sll_dir(d[10]);
-	n->ethertype = be16(d);
+	n->ethertype = sll_type(be16(d));
 	n->off = 20;
-	return skip_vlan(d, n);
+	return 0;
 }
 
 static int link_raw(const uint8_t *d, struct net *n)
@@ -150,7 +95,7 @@ static uint16_t bsd_family(uint32_t af)
 		return ETH_IP;
 	if (af == 24 || af == 28 || af == 30)  /* NetBSD/OpenBSD, FreeBSD, Darwin */
 		return ETH_IPV6;
-	return 0;
+	return ETH_NONE;
 }
 
 static int link_null(const uint8_t *d, struct net *n, int network_order)
@@ -163,6 +108,18 @@ static int link_null(const uint8_t *d, struct net *n, int network_order)
 	if (!network_order && af > 0xffff)  /* written by a big-endian host */
 		af = be32(d);
 	n->ethertype = bsd_family(af);
+	n->off = 4;
+	return 0;
+}
+
+/* Cisco HDLC: address (0x0f unicast, 0x8f broadcast), control 0, then an ethertype. */
+static int link_c_hdlc(const uint8_t *d, struct net *n)
+{
+	if (!have(n, 4))
+		return DECODE_MALFORMED;
+	if ((d[0] != 0x0f && d[0] != 0x8f) || d[1])
+		return DECODE_MALFORMED;
+	n->ethertype = be16(d + 2);
 	n->off = 4;
 	return 0;
 }
@@ -193,7 +150,7 @@ static int link_nflog(const uint8_t *d, struct net *n)
 
 	if (!have(n, 4))
 		return DECODE_MALFORMED;
-	n->ethertype = d[0] == 2 ? ETH_IP : d[0] == 10 ? ETH_IPV6 : 0;
+	n->ethertype = d[0] == 2 ? ETH_IP : d[0] == 10 ? ETH_IPV6 : ETH_NONE;
 	n->off = 4;
 	while (have(n, 4)) {
 		len = he16(d + n->off);
@@ -212,13 +169,15 @@ static int link_nflog(const uint8_t *d, struct net *n)
 								    DECODE_MALFORMED;
 }
 
+/* Sets n->ethertype (and n->off past the link header) for the first layer inside. */
 static int decode_link(const struct packet *pkt, struct net *n)
 {
 	const uint8_t *d = pkt->data;
 
 	switch (pkt->linktype) {
 	case DLT_EN10MB:
-		return link_ether(d, n);
+		n->ethertype = ETH_TEB;
+		return 0;
 	case DLT_LINUX_SLL:
 		return link_sll(d, n);
 	case LINK_SLL2:
@@ -239,11 +198,23 @@ static int decode_link(const struct packet *pkt, struct net *n)
 		return link_null(d, n, 1);
 	case DLT_NFLOG:
 		return link_nflog(d, n);
+	case LINK_C_HDLC:
+		return link_c_hdlc(d, n);
+	case DLT_PPP:
+	case DLT_PPP_SERIAL:
+		n->ethertype = ETH_PPP;
+		return 0;
+	case DLT_PPP_ETHER:
+		n->ethertype = ETH_PPPOE;
+		return 0;
 	}
-	return DECODE_UNSUPPORTED_LINK;
+	return undecoded(n, DECODE_KIND_LINK, (uint32_t)pkt->linktype);
 }
 
-/* Sets the end of the IP packet from its header; len 0 means the header cannot tell. */
+/*
+ * Sets the end of the IP packet from its header; len 0 means the header cannot tell. The
+ * outermost IP header is believed over the capture's wire length; an inner one only narrows.
+ */
 static void ip_set_len(struct net *n, uint32_t len)
 {
 	uint64_t end;
@@ -251,9 +222,40 @@ static void ip_set_len(struct net *n, uint32_t len)
 	if (!len)
 		return;
 	end = (uint64_t)n->off + len;
-	n->wire_end = end;
+	if (!n->ips++ || end < n->wire_end)
+		n->wire_end = end;
 	if (end < n->cap_end)
 		n->cap_end = (uint32_t)end;
+}
+
+/* Protocols whose packets may hold a TCP header: a fragment of one is counted. */
+static int may_hold_tcp(uint8_t proto)
+{
+	switch (proto) {
+	case IP_PROTO_TCP:
+	case 4:    /* IPv4 in IP */
+	case 41:   /* IPv6 in IP */
+	case 47:   /* GRE */
+	case 97:   /* EtherIP */
+	case 137:  /* MPLS in IP */
+		return 1;
+	}
+	return 0;
+}
+
+/* IPv4's AH: next header, length in 4-byte words minus 2. */
+static int ip4_ah(const uint8_t *d, struct net *n)
+{
+	int i;
+
+	for (i = 0; i < IP6_MAX_EXT && n->proto == 51; i++) {
+		if (!have(n, 8))
+			return DECODE_MALFORMED;
+		n->proto = d[n->off];
+		if (skip(n, (d[n->off + 1] + 2) * 4u))
+			return DECODE_MALFORMED;
+	}
+	return n->proto == 51 ? DECODE_MALFORMED : 0;
 }
 
 static int decode_ip4(const uint8_t *d, struct net *n, struct segment *seg)
@@ -271,14 +273,17 @@ static int decode_ip4(const uint8_t *d, struct net *n, struct segment *seg)
 		return DECODE_MALFORMED;
 	seg->family = 4;
 	memcpy(seg->src.addr, h + 12, 4);
+	memset(seg->src.addr + 4, 0, 12);
 	memcpy(seg->dst.addr, h + 16, 4);
+	memset(seg->dst.addr + 4, 0, 12);
 	n->proto = h[9];
 	frag = be16(h + 6);
 	if (frag & 0x3fff)  /* MF or a non-zero offset */
-		return n->proto == IP_PROTO_TCP ? DECODE_FRAGMENT : DECODE_NOT_TCP;
+		return may_hold_tcp(n->proto) ? DECODE_FRAGMENT : DECODE_NOT_TCP;
+	n->ip_off = n->off;
 	ip_set_len(n, total);
 	n->off += hlen;
-	return 0;
+	return ip4_ah(d, n);
 }
 
 static int ip6_is_ext(uint8_t nh)
@@ -301,7 +306,7 @@ static int ip6_ext(const uint8_t *d, struct net *n)
 		n->proto = h[0];
 		if (!(frag & 0xfff9))  /* offset and M clear (bits 1-2 reserved): atomic */
 			return skip(n, 8);
-		if (n->proto == IP_PROTO_TCP || ip6_is_ext(n->proto))
+		if (may_hold_tcp(n->proto) || ip6_is_ext(n->proto))
 			return DECODE_FRAGMENT;
 		return DECODE_NOT_TCP;
 	}
@@ -338,6 +343,7 @@ static int decode_ip6(const uint8_t *d, struct net *n, struct segment *seg)
 	memcpy(seg->dst.addr, h + 24, 16);
 	ip6_unmap(seg);
 	n->proto = h[6];
+	n->ip_off = n->off;
 	ip_set_len(n, be16(h + 4) ? 40u + be16(h + 4) : 0);
 	n->off += 40;
 	for (i = 0; i < IP6_MAX_EXT && ip6_is_ext(n->proto); i++) {
@@ -373,6 +379,34 @@ static int decode_tcp(const uint8_t *d, struct net *n, struct segment *seg)
 	return DECODE_TCP;
 }
 
+/* Steps through the layers from n->ethertype on until a TCP header, or a reason to stop. */
+static int decode_layers(const uint8_t *d, struct net *n, struct segment *seg)
+{
+	int ret;
+
+	for (;;) {
+		if (n->layers++ == MAX_LAYERS)
+			return undecoded(n, DECODE_KIND_DEPTH, MAX_LAYERS);
+		if (n->ethertype == ETH_IP) {
+			ret = decode_ip4(d, n, seg);
+		} else if (n->ethertype == ETH_IPV6) {
+			ret = decode_ip6(d, n, seg);
+		} else {
+			ret = decap_ether(d, n);  /* names the next layer */
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (ret)
+			return ret;
+		if (n->proto == IP_PROTO_TCP)
+			return decode_tcp(d, n, seg);
+		ret = decap_ip(d, n);
+		if (ret)
+			return ret;
+	}
+}
+
 /* A live copy of part of a packet's payload: the segment becomes the part it stands for. */
 static int apply_span(const struct packet *pkt, struct segment *seg)
 {
@@ -398,7 +432,6 @@ static int apply_span(const struct packet *pkt, struct segment *seg)
 int decode_packet(const struct packet *pkt, struct segment *seg)
 {
 	struct net n = { .dir = DIR_UNKNOWN };
-	uint32_t ip_off;
 	int ret;
 
 	memset(seg, 0, sizeof(*seg));
@@ -407,45 +440,26 @@ int decode_packet(const struct packet *pkt, struct segment *seg)
 	n.cap_end = pkt->caplen;
 	n.wire_end = pkt->wirelen > pkt->caplen ? pkt->wirelen : pkt->caplen;
 	ret = decode_link(pkt, &n);
-	if (ret)
-		return ret;
-	ip_off = n.off;
-	if (n.ethertype == ETH_IP)
-		ret = decode_ip4(pkt->data, &n, seg);
-	else if (n.ethertype == ETH_IPV6)
-		ret = decode_ip6(pkt->data, &n, seg);
-	else
-		return DECODE_NOT_TCP;
-	if (ret)
-		return ret;
-	if (n.proto != IP_PROTO_TCP)
-		return DECODE_NOT_TCP;
-	ret = decode_tcp(pkt->data, &n, seg);
+	if (!ret)
+		ret = decode_layers(pkt->data, &n, seg);
+	if (ret == DECODE_UNSUPPORTED)
+		seg->undecoded = n.undecoded;
 	if (ret)
 		return ret;
 	seg->ts_ns = pkt->ts_ns;
 	seg->sock_cookie = pkt->sock_cookie;
+	seg->zone = n.zone;
 	seg->dir = pkt->dir != DIR_UNKNOWN ? pkt->dir : n.dir;
-	seg->ip_len = (uint32_t)(n.wire_end - ip_off);  /* at most 64 KiB past ip_off, or wirelen */
+	seg->ip_len = (uint32_t)(n.wire_end - n.ip_off);  /* at most 64 KiB past ip_off, or wirelen */
 	seg->ifindex = pkt->ifindex;
+	seg->tls = pkt->flags & PACKET_TLS;
 	return apply_span(pkt, seg);
 }
 
 int decode_link_supported(int linktype)
 {
-	switch (linktype) {
-	case DLT_EN10MB:
-	case DLT_LINUX_SLL:
-	case LINK_SLL2:
-	case LINK_RAW_A:
-	case LINK_RAW_B:
-	case LINKTYPE_RAW:
-	case DLT_IPV4:
-	case DLT_IPV6:
-	case DLT_NULL:
-	case DLT_LOOP:
-	case DLT_NFLOG:
-		return 1;
-	}
-	return 0;
+	struct packet pkt = { .linktype = linktype };
+	struct net n = { 0 };
+
+	return decode_link(&pkt, &n) != DECODE_UNSUPPORTED;
 }

@@ -1,10 +1,11 @@
 /* Events as Tracee-shaped JSON lines, and the writer that buffers both output formats. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "event_priv.h"
+#include "outfile.h"
 
 #define LIT EVENT_LIT
 #define EVENT_FLUSH_AT (256u * 1024u)  /* each write costs a system call: few, large ones */
@@ -30,63 +31,6 @@ static const struct {
 	[KIND_FLOW] = HEAD("2100", "net_flow_http", "9"),
 #undef HEAD
 };
-
-const char *event_dir_name(enum direction dir)
-{
-	if (dir == DIR_INGRESS)
-		return "ingress";
-	return dir == DIR_EGRESS ? "egress" : "unknown";
-}
-
-/* Decimal text of each byte value, NUL-padded to four bytes. */
-static const char byte_text[256][4] = {
-	"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16",
-	"17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31",
-	"32", "33", "34", "35", "36", "37", "38", "39", "40", "41", "42", "43", "44", "45", "46",
-	"47", "48", "49", "50", "51", "52", "53", "54", "55", "56", "57", "58", "59", "60", "61",
-	"62", "63", "64", "65", "66", "67", "68", "69", "70", "71", "72", "73", "74", "75", "76",
-	"77", "78", "79", "80", "81", "82", "83", "84", "85", "86", "87", "88", "89", "90", "91",
-	"92", "93", "94", "95", "96", "97", "98", "99", "100", "101", "102", "103", "104", "105",
-	"106", "107", "108", "109", "110", "111", "112", "113", "114", "115", "116", "117", "118",
-	"119", "120", "121", "122", "123", "124", "125", "126", "127", "128", "129", "130", "131",
-	"132", "133", "134", "135", "136", "137", "138", "139", "140", "141", "142", "143", "144",
-	"145", "146", "147", "148", "149", "150", "151", "152", "153", "154", "155", "156", "157",
-	"158", "159", "160", "161", "162", "163", "164", "165", "166", "167", "168", "169", "170",
-	"171", "172", "173", "174", "175", "176", "177", "178", "179", "180", "181", "182", "183",
-	"184", "185", "186", "187", "188", "189", "190", "191", "192", "193", "194", "195", "196",
-	"197", "198", "199", "200", "201", "202", "203", "204", "205", "206", "207", "208", "209",
-	"210", "211", "212", "213", "214", "215", "216", "217", "218", "219", "220", "221", "222",
-	"223", "224", "225", "226", "227", "228", "229", "230", "231", "232", "233", "234", "235",
-	"236", "237", "238", "239", "240", "241", "242", "243", "244", "245", "246", "247", "248",
-	"249", "250", "251", "252", "253", "254", "255",
-};
-
-static void put_ipv4(struct json_buf *b, const uint8_t *a)
-{
-	char text[16];
-	size_t n = 0;
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		memcpy(text + n, byte_text[a[i]], 4);
-		n += a[i] >= 100 ? 3 : a[i] >= 10 ? 2 : 1;
-		text[n++] = '.';
-	}
-	event_raw(b, text, n - 1);
-}
-
-void event_put_ip(struct json_buf *b, uint8_t family, const uint8_t *addr)
-{
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-	char text[INET6_ADDRSTRLEN];
-
-	if (family == 4)
-		put_ipv4(b, addr);
-	else if (family == 6 && !memcmp(addr, mapped, sizeof(mapped)))
-		put_ipv4(b, addr + 12);
-	else if (family == 6 && inet_ntop(AF_INET6, addr, text, sizeof(text)))
-		json_lit(b, text);
-}
 
 /* MurmurHash3 x86_32, the hash Tracee builds its entity ids with. */
 static uint32_t murmur3_32(const uint8_t *p, size_t len, uint32_t h)
@@ -291,15 +235,21 @@ static void put_event_start(struct event_writer *w, uint64_t ts_ns, const struct
 		       "\"parentEntityId\":0,\"args\":[");
 }
 
-/* trace.PacketMetadata: Tracee's PacketDirection numbers (1 ingress, 2 egress, 0 unknown). */
-static void put_direction(struct json_buf *b, enum direction dir)
+/*
+ * trace.PacketMetadata: Tracee's PacketDirection numbers (1 ingress, 2 egress, 0 unknown),
+ * and "tls":true for what was read from TLS library calls (an extra key Tracee ignores).
+ */
+static void put_direction(struct json_buf *b, enum direction dir, bool tls)
 {
 	if (dir == DIR_INGRESS)
-		LIT(b, "{\"direction\":1}");
+		LIT(b, "{\"direction\":1");
 	else if (dir == DIR_EGRESS)
-		LIT(b, "{\"direction\":2}");
+		LIT(b, "{\"direction\":2");
 	else
-		LIT(b, "{\"direction\":0}");
+		LIT(b, "{\"direction\":0");
+	if (tls)
+		LIT(b, ",\"tls\":true");
+	LIT(b, "}");
 }
 
 /* The interface's name as the socket's network namespace knows it, else Tracee's "any". */
@@ -319,9 +269,9 @@ static void put_pkt_meta(struct event_writer *w, const struct msg_context *ctx)
 	const char *iface = iface_name(w, ctx);
 
 	LIT(b, "{\"name\":\"metadata\",\"type\":\"trace.PktMeta\",\"value\":{\"src_ip\":\"");
-	event_put_ip(b, ctx->family, ctx->src.addr);
+	json_ip(b, ctx->family, ctx->src.addr);
 	LIT(b, "\",\"dst_ip\":\"");
-	event_put_ip(b, ctx->family, ctx->dst.addr);
+	json_ip(b, ctx->family, ctx->dst.addr);
 	LIT(b, "\",\"src_port\":");
 	json_u64(b, ctx->src.port);
 	LIT(b, ",\"dst_port\":");
@@ -330,6 +280,8 @@ static void put_pkt_meta(struct event_writer *w, const struct msg_context *ctx)
 	json_u64(b, ctx->packet_len);
 	LIT(b, ",\"iface\":");
 	json_str(b, iface, strlen(iface));
+	if (ctx->tls)
+		LIT(b, ",\"tls\":true");
 	LIT(b, "}}");
 }
 
@@ -342,15 +294,15 @@ static void json_message(struct event_writer *w, const struct msg_context *ctx,
 	put_event_start(w, ctx->ts_ns, ctx->owner, kind);
 	if (kind == KIND_HTTP) {
 		LIT(b, "{\"name\":\"src\",\"type\":\"const char*\",\"value\":\"");
-		event_put_ip(b, ctx->family, ctx->src.addr);
+		json_ip(b, ctx->family, ctx->src.addr);
 		LIT(b, "\"},{\"name\":\"dst\",\"type\":\"const char*\",\"value\":\"");
-		event_put_ip(b, ctx->family, ctx->dst.addr);
+		json_ip(b, ctx->family, ctx->dst.addr);
 		LIT(b, "\"},{\"name\":\"src_port\",\"type\":\"uint16\",\"value\":");
 		json_u64(b, ctx->src.port);
 		LIT(b, "},{\"name\":\"dst_port\",\"type\":\"uint16\",\"value\":");
 		json_u64(b, ctx->dst.port);
 		LIT(b, "},{\"name\":\"metadata\",\"type\":\"trace.PacketMetadata\",\"value\":");
-		put_direction(b, ctx->dir);
+		put_direction(b, ctx->dir, ctx->tls);
 		LIT(b, "},{\"name\":\"proto_http\",\"type\":\"trace.ProtoHTTP\",\"value\":");
 		event_put_proto_http(w, msg);
 	} else if (kind == KIND_REQUEST) {
@@ -375,15 +327,15 @@ static void json_exchange(struct event_writer *w, const struct exchange *x)
 
 	put_event_start(w, x->ts_ns, x->owner, KIND_FLOW);
 	LIT(b, "{\"name\":\"client_ip\",\"type\":\"const char*\",\"value\":\"");
-	event_put_ip(b, x->family, x->client.addr);
+	json_ip(b, x->family, x->client.addr);
 	LIT(b, "\"},{\"name\":\"client_port\",\"type\":\"uint16\",\"value\":");
 	json_u64(b, x->client.port);
 	LIT(b, "},{\"name\":\"server_ip\",\"type\":\"const char*\",\"value\":\"");
-	event_put_ip(b, x->family, x->server.addr);
+	json_ip(b, x->family, x->server.addr);
 	LIT(b, "\"},{\"name\":\"server_port\",\"type\":\"uint16\",\"value\":");
 	json_u64(b, x->server.port);
 	LIT(b, "},{\"name\":\"metadata\",\"type\":\"trace.PacketMetadata\",\"value\":");
-	put_direction(b, x->dir);
+	put_direction(b, x->dir, x->tls);
 	LIT(b, "},{\"name\":\"request\",\"type\":\"trace.ProtoHTTPRequest\",\"value\":");
 	if (x->request)
 		event_put_request(w, x->request);
@@ -442,19 +394,77 @@ bool event_wants(const struct event_writer *w, enum event_type type)
 	return w->opt.types & type;
 }
 
+static uint64_t count_lines(const char *p, size_t n)
+{
+	uint64_t lines = 0;
+	const char *q;
+
+	while (n && (q = memchr(p, '\n', n))) {
+		lines++;
+		n -= (size_t)(q - p) + 1;
+		p = q + 1;
+	}
+	return lines;
+}
+
+/* After a short write of p[0..done): cuts a regular file back to its last whole line. */
+static void cut_partial_line(struct event_writer *w, int fd, const char *p, size_t done)
+{
+	size_t whole = done;
+	off_t end;
+
+	while (whole && p[whole - 1] != '\n')
+		whole--;
+	if (whole == done)
+		return;
+	end = lseek(fd, 0, SEEK_CUR);
+	if (end >= (off_t)(done - whole) && !ftruncate(fd, end - (off_t)(done - whole)) &&
+	    lseek(fd, end - (off_t)(done - whole), SEEK_SET) >= 0)
+		return;
+	w->cut_line = true;
+}
+
+/* Writes len buffered bytes; on failure counts and reports it. 0 or -EIO. */
+static int write_out(struct event_writer *w, const char *p, size_t len)
+{
+	int fd = fileno(w->out), err = 0;
+	size_t done;
+
+	if (fd < 0) {
+		/* A stream without a descriptor (open_memstream, in tests). */
+		done = fwrite(p, 1, len, w->out);
+		if (done == len && fflush(w->out))
+			done = 0;
+		err = done == len ? 0 : errno ? errno : EIO;
+	} else {
+		if (w->cut_line && outfile_write(fd, "\n", 1, &err) == 1)
+			w->cut_line = false;
+		done = err ? 0 : outfile_write(fd, p, len, &err);
+		if (err)
+			cut_partial_line(w, fd, p, done);
+	}
+	if (!err)
+		return 0;
+	w->stats.write_errors++;
+	w->stats.not_written += count_lines(p + done, len - done);
+	if (!w->stats.first_error) {
+		w->stats.first_error = err;
+		if (w->opt.write_failed)
+			w->opt.write_failed(w->opt.write_failed_ctx, err);
+	}
+	return -EIO;
+}
+
 /* Writes out the buffered lines; 0 or -EIO. */
 static int event_drain(struct event_writer *w)
 {
-	size_t len = w->buf.len, n;
+	int err;
 
-	if (!len)
+	if (!w->buf.len)
 		return 0;
-	n = fwrite(w->buf.data, 1, len, w->out);
+	err = write_out(w, w->buf.data, w->buf.len);
 	json_reset(&w->buf);
-	if (n == len)
-		return 0;
-	w->stats.write_errors++;
-	return -EIO;
+	return err;
 }
 
 /* A line that ran out of memory is taken back and counted as a write error. */
@@ -463,7 +473,8 @@ void event_commit(struct event_writer *w, size_t mark)
 	if (w->buf.failed) {
 		w->buf.len = mark;
 		w->buf.failed = 0;
-		w->stats.write_errors++;
+		w->stats.events++;
+		w->stats.not_written++;
 		return;
 	}
 	w->stats.events++;
@@ -479,8 +490,12 @@ void event_message(struct event_writer *w, const struct msg_context *ctx,
 	bool own = event_wants(w, req ? EVENT_HTTP_REQUEST : EVENT_HTTP_RESPONSE);
 
 	if (w->opt.format == OUTPUT_TABLE) {
-		if (own || event_wants(w, EVENT_HTTP))
+		size_t mark = w->buf.len;
+
+		if (own || event_wants(w, EVENT_HTTP)) {
 			event_table_message(w, ctx, msg);
+			event_commit(w, mark);
+		}
 		return;
 	}
 	if (event_wants(w, EVENT_HTTP))
@@ -491,23 +506,21 @@ void event_message(struct event_writer *w, const struct msg_context *ctx,
 
 void event_exchange(struct event_writer *w, const struct exchange *x)
 {
+	size_t mark = w->buf.len;
+
 	if (!event_wants(w, EVENT_FLOW_HTTP) || (!x->request && !x->response))
 		return;
-	if (w->opt.format == OUTPUT_TABLE)
+	if (w->opt.format == OUTPUT_TABLE) {
 		event_table_exchange(w, x);
-	else
+		event_commit(w, mark);
+	} else {
 		json_exchange(w, x);
+	}
 }
 
 int event_writer_flush(struct event_writer *w)
 {
-	int err = event_drain(w);
-
-	if (fflush(w->out) && !err) {
-		w->stats.write_errors++;
-		err = -EIO;
-	}
-	return err;
+	return event_drain(w);
 }
 
 const struct event_stats *event_writer_stats(const struct event_writer *w)

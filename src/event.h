@@ -31,6 +31,7 @@ struct msg_context {
 	uint32_t packet_len;       /* IP length of the packet that completed the head */
 	uint32_t ifindex;          /* live: its interface in the socket's netns; 0 unknown */
 	const struct owner *owner; /* NULL when unknown or offline */
+	bool tls;                  /* live: read from TLS library calls */
 };
 
 /* One request/response exchange; either message may be NULL (never both). */
@@ -44,6 +45,7 @@ struct exchange {
 	const struct http_message *response;
 	uint64_t latency_ns;                /* request head to response head; 0 if unpaired */
 	uint32_t trans_depth;               /* 1 for the first request on the connection */
+	bool tls;                           /* live: read from TLS library calls */
 };
 
 /*
@@ -52,17 +54,24 @@ struct exchange {
  */
 typedef const char *(*event_iface_fn)(void *ctx, const struct owner *o, uint32_t ifindex);
 
+/* Told once, at the first write that fails, with its errno; tracing goes on. */
+typedef void (*event_failed_fn)(void *ctx, int err);
+
 struct event_options {
 	enum output_format format;
 	unsigned types;            /* enum event_type bits */
 	const char *const *redact; /* header names whose values are masked; NULL-terminated */
 	event_iface_fn iface_name; /* live: PktMeta iface; NULL: always "any" */
 	void *iface_ctx;
+	event_failed_fn write_failed; /* NULL: failures are only counted */
+	void *write_failed_ctx;
 };
 
 struct event_stats {
-	uint64_t events;
-	uint64_t write_errors;
+	uint64_t events;           /* rendered, written or not */
+	uint64_t not_written;      /* events lost to failed writes (or to a lack of memory) */
+	uint64_t write_errors;     /* failed writes */
+	int first_error;           /* errno of the first failed write, 0 while none failed */
 };
 
 struct event_writer;
@@ -80,7 +89,11 @@ void event_message(struct event_writer *w, const struct msg_context *ctx,
 /* Writes a net_flow_http event when selected. */
 void event_exchange(struct event_writer *w, const struct exchange *x);
 
-/* Pushes buffered output to the stream; returns 0 or -EIO. */
+/*
+ * Pushes buffered output to the stream; returns 0 or -EIO. A write that fails is counted, its
+ * events in not_written; a regular file is cut back to its last whole line, so the events
+ * written later (the next flushes try again) stay one per line.
+ */
 int event_writer_flush(struct event_writer *w);
 
 const struct event_stats *event_writer_stats(const struct event_writer *w);

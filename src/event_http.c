@@ -255,6 +255,15 @@ static void put_http_tail(struct event_writer *w, const struct http_message *msg
 	}
 	if (msg->truncated)
 		LIT(b, ",\"truncated\":true");
+	if (msg->tunnel.via.len) {
+		LIT(b, ",\"tunnel\":{\"via\":");
+		put_hstr(b, &msg->tunnel.via);
+		LIT(b, ",\"proxy\":");
+		put_hstr(b, &msg->tunnel.proxy);
+		LIT(b, ",\"target\":");
+		put_hstr(b, &msg->tunnel.target);
+		LIT(b, "}");
+	}
 	LIT(b, "}");
 }
 
@@ -318,6 +327,9 @@ static void msg_signature(struct json_buf *k, const struct http_message *msg)
 	sig_str(k, &msg->host);
 	sig_str(k, &msg->path);
 	sig_str(k, &msg->status);
+	sig_str(k, &msg->tunnel.via);
+	sig_str(k, &msg->tunnel.proxy);
+	sig_str(k, &msg->tunnel.target);
 	for (i = 0; i < msg->n_headers; i++) {
 		sig_str(k, &msg->headers[i].name);
 		sig_str(k, &msg->headers[i].value);

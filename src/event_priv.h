@@ -1,4 +1,4 @@
-/* Internals shared by event.c (writer, JSON events) and event_table.c (the table for people). */
+/* Internals shared by event.c (writer, JSON events), event_http.c and event_table.c (the table). */
 #ifndef HTTPEEK_EVENT_PRIV_H
 #define HTTPEEK_EVENT_PRIV_H
 
@@ -67,11 +67,9 @@ struct event_writer {
 	uint64_t ts_sec;            /* the second whose digits ts_text holds */
 	char ts_text[20];
 	uint8_t ts_len;             /* 0: ts_text is empty */
+	bool cut_line;              /* a failed write left half a line that could not be cut */
 	struct event_stats stats;
 };
-
-/* Appends the text of addr: family 4 uses addr[0..4), IPv4-mapped IPv6 is shown as IPv4. */
-void event_put_ip(struct json_buf *b, uint8_t family, const uint8_t *addr);
 
 /* True when header name[0..len) is on the redaction list (ASCII case-insensitive). */
 bool event_redacted(const struct event_writer *w, const char *name, size_t len);
@@ -88,12 +86,17 @@ void event_put_response(struct event_writer *w, const struct http_message *msg);
 bool event_target_has_host(const struct http_str *t);
 
 /* "ingress", "egress" or "unknown". */
-const char *event_dir_name(enum direction dir);
+static inline const char *event_dir_name(enum direction dir)
+{
+	if (dir == DIR_INGRESS)
+		return "ingress";
+	return dir == DIR_EGRESS ? "egress" : "unknown";
+}
 
 /* Ends the line rendered since mark: counts it, or drops it when memory ran out. */
 void event_commit(struct event_writer *w, size_t mark);
 
-/* One table line for a message or an exchange (event_table.c). */
+/* Appends one table line for a message or an exchange to w->buf; the caller commits it. */
 void event_table_message(struct event_writer *w, const struct msg_context *ctx,
 			 const struct http_message *msg);
 void event_table_exchange(struct event_writer *w, const struct exchange *x);

@@ -70,7 +70,7 @@ static void put_endpoint(struct json_buf *b, uint8_t family, const struct endpoi
 
 	if (v6)
 		LIT(b, "[");
-	event_put_ip(b, family, e->addr);
+	json_ip(b, family, e->addr);
 	if (v6)
 		LIT(b, "]");
 	LIT(b, ":");
@@ -112,6 +112,22 @@ static void put_safe(struct json_buf *b, const struct http_str *s)
 	json_term_safe(b, s->p, s->len);
 }
 
+/* " [truncated]", " [via socks5 10.0.0.3:1080 host:80]" after a message's text. */
+static void put_marks(struct json_buf *b, const struct http_message *m)
+{
+	if (m->truncated)
+		LIT(b, " [truncated]");
+	if (!m->tunnel.via.len)
+		return;
+	LIT(b, " [via ");
+	put_safe(b, &m->tunnel.via);
+	LIT(b, " ");
+	put_safe(b, &m->tunnel.proxy);
+	LIT(b, " ");
+	put_safe(b, &m->tunnel.target);
+	LIT(b, "]");
+}
+
 /* METHOD host path: the path without query, the raw target when there is none (CONNECT). */
 static void put_request_text(struct event_writer *w, const struct http_message *m)
 {
@@ -132,8 +148,7 @@ static void put_request_text(struct event_writer *w, const struct http_message *
 		LIT(b, "REDACTED");
 	else
 		put_safe(b, &m->target);
-	if (m->truncated)
-		LIT(b, " [truncated]");
+	put_marks(b, m);
 }
 
 /* "200 OK", or the bare code when the status line had no reason. */
@@ -143,15 +158,13 @@ static void put_response_text(struct json_buf *b, const struct http_message *m)
 		put_safe(b, &m->status);
 	else
 		json_i64(b, m->status_code);
-	if (m->truncated)
-		LIT(b, " [truncated]");
+	put_marks(b, m);
 }
 
 void event_table_message(struct event_writer *w, const struct msg_context *ctx,
 			 const struct http_message *msg)
 {
 	struct json_buf *b = &w->buf;
-	size_t mark = b->len;
 
 	put_columns(w, ctx->ts_ns, ctx->dir, ctx->family, &ctx->src, &ctx->dst, ctx->owner);
 	if (msg->kind == HTTP_REQUEST) {
@@ -161,8 +174,9 @@ void event_table_message(struct event_writer *w, const struct msg_context *ctx,
 		LIT(b, "RESPONSE ");
 		put_response_text(b, msg);
 	}
+	if (ctx->tls)
+		LIT(b, " [tls]");
 	LIT(b, "\n");
-	event_commit(w, mark);
 }
 
 /* Milliseconds with three decimals, from integer nanoseconds. */
@@ -178,7 +192,6 @@ static void put_latency(struct json_buf *b, uint64_t ns)
 void event_table_exchange(struct event_writer *w, const struct exchange *x)
 {
 	struct json_buf *b = &w->buf;
-	size_t mark = b->len;
 
 	put_columns(w, x->ts_ns, x->dir, x->family, &x->client, &x->server, x->owner);
 	LIT(b, "EXCHANGE ");
@@ -194,6 +207,7 @@ void event_table_exchange(struct event_writer *w, const struct exchange *x)
 	} else {
 		LIT(b, "(no response)");
 	}
+	if (x->tls)
+		LIT(b, " [tls]");
 	LIT(b, "\n");
-	event_commit(w, mark);
 }

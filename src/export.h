@@ -7,6 +7,7 @@
 #ifndef HTTPEEK_EXPORT_H
 #define HTTPEEK_EXPORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "packet.h"
 
@@ -22,16 +23,39 @@ struct export_list {
 };
 
 struct export_stats {
-	uint64_t packets;          /* Enhanced Packet Blocks written */
+	uint64_t packets;          /* Enhanced Packet Blocks in the file */
+	uint64_t not_written;      /* packets of reported messages lost to failed writes */
 	uint64_t comments;
 	uint64_t kept_dropped;     /* copies not kept because of EXPORT_MAX_KEPT_BYTES */
 	uint64_t write_errors;
+	int first_error;           /* errno of the first failed write, 0 while none failed */
+};
+
+/* Told once, at the first write that fails, with its errno; export goes on. */
+typedef void (*export_failed_fn)(void *ctx, int err);
+
+struct export_options {
+	const char *const *redact; /* header names whose values are masked; NULL-terminated */
+	export_failed_fn write_failed;
+	void *write_failed_ctx;
+};
+
+/* Where a redaction scan is in one byte stream (zeroed: at the start of a line). */
+struct export_scan {
+	uint8_t state;
+	uint8_t name_len;
+	char name[64];
 };
 
 struct export;
 
-/* Creates path and writes the section header. Returns 0 or -errno after a one-line error. */
-int export_open(struct export **out, const char *path);
+/*
+ * An export writing to fd (owned: closed by export_close), from its current offset; the
+ * section header is written at once. Writes go out in batches of whole blocks: after a
+ * failed write a regular file is cut back to its last whole block, the lost packets are
+ * counted (not_written) and later batches are tried again. NULL on allocation failure.
+ */
+struct export *export_new(int fd, const struct export_options *opt);
 
 /*
  * The packet the pipeline is processing now (payload_len: its TCP payload bytes); pkt must
@@ -39,6 +63,17 @@ int export_open(struct export **out, const char *path);
  */
 void export_begin(struct export *e, const struct packet *pkt, uint32_t payload_len);
 void export_end(struct export *e);
+
+/*
+ * In-order bytes of one stream (sc: its scan state), about to be parsed: the values of header
+ * lines whose name is on the redaction list are masked with '*' (lengths kept, white space
+ * too) in what the export writes of the current packet. bytes usually point into the current
+ * packet; bytes that do not were never kept and are only scanned.
+ */
+void export_redact(struct export *e, struct export_scan *sc, const uint8_t *bytes, uint32_t len);
+
+/* Bytes of the stream were lost: the next one is taken as the start of a line. */
+void export_redact_gap(struct export_scan *sc);
 
 /* Keeps a copy of the current packet at the end of l; empties l past max_payload bytes. */
 void export_keep(struct export *e, struct export_list *l, uint32_t max_payload);
@@ -67,7 +102,13 @@ void export_list_clear(struct export *e, struct export_list *l);
 
 const struct export_stats *export_get_stats(const struct export *e);
 
-/* Flushes, closes and frees e; returns 0, or -EIO when some write failed. */
-int export_close(struct export *e);
+/*
+ * Writes what is buffered and closes the file; the counters stay readable. Returns 0, or
+ * -EIO when some write failed. e may be NULL.
+ */
+int export_finish(struct export *e);
+
+/* Finishes e if not done yet and frees it; e may be NULL. */
+void export_free(struct export *e);
 
 #endif

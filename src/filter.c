@@ -9,12 +9,13 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include "filter.h"
+#include "live.h"
 #include "uri.h"
 
 #define CGROUP2_MAGIC 0x63677270
 #define PATH_STACK 512
 
-enum value_kind { V_GLOB, V_NUM, V_ADDR, V_DIR, V_PREFIX, V_CGROUP };
+enum value_kind { V_GLOB, V_NUM, V_ADDR, V_DIR, V_PREFIX, V_CGROUP, V_YESNO };
 
 static const struct {
 	const char *name;
@@ -31,6 +32,7 @@ static const struct {
 	{ "src", FILTER_SRC, V_ADDR, 0 },
 	{ "dst", FILTER_DST, V_ADDR, 0 },
 	{ "direction", FILTER_DIRECTION, V_DIR, 0 },
+	{ "tls", FILTER_TLS, V_YESNO, 0 },
 	{ "comm", FILTER_COMM, V_GLOB, 0 },
 	{ "pid", FILTER_PID, V_NUM, UINT32_MAX },
 	{ "uid", FILTER_UID, V_NUM, UINT32_MAX },
@@ -288,6 +290,11 @@ static int parse_value(struct filter_term *t, enum value_kind kind, uint64_t max
 			return bad(expr, "expected ingress or egress");
 		t->num = v[0] == 'i' ? DIR_INGRESS : DIR_EGRESS;
 		return 0;
+	case V_YESNO:
+		if (strcmp(v, "yes") && strcmp(v, "no"))
+			return bad(expr, "expected yes or no");
+		t->num = v[0] == 'y';
+		return 0;
 	case V_CGROUP:
 		return parse_cgroup(t, v) ? bad(expr, "not a cgroup v2 directory") : 0;
 	case V_PREFIX:
@@ -315,7 +322,7 @@ int filter_add(struct filter_set *f, const char *expr)
 	i = split(expr, t, &value);
 	if (i < 0)
 		return bad(expr, "expected FIELD=VALUE with FIELD one of method, status, host, path, "
-				 "header:NAME, port, src, dst, direction, comm, pid, uid, container, "
+				 "header:NAME, port, src, dst, direction, tls, comm, pid, uid, container, "
 				 "cgroup");
 	t->field = fields[i].field;
 	value = parse_op(value, &t->op);
@@ -333,6 +340,15 @@ const struct filter_term *filter_live_term(const struct filter_set *f)
 		if (f->terms[i].field >= FILTER_COMM)
 			return &f->terms[i];
 	return NULL;
+}
+
+bool filter_wants_tls(const struct filter_set *f)
+{
+	for (unsigned i = 0; i < f->n; i++)
+		if (f->terms[i].field == FILTER_TLS && (f->terms[i].num == 1) == (f->terms[i].op ==
+										  FILTER_NE))
+			return false;
+	return true;
 }
 
 bool filter_needs_request(const struct filter_set *f)
@@ -432,6 +448,8 @@ static bool match_eq(const struct filter_term *t, const struct filter_subject *s
 		return prefix_match(t, s->family, s->dst);
 	case FILTER_DIRECTION:
 		return s->dir == (enum direction)t->num;
+	case FILTER_TLS:
+		return s->tls == (bool)t->num;
 	case FILTER_COMM:
 		return filter_glob(t->text, o->comm, (uint32_t)strnlen(o->comm, sizeof(o->comm)),
 				   false);

@@ -9,8 +9,9 @@
 #include <stdint.h>
 #include "decode.h"
 #include "http.h"
-#include "live.h"
 #include "owner.h"
+
+struct live_kernel_filter;  /* live.h */
 
 #define FILTER_MAX_TERMS 32
 #define FILTER_MAX_TEXT 256
@@ -25,6 +26,7 @@ enum filter_field {
 	FILTER_SRC,
 	FILTER_DST,
 	FILTER_DIRECTION,
+	FILTER_TLS,
 	FILTER_COMM,       /* live only from here on */
 	FILTER_PID,
 	FILTER_UID,
@@ -58,6 +60,7 @@ struct filter_subject {
 	const struct http_message *request;
 	const struct http_message *response;
 	const struct owner *owner;         /* NULL offline or when unknown */
+	bool tls;                          /* live: from TLS library calls */
 };
 
 /*
@@ -74,6 +77,9 @@ bool filter_needs_request(const struct filter_set *f);
 
 /* True when every term of f matches s (an empty set matches everything). */
 bool filter_match(const struct filter_set *f, const struct filter_subject *s);
+
+/* False when a term excludes everything read from TLS (tls=no, tls!=yes). */
+bool filter_wants_tls(const struct filter_set *f);
 
 /*
  * Fills k with what the kernel can check per packet: the first port= term and, unless

@@ -1,5 +1,6 @@
 /*
- * TCP flow table: a hash of flows keyed by the unordered endpoint pair and socket cookie,
+ * TCP flow table: a hash of flows keyed by the unordered endpoint pair, the socket cookie
+ * (live) and the zone (offline: the VLAN ids, VNIs and GRE keys the packets came in),
  * an LRU list by last activity for eviction and expiry, and the flow life cycle.
  * Reassembly of each side's byte stream lives in flow_reasm.c.
  */
@@ -54,20 +55,26 @@ static uint64_t key_hash(const struct flow_table *t, const struct segment *seg)
 		lo = &seg->dst;
 		hi = &seg->src;
 	}
-	h = mix64(t->seed ^ seg->sock_cookie);
+	h = mix64(t->seed ^ seg->sock_cookie ^ seg->tls);
+	h = mix64(h ^ seg->zone);
 	h = hash_endpoint(h ^ seg->family, lo);
 	return hash_endpoint(h, hi);
 }
 
-static bool key_match(const struct flow *f, uint64_t hash, const struct segment *seg)
+static bool info_match(const struct flow_info *in, uint64_t hash, uint64_t h,
+		       const struct segment *seg)
 {
-	const struct flow_info *in = &f->info;
-
-	if (f->hash != hash || in->family != seg->family || in->sock_cookie != seg->sock_cookie)
+	if (h != hash || in->family != seg->family || in->sock_cookie != seg->sock_cookie ||
+	    in->tls != seg->tls || in->zone != seg->zone)
 		return false;
 	if (endpoint_eq(&in->end[0], &seg->src) && endpoint_eq(&in->end[1], &seg->dst))
 		return true;
 	return endpoint_eq(&in->end[1], &seg->src) && endpoint_eq(&in->end[0], &seg->dst);
+}
+
+static bool key_match(const struct flow *f, uint64_t hash, const struct segment *seg)
+{
+	return info_match(&f->info, f->hash, hash, seg);
 }
 
 static struct flow *flow_find(const struct flow_table *t, uint64_t hash, const struct segment *seg)
@@ -169,6 +176,8 @@ static struct flow *flow_create(struct flow_table *t, uint64_t hash, const struc
 	f->info.end[1] = seg->dst;
 	f->info.family = seg->family;
 	f->info.sock_cookie = seg->sock_cookie;
+	f->info.zone = seg->zone;
+	f->info.tls = seg->tls;
 	if (t->st.flows_active >= t->nbuckets && t->nbuckets < (1u << 30))
 		hash_grow(t);
 	hash_link(t->buckets, t->nbuckets, f);
@@ -177,6 +186,87 @@ static struct flow *flow_create(struct flow_table *t, uint64_t hash, const struc
 	t->st.flows_active++;
 	f->user = t->cb->open(t->ctx, &f->info);
 	return f;
+}
+
+static int32_t *tomb_bucket(struct flow_tombs *tb, uint64_t hash)
+{
+	return &tb->bucket[hash & (FLOW_TOMBS - 1)];
+}
+
+/* Takes the oldest tomb out of the ring and its bucket. */
+static void tomb_drop_oldest(struct flow_tombs *tb)
+{
+	int32_t i = (int32_t)tb->head, *pp = tomb_bucket(tb, tb->slot[i].hash);
+
+	while (*pp != i)
+		pp = &tb->slot[*pp].next;
+	*pp = tb->slot[i].next;
+	tb->head = (tb->head + 1) & (FLOW_TOMBS - 1);
+	tb->count--;
+}
+
+/* Remembers f, which ended with both FINs or a RST; on allocation failure, forgets it. */
+static void tomb_add(struct flow_table *t, const struct flow *f)
+{
+	struct flow_tombs *tb = t->tombs;
+	struct flow_tomb *m;
+	int32_t i, *b;
+
+	if (!tb) {
+		tb = t->tombs = malloc(sizeof(*tb));
+		if (!tb)
+			return;
+		memset(tb->bucket, 0xff, sizeof(tb->bucket));
+		tb->head = tb->count = 0;
+	}
+	if (tb->count == FLOW_TOMBS)
+		tomb_drop_oldest(tb);
+	i = (int32_t)((tb->head + tb->count++) & (FLOW_TOMBS - 1));
+	m = &tb->slot[i];
+	b = tomb_bucket(tb, f->hash);
+	*m = (struct flow_tomb){ .hash = f->hash, .ts_ns = f->last_ns, .info = f->info, .next = *b };
+	for (int side = 0; side < 2; side++) {
+		const struct flow_side *sd = &f->side[side];
+
+		m->started[side] = sd->started;
+		m->end_seq[side] = sd->isn + (uint32_t)(sd->fin_seen ? sd->fin_off : sd->next);
+	}
+	*b = i;
+}
+
+/*
+ * True when seg carries only bytes of a connection that already ended: a late
+ * retransmission, dropped (its bytes count as overlaps). A SYN is a new connection.
+ */
+static bool tomb_holds(struct flow_table *t, uint64_t hash, const struct segment *seg)
+{
+	struct flow_tombs *tb = t->tombs;
+	const struct flow_tomb *m;
+	int32_t i;
+	int side;
+
+	if (!tb || (seg->tcp_flags & TCP_SYN))
+		return false;
+	for (i = *tomb_bucket(tb, hash); i >= 0; i = tb->slot[i].next)
+		if (info_match(&tb->slot[i].info, tb->slot[i].hash, hash, seg))
+			break;
+	if (i < 0)
+		return false;
+	m = &tb->slot[i];
+	side = !endpoint_eq(&m->info.end[0], &seg->src);
+	if (!m->started[side] || (int32_t)(seg->seq + seg->seg_len - m->end_seq[side]) > 0)
+		return false;
+	t->st.overlaps += seg->seg_len;
+	return true;
+}
+
+/* Forgets connections that ended before limit. */
+static void tomb_expire(struct flow_table *t, uint64_t limit)
+{
+	struct flow_tombs *tb = t->tombs;
+
+	while (tb && tb->count && tb->slot[tb->head].ts_ns < limit)
+		tomb_drop_oldest(tb);
 }
 
 /* A SYN from a side whose stream already started elsewhere: the 4-tuple was reused. */
@@ -231,6 +321,8 @@ void flow_segment(struct flow_table *t, const struct segment *seg)
 		/* Bare ACK, FIN or RST of a connection not seen (or already closed). */
 		if (!seg->seg_len && !(seg->tcp_flags & TCP_SYN))
 			return;
+		if (tomb_holds(t, hash, seg))
+			return;
 		f = flow_create(t, hash, seg);
 		if (!f)
 			return;
@@ -240,8 +332,10 @@ void flow_segment(struct flow_table *t, const struct segment *seg)
 	lru_append(t, f);
 	side = side_of(f, seg);
 	flow_side_segment(t, f, side, seg);
-	if ((seg->tcp_flags & TCP_RST) || (f->side[0].fin_done && f->side[1].fin_done))
+	if ((seg->tcp_flags & TCP_RST) || (f->side[0].fin_done && f->side[1].fin_done)) {
+		tomb_add(t, f);
 		flow_end(t, f);
+	}
 }
 
 void flow_expire(struct flow_table *t, uint64_t now_ns)
@@ -255,6 +349,37 @@ void flow_expire(struct flow_table *t, uint64_t now_ns)
 		t->st.flows_expired++;
 		flow_end(t, t->lru_head);
 	}
+	tomb_expire(t, limit);
+}
+
+uint64_t flow_table_held(const struct flow_table *t)
+{
+	return t->held_total;
+}
+
+static uint64_t flow_held(const struct flow_table *t, struct flow *f)
+{
+	uint64_t n = f->side[0].held_bytes + f->side[1].held_bytes;
+
+	return t->cb->held ? n + t->cb->held(t->ctx, f->user) : n;
+}
+
+uint64_t flow_table_shed(struct flow_table *t, uint64_t bytes)
+{
+	struct flow *f = t->lru_head, *next;
+	uint64_t freed = 0, n;
+
+	while (f && freed < bytes) {
+		next = f->lru_next;
+		n = flow_held(t, f);
+		if (n) {
+			t->st.flows_shed++;
+			flow_end(t, f);
+			freed += n;
+		}
+		f = next;
+	}
+	return freed;
 }
 
 const struct flow_stats *flow_table_stats(const struct flow_table *t)
@@ -268,6 +393,7 @@ void flow_table_free(struct flow_table *t)
 		return;
 	while (t->lru_head)
 		flow_end(t, t->lru_head);
+	free(t->tombs);
 	free(t->buckets);
 	free(t);
 }

@@ -29,6 +29,8 @@ struct flow_info {
 	struct endpoint end[2];
 	uint8_t family;
 	uint64_t sock_cookie;
+	uint64_t zone;             /* struct segment.zone: the outer identifiers it came in */
+	bool tls;          /* the plaintext inside TLS on that connection (a flow of its own) */
 };
 
 /* Where the bytes handed to data() came from. */
@@ -51,6 +53,8 @@ struct flow_callbacks {
 	void (*fin)(void *ctx, void *user, int side);
 	/* The flow is gone (closed, reset, expired, evicted or table freed): free user. */
 	void (*close)(void *ctx, void *user);
+	/* Memory the consumer holds for the flow (NULL: none), for flow_table_shed(). */
+	uint64_t (*held)(void *ctx, void *user);
 };
 
 struct flow_stats {
@@ -58,6 +62,7 @@ struct flow_stats {
 	uint64_t flows_active;
 	uint64_t flows_evicted;      /* pushed out by max_flows */
 	uint64_t flows_expired;      /* idle past idle_timeout_ns */
+	uint64_t flows_shed;         /* ended by flow_table_shed() (a memory limit) */
 	uint64_t gaps;
 	uint64_t gap_bytes;
 	uint64_t overlaps;           /* retransmitted or overlapping bytes, first data kept */
@@ -76,6 +81,16 @@ void flow_segment(struct flow_table *t, const struct segment *seg);
 
 /* Expires flows idle since before now_ns - idle_timeout_ns. */
 void flow_expire(struct flow_table *t, uint64_t now_ns);
+
+/* Out-of-order bytes held now in all flows (their FLOW_HELD_COST). */
+uint64_t flow_table_held(const struct flow_table *t);
+
+/*
+ * Ends the least recently active flows that hold memory (out-of-order bytes, or what the
+ * consumer's held() says) until at least bytes were freed or none holds any; counted in
+ * flows_shed. Returns the bytes freed. Must not be called from a callback.
+ */
+uint64_t flow_table_shed(struct flow_table *t, uint64_t bytes);
 
 /* Current counters. */
 const struct flow_stats *flow_table_stats(const struct flow_table *t);

@@ -42,6 +42,28 @@ struct flow {
 	struct flow_side side[2];
 };
 
+/*
+ * A connection that ended with both FINs or a RST, remembered for a while (FLOW_TOMBS at most,
+ * idle_timeout_ns at longest) so that a late retransmission of its bytes is not taken for a
+ * new connection.
+ */
+struct flow_tomb {
+	uint64_t hash;
+	uint64_t ts_ns;          /* when it ended */
+	struct flow_info info;
+	uint32_t end_seq[2];     /* per side: the sequence number past its last byte */
+	bool started[2];
+	int32_t next;            /* the next tomb in its bucket; -1: none */
+};
+
+#define FLOW_TOMBS 4096u     /* a power of two */
+
+struct flow_tombs {
+	struct flow_tomb slot[FLOW_TOMBS];  /* a ring, oldest at head */
+	int32_t bucket[FLOW_TOMBS];
+	uint32_t head, count;
+};
+
 struct flow_table {
 	struct flow_limits lim;
 	const struct flow_callbacks *cb;
@@ -51,6 +73,7 @@ struct flow_table {
 	struct flow *lru_head, *lru_tail; /* head: least recently active */
 	uint64_t held_total;              /* held_bytes of every side */
 	uint64_t seed;
+	struct flow_tombs *tombs;         /* allocated when the first connection closes */
 	struct flow_stats st;
 };
 

@@ -32,6 +32,12 @@ static bool is_ows(char c)
 	return c == ' ' || c == '\t';
 }
 
+/* What separates the words of a start line: SP, HT, and a CR that does not end the line. */
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
@@ -68,40 +74,54 @@ static void trim(const char **p, size_t *n)
 		(*n)--;
 }
 
-/* "HTTP/d.d", the name in any case. */
-static bool is_version(const char *s, size_t n)
+/*
+ * The version of a request or status line: "HTTP/" in any case, a digit, then digits and dots
+ * ("HTTP/1.1", "HTTP/1.", "HTTP/1.10", "HTTP/11"). Servers answer all of these; Zeek reads the
+ * first "d.d" and ignores the rest.
+ */
+static bool looks_like_version(const char *s, size_t n)
 {
-	return n == 8 && eq_word(s, 5, "http/") && is_digit(s[5]) && s[6] == '.' &&
-	       is_digit(s[7]);
+	if (n < 6 || !eq_word(s, 5, "http/") || !is_digit(s[5]))
+		return false;
+	for (size_t i = 6; i < n; i++)
+		if (!is_digit(s[i]) && s[i] != '.')
+			return false;
+	return true;
 }
 
-static size_t skip_ows(const char *s, size_t n, size_t i)
+static size_t skip_blanks(const char *s, size_t n, size_t i)
 {
-	while (i < n && is_ows(s[i]))
+	while (i < n && is_blank(s[i]))
 		i++;
 	return i;
 }
 
+/* The line without trailing blanks. */
+static size_t trim_blanks(const char *s, size_t n)
+{
+	while (n && is_blank(s[n - 1]))
+		n--;
+	return n;
+}
+
+/* VERSION blanks CODE [blank reason]: three digits, then a blank (a bare CR too) or the end. */
 static int parse_status(struct http_message *m, const char *s, size_t n)
 {
 	size_t i = 0, c;
 
-	while (i < n && !is_ows(s[i]))
+	while (i < n && !is_blank(s[i]))
 		i++;
-	if (!is_version(s, i))
+	if (!looks_like_version(s, i))
 		return -EINVAL;
 	m->protocol = str(s, i);
-	i = skip_ows(s, n, i);
-	c = i;
+	c = skip_blanks(s, n, i);
 	if (n - c < 3 || !is_digit(s[c]) || !is_digit(s[c + 1]) || !is_digit(s[c + 2]))
 		return -EINVAL;
-	if (n - c > 3 && !is_ows(s[c + 3]))
+	if (n - c > 3 && !is_blank(s[c + 3]))
 		return -EINVAL;
 	m->kind = HTTP_RESPONSE;
 	m->status_code = (s[c] - '0') * 100 + (s[c + 1] - '0') * 10 + (s[c + 2] - '0');
-	while (n > c && is_ows(s[n - 1]))
-		n--;
-	m->status = str(s + c, n - c);
+	m->status = str(s + c, trim_blanks(s + c, n - c));
 	return 0;
 }
 
@@ -152,7 +172,7 @@ static void split_target(struct http_message *m, const char *t, size_t n)
 		if (!m->path.len)
 			m->path = str(SLASH, 1);
 	} else if (eq_word(m->method.p, m->method.len, "connect")) {
-		m->host = str(t, n);
+		m->host = str(t, span_to(t, n, " \t\r"));  /* "h:25 /": the authority is h:25 */
 		m->path = str(t, 0);
 	} else {
 		m->path = str(t, span_to(t, n, "?#"));
@@ -171,17 +191,6 @@ static bool is_common_method(const char *s, size_t n)
 	return false;
 }
 
-/* "HTTP/" in any case, a digit, then digits and dots: a version, maybe malformed ("HTTP/1."). */
-static bool looks_like_version(const char *s, size_t n)
-{
-	if (n < 6 || !eq_word(s, 5, "http/") || !is_digit(s[5]))
-		return false;
-	for (size_t i = 6; i < n; i++)
-		if (!is_digit(s[i]) && s[i] != '.')
-			return false;
-	return true;
-}
-
 /* A line of a bare method: no target, no version; header fields may follow. */
 static int parse_bare_request(struct http_message *m, const char *s, size_t n)
 {
@@ -194,6 +203,42 @@ static int parse_bare_request(struct http_message *m, const char *s, size_t n)
 	return 0;
 }
 
+/* True when every byte of t is a target byte (visible, not DEL) or a blank. */
+static bool target_bytes(const char *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (((unsigned char)t[i] <= ' ' && !is_blank(t[i])) || t[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/*
+ * A request line without a version: the target must be a path or an absolute URI. GET is an
+ * HTTP/0.9 request (RFC 1945's Simple-Request: no header section follows); another method of
+ * three characters or more is an HTTP/1.x request that lost its version ("POST /HTTP/1.1":
+ * fields follow; servers answer it, mostly 400, and Zeek and tshark report it); "T /x" is not
+ * a request.
+ */
+static int versionless(struct http_message *m, const char *t, size_t n)
+{
+	m->target = str(t, n);
+	if (t[0] != '/' && !authority_at(t, n))
+		return -EINVAL;
+	if (m->method.len == 3 && memcmp(m->method.p, "GET", 3) == 0)
+		m->protocol = str(HTTP09, sizeof(HTTP09) - 1);
+	else if (m->method.len >= 3)
+		m->protocol = str(t + n, 0);
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * METHOD blanks TARGET [blanks VERSION]. A line that ends in a version holds the target in
+ * between, blanks and all, as the servers that answer such lines read it ("GET /a b HTTP/1.1"
+ * is "/a b"; "CONNECT h:25 / HTTP/1.0" is "h:25 /"); a line of one word after the method is a
+ * target alone (versionless()) or a version alone ("OPTIONS HTTP/1.1").
+ */
 static int parse_request(struct http_message *m, const char *s, size_t n)
 {
 	size_t i = 0, t, v;
@@ -205,29 +250,24 @@ static int parse_request(struct http_message *m, const char *s, size_t n)
 	m->method = str(s, i);
 	if (i == n)
 		return parse_bare_request(m, s, i);
-	if (!is_ows(s[i]))
+	n = trim_blanks(s, n);
+	if (i == n || !is_blank(s[i]))
+		return -EINVAL;  /* "GET ": a method and nothing after the blank */
+	t = skip_blanks(s, n, i);
+	for (v = n; v > t && !is_blank(s[v - 1]); v--)
+		;
+	if (!target_bytes(s + t, n - t))
 		return -EINVAL;
-	t = i = skip_ows(s, n, i);
-	while (i < n && (unsigned char)s[i] > ' ' && s[i] != 0x7f)
-		i++;
-	if (i == t || (i < n && !is_ows(s[i])))
-		return -EINVAL;
-	m->target = str(s + t, i - t);
-	v = i = skip_ows(s, n, i);
-	while (i < n && !is_ows(s[i]))
-		i++;
-	if (skip_ows(s, n, i) != n)
-		return -EINVAL;
-	if (i > v) {
-		if (!looks_like_version(s + v, i - v))
-			return -EINVAL;
-		m->protocol = str(s + v, i - v);
-	} else if (looks_like_version(s + t, m->target.len)) {
+	if (v > t && looks_like_version(s + v, n - v)) {
+		m->target = str(s + t, trim_blanks(s + t, v - t));
+		m->protocol = str(s + v, n - v);
+	} else if (v > t) {
+		return -EINVAL;  /* words, and no version at the end */
+	} else if (looks_like_version(s + t, n - t)) {
+		m->target = str(s + t, n - t);
 		m->protocol = m->target;  /* "OPTIONS HTTP/1.1": the target is missing */
-	} else {
-		if (s[t] != '/' && !authority_at(s + t, m->target.len))
-			return -EINVAL;
-		m->protocol = str(HTTP09, sizeof(HTTP09) - 1);
+	} else if (versionless(m, s + t, n - t)) {
+		return -EINVAL;
 	}
 	m->kind = HTTP_REQUEST;
 	split_target(m, m->target.p, m->target.len);
@@ -421,6 +461,75 @@ int http_parse_head(char *buf, size_t len, struct http_message *msg, struct http
 	return 0;
 }
 
+/* A non-empty prefix of a version: "H", "HTT", "HTTP/", "HTTP/1." (any case). */
+static bool version_prefix(const char *s, size_t n)
+{
+	static const char http[] = "http/";
+
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (i < 5 ? lower(s[i]) != http[i] : !is_digit(s[i]) && (i == 5 || s[i] != '.'))
+			return false;
+	return true;
+}
+
+/*
+ * A request line cut short, the stream being in step: METHOD, a target (from '/', an absolute
+ * URI, '*', or CONNECT's authority) and as much of a version as came ("HTT"), or none yet.
+ */
+static int cut_request(struct http_message *m, const char *s, size_t n)
+{
+	size_t i = 0, t, v;
+
+	memset(m, 0, sizeof(*m));
+	n = trim_blanks(s, n);
+	while (i < n && tchar[(unsigned char)s[i]])
+		i++;
+	if (!i || i == n || !is_blank(s[i]))
+		return -EINVAL;
+	m->method = str(s, i);
+	t = skip_blanks(s, n, i);
+	if (!target_bytes(s + t, n - t))
+		return -EINVAL;
+	for (v = n; v > t && !is_blank(s[v - 1]); v--)
+		;
+	if (v > t && version_prefix(s + v, n - v)) {
+		m->target = str(s + t, trim_blanks(s + t, v - t));
+		m->protocol = str(s + v, n - v);
+	} else if (v == t) {
+		m->target = str(s + t, n - t);
+		m->protocol = str(s + n, 0);
+	} else {
+		return -EINVAL;
+	}
+	if (m->target.p[0] != '/' && !authority_at(m->target.p, m->target.len) &&
+	    !(m->target.len == 1 && m->target.p[0] == '*') &&
+	    !eq_word(m->method.p, m->method.len, "connect"))
+		return -EINVAL;
+	m->kind = HTTP_REQUEST;
+	split_target(m, m->target.p, m->target.len);
+	return 0;
+}
+
+int http_parse_cut_start(const char *buf, size_t len, struct http_message *msg)
+{
+	int err;
+
+	memset(msg, 0, sizeof(*msg));
+	if (len >= 5 && eq_word(buf, 5, "http/"))
+		err = parse_status(msg, buf, len);
+	else if ((err = parse_request(msg, buf, len)) || msg->protocol.p == HTTP09)
+		err = cut_request(msg, buf, len);  /* a version may have followed */
+	if (err)
+		return err;
+	if (!msg->host.p)
+		msg->host = str(buf, 0);
+	msg->content_length = msg->kind == HTTP_REQUEST ? 0 : -1;
+	msg->truncated = true;
+	return 0;
+}
+
 bool http_looks_like_start(const uint8_t *buf, size_t len)
 {
 	static const char http[] = "http/";
@@ -462,7 +571,9 @@ struct http_message *http_message_dup(const struct http_message *msg)
 	char *w;
 
 	size += str_size(&msg->method) + str_size(&msg->target) + str_size(&msg->protocol) +
-		str_size(&msg->host) + str_size(&msg->path) + str_size(&msg->status);
+		str_size(&msg->host) + str_size(&msg->path) + str_size(&msg->status) +
+		str_size(&msg->tunnel.via) + str_size(&msg->tunnel.proxy) +
+		str_size(&msg->tunnel.target);
 	for (i = 0; i < msg->n_headers; i++)
 		size += str_size(&msg->headers[i].name) + str_size(&msg->headers[i].value);
 	d = malloc(size);
@@ -477,6 +588,9 @@ struct http_message *http_message_dup(const struct http_message *msg)
 	w = copy_str(&d->host, &msg->host, w);
 	w = copy_str(&d->path, &msg->path, w);
 	w = copy_str(&d->status, &msg->status, w);
+	w = copy_str(&d->tunnel.via, &msg->tunnel.via, w);
+	w = copy_str(&d->tunnel.proxy, &msg->tunnel.proxy, w);
+	w = copy_str(&d->tunnel.target, &msg->tunnel.target, w);
 	for (i = 0; i < msg->n_headers; i++) {
 		w = copy_str(&d->headers[i].name, &msg->headers[i].name, w);
 		w = copy_str(&d->headers[i].value, &msg->headers[i].value, w);

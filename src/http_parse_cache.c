@@ -4,6 +4,7 @@
  * field limit, is not parsed again. http_parse_head depends on nothing else.
  */
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include "http_parse_cache.h"
 
@@ -19,8 +20,25 @@ struct parsed_head {
 	struct http_header hdrs[HTTP_CACHE_FIELDS];
 };
 
-static struct parsed_head parse_cache[PARSE_CACHE];
-static uint32_t parse_cache_next;
+struct http_parse_cache {
+	struct parsed_head heads[PARSE_CACHE];
+	uint32_t next;               /* the slot the next miss fills, mod PARSE_CACHE */
+	struct http_stats *stats;    /* NULL: not counted */
+};
+
+struct http_parse_cache *http_parse_cache_new(struct http_stats *stats)
+{
+	struct http_parse_cache *c = calloc(1, sizeof(*c));
+
+	if (c)
+		c->stats = stats;
+	return c;
+}
+
+void http_parse_cache_free(struct http_parse_cache *c)
+{
+	free(c);
+}
 
 /* Moves x from pointing into from[0..len] to the same offset in to; other pointers stay. */
 static void rebase(struct http_str *x, const char *from, size_t len, char *to)
@@ -46,10 +64,11 @@ static void rebase_message(struct http_message *m, const char *from, size_t len,
 }
 
 /* A cached parse of buf[0..len) with the field limit max, or NULL. */
-static const struct parsed_head *find_parsed(const char *buf, size_t len, uint32_t max)
+static const struct parsed_head *find_parsed(const struct http_parse_cache *pc, const char *buf,
+					     size_t len, uint32_t max)
 {
 	for (uint32_t i = 0; i < PARSE_CACHE; i++) {
-		const struct parsed_head *c = &parse_cache[i];
+		const struct parsed_head *c = &pc->heads[i];
 
 		if (c->used && c->len == len && c->max == max && !memcmp(c->in, buf, len))
 			return c;
@@ -68,22 +87,26 @@ static void replay(const struct parsed_head *c, char *buf, struct http_message *
 	rebase_message(m, c->out, c->len, buf);
 }
 
-int http_parse_cached(char *buf, size_t len, struct http_message *msg, struct http_header *hdrs,
-		      uint32_t max_hdrs)
+int http_parse_cached(struct http_parse_cache *pc, char *buf, size_t len,
+		      struct http_message *msg, struct http_header *hdrs, uint32_t max_hdrs)
 {
 	const struct parsed_head *hit;
 	struct parsed_head *c;
 	int err;
 
-	if (!len || len > HTTP_CACHE_HEAD || max_hdrs > HTTP_CACHE_FIELDS)
+	if (!pc || !len || len > HTTP_CACHE_HEAD || max_hdrs > HTTP_CACHE_FIELDS)
 		return http_parse_head(buf, len, msg, hdrs, max_hdrs);
-	hit = find_parsed(buf, len, max_hdrs);
+	hit = find_parsed(pc, buf, len, max_hdrs);
+	if (pc->stats) {
+		pc->stats->cache_hits += hit != NULL;
+		pc->stats->cache_misses += hit == NULL;
+	}
 	if (hit) {
 		if (!hit->err)
 			replay(hit, buf, msg, hdrs);
 		return hit->err;
 	}
-	c = &parse_cache[parse_cache_next++ % PARSE_CACHE];
+	c = &pc->heads[pc->next++ % PARSE_CACHE];
 	memcpy(c->in, buf, len);
 	err = http_parse_head(buf, len, msg, hdrs, max_hdrs);
 	c->used = true;

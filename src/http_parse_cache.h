@@ -1,4 +1,4 @@
-/* HTTP stage, internal: http_parse_head with a small cache of recently parsed heads. */
+/* HTTP stage, internal: http_parse_head through a cache of recently parsed heads (http.h). */
 #ifndef HTTPEEK_HTTP_PARSE_CACHE_H
 #define HTTPEEK_HTTP_PARSE_CACHE_H
 
@@ -9,10 +9,10 @@
 
 /*
  * http_parse_head(buf, len, msg, hdrs, max_hdrs), same results and same rewriting of buf;
- * a head equal byte for byte to one parsed lately with the same max_hdrs is copied from the
- * cache instead of parsed. One cache per process: not for concurrent use from threads.
+ * a head equal byte for byte to one parsed lately into c with the same max_hdrs is copied
+ * from c instead of parsed. c NULL: parsed, always.
  */
-int http_parse_cached(char *buf, size_t len, struct http_message *msg, struct http_header *hdrs,
-		      uint32_t max_hdrs);
+int http_parse_cached(struct http_parse_cache *c, char *buf, size_t len,
+		      struct http_message *msg, struct http_header *hdrs, uint32_t max_hdrs);
 
 #endif

@@ -26,6 +26,7 @@ enum line_state { LINE_EMPTY, LINE_CR, LINE_TEXT };
 struct http_stream {
 	const struct http_limits *lim;
 	struct http_stats *st;
+	struct http_parse_cache *cache;  /* NULL: none */
 	char *buf;               /* the head so far; NULL between heads */
 	uint64_t remaining;      /* body or chunk bytes left; the chunk size being read */
 	uint64_t ts_ns;          /* time of the latest piece */
@@ -33,11 +34,15 @@ struct http_stream {
 	uint32_t line_start;     /* offset in the head of the line being read */
 	uint32_t nlines;         /* field lines ended so far (a bound on the field count) */
 	uint32_t aux;            /* chunk size digits, extension or trailer bytes */
+	uint32_t piece_at;       /* resync: where in the start line a piece began with "HTTP/" */
 	uint8_t state, chunk, line;
 	bool line1;              /* the head's start line is complete and valid */
 	bool resyncing;          /* sync lost: no new failure counted, no HTTP/0.9 accepted */
 	bool at_line_start;      /* resync: the next byte begins a line */
 	bool wait_mark;          /* resync only at http_stream_boundary() (after a gap, live) */
+	bool fresh;              /* no byte came yet */
+	bool h2;                 /* it speaks HTTP/2 (the state is ST_TUNNEL) */
+	bool inner;              /* a proxy tunnel's first bytes are due: HTTP or opaque */
 };
 
 static const struct http_limits default_limits = {
@@ -59,10 +64,11 @@ static uint32_t max_head(const struct http_stream *s)
 
 static void drop_head(struct http_stream *s)
 {
+	s->st->head_bytes -= s->cap;
 	free(s->buf);
 	s->buf = NULL;
 	s->len = s->cap = 0;
-	s->line_start = s->nlines = 0;
+	s->line_start = s->nlines = s->piece_at = 0;
 	s->line1 = false;
 }
 
@@ -94,6 +100,7 @@ static bool append(struct http_stream *s, const uint8_t *p, size_t n)
 		if (!b)
 			return false;
 		s->buf = b;
+		s->st->head_bytes += cap - s->cap;
 		s->cap = (uint32_t)cap;
 	}
 	if (n)
@@ -102,18 +109,64 @@ static bool append(struct http_stream *s, const uint8_t *p, size_t n)
 	return true;
 }
 
-/* The buffered start line: -1 not HTTP, 0 a start line, 1 an HTTP/0.9 request (all its head). */
-static int check_start(struct http_stream *s)
+enum start { START_BAD = -1, START_OK, START_HTTP09, START_H2 };
+
+static bool has_blank(const struct http_str *t)
 {
+	for (uint32_t i = 0; i < t->len; i++)
+		if (t->p[i] == ' ' || t->p[i] == '\t' || t->p[i] == '\r')
+			return true;
+	return false;
+}
+
+/*
+ * The buffered start line: a request or status line, an HTTP/0.9 request (all its head), the
+ * HTTP/2 connection preface, or not HTTP/1.x. Resynchronising, only what cannot be body text
+ * counts: a request has a version and a target without blanks.
+ */
+static enum start check_start(struct http_stream *s)
+{
+	static const char preface[] = "PRI * HTTP/2.0";
 	struct http_message m;
 	uintptr_t proto, b = (uintptr_t)s->buf;
 
-	if (http_parse_cached(s->buf, s->len, &m, NULL, 0))
-		return -1;
+	if (http_parse_cached(s->cache, s->buf, s->len, &m, NULL, 0))
+		return START_BAD;
+	if (m.kind == HTTP_REQUEST && s->resyncing && (has_blank(&m.target) || !m.protocol.len))
+		return START_BAD;
+	if (s->len >= sizeof(preface) - 1 && !memcmp(s->buf, preface, sizeof(preface) - 1))
+		return START_H2;
 	proto = (uintptr_t)m.protocol.p;
 	if (m.kind == HTTP_REQUEST && (proto < b || proto >= b + s->len))
-		return s->resyncing ? -1 : 1;
-	return 0;
+		return s->resyncing ? START_BAD : START_HTTP09;
+	return START_OK;
+}
+
+/* A proxy tunnel that does not carry HTTP/1: opaque from here on. */
+static void become_opaque(struct http_stream *s)
+{
+	drop_head(s);
+	s->state = ST_TUNNEL;
+}
+
+/* HTTP/2 from here on: nothing more is HTTP/1.x. */
+static void become_h2(struct http_stream *s)
+{
+	drop_head(s);
+	s->h2 = true;
+	s->state = ST_TUNNEL;
+}
+
+/* An HTTP/2 SETTINGS frame header (the first frame a peer sends): length a multiple of 6. */
+static bool is_h2_settings(const uint8_t *p, size_t n)
+{
+	uint32_t len;
+
+	if (n < 9)
+		return false;
+	len = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+	return len % 6 == 0 && len <= 16384 && p[3] == 0x04 && p[4] <= 1 && !p[5] && !p[6] &&
+	       !p[7] && !p[8];
 }
 
 /* The head's first bytes (buffered, then p) may begin a message. */
@@ -139,6 +192,8 @@ static void frame(struct http_stream *s, const struct http_message *m, enum http
 
 	if (next == HTTP_NEXT_TUNNEL || (resp && c == 101))
 		s->state = ST_TUNNEL;
+	else if (next == HTTP_NEXT_INNER)
+		http_stream_set_inner(s);
 	else if (truncated)
 		s->state = ST_DISCARD;
 	else if (next == HTTP_NEXT_NO_BODY || (resp && (c / 100 == 1 || c == 204 || c == 304)))
@@ -174,7 +229,7 @@ static void complete(struct http_stream *s, size_t len, bool truncated, http_emi
 			max = STACK_FIELDS;
 		}
 	}
-	if (http_parse_cached(s->buf, len, &m, hdrs, max)) {
+	if (http_parse_cached(s->cache, s->buf, len, &m, hdrs, max)) {
 		lose(s, false, true);
 	} else {
 		m.ts_ns = s->ts_ns;
@@ -200,9 +255,25 @@ static uint8_t line_after(uint8_t line, const uint8_t *p, size_t n)
 	return line == LINE_EMPTY && n == 1 && p[0] == '\r' ? LINE_CR : LINE_TEXT;
 }
 
+/* Emits a start line cut short (no line end came), truncated; false when it says too little. */
+static bool emit_cut_start(struct http_stream *s, http_emit_fn emit, void *ctx)
+{
+	struct http_message m;
+
+	if (http_parse_cut_start(s->buf, s->len, &m))
+		return false;
+	m.ts_ns = s->ts_ns;
+	s->st->messages++;
+	s->resyncing = false;
+	if (emit)
+		emit(ctx, &m);
+	return true;
+}
+
 /*
  * A head cut short by max_head or by the end of the stream: emits what it holds when its start
- * line is known; past max_head, the rest of the head is discarded.
+ * line is known (or, at the end, cut but telling); past max_head, the rest of the head is
+ * discarded.
  */
 static void cut_head(struct http_stream *s, bool at_end, http_emit_fn emit, void *ctx)
 {
@@ -215,9 +286,7 @@ static void cut_head(struct http_stream *s, bool at_end, http_emit_fn emit, void
 	s->st->truncated_heads++;
 	if (s->line1)
 		complete(s, s->line_start, true, emit, ctx);
-	else if (at_end && check_start(s) == 0)
-		complete(s, s->len, true, emit, ctx);
-	else
+	else if (!at_end || !emit_cut_start(s, emit, ctx))
 		s->state = ST_DISCARD;
 	if (!s->line1)
 		s->line = LINE_TEXT;
@@ -274,7 +343,7 @@ static size_t scan_start(struct http_stream *s, const uint8_t *p, size_t lim, ht
 {
 	const uint8_t *q = memchr(p, '\n', lim);
 	size_t used = q ? (size_t)(q - p) + 1 : lim;
-	int r;
+	enum start r;
 
 	if (!append(s, p, used)) {
 		lose(s, false, false);
@@ -286,15 +355,31 @@ static size_t scan_start(struct http_stream *s, const uint8_t *p, size_t lim, ht
 		return used;
 	}
 	r = check_start(s);
-	if (r < 0) {
+	if (r == START_BAD && s->piece_at) {
+		/* "...body bytesHTTP/1.1 200 OK": the status line began a segment of its own. */
+		s->len -= s->piece_at;
+		memmove(s->buf, s->buf + s->piece_at, s->len);
+		s->piece_at = 0;
+		r = check_start(s);
+	}
+	if (r == START_BAD && s->inner) {
+		become_opaque(s);  /* "220 smtp ready": not HTTP in the tunnel */
+		return used;
+	}
+	s->inner = false;
+	if (r == START_BAD) {
 		lose(s, true, true);
+		return used;
+	}
+	if (r == START_H2) {
+		become_h2(s);
 		return used;
 	}
 	s->line1 = true;
 	s->line_start = s->len;
 	s->nlines = 0;
 	s->line = LINE_EMPTY;
-	if (r > 0)
+	if (r == START_HTTP09)
 		complete(s, s->len, false, emit, ctx);
 	return used;
 }
@@ -314,6 +399,14 @@ static size_t feed_head(struct http_stream *s, const uint8_t *p, size_t n, http_
 	}
 	if (s->line1)
 		return skip + scan_head(s, p, min_size(n, max_head(s) - s->len), emit, ctx);
+	if (s->fresh && !s->len && is_h2_settings(p, n)) {
+		become_h2(s);
+		return skip + n;
+	}
+	if (s->inner && !start_ok(s, p, n)) {
+		s->state = ST_TUNNEL;  /* TLS or another protocol in the tunnel */
+		return skip + n;
+	}
 	if (!start_ok(s, p, n)) {
 		lose(s, false, true);
 		return skip;
@@ -490,7 +583,8 @@ static size_t feed_resync(struct http_stream *s, const uint8_t *p, size_t n)
 	}
 }
 
-struct http_stream *http_stream_new(const struct http_limits *lim, struct http_stats *stats)
+struct http_stream *http_stream_new(const struct http_limits *lim, struct http_stats *stats,
+				    struct http_parse_cache *cache)
 {
 	struct http_stream *s = calloc(1, sizeof(*s));
 
@@ -498,7 +592,32 @@ struct http_stream *http_stream_new(const struct http_limits *lim, struct http_s
 		return NULL;
 	s->lim = lim ? lim : &default_limits;
 	s->st = stats ? stats : &unused_stats;
+	s->fresh = true;
+	s->cache = cache;
 	return s;
+}
+
+/* A piece (offline: a TCP segment) that may begin a status line: "HTTP/", or as much as came. */
+static bool piece_is_status(const uint8_t *p, size_t n)
+{
+	static const char http[] = "http/";
+
+	for (size_t i = 0; i < n && i < 5; i++)
+		if ((p[i] | 0x20) != http[i])
+			return false;
+	return n > 0;
+}
+
+/* Offline, resynchronising: a message may begin where a piece begins. */
+static void piece_start(struct http_stream *s, const uint8_t *bytes, size_t len)
+{
+	if (s->lim->resync_at_marks)
+		return;
+	if (s->state == ST_RESYNC)
+		s->at_line_start = true;
+	else if (s->state == ST_HEAD && s->resyncing && !s->line1 && s->len &&
+		 piece_is_status(bytes, len))
+		s->piece_at = s->len;
 }
 
 void http_stream_data(struct http_stream *s, const uint8_t *bytes, size_t len, uint64_t ts_ns,
@@ -507,6 +626,7 @@ void http_stream_data(struct http_stream *s, const uint8_t *bytes, size_t len, u
 	size_t used;
 
 	s->ts_ns = ts_ns;
+	piece_start(s, bytes, len);
 	while (len && s->state != ST_TUNNEL) {
 		switch (s->state) {
 		case ST_HEAD:
@@ -533,10 +653,24 @@ void http_stream_data(struct http_stream *s, const uint8_t *bytes, size_t len, u
 		}
 		bytes += used;
 		len -= used;
+		s->fresh = false;
 	}
 }
 
-void http_stream_gap(struct http_stream *s, size_t len)
+/* A head in progress cut by bytes that never came: what it holds goes out, truncated. */
+static void cut_by_gap(struct http_stream *s, http_emit_fn emit, void *ctx)
+{
+	if (!s->len || (s->resyncing && !s->line1))
+		return;
+	if (s->line1) {
+		s->st->truncated_heads++;
+		complete(s, s->line_start, true, emit, ctx);
+	} else if (emit_cut_start(s, emit, ctx)) {
+		s->st->truncated_heads++;
+	}
+}
+
+void http_stream_gap(struct http_stream *s, size_t len, http_emit_fn emit, void *ctx)
 {
 	if (!len)
 		return;
@@ -563,6 +697,10 @@ void http_stream_gap(struct http_stream *s, size_t len)
 			s->chunk = CH_DATA_CR;
 		return;
 	}
+	if (s->state == ST_HEAD)
+		cut_by_gap(s, emit, ctx);
+	if (s->state == ST_TUNNEL)
+		return;  /* emit() made it one */
 	s->st->gap_losses++;
 	lose(s, true, false);
 	s->wait_mark = s->lim->resync_at_marks;
@@ -594,15 +732,35 @@ void http_stream_set_tunnel(struct http_stream *s)
 	s->state = ST_TUNNEL;
 }
 
+size_t http_stream_held(const struct http_stream *s)
+{
+	return s->cap;
+}
+
+void http_stream_set_inner(struct http_stream *s)
+{
+	if (s->state == ST_TUNNEL)
+		return;
+	drop_head(s);
+	s->state = ST_HEAD;
+	s->resyncing = false;
+	s->inner = true;
+}
+
 bool http_stream_is_tunnel(const struct http_stream *s)
 {
 	return s->state == ST_TUNNEL;
+}
+
+bool http_stream_is_h2(const struct http_stream *s)
+{
+	return s->h2;
 }
 
 void http_stream_free(struct http_stream *s)
 {
 	if (!s)
 		return;
-	free(s->buf);
+	drop_head(s);
 	free(s);
 }

@@ -29,6 +29,8 @@ struct iface_slot {
 struct iface_names {
 	char proc[PROC_PATH_MAX];
 	uint32_t own_netns;
+	iface_netns_fn netns;       /* NULL: stat PROC/PID/ns/net */
+	void *netns_ctx;
 	struct iface_slot slot[IFACE_SLOTS];
 };
 
@@ -44,6 +46,25 @@ struct iface_names *iface_names_new(const char *proc, uint32_t own_netns)
 	strcpy(n->proc, proc);
 	n->own_netns = own_netns;
 	return n;
+}
+
+void iface_names_set_netns(struct iface_names *n, iface_netns_fn fn, void *ctx)
+{
+	n->netns = fn;
+	n->netns_ctx = ctx;
+}
+
+/* The inode of pid's network namespace, 0 when it cannot be known. */
+static uint32_t netns_of(const struct iface_names *n, uint32_t pid)
+{
+	char path[PROC_PATH_MAX + 32];
+	struct stat st;
+	uint32_t ino;
+
+	if (n->netns)
+		return n->netns(n->netns_ctx, pid, &ino) ? 0 : ino;
+	snprintf(path, sizeof(path), "%s/%u/ns/net", n->proc, pid);
+	return stat(path, &st) ? 0 : (uint32_t)st.st_ino;
 }
 
 uint32_t iface_own_netns(void)
@@ -106,10 +127,8 @@ static bool read_netns(struct iface_names *n, uint32_t net_ns, uint32_t pid, uin
 		       uint64_t now_ns, char *want)
 {
 	char path[PROC_PATH_MAX + 32];
-	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/%u/ns/net", n->proc, pid);
-	if (stat(path, &st) || (uint32_t)st.st_ino != net_ns)
+	if (netns_of(n, pid) != net_ns)
 		return false;
 	snprintf(path, sizeof(path), "%s/%u/net/igmp6", n->proc, pid);
 	if (read_names(n, path, net_ns, ifindex, now_ns, want))

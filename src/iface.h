@@ -13,6 +13,15 @@ struct iface_names;
  */
 struct iface_names *iface_names_new(const char *proc, uint32_t own_netns);
 
+/* The inode of pid's network namespace into *net_ns: 0, or -errno. */
+typedef int (*iface_netns_fn)(void *ctx, uint32_t pid, uint32_t *net_ns);
+
+/*
+ * Asks fn for a process's network namespace instead of reading PROC/PID/ns/net here (that
+ * needs the ptrace read-access check, which live httpeek leaves to its /proc helper).
+ */
+void iface_names_set_netns(struct iface_names *n, iface_netns_fn fn, void *ctx);
+
 /* The inode of /proc/self/ns/net, or 0 when it cannot be read. */
 uint32_t iface_own_netns(void);
 

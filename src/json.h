@@ -22,6 +22,12 @@ void json_lit(struct json_buf *b, const char *s);
 /* Appends "..." with every byte escaped as JSON needs; invalid UTF-8 becomes U+FFFD. */
 void json_str(struct json_buf *b, const char *s, size_t len);
 void json_u64(struct json_buf *b, uint64_t v);
+
+/*
+ * Appends the text of an IP address: family 4 uses addr[0..4), 6 addr[0..16) (an
+ * IPv4-mapped address is shown as IPv4); any other family appends nothing.
+ */
+void json_ip(struct json_buf *b, uint8_t family, const uint8_t *addr);
 void json_i64(struct json_buf *b, int64_t v);
 
 /*

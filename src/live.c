@@ -8,22 +8,23 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/capability.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "httpeek.skel.h"
 #include "live.h"
 #include "live_hold.h"
+#include "live_priv.h"
+#include "live_tls.h"
 #include "owner_table.h"
 #include "record.h"
 
-/* Kept after set-up: readlink("/proc/PID/exe") of other users' and non-dumpable processes. */
-#define KEEP_CAPS (1ull << CAP_SYS_PTRACE)
 #define OWNER_TABLE_MAX 65536u
 #define HOLD_MAX_BYTES (64ull << 20)
 #define NLINKS 5
+#define TLS_BUF_SIZE (REC_MAX_COPY + 128)
 #define BATCH_MS 50  /* the reader collects records at least this often (see wakeup_bytes) */
 
 struct live {
@@ -32,9 +33,13 @@ struct live {
 	struct ring_buffer *rb;
 	struct owner_table *owners;
 	struct live_hold *hold;
+	struct live_tls *tls;      /* NULL: TLS is not traced */
+	uint8_t *tls_buf;          /* the packet a TLS record stands for is made here */
 	struct live_options opt;
 	struct live_stats st;
 	int64_t mono_to_real;  /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
+	int helper_fd;         /* the /proc helper's socket (owner_proc_ask) */
+	pid_t helper_pid;
 	live_packet_fn fn;     /* set while live_poll runs */
 	void *fn_ctx;
 };
@@ -63,42 +68,6 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 	if (level == LIBBPF_DEBUG && verbosity < 2)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
-}
-
-/* The effective capability set from /proc/self/status; 0 when it cannot be read. */
-static uint64_t effective_caps(void)
-{
-	char line[256];
-	uint64_t caps = 0;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		char *end;
-
-		if (strncmp(line, "CapEff:", 7))
-			continue;
-		errno = 0;
-		caps = strtoull(line + 7, &end, 16);
-		if (errno || end == line + 7)
-			caps = 0;
-		break;
-	}
-	fclose(f);
-	return caps;
-}
-
-static int check_privileges(void)
-{
-	uint64_t c = effective_caps();
-	int bpf = (c >> CAP_BPF & 1) && (c >> CAP_PERFMON & 1), admin = c >> CAP_SYS_ADMIN & 1;
-
-	if ((bpf || admin) && (c >> CAP_NET_ADMIN & 1))
-		return 0;
-	fprintf(stderr, "httpeek: live capture needs root (CAP_BPF, CAP_PERFMON and "
-			"CAP_NET_ADMIN)\n");
-	return -EPERM;
 }
 
 /* Copies the mount point of the first cgroup2 file system in /proc/mounts into path. */
@@ -209,37 +178,41 @@ static int attach(struct live *l, const char *cgroup)
 
 static int on_record(void *ctx, void *data, size_t size);
 
-/*
- * Once everything is attached, mapped and opened, httpeek needs no BPF or admin capability:
- * keeps only KEEP_CAPS (permitted and effective), empties the inheritable, ambient and
- * bounding sets and sets no_new_privs so that nothing can regain the others.
- */
-static int live_drop_privileges(void)
+/* TLS through OpenSSL uprobes; without it (refused, no uprobes) cleartext is still traced. */
+static void open_tls(struct live *l)
 {
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
-	uint64_t keep;
-	int err;
+	struct live_tls_options o = {
+		.events_fd = bpf_map__fd(l->skel->maps.events),
+		.max_head = l->opt.max_head,
+		.body_bytes = l->opt.body_bytes,
+		.wakeup_bytes = l->opt.ringbuf_bytes / 8,
+		.verbose = l->opt.verbose,
+	};
 
-	if (syscall(SYS_capget, &hdr, data))
-		goto fail;
-	keep = ((uint64_t)data[1].permitted << 32 | data[0].permitted) & KEEP_CAPS;
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	/* Needs CAP_SETPCAP, still held here when running as root; EINVAL past the last cap. */
-	for (unsigned long c = 0; c < 64; c++)
-		if (!(keep >> c & 1) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) && errno == EINVAL)
-			break;
-	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
-		data[i].effective = data[i].permitted = (uint32_t)(keep >> (32 * i));
-		data[i].inheritable = 0;
+	l->tls_buf = malloc(TLS_BUF_SIZE);
+	if (!l->tls_buf || live_tls_open(&l->tls, &o)) {
+		fprintf(stderr, "httpeek: TLS is not traced; cleartext HTTP is\n");
+		free(l->tls_buf);
+		l->tls_buf = NULL;
 	}
-	if (syscall(SYS_capset, &hdr, data) || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		goto fail;
-	return 0;
-fail:
-	err = -errno;
-	fprintf(stderr, "httpeek: failed to drop capabilities: %s\n", strerror(-err));
-	return err;
+}
+
+/* path is a directory of a cgroup v2 file system (not v1, not any other directory). */
+static int check_cgroup(const char *path)
+{
+	struct statfs fs;
+	struct stat st;
+	const char *why = NULL;
+	int err = 0;
+
+	if (stat(path, &st) || statfs(path, &fs))
+		err = errno;
+	else if (!S_ISDIR(st.st_mode) || fs.f_type != CGROUP2_SUPER_MAGIC)
+		why = "not a cgroup v2 directory";
+	if (!err && !why)
+		return 0;
+	fprintf(stderr, "httpeek: failed to use cgroup %s: %s\n", path, why ? why : strerror(err));
+	return err ? -err : -ENOTDIR;
 }
 
 int live_open(struct live **out, const struct live_options *opt)
@@ -249,7 +222,7 @@ int live_open(struct live **out, const struct live_options *opt)
 	int err;
 
 	*out = NULL;
-	err = check_privileges();
+	err = live_priv_check();
 	if (!err)
 		err = check_filter(&opt->filter);
 	if (err)
@@ -263,10 +236,18 @@ int live_open(struct live **out, const struct live_options *opt)
 		snprintf(cgroup, sizeof(cgroup), "%s", opt->cgroup_path);
 	else if ((err = find_cgroup2(cgroup, sizeof(cgroup))))
 		return err;
+	if ((err = check_cgroup(cgroup)))
+		return err;
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
 	l->opt = *opt;
+	/* Forked first: the helper must hold nothing of what follows. */
+	l->helper_fd = live_priv_start_helper(&l->helper_pid);
+	if (l->helper_fd < 0) {
+		err = l->helper_fd;
+		goto fail;
+	}
 	verbosity = opt->verbose;
 	libbpf_set_print(opt->verbose > 0 ? print_libbpf : NULL);
 	err = load(l);
@@ -274,7 +255,7 @@ int live_open(struct live **out, const struct live_options *opt)
 		err = attach(l, cgroup);
 	if (err)
 		goto fail;
-	l->owners = owner_table_new(OWNER_TABLE_MAX);
+	l->owners = owner_table_new(OWNER_TABLE_MAX, l->helper_fd);
 	l->hold = live_hold_new(HOLD_MAX_BYTES);
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_record, l, NULL);
 	if (!l->owners || !l->hold || !l->rb) {
@@ -282,7 +263,9 @@ int live_open(struct live **out, const struct live_options *opt)
 		fprintf(stderr, "httpeek: failed to set up the ring buffer: %s\n", strerror(-err));
 		goto fail;
 	}
-	err = live_drop_privileges();
+	if (opt->tls)
+		open_tls(l);
+	err = live_priv_drop();
 	if (err)
 		goto fail;
 	l->mono_to_real = mono_to_real();
@@ -349,6 +332,18 @@ static void on_packet(struct live *l, const struct rec_packet *r, size_t size)
 	}
 }
 
+static void on_tls(struct live *l, const struct rec_tls *r, size_t size)
+{
+	struct packet pkt;
+
+	if (!l->tls_buf || live_tls_packet(r, size, l->tls_buf, TLS_BUF_SIZE, &pkt))
+		return;
+	pkt.ts_ns += (uint64_t)l->mono_to_real;
+	l->st.record_bytes += sizeof(*r) + r->cap_len;
+	l->st.tls_records++;
+	deliver(l, &pkt);
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct live *l = ctx;
@@ -370,6 +365,9 @@ static int on_record(void *ctx, void *data, size_t size)
 		break;
 	case REC_GONE:
 		owner_table_gone(l->owners, h->sock_cookie, clock_ns(CLOCK_MONOTONIC));
+		break;
+	case REC_TLS:
+		on_tls(l, data, size);
 		break;
 	}
 	return 0;
@@ -416,6 +414,7 @@ int live_poll(struct live *l, int timeout_ms, live_packet_fn fn, void *ctx)
 
 void live_detach(struct live *l)
 {
+	live_tls_detach(l->tls);
 	for (int i = 0; i < NLINKS; i++) {
 		bpf_link__destroy(l->links[i]);
 		l->links[i] = NULL;
@@ -425,6 +424,16 @@ void live_detach(struct live *l)
 void live_flush(struct live *l, live_packet_fn fn, void *ctx)
 {
 	l->st.owner_timeouts += live_hold_expire(l->hold, UINT64_MAX, fn, ctx);
+}
+
+int live_net_ns(void *ctx, uint32_t pid, uint32_t *net_ns)
+{
+	const struct live *l = ctx;
+	struct owner_proc_answer a;
+
+	owner_proc_ask(l->helper_fd, pid, &a);
+	*net_ns = a.net_ns;
+	return -a.ns_err;
 }
 
 const struct owner *live_owner_lookup(void *ctx, uint64_t sock_cookie)
@@ -448,6 +457,18 @@ void live_get_stats(const struct live *l, struct live_stats *st)
 	st->kernel_drops = kernel_drops(l);
 	st->lost_heads = *(const volatile __u64 *)&l->skel->bss->lost_heads;
 	st->joined = *(const volatile __u64 *)&l->skel->bss->joined;
+	if (l->tls) {
+		struct live_tls_stats t;
+
+		live_tls_get_stats(l->tls, &t);
+		st->tls = true;
+		st->kernel_drops += t.drops;
+		st->lost_heads += t.lost_heads;
+		st->joined += t.joined;
+		st->tls_libraries = t.libraries;
+		st->tls_not_http = t.not_http;
+		st->tls_no_socket = t.no_socket + t.untracked;
+	}
 }
 
 void live_close(struct live *l)
@@ -464,9 +485,12 @@ void live_close(struct live *l)
 			(unsigned long long)kernel_drops(l),
 			(unsigned long long)l->st.owner_timeouts);
 	live_detach(l);
+	live_tls_close(l->tls);
+	free(l->tls_buf);
 	ring_buffer__free(l->rb);
 	httpeek_bpf__destroy(l->skel);
 	live_hold_free(l->hold);
 	owner_table_free(l->owners);
+	live_priv_stop_helper(l->helper_fd, l->helper_pid);
 	free(l);
 }

@@ -26,6 +26,7 @@ struct live_options {
 	uint32_t body_bytes;       /* body bytes copied after each head (default 0) */
 	uint64_t owner_wait_ns;    /* how long a packet may wait for its socket's owner */
 	int verbose;               /* > 0 routes libbpf's messages to stderr */
+	bool tls;                  /* trace HTTPS through OpenSSL uprobes when possible */
 };
 
 struct live_stats {
@@ -39,6 +40,11 @@ struct live_stats {
 	uint64_t whole_records;    /* copies the kernel could not frame (copied whole) */
 	uint64_t after_drop;       /* copies after a dropped one on the same direction */
 	uint64_t joined;           /* directions followed from a message start mid-stream */
+	uint64_t tls_records;      /* plaintext copies of TLS library calls */
+	uint64_t tls_libraries;    /* distinct libssl.so.3 files attached to */
+	uint64_t tls_not_http;     /* TLS connections whose plaintext is not HTTP/1.x */
+	uint64_t tls_no_socket;    /* TLS calls skipped: connection unknown, or too many at once */
+	bool tls;                  /* TLS is traced */
 };
 
 typedef void (*live_packet_fn)(void *ctx, const struct packet *pkt);
@@ -46,8 +52,10 @@ typedef void (*live_packet_fn)(void *ctx, const struct packet *pkt);
 struct live;
 
 /*
- * Loads and attaches the programs. Returns 0 or a negative errno after printing a
- * one-line reason (not root, no BTF, no cgroup v2, BPF refused) on stderr.
+ * Loads and attaches the programs, then drops every privilege (live_priv.h): the process
+ * keeps no capability and runs as nobody when started as root. Returns 0 or a negative
+ * errno after printing a one-line reason (not root, no BTF, no cgroup v2, BPF refused) on
+ * stderr.
  */
 int live_open(struct live **out, const struct live_options *opt);
 
@@ -65,6 +73,12 @@ void live_flush(struct live *l, live_packet_fn fn, void *ctx);
 
 /* The owner of a socket end, for pipeline_options.owner_lookup (ctx is the struct live). */
 const struct owner *live_owner_lookup(void *ctx, uint64_t sock_cookie);
+
+/*
+ * The inode of pid's network namespace, asked of the /proc helper (httpeek itself may not
+ * look: the ptrace read-access check). Returns 0, or -errno (the process may be gone).
+ */
+int live_net_ns(void *ctx, uint32_t pid, uint32_t *net_ns);
 
 void live_get_stats(const struct live *l, struct live_stats *st);
 

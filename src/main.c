@@ -13,6 +13,7 @@
 #include "live.h"
 #include "metrics_out.h"
 #include "options.h"
+#include "outfile.h"
 #include "pipeline.h"
 
 #define OFFLINE_TICK_PACKETS 4096u
@@ -156,9 +157,28 @@ static void feed_live(void *ctx, const struct packet *pkt)
 	pipeline_packet(ctx, pkt);
 }
 
+static uint64_t events_written(const struct event_writer *w)
+{
+	const struct event_stats *st = event_writer_stats(w);
+
+	return st->events - st->not_written;
+}
+
+/* ", N not written" after the events written, when some were not; else "". */
+static const char *not_written_text(const struct event_writer *w, char *buf, size_t size)
+{
+	uint64_t n = event_writer_stats(w)->not_written;
+
+	if (!n)
+		return "";
+	snprintf(buf, size, " (%llu not written)", (unsigned long long)n);
+	return buf;
+}
+
 /* --stats: one line of counters so far. */
 static void print_live_stats(struct pipeline *pipe, struct event_writer *w, struct live *live)
 {
+	char text[48];
 	struct pipeline_stats ps;
 	struct http_stats hs;
 	struct live_stats ls;
@@ -166,11 +186,12 @@ static void print_live_stats(struct pipeline *pipe, struct event_writer *w, stru
 	pipeline_stats(pipe, &ps, NULL, &hs);
 	live_get_stats(live, &ls);
 	fprintf(stderr,
-		"httpeek: stats: %llu records, %llu packets, %llu messages, %llu events, "
+		"httpeek: stats: %llu records, %llu packets, %llu messages, %llu events%s, "
 		"%llu filtered, %llu kernel drops, %llu owner timeouts, messages missed: %llu in "
 		"dropped copies, %llu where bytes were lost\n",
 		(unsigned long long)ls.records, (unsigned long long)ps.packets,
-		(unsigned long long)hs.messages, (unsigned long long)event_writer_stats(w)->events,
+		(unsigned long long)hs.messages, (unsigned long long)events_written(w),
+		not_written_text(w, text, sizeof(text)),
 		(unsigned long long)ps.filtered, (unsigned long long)ls.kernel_drops,
 		(unsigned long long)ls.owner_timeouts, (unsigned long long)ls.lost_heads,
 		(unsigned long long)hs.gap_losses);
@@ -226,6 +247,13 @@ static void print_missed(const struct live_stats *ls, const struct http_stats *h
 			(unsigned long long)ls->lost_heads, (unsigned long long)ls->kernel_drops,
 			(unsigned long long)hs->gap_losses);
 	}
+	if (ls->tls)
+		fprintf(stderr,
+			"httpeek: tls: read from %llu copies of libssl.so.3 (-v names them); %llu "
+			"connections were not HTTP/1.x (HTTP/2 or other); %llu library calls were "
+			"skipped (connection unknown or too many at once)\n",
+			(unsigned long long)ls->tls_libraries, (unsigned long long)ls->tls_not_http,
+			(unsigned long long)ls->tls_no_socket);
 	if (ls->joined || ls->whole_records)
 		fprintf(stderr,
 			"httpeek: %llu connections were already open and are followed from their "
@@ -234,9 +262,54 @@ static void print_missed(const struct live_stats *ls, const struct http_stats *h
 			(unsigned long long)ls->joined, (unsigned long long)ls->whole_records);
 }
 
+/* "1 packet", "2 packets": n and the noun with an s when n is not 1. */
+static void print_count(const char *sep, uint64_t n, const char *noun)
+{
+	fprintf(stderr, "%s %llu %s%s", sep, (unsigned long long)n, noun, n == 1 ? "" : "s");
+}
+
+/*
+ * What was not looked into, one line: packets of each kind the decoder could not open, IP
+ * fragments, HTTP/2 connections. Nothing when there was none.
+ */
+static void print_undecoded(const struct pipeline_stats *ps)
+{
+	const struct pipeline_undecoded *u = ps->undecoded_kinds;
+	uint64_t other = ps->undecoded;
+	const char *sep = "";
+	char name[PIPELINE_KIND_NAME];
+
+	if (!ps->undecoded && !ps->fragments && !ps->http2)
+		return;
+	fputs("httpeek: not decoded:", stderr);
+	for (int i = 0; i < PIPELINE_UNDECODED_KINDS && u[i].kind; i++, sep = ",") {
+		pipeline_undecoded_name(u[i].kind, name, sizeof(name));
+		print_count(sep, u[i].packets, "packet");
+		fprintf(stderr, " of %s", name);
+		other -= u[i].packets;
+	}
+	if (other) {
+		print_count(sep, other, "packet");
+		fputs(" of other kinds", stderr);
+		sep = ",";
+	}
+	if (ps->fragments) {
+		print_count(sep, ps->fragments, "IP fragment");
+		fputs(" (not reassembled)", stderr);
+		sep = ",";
+	}
+	if (ps->http2) {
+		print_count(sep, ps->http2, "HTTP/2 connection");
+		fputs(" (not HTTP/1.x, not reported)", stderr);
+	}
+	fputc('\n', stderr);
+}
+
 static void print_summary(struct pipeline *pipe, struct event_writer *w, struct live *live,
 			  const struct options *opt, struct export *exp)
 {
+	const struct export_stats *xs = exp ? export_get_stats(exp) : NULL;
+	char text[48];
 	struct pipeline_stats ps;
 	struct flow_stats fs;
 	struct http_stats hs;
@@ -244,19 +317,23 @@ static void print_summary(struct pipeline *pipe, struct event_writer *w, struct 
 
 	pipeline_stats(pipe, &ps, &fs, &hs);
 	fprintf(stderr,
-		"httpeek: %llu packets, %llu bytes, %llu flows, %llu messages, %llu events, "
+		"httpeek: %llu packets, %llu bytes, %llu flows, %llu messages, %llu events%s, "
 		"%llu gaps, %llu truncated heads, %llu evictions, %llu parse failures",
 		(unsigned long long)ps.packets, (unsigned long long)ps.bytes,
 		(unsigned long long)fs.flows_created, (unsigned long long)hs.messages,
-		(unsigned long long)event_writer_stats(w)->events,
+		(unsigned long long)events_written(w), not_written_text(w, text, sizeof(text)),
 		(unsigned long long)fs.gaps, (unsigned long long)hs.truncated_heads,
-		(unsigned long long)(fs.flows_evicted + fs.flows_expired),
+		(unsigned long long)(fs.flows_evicted + fs.flows_expired + fs.flows_shed),
 		(unsigned long long)hs.parse_failures);
+	if (fs.flows_shed)
+		fprintf(stderr, " (%llu flows ended at --memory-limit)",
+			(unsigned long long)fs.flows_shed);
 	if (opt->filter.n)
 		fprintf(stderr, ", %llu filtered out", (unsigned long long)ps.filtered);
 	if (exp)
-		fprintf(stderr, ", %llu packets exported",
-			(unsigned long long)export_get_stats(exp)->packets);
+		fprintf(stderr, ", %llu packets exported", (unsigned long long)xs->packets);
+	if (exp && xs->not_written)
+		fprintf(stderr, " (%llu not written)", (unsigned long long)xs->not_written);
 	if (live) {
 		live_get_stats(live, &ls);
 		fprintf(stderr, ", %llu kernel drops, %llu unknown owners, %llu ring-buffer records",
@@ -264,13 +341,105 @@ static void print_summary(struct pipeline *pipe, struct event_writer *w, struct 
 			(unsigned long long)ls.records);
 	}
 	fputc('\n', stderr);
+	print_undecoded(&ps);
+	if (opt->verbose)
+		fprintf(stderr, "httpeek: head parse cache: %llu hits, %llu misses\n",
+			(unsigned long long)hs.cache_hits, (unsigned long long)hs.cache_misses);
 	if (live)
 		print_missed(&ls, &hs);
+}
+
+/* One output: where it goes (a path, or "standard output") and what it carries. */
+struct output {
+	const char *name;
+	const char *what;          /* "events" or "packets" */
+	int fd;                    /* -1: not opened, or handed to its writer */
+};
+
+struct outputs {
+	struct output events;      /* -O */
+	struct output packets;     /* -w */
+};
+
+/* The first failed write of an output, told at once; later ones are counted. */
+static void output_failed(void *ctx, int err)
+{
+	const struct output *o = ctx;
+
+	fprintf(stderr, "httpeek: failed to write %s to %s: %s (tracing goes on; the %s not "
+			"written are counted in the summary)\n",
+		o->what, o->name, strerror(err), o->what);
+}
+
+/* -O and -w opened before set-up (live_open drops the privileges that may need), not emptied. */
+static int open_outputs(const struct options *opt, struct outputs *o)
+{
+	o->events = (struct output){ "standard output", "events", -1 };
+	o->packets = (struct output){ opt->write_path, "packets", -1 };
+	if (opt->output_path) {
+		o->events.name = opt->output_path;
+		o->events.fd = outfile_open(opt->output_path);
+		if (o->events.fd < 0)
+			return o->events.fd;
+	}
+	if (opt->write_path) {
+		o->packets.fd = outfile_open(opt->write_path);
+		if (o->packets.fd < 0)
+			return o->packets.fd;
+	}
+	return 0;
+}
+
+/* Set-up succeeded: empties the output files and puts writers on them. */
+static int start_outputs(struct options *opt, struct outputs *o, FILE **out, struct export **exp)
+{
+	struct export_options eo = { .redact = opt->events.redact,
+				     .write_failed = output_failed, .write_failed_ctx = &o->packets };
+
+	if ((o->events.fd >= 0 && outfile_truncate(o->events.fd, o->events.name)) ||
+	    (o->packets.fd >= 0 && outfile_truncate(o->packets.fd, o->packets.name)))
+		return -1;
+	if (o->events.fd >= 0 && (*out = fdopen(o->events.fd, "w")))
+		o->events.fd = -1;
+	if (o->packets.fd >= 0 && (*exp = export_new(o->packets.fd, &eo)))
+		o->packets.fd = -1;
+	if (o->events.fd >= 0 || o->packets.fd >= 0) {
+		fprintf(stderr, "httpeek: failed to set up: out of memory\n");
+		return -ENOMEM;
+	}
+	opt->events.write_failed = output_failed;
+	opt->events.write_failed_ctx = &o->events;
+	return 0;
+}
+
+/* Opens the packet source: a capture, or the live programs. */
+static int open_source(struct options *opt, struct capture **cap, struct live **live,
+		       struct iface_names **ifaces)
+{
+	if (opt->read_path)
+		return capture_open(cap, opt->read_path, opt->pcap_filter);
+	if (live_open(live, &opt->live))
+		return -1;
+	*ifaces = iface_names_new("/proc", iface_own_netns());
+	if (!*ifaces) {
+		fprintf(stderr, "httpeek: failed to set up: out of memory\n");
+		return -ENOMEM;
+	}
+	iface_names_set_netns(*ifaces, live_net_ns, *live);
+	opt->events.iface_name = iface_of;
+	opt->events.iface_ctx = *ifaces;
+	opt->pipeline.flow.in_order_source = true;
+	opt->pipeline.http.resync_at_marks = true;
+	opt->pipeline.http.opaque_tunnels = true;
+	opt->pipeline.owner_lookup = live_owner_lookup;
+	opt->pipeline.owner_ctx = *live;
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct options opt;
+	struct outputs outs = { .events.fd = -1, .packets.fd = -1 };
 	struct event_writer *writer = NULL;
 	struct pipeline *pipe = NULL;
 	struct live *live = NULL;
@@ -285,37 +454,9 @@ int main(int argc, char **argv)
 	if (err)
 		return err > 0 ? 0 : 1;
 	install_signals();
-	/* Outputs first: live_open drops the capabilities that opening them may need. */
-	if (opt.output_path) {
-		out = fopen(opt.output_path, "w");
-		if (!out) {
-			fprintf(stderr, "httpeek: failed to open %s: %s\n", opt.output_path,
-				strerror(errno));
-			goto cleanup;
-		}
-	}
-	if (opt.write_path && export_open(&exp, opt.write_path))
+	if (open_outputs(&opt, &outs) || metrics_out_open(&mo, &opt.metrics) ||
+	    open_source(&opt, &cap, &live, &ifaces) || start_outputs(&opt, &outs, &out, &exp))
 		goto cleanup;
-	if (metrics_out_open(&mo, &opt.metrics))
-		goto cleanup;
-	if (opt.read_path) {
-		if (capture_open(&cap, opt.read_path, opt.pcap_filter))
-			goto cleanup;
-	} else {
-		if (live_open(&live, &opt.live))
-			goto cleanup;
-		ifaces = iface_names_new("/proc", iface_own_netns());
-		if (!ifaces) {
-			fprintf(stderr, "httpeek: failed to set up: out of memory\n");
-			goto cleanup;
-		}
-		opt.events.iface_name = iface_of;
-		opt.events.iface_ctx = ifaces;
-		opt.pipeline.flow.in_order_source = true;
-		opt.pipeline.http.resync_at_marks = true;
-		opt.pipeline.owner_lookup = live_owner_lookup;
-		opt.pipeline.owner_ctx = live;
-	}
 	if (mo.srv && metrics_server_start(mo.srv))
 		goto cleanup;
 	opt.pipeline.filter = &opt.filter;
@@ -332,11 +473,12 @@ int main(int argc, char **argv)
 		   : run_offline(cap, pipe, opt.read_path, writer, mo.m);
 
 	pipeline_finish(pipe);
-	if (event_writer_flush(writer))
-		fprintf(stderr, "httpeek: failed to write events: %s\n", strerror(EIO));
+	event_writer_flush(writer);
+	export_finish(exp);  /* failures are reported as they happen, counted in the summary */
 	publish_metrics(mo.m, pipe, writer, live);
 	print_summary(pipe, writer, live, &opt, exp);
-	ret = err || event_writer_stats(writer)->write_errors ? 1 : 0;
+	ret = err || event_writer_stats(writer)->write_errors ||
+	      (exp && export_get_stats(exp)->write_errors) ? 1 : 0;
 	if (metrics_out_write_file(&mo))
 		ret = 1;
 	if (!err && opt.read_path)
@@ -344,14 +486,15 @@ int main(int argc, char **argv)
 cleanup:
 	pipeline_free(pipe);
 	metrics_out_close(&mo);
-	if (exp && export_close(exp)) {
-		fprintf(stderr, "httpeek: failed to write %s: %s\n", opt.write_path, strerror(EIO));
-		ret = 1;
-	}
+	export_free(exp);
 	if (writer)
 		event_writer_free(writer);
 	if (out && out != stdout)
 		fclose(out);
+	if (outs.events.fd >= 0)
+		close(outs.events.fd);
+	if (outs.packets.fd >= 0)
+		close(outs.packets.fd);
 	if (live)
 		live_close(live);
 	iface_names_free(ifaces);

@@ -16,6 +16,7 @@ enum long_only {
 	OPT_MAX_FLOWS,
 	OPT_FLOW_BUFFER,
 	OPT_TOTAL_BUFFER,
+	OPT_MEMORY_LIMIT,
 	OPT_IDLE_TIMEOUT,
 	OPT_RINGBUF,
 	OPT_BODY_BYTES,
@@ -27,6 +28,7 @@ enum long_only {
 	OPT_METRICS_FILE,
 	OPT_METRICS_MAX_SERIES,
 	OPT_ROUTE,
+	OPT_NO_TLS,
 };
 
 static const struct option long_options[] = {
@@ -44,6 +46,7 @@ static const struct option long_options[] = {
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "flow-buffer", required_argument, NULL, OPT_FLOW_BUFFER },
 	{ "total-buffer", required_argument, NULL, OPT_TOTAL_BUFFER },
+	{ "memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "ringbuf", required_argument, NULL, OPT_RINGBUF },
 	{ "body-bytes", required_argument, NULL, OPT_BODY_BYTES },
@@ -52,6 +55,7 @@ static const struct option long_options[] = {
 	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 	{ "metrics-max-series", required_argument, NULL, OPT_METRICS_MAX_SERIES },
 	{ "route", required_argument, NULL, OPT_ROUTE },
+	{ "no-tls", no_argument, NULL, OPT_NO_TLS },
 	{ "redact", optional_argument, NULL, OPT_REDACT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -71,7 +75,7 @@ static const char usage_text[] =
 "  -f, --filter EXPR        keep the events that match    -f method=POST -f 'status>=500'\n"
 "                           method=GET  status>=500  host=*.example.com  path=/api/*\n"
 "                           header:User-Agent=*curl*  port=8080  src=10.0.0.0/8\n"
-"                           dst=fd00::1  direction=ingress|egress\n"
+"                           dst=fd00::1  direction=ingress|egress  tls=yes|no\n"
 "                           live only: comm=nginx  pid=1234  uid=33  container=3f2a\n"
 "                           cgroup=system.slice/nginx.service\n"
 "                           operators: = != (all), < <= > >= (status, port, pid, uid)\n"
@@ -94,6 +98,9 @@ static const char usage_text[] =
 "                                                         --flow-buffer 4194304\n"
 "      --total-buffer BYTES out-of-order bytes in all (67108864)\n"
 "                                                         --total-buffer 268435456\n"
+"      --memory-limit BYTES heads in progress, out-of-order bytes and waiting requests\n"
+"                           together (134217728); past it the least recently active\n"
+"                           flows holding any are ended   --memory-limit 536870912\n"
 "      --idle-timeout SEC   forget flows idle this long (300)   --idle-timeout 60\n"
 "Live\n"
 "      --ringbuf BYTES      ring buffer size, power of two (16777216)\n"
@@ -110,6 +117,8 @@ static const char usage_text[] =
 "                                                         --route '/users/{id}/orders'\n"
 "      --metrics-max-series N   series per histogram; past it one overflow series (2000)\n"
 "                                                         --metrics-max-series 5000\n"
+"      --no-tls             do not read HTTPS from OpenSSL (libssl.so.3) with uprobes\n"
+"                                                         httpeek --no-tls\n"
 "Other\n"
 "  -v, --verbose            more diagnostics (twice: libbpf's too)   -vv\n"
 "  -h, --help               this help                     httpeek --help\n"
@@ -126,6 +135,7 @@ static void set_defaults(struct options *opt)
 		.max_total_buffer = FLOW_DEFAULT_MAX_TOTAL_BUFFER,
 		.idle_timeout_ns = FLOW_DEFAULT_IDLE_TIMEOUT_NS,
 	};
+	opt->pipeline.memory_limit = PIPELINE_DEFAULT_MEMORY_LIMIT;
 	opt->pipeline.http = (struct http_limits){
 		.max_head = HTTP_DEFAULT_MAX_HEAD,
 		.max_fields = HTTP_DEFAULT_MAX_FIELDS,
@@ -134,6 +144,7 @@ static void set_defaults(struct options *opt)
 		.ringbuf_bytes = 16u << 20,
 		.max_head = HTTP_DEFAULT_MAX_HEAD,
 		.owner_wait_ns = 500ull * 1000000ull,
+		.tls = true,
 	};
 	opt->metrics.max_series = METRICS_DEFAULT_MAX_SERIES;
 }
@@ -270,6 +281,10 @@ static int parse_limit(struct options *opt, int c, const char *arg)
 		err = parse_u64("--total-buffer", arg, 0, 1ull << 40, &v);
 		opt->pipeline.flow.max_total_buffer = v;
 		break;
+	case OPT_MEMORY_LIMIT:
+		err = parse_u64("--memory-limit", arg, 1u << 20, 1ull << 40, &v);
+		opt->pipeline.memory_limit = v;
+		break;
 	case OPT_IDLE_TIMEOUT:
 		err = parse_u64("--idle-timeout", arg, 1, 86400 * 365, &v);
 		opt->pipeline.flow.idle_timeout_ns = v * 1000000000ull;
@@ -325,6 +340,9 @@ static int parse_one(struct options *opt, int c, char *arg)
 		return 0;
 	case OPT_CGROUP:
 		opt->live.cgroup_path = arg;
+		return 0;
+	case OPT_NO_TLS:
+		opt->live.tls = false;
 		return 0;
 	case OPT_REDACT:
 		return parse_redact(opt, arg);
@@ -391,6 +409,8 @@ static int check_mode(struct options *opt)
 		return -EINVAL;
 	filter_kernel(&opt->filter, (opt->events.types & EVENT_FLOW_HTTP) || metrics_on(opt),
 		      &opt->live.filter);
+	if (!filter_wants_tls(&opt->filter))
+		opt->live.tls = false;  /* no TLS program is loaded then */
 	return 0;
 }
 

@@ -35,6 +35,7 @@ struct owner_table {
 	uint32_t lru_head, lru_tail;  /* head: gone entries, then the least recently updated */
 	uint32_t last;      /* the slot found last (each packet is looked up twice): a hint */
 	struct proc_info *procs;
+	int helper_fd;      /* the /proc helper's socket, -1: read /proc here */
 };
 
 static uint32_t bucket_of(const struct owner_table *t, uint64_t cookie)
@@ -42,7 +43,7 @@ static uint32_t bucket_of(const struct owner_table *t, uint64_t cookie)
 	return (uint32_t)((cookie * 0x9e3779b97f4a7c15ull) >> 32) & t->mask;
 }
 
-struct owner_table *owner_table_new(uint32_t max_entries)
+struct owner_table *owner_table_new(uint32_t max_entries, int helper_fd)
 {
 	struct owner_table *t = calloc(1, sizeof(*t));
 	uint32_t nb = 1;
@@ -53,6 +54,7 @@ struct owner_table *owner_table_new(uint32_t max_entries)
 		nb <<= 1;
 	t->max = max_entries;
 	t->mask = nb - 1;
+	t->helper_fd = helper_fd;
 	t->buckets = malloc(nb * sizeof(*t->buckets));
 	t->slots = calloc(max_entries, sizeof(*t->slots));
 	t->procs = calloc(PROC_CACHE, sizeof(*t->procs));
@@ -170,7 +172,7 @@ static void fill_proc(struct owner_table *t, struct owner *o, uint64_t start_ns)
 	struct proc_info *p = &t->procs[(o->host_pid * 2654435761u) % PROC_CACHE];
 
 	if (!p->valid || p->host_pid != o->host_pid || p->start_ns != start_ns) {
-		owner_proc_read(o);
+		owner_proc_read(o, t->helper_fd);
 		p->valid = true;
 		p->host_pid = o->host_pid;
 		p->start_ns = start_ns;

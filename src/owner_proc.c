@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include "owner_table.h"
 
 #define CID_LEN 64
@@ -156,19 +158,82 @@ static int read_file(const char *path, char *buf, size_t size, size_t *len)
 	return 0;
 }
 
-int owner_proc_read(struct owner *o)
+/* Only what the kernel's pid_max allows (PID_MAX_LIMIT). */
+#define PROC_PID_MAX 4194304u
+
+void owner_proc_answer(uint32_t pid, struct owner_proc_answer *a)
 {
+	char path[64];
+	struct stat st;
+	ssize_t n;
+
+	*a = (struct owner_proc_answer){ 0 };
+	if (!pid || pid > PROC_PID_MAX) {
+		a->exe_err = a->ns_err = EINVAL;
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	n = readlink(path, a->exe, sizeof(a->exe) - 1);
+	a->exe_err = n < 0 ? errno : 0;
+	a->exe[n < 0 ? 0 : n] = '\0';
+	snprintf(path, sizeof(path), "/proc/%u/ns/net", pid);
+	a->ns_err = stat(path, &st) ? errno : 0;
+	a->net_ns = a->ns_err ? 0 : (uint32_t)st.st_ino;
+}
+
+int owner_proc_ask(int fd, uint32_t pid, struct owner_proc_answer *a)
+{
+	ssize_t n;
+
+	if (send(fd, &pid, sizeof(pid), MSG_NOSIGNAL) != sizeof(pid))
+		goto fail;
+	do
+		n = recv(fd, a, sizeof(*a), MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n != sizeof(*a))
+		goto fail;
+	a->exe[sizeof(a->exe) - 1] = '\0';
+	return 0;
+fail:
+	*a = (struct owner_proc_answer){ .exe_err = EIO, .ns_err = EIO };
+	return -EIO;
+}
+
+void owner_proc_serve(int fd)
+{
+	struct owner_proc_answer a;
+	uint32_t pid;
+	ssize_t n;
+
+	for (;;) {
+		n = recv(fd, &pid, sizeof(pid), MSG_TRUNC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		if (n == sizeof(pid))
+			owner_proc_answer(pid, &a);
+		else
+			a = (struct owner_proc_answer){ .exe_err = EINVAL, .ns_err = EINVAL };
+		if (send(fd, &a, sizeof(a), MSG_NOSIGNAL) != sizeof(a))
+			return;
+	}
+}
+
+int owner_proc_read(struct owner *o, int helper_fd)
+{
+	struct owner_proc_answer a;
 	char path[64], buf[8192];
 	size_t len;
-	ssize_t n;
 	int err;
 
-	o->exe[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%u/exe", o->host_pid);
-	n = readlink(path, o->exe, sizeof(o->exe) - 1);
-	if (n < 0)
-		return -errno;
-	o->exe[n] = '\0';
+	if (helper_fd >= 0)
+		owner_proc_ask(helper_fd, o->host_pid, &a);
+	else
+		owner_proc_answer(o->host_pid, &a);
+	memcpy(o->exe, a.exe, sizeof(o->exe));
+	if (a.exe_err)
+		return -a.exe_err;
 	snprintf(path, sizeof(path), "/proc/%u/cgroup", o->host_pid);
 	err = read_file(path, buf, sizeof(buf), &len);
 	if (err)

@@ -36,5 +36,6 @@ struct packet {
 
 #define PACKET_BOUNDARY 0x01  /* the payload after payload_off starts between two messages */
 #define PACKET_EARLY 0x08     /* ahead of bytes that will come later (not a gap) */
+#define PACKET_TLS 0x40       /* live: made from the plaintext of a TLS library call */
 
 #endif

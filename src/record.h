@@ -22,6 +22,8 @@ typedef uint64_t rec_u64;
 #define REC_PACKET 1u  /* struct rec_packet + cap_len packet bytes from the IP header */
 #define REC_OWNER 2u   /* struct rec_owner: a process used the socket */
 #define REC_GONE 3u    /* struct rec_hdr: the socket reached TCP_CLOSE */
+#define REC_TLS 4u     /* struct rec_tls + cap_len plaintext bytes of one TLS library call */
+#define REC_LIB 5u     /* struct rec_lib: a process opened a TLS library file */
 
 #define REC_DIR_INGRESS 1u  /* same values as enum direction */
 #define REC_DIR_EGRESS 2u
@@ -34,6 +36,7 @@ typedef uint64_t rec_u64;
 #define REC_F_WHOLE 0x02     /* copied whole: the kernel could not frame it */
 #define REC_F_AFTER_DROP 0x04 /* an earlier record of this direction found the ring full */
 #define REC_F_EARLY 0x08     /* may be ahead of bytes still to come: hold it, not a gap before */
+#define REC_F_FIN 0x10       /* rec_tls: the TLS stream ended; no payload */
 
 /* Largest record payload (copy bytes after struct rec_packet); longer copies are split. */
 #define REC_MAX_COPY 65536u
@@ -41,6 +44,7 @@ typedef uint64_t rec_u64;
 #define REC_HDR_MAX 120u
 #define REC_COMM_LEN 16
 #define REC_NODENAME_LEN 72  /* the kernel's 65 rounded up; always NUL-terminated */
+#define REC_PATH_LEN 256     /* rec_lib.path, NUL-terminated */
 
 struct rec_hdr {
 	rec_u64 ts_ns;        /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
@@ -75,10 +79,42 @@ struct rec_owner {
 	char nodename[REC_NODENAME_LEN];
 };
 
+/*
+ * The plaintext of one SSL_read or SSL_write (or _ex) call, framed like a packet's payload:
+ * the call is the "packet", seq its first byte's offset in the TLS stream. The connection is
+ * the TCP socket the thread used inside the call (or earlier on the same SSL object).
+ */
+struct rec_tls {
+	struct rec_hdr h;          /* sock_cookie: the TCP socket under the TLS stream */
+	rec_u8 src[16];            /* sender: IPv4 in the first 4 bytes */
+	rec_u8 dst[16];            /* receiver */
+	rec_u32 seq;               /* stream offset of the call's first byte, modulo 2^32 */
+	rec_u32 call_len;          /* plaintext bytes the call moved */
+	rec_u32 cap_len;           /* plaintext bytes that follow */
+	rec_u32 payload_off;       /* offset in the call of the first byte that follows */
+	rec_u32 payload_span;      /* bytes the record stands for, from payload_off */
+	rec_u16 src_port, dst_port;  /* host order */
+	rec_u8 family;             /* 4 or 6 (the socket's; IPv4-mapped IPv6 stays 6) */
+	rec_u8 dir;                /* REC_DIR_*: egress for writes, ingress for reads */
+	rec_u8 flags;              /* REC_F_* */
+	rec_u8 pad[5];
+	/* cap_len plaintext bytes follow */
+};
+
+/* A process opened a file named libssl.so.3 (the path as it passed it to openat). */
+struct rec_lib {
+	struct rec_hdr h;          /* sock_cookie 0 */
+	rec_u32 pid;               /* in the initial pid namespace */
+	rec_u32 pad;
+	char path[REC_PATH_LEN];
+};
+
 #ifndef __bpf__
 _Static_assert(sizeof(struct rec_hdr) == 24, "rec_hdr layout");
 _Static_assert(sizeof(struct rec_packet) == 56, "rec_packet layout");
 _Static_assert(sizeof(struct rec_owner) == 168, "rec_owner layout");
+_Static_assert(sizeof(struct rec_tls) == 88, "rec_tls layout");
+_Static_assert(sizeof(struct rec_lib) == 288, "rec_lib layout");
 #endif
 
 #endif

@@ -2,7 +2,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
 #include "session.h"
+#include "socks.h"
 
 /*
  * Requests waiting for a response, per flow: each is remembered (its kind frames the
@@ -12,8 +15,6 @@
 #define SESSION_MAX_PENDING 65536u
 #define SESSION_MAX_COPIES 1024u
 #define SESSION_INLINE_PENDING 2u
-#define COMMENT_MAX 512u
-#define MESSAGE_EVENTS (EVENT_HTTP | EVENT_HTTP_REQUEST | EVENT_HTTP_RESPONSE)
 
 struct pending_request {
 	uint64_t ts_ns;
@@ -31,6 +32,7 @@ struct session;
 struct session_export {
 	struct export_list kept[2]; /* packets of heads in progress */
 	uint64_t completed_in[2];   /* packet_seq of the last packet that completed a head */
+	struct export_scan scan[2]; /* --redact: header values masked in the packets written */
 };
 
 /* What an HTTP stream's emit callback gets: the session and the side that sent the bytes. */
@@ -53,7 +55,23 @@ struct session {
 	struct pending_request inline_pending[SESSION_INLINE_PENDING];
 	uint32_t requests;
 	uint32_t copies;            /* pending requests holding a copy */
+	bool h2;                    /* found to speak HTTP/2 (counted once) */
+	bool spoke;                 /* a byte came from either side */
+	uint64_t held;              /* memory of the copies and of a heap-allocated queue */
 	uint64_t last_ts;           /* time of the last head on the flow */
+	struct session_proxy *proxy;  /* a CONNECT or SOCKS proxy's connection; NULL else */
+};
+
+/* A connection to a proxy: its handshake, and what messages through its tunnel say. */
+struct session_proxy {
+	struct socks socks;
+	int client;                 /* the side that sent the SOCKS greeting */
+	bool socks_on;              /* a SOCKS handshake is being read */
+	bool through;               /* the tunnel is up: messages from now on came through it */
+	bool inner;                 /* the streams carry the tunnelled connection */
+	struct http_tunnel tunnel;  /* points into the texts below */
+	char proxy[INET6_ADDRSTRLEN + 8];
+	char target[SOCKS_TARGET_MAX];
 };
 
 struct session *session_new(struct session_env *env, const struct flow_info *info)
@@ -62,7 +80,7 @@ struct session *session_new(struct session_env *env, const struct flow_info *inf
 
 	if (!s)
 		return NULL;
-	if (env->exp && !(s->x = calloc(1, sizeof(*s->x)))) {
+	if (env->report.exp && !(s->x = calloc(1, sizeof(*s->x)))) {
 		free(s);
 		return NULL;
 	}
@@ -94,97 +112,23 @@ static bool method_is(const struct http_str *m, const char *name)
 	return m->len == n && memcmp(m->p, name, n) == 0;
 }
 
-/* The size of msg's head as sent, up to line-ending differences. */
-static uint32_t head_size(const struct http_message *m)
+/* Adds n (may be negative) to the memory s holds, and to that of every session. */
+static void hold(struct session *s, int64_t n)
 {
-	uint64_t n = 2;
-
-	if (m->kind == HTTP_REQUEST)
-		n += m->method.len + 1 + m->target.len + 1 + m->protocol.len + 2;
-	else
-		n += m->protocol.len + 1 + m->status.len + 2;
-	for (uint32_t i = 0; i < m->n_headers; i++)
-		n += m->headers[i].name.len + 2 + m->headers[i].value.len + 2;
-	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+	s->held += (uint64_t)n;
+	s->env->stats->held_bytes += (uint64_t)n;
 }
 
-/* Appends at most 200 bytes of str to buf, printable ASCII only (pcapng comments are UTF-8). */
-static void put_str(char *buf, size_t size, const struct http_str *str)
+/* What a copy of m (http_message_dup) costs, give or take its line ends. */
+static int64_t copy_cost(const struct http_message *m)
 {
-	size_t n = strlen(buf);
-
-	for (uint32_t i = 0; i < str->len && i < 200 && n + 1 < size; i++) {
-		unsigned char c = (unsigned char)str->p[i];
-
-		buf[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-	}
-	buf[n] = '\0';
+	return (int64_t)(sizeof(*m) + m->n_headers * sizeof(struct http_header) + report_head_size(m));
 }
 
-static void put_text(char *buf, size_t size, const char *text)
+static int64_t ring_cost(const struct session *s)
 {
-	struct http_str str = { text, (uint32_t)strlen(text) };
-
-	put_str(buf, size, &str);
-}
-
-/* "METHOD /path" for a request, the status line's code and reason for a response. */
-static void put_summary(char *buf, size_t size, const struct http_message *m)
-{
-	if (m->kind == HTTP_REQUEST) {
-		put_str(buf, size, &m->method);
-		put_text(buf, size, " ");
-		put_str(buf, size, m->path.len ? &m->path : &m->target);
-	} else {
-		put_str(buf, size, &m->status);
-	}
-}
-
-static void put_owner(char *buf, size_t size, const struct owner *o)
-{
-	char num[48];
-
-	if (!o)
-		return;
-	put_text(buf, size, " comm=");
-	put_text(buf, size, o->comm[0] ? o->comm : "?");
-	snprintf(num, sizeof(num), " pid=%u", o->host_pid);
-	put_text(buf, size, num);
-	if (o->container_id[0]) {
-		put_text(buf, size, " container=");
-		put_text(buf, size, o->container_id);
-	}
-}
-
-/* The comment of a message's packets: the selected event names it yields, what it says. */
-static void message_comment(const struct session *s, const struct http_message *m,
-			    const struct owner *o, char *buf, size_t size)
-{
-	unsigned own = m->kind == HTTP_REQUEST ? EVENT_HTTP_REQUEST : EVENT_HTTP_RESPONSE;
-
-	buf[0] = '\0';
-	if (event_wants(s->env->writer, EVENT_HTTP))
-		put_text(buf, size, "net_packet_http ");
-	if (event_wants(s->env->writer, own))
-		put_text(buf, size, own == EVENT_HTTP_REQUEST ? "net_packet_http_request "
-							      : "net_packet_http_response ");
-	put_summary(buf, size, m);
-	put_owner(buf, size, o);
-}
-
-static void exchange_comment(const struct exchange *x, char *buf, size_t size)
-{
-	snprintf(buf, size, "net_flow_http ");
-	if (x->request)
-		put_summary(buf, size, x->request);
-	else
-		put_text(buf, size, "(no request)");
-	put_text(buf, size, " -> ");
-	if (x->response)
-		put_summary(buf, size, x->response);
-	else
-		put_text(buf, size, "(no response)");
-	put_owner(buf, size, x->owner);
+	return s->pending == s->inline_pending ? 0
+					       : (int64_t)(s->pending_cap * sizeof(*s->pending));
 }
 
 /* Doubles the pending ring up to SESSION_MAX_PENDING; false when it cannot grow. */
@@ -197,11 +141,13 @@ static bool pending_grow(struct session *s)
 		return false;
 	for (uint32_t i = 0; i < s->pending_count; i++)
 		ring[i] = s->pending[(s->pending_head + i) % s->pending_cap];
+	hold(s, -ring_cost(s));
 	if (s->pending != s->inline_pending)
 		free(s->pending);
 	s->pending = ring;
 	s->pending_cap = cap;
 	s->pending_head = 0;
+	hold(s, ring_cost(s));
 	return true;
 }
 
@@ -213,8 +159,8 @@ static void pending_push(struct session *s, const struct session_side *from,
 	s->requests++;
 	if (s->pending_count == s->pending_cap && !pending_grow(s)) {
 		s->env->stats->pending_dropped++;
-		if (s->env->exp)
-			export_list_clear(s->env->exp, &s->x->kept[from->side]);
+		if (s->x)
+			export_list_clear(s->env->report.exp, &s->x->kept[from->side]);
 		return;
 	}
 	r = &s->pending[(s->pending_head + s->pending_count++) % s->pending_cap];
@@ -229,12 +175,15 @@ static void pending_push(struct session *s, const struct session_side *from,
 	if (s->env->keep_requests)
 		r->copy = s->copies < SESSION_MAX_COPIES ? http_message_dup(msg) : NULL;
 	s->copies += r->copy != NULL;
-	if (s->env->exp && !event_wants(s->env->writer, MESSAGE_EVENTS)) {
+	if (r->copy)
+		hold(s, copy_cost(r->copy));
+	if (report_exports_exchanges(&s->env->report)) {
 		r->pkts = calloc(1, sizeof(*r->pkts));
 		if (r->pkts)
-			export_take(s->env->exp, &s->x->kept[from->side], head_size(msg), r->pkts);
+			export_take(s->env->report.exp, &s->x->kept[from->side],
+				    report_head_size(msg), r->pkts);
 		else
-			export_list_clear(s->env->exp, &s->x->kept[from->side]);
+			export_list_clear(s->env->report.exp, &s->x->kept[from->side]);
 	}
 }
 
@@ -252,31 +201,12 @@ static bool pending_pop(struct session *s, struct pending_request *out)
 static void pending_free(struct session *s, struct pending_request *r)
 {
 	s->copies -= r->copy != NULL;
+	if (r->copy)
+		hold(s, -copy_cost(r->copy));
 	free(r->copy);
 	if (r->pkts)
-		export_list_clear(s->env->exp, r->pkts);
+		export_list_clear(s->env->report.exp, r->pkts);
 	free(r->pkts);
-}
-
-/* Exports an exchange's packets (flows only): the request's, then the response's. */
-static void export_exchange(struct session *s, struct pending_request *req, int resp_side,
-			    const struct exchange *x, bool report)
-{
-	struct export *e = s->env->exp;
-	char comment[COMMENT_MAX];
-
-	if (!e || event_wants(s->env->writer, MESSAGE_EVENTS))
-		return;
-	if (!report) {
-		if (resp_side >= 0)
-			export_list_clear(e, &s->x->kept[resp_side]);
-		return;
-	}
-	exchange_comment(x, comment, sizeof(comment));
-	if (req && req->pkts)
-		export_write_list(e, req->pkts, comment);
-	if (resp_side >= 0)
-		export_message(e, &s->x->kept[resp_side], head_size(x->response), comment);
 }
 
 /*
@@ -298,27 +228,96 @@ static void write_exchange(struct session *s, int client_side, struct pending_re
 		.response = resp,
 		.latency_ns = req && resp && resp->ts_ns > req->ts_ns ? resp->ts_ns - req->ts_ns : 0,
 		.trans_depth = req ? req->depth : 0,
+		.tls = s->info.tls,
 	};
-	struct filter_subject fs = {
-		.family = x.family, .src = &x.client, .dst = &x.server, .dir = dir,
-		.request = x.request, .response = resp, .owner = x.owner,
-	};
-	bool report = event_wants(s->env->writer, EVENT_FLOW_HTTP) && (x.request || x.response);
-	bool count = s->env->metrics && x.request && resp;
 
 	if (!req)
 		s->env->stats->unpaired_responses++;
 	else if (!resp)
 		s->env->stats->unpaired_requests++;
-	if ((report || count) && !filter_match(s->env->filter, &fs)) {
-		s->env->stats->filtered++;
-		report = count = false;
+	report_exchange(&s->env->report, &x, req ? req->pkts : NULL,
+			resp_side >= 0 && s->x ? &s->x->kept[resp_side] : NULL);
+}
+
+/* The direction other than side is a tunnel too, even before its first byte. */
+static void tunnel_other(struct session *s, int side)
+{
+	if (!s->stream[!side])
+		s->stream[!side] = http_stream_new(s->env->http_limits, s->env->http_stats,
+						   s->env->parse_cache);
+	if (s->stream[!side])
+		http_stream_set_tunnel(s->stream[!side]);
+}
+
+static struct session_proxy *proxy_of(struct session *s)
+{
+	if (!s->proxy)
+		s->proxy = calloc(1, sizeof(*s->proxy));
+	return s->proxy;
+}
+
+/* The tunnel is up: via, the proxy (side proxy_side's end) and the target the client named. */
+static void tunnel_up(struct session *s, int proxy_side, const char *via, const char *target,
+		      size_t target_len)
+{
+	struct session_proxy *p = proxy_of(s);
+	const struct endpoint *e = &s->info.end[proxy_side];
+	char ip[INET6_ADDRSTRLEN] = "";
+
+	if (!p)
+		return;
+	inet_ntop(s->info.family == 4 ? AF_INET : AF_INET6, e->addr, ip, sizeof(ip));
+	snprintf(p->proxy, sizeof(p->proxy), s->info.family == 4 ? "%s:%u" : "[%s]:%u", ip,
+		 e->port);
+	if (target_len >= sizeof(p->target))
+		target_len = sizeof(p->target) - 1;
+	memcpy(p->target, target, target_len);
+	p->target[target_len] = '\0';
+	p->tunnel.via = (struct http_str){ via, (uint32_t)strlen(via) };
+	p->tunnel.proxy = (struct http_str){ p->proxy, (uint32_t)strlen(p->proxy) };
+	p->tunnel.target = (struct http_str){ p->target, (uint32_t)target_len };
+	p->through = true;
+}
+
+/* The connection speaks HTTP/2 from here on: counted once, and nothing more is parsed. */
+static void session_h2(struct session *s, int side)
+{
+	if (!s->h2)
+		s->env->stats->http2++;
+	s->h2 = true;
+	tunnel_other(s, side);
+}
+
+/*
+ * A 2xx answered CONNECT: both directions carry the tunnelled connection, parsed when it is
+ * HTTP/1 (an http:// request through the proxy), opaque otherwise (TLS).
+ */
+static void connect_up(struct session *s, int proxy_side)
+{
+	struct session_proxy *p = s->proxy;
+
+	if (!s->stream[!proxy_side])
+		s->stream[!proxy_side] = http_stream_new(s->env->http_limits, s->env->http_stats,
+							 s->env->parse_cache);
+	if (s->stream[!proxy_side])
+		http_stream_set_inner(s->stream[!proxy_side]);
+	if (p)
+		p->inner = true;
+	if (p && p->target[0])
+		tunnel_up(s, proxy_side, "connect", p->target, strlen(p->target));
+}
+
+/* True for a 101 that switches to HTTP/2 over cleartext ("Upgrade: h2c"). */
+static bool upgrades_to_h2c(const struct http_message *msg)
+{
+	for (uint32_t i = 0; i < msg->n_headers; i++) {
+		const struct http_str *n = &msg->headers[i].name, *v = &msg->headers[i].value;
+
+		if (n->len == 7 && !strncasecmp(n->p, "upgrade", 7) && v->len >= 3 &&
+		    !strncasecmp(v->p, "h2c", 3))
+			return true;
 	}
-	if (report)
-		event_exchange(s->env->writer, &x);
-	if (count)
-		metrics_exchange(s->env->metrics, &x);
-	export_exchange(s, req, resp_side, &x, report);
+	return false;
 }
 
 static enum http_next on_response(struct session *s, const struct session_side *from,
@@ -331,23 +330,21 @@ static enum http_next on_response(struct session *s, const struct session_side *
 			       : from->dir == DIR_EGRESS ? DIR_INGRESS : DIR_UNKNOWN;
 
 	if (msg->status_code >= 100 && msg->status_code < 200 && msg->status_code != 101) {
-		if (s->env->exp && !event_wants(s->env->writer, MESSAGE_EVENTS))
-			export_list_clear(s->env->exp, &s->x->kept[from->side]);
+		if (report_exports_exchanges(&s->env->report))
+			export_list_clear(s->env->report.exp, &s->x->kept[from->side]);
 		return next;  /* interim: the exchange goes on */
 	}
 	paired = pending_pop(s, &req);
 	if (paired && req.is_head)
 		next = HTTP_NEXT_NO_BODY;
 	if (paired && req.is_connect && msg->status_code >= 200 && msg->status_code < 300)
-		next = HTTP_NEXT_TUNNEL;
-	if (next == HTTP_NEXT_TUNNEL || msg->status_code == 101) {
-		/* The other direction is a tunnel too, even before its first byte. */
-		if (!s->stream[!from->side])
-			s->stream[!from->side] = http_stream_new(s->env->http_limits,
-								 s->env->http_stats);
-		if (s->stream[!from->side])
-			http_stream_set_tunnel(s->stream[!from->side]);
-	}
+		next = s->env->http_limits->opaque_tunnels ? HTTP_NEXT_TUNNEL : HTTP_NEXT_INNER;
+	if (next == HTTP_NEXT_TUNNEL || msg->status_code == 101)
+		tunnel_other(s, from->side);
+	if (next == HTTP_NEXT_INNER)
+		connect_up(s, from->side);
+	if (msg->status_code == 101 && upgrades_to_h2c(msg))
+		session_h2(s, from->side);
 	write_exchange(s, paired ? req.side : !from->side, paired ? &req : NULL, msg, from->side,
 		       msg->ts_ns, paired ? req.dir : req_dir);
 	if (paired)
@@ -355,40 +352,11 @@ static enum http_next on_response(struct session *s, const struct session_side *
 	return next;
 }
 
-/* Writes the message events of msg when they pass the filters, and exports its packets. */
-static void report_message(struct session *s, const struct session_side *from,
-			   const struct msg_context *mc, const struct http_message *msg)
-{
-	const struct http_message *req = msg->kind == HTTP_REQUEST ? msg : NULL;
-	struct filter_subject fs = {
-		.family = mc->family, .src = &mc->src, .dst = &mc->dst, .dir = mc->dir,
-		.response = msg->kind == HTTP_RESPONSE ? msg : NULL, .owner = mc->owner,
-	};
-	char comment[COMMENT_MAX];
-	bool report = event_wants(s->env->writer, MESSAGE_EVENTS);
-
-	if (!req && s->pending_count)
-		req = s->pending[s->pending_head].copy;
-	fs.request = req;
-	if (report && !filter_match(s->env->filter, &fs)) {
-		s->env->stats->filtered++;
-		report = false;
-	}
-	if (report)
-		event_message(s->env->writer, mc, msg);
-	if (!s->env->exp || !event_wants(s->env->writer, MESSAGE_EVENTS))
-		return;
-	message_comment(s, msg, mc->owner, comment, sizeof(comment));
-	if (report && strncmp(comment, "net_", 4) == 0)
-		export_message(s->env->exp, &s->x->kept[from->side], head_size(msg), comment);
-	else
-		export_list_clear(s->env->exp, &s->x->kept[from->side]);
-}
-
 static enum http_next on_message(void *ctx, const struct http_message *msg)
 {
 	struct session_side *from = ctx;
 	struct session *s = from->session;
+	const struct http_message *req;
 	struct msg_context mc = {
 		.ts_ns = msg->ts_ns,
 		.family = s->info.family,
@@ -398,13 +366,27 @@ static enum http_next on_message(void *ctx, const struct http_message *msg)
 		.packet_len = from->ip_len,
 		.ifindex = from->ifindex,
 		.owner = session_owner(s),
+		.tls = s->info.tls,
 	};
+	struct http_message through;
 
 	if (s->x)
 		s->x->completed_in[from->side] = s->env->packet_seq;
 	s->last_ts = msg->ts_ns;
-	report_message(s, from, &mc, msg);
+	if (s->proxy && s->proxy->through) {
+		through = *msg;
+		through.tunnel = s->proxy->tunnel;
+		msg = &through;
+	}
+	req = msg->kind == HTTP_REQUEST ? msg : NULL;
+	if (!req && s->pending_count)
+		req = s->pending[s->pending_head].copy;
+	report_message(&s->env->report, &mc, msg, req, s->x ? &s->x->kept[from->side] : NULL);
 	if (msg->kind == HTTP_REQUEST) {
+		if (method_is(&msg->method, "CONNECT") && !(s->proxy && s->proxy->through) &&
+		    proxy_of(s))
+			snprintf(s->proxy->target, sizeof(s->proxy->target), "%.*s",
+				 (int)msg->host.len, msg->host.p);
 		pending_push(s, from, msg);
 		return HTTP_NEXT_DEFAULT;
 	}
@@ -419,16 +401,47 @@ static void keep_packet(struct session *s, int side, const uint8_t *bytes, uint3
 	if (s->x->completed_in[side] == s->env->packet_seq)
 		return;
 	if (l->head || http_looks_like_start(bytes, len))
-		export_keep(s->env->exp, l, s->env->http_limits->max_head);
+		export_keep(s->env->report.exp, l, s->env->http_limits->max_head);
+}
+
+/*
+ * Skips side's SOCKS handshake bytes at the start of bytes; returns how many. After the
+ * client's request, messages came through the tunnel; after each side's handshake, its
+ * stream carries the tunnelled connection. Bytes that are not SOCKS end the skipping.
+ */
+static size_t skip_socks(struct session *s, int side, const uint8_t *bytes, uint32_t len)
+{
+	struct session_proxy *p = s->proxy;
+	int ss = side == p->client ? 0 : 1;
+	const struct socks_side *d = &p->socks.side[ss];
+	size_t used;
+
+	if (d->state != SOCKS_RUNNING)
+		return 0;
+	used = socks_skip(&p->socks, ss, bytes, len);
+	if (d->state == SOCKS_FAILED) {
+		p->socks_on = false;
+	} else if (d->state == SOCKS_DONE) {
+		http_stream_set_inner(s->stream[side]);
+		p->inner = true;
+		if (ss == 0)
+			tunnel_up(s, !side, socks_name(&p->socks), p->socks.target,
+				  strlen(p->socks.target));
+	}
+	return used;
 }
 
 void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t len,
 		  const struct flow_chunk_meta *meta)
 {
+	size_t used;
+	int version;
+
 	if (!s)
 		return;
 	if (!s->stream[side]) {
-		s->stream[side] = http_stream_new(s->env->http_limits, s->env->http_stats);
+		s->stream[side] = http_stream_new(s->env->http_limits, s->env->http_stats,
+						  s->env->parse_cache);
 		if (!s->stream[side])
 			return;
 	}
@@ -437,15 +450,41 @@ void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t le
 		http_stream_boundary(s->stream[side]);
 	s->sides[side].ip_len = meta->ip_len;
 	s->sides[side].ifindex = meta->ifindex;
+	if (s->x)
+		export_redact(s->env->report.exp, &s->x->scan[side], bytes, len);
+	if (!s->spoke && !s->env->http_limits->opaque_tunnels &&
+	    (version = socks_version(bytes, len)) && proxy_of(s)) {
+		socks_init(&s->proxy->socks, version);
+		s->proxy->socks_on = true;
+		s->proxy->client = side;
+	}
+	s->spoke = true;
+	if (s->proxy && s->proxy->socks_on) {
+		used = skip_socks(s, side, bytes, len);
+		bytes += used;
+		len -= used;
+		if (!len)
+			return;
+	}
 	http_stream_data(s->stream[side], bytes, len, meta->ts_ns, on_message, &s->sides[side]);
-	if (s->env->exp)
+	if (http_stream_is_h2(s->stream[side]))
+		session_h2(s, side);
+	else if (s->proxy && s->proxy->inner && http_stream_is_tunnel(s->stream[side]))
+		tunnel_other(s, side);  /* TLS in the tunnel: both directions opaque */
+	if (s->x)
 		keep_packet(s, side, bytes, len);
 }
 
 void session_gap(struct session *s, int side, uint32_t len)
 {
+	if (s && s->x)
+		export_redact_gap(&s->x->scan[side]);
+	if (s)
+		s->spoke = true;
+	if (s && s->proxy)
+		s->proxy->socks_on = false;  /* a handshake with a hole is not followed */
 	if (s && s->stream[side])
-		http_stream_gap(s->stream[side], len);
+		http_stream_gap(s->stream[side], len, on_message, &s->sides[side]);
 }
 
 void session_fin(struct session *s, int side)
@@ -472,10 +511,21 @@ void session_close(struct session *s)
 		if (s->stream[i])
 			http_stream_free(s->stream[i]);
 		if (s->x)
-			export_list_clear(s->env->exp, &s->x->kept[i]);
+			export_list_clear(s->env->report.exp, &s->x->kept[i]);
 	}
+	hold(s, -ring_cost(s));
 	if (s->pending != s->inline_pending)
 		free(s->pending);
+	free(s->proxy);
 	free(s->x);
 	free(s);
+}
+
+uint64_t session_held(const struct session *s)
+{
+	uint64_t n = s ? s->held : 0;
+
+	for (int i = 0; s && i < 2; i++)
+		n += s->stream[i] ? http_stream_held(s->stream[i]) : 0;
+	return n;
 }

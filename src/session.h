@@ -6,26 +6,32 @@
 #define HTTPEEK_SESSION_H
 
 #include <stdint.h>
-#include "event.h"
-#include "export.h"
-#include "filter.h"
 #include "flow.h"
 #include "http.h"
 #include "metrics.h"
 #include "owner.h"
-#include "pipeline.h"
+#include "report.h"
+
+/* What the sessions count; the pipeline reports it in struct pipeline_stats. */
+struct session_stats {
+	uint64_t unknown_owner;    /* live events whose owner was not known */
+	uint64_t unpaired_requests;
+	uint64_t unpaired_responses;
+	uint64_t pending_dropped;  /* requests past the per-flow pairing queue */
+	uint64_t filtered;         /* messages and exchanges the filters left out */
+	uint64_t held_bytes;       /* now: memory of requests waiting (copies, queues) */
+	uint64_t http2;            /* connections found to speak HTTP/2 (not reported) */
+};
 
 /* What every session shares; owned by the pipeline. */
 struct session_env {
-	struct event_writer *writer;
+	struct report report;             /* where events and exported packets go */
 	const struct http_limits *http_limits;
 	struct http_stats *http_stats;
-	struct pipeline_stats *stats;
+	struct http_parse_cache *parse_cache;  /* shared by the streams; NULL: none */
+	struct session_stats *stats;
 	owner_lookup_fn owner_lookup;
 	void *owner_ctx;
-	const struct filter_set *filter;  /* NULL: every event */
-	struct export *exp;               /* NULL: no packet export */
-	struct metrics *metrics;          /* NULL: no metrics */
 	uint64_t packet_seq;              /* number of the packet being processed */
 	bool keep_requests;               /* requests wait with a copy (exchanges, filters) */
 };
@@ -39,6 +45,9 @@ void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t le
 		  const struct flow_chunk_meta *meta);
 void session_gap(struct session *s, int side, uint32_t len);
 void session_fin(struct session *s, int side);
+
+/* Memory s holds: heads in progress, copies of waiting requests, its request queue. */
+uint64_t session_held(const struct session *s);
 
 /* The flow ended: emits requests still waiting for a response, then frees s. */
 void session_close(struct session *s);

@@ -1,9 +1,19 @@
 #!/bin/sh
-# Runs every test suite: unit tests (ASan/UBSan), golden captures, the shared corpus and, as
-# root, the live end-to-end tests. Ends with "N passed, N failed".
+# Runs the test suites of the groups named (default: all, in this order) and ends with
+# "N passed, N failed". The make targets build what a group runs, then call this:
+#   unit     cmocka tests of each stage, under ASan and UBSan          make test-unit
+#   offline  golden, corpus, hostile, filter, schema and deploy checks,  make test-offline
+#            then the capture checks again with build/httpeek-asan      (unit offline)
+#   bpf      the BPF programs on canned packets (BPF_PROG_TEST_RUN)     make test-bpf (root)
+#   live     end-to-end in network namespaces: live, filters,           make test-live (root)
+#            differential, containers, README, live under ASan
+#   fuzz     every libFuzzer target for FUZZ_SECONDS (10) seconds each  make fuzz-smoke
+# For other users than root the root groups are skipped, not failed.
+# Usage: tests/run.sh [unit|offline|bpf|live|fuzz ...]
 cd "$(dirname "$0")/.." || exit 1
 passed=0
 failed=0
+skipped=""
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
@@ -25,35 +35,77 @@ suite() {
 	failed=$((failed + f))
 }
 
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
-export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-for t in build/tests/test_*; do
-	[ -x "$t" ] && suite "unit $(basename "$t")" "$t"
-done
-for t in tests/golden/check_*.py tests/corpus/check_*.py tests/hostile/check_*.py \
-	tests/filters/check_*.py tests/schema/check_*.py tests/metrics/check_*.py \
-	tests/deploy/check_deploy.py; do
-	[ -f "$t" ] && suite "$(basename "$t" .py)" python3 "$t"
-done
-if [ "$(id -u)" = 0 ]; then
+# The python checks on captures; with the sanitized binary only those that read captures.
+capture_checks() {
+	prefix=$1
+	shift
+	for t in tests/golden/check_*.py tests/corpus/check_*.py tests/hostile/check_*.py \
+		tests/filters/check_filters.py tests/schema/check_*.py tests/metrics/check_*.py "$@"; do
+		[ -f "$t" ] && suite "$prefix$(basename "$t" .py)" python3 "$t"
+	done
+}
+
+group_unit() {
+	for t in build/tests/test_*; do
+		[ -x "$t" ] && suite "unit $(basename "$t")" "$t"
+	done
+}
+
+group_offline() {
+	capture_checks "" tests/deploy/check_deploy.py
+	export HTTPEEK=build/httpeek-asan HTTPEEK_SANITIZED=1
+	capture_checks "asan "
+	unset HTTPEEK HTTPEEK_SANITIZED
+}
+
+group_bpf() {
+	suite "bpf prog_test_run" build/tests/prog_test_run
+}
+
+group_live() {
 	suite "live end-to-end" bash tests/live/run.sh
 	suite "live filters" bash tests/filters/check_live_filters.sh
 	suite "live differential" bash tests/live/diff/run.sh
+	suite "live tls" python3 tests/live/tls/check_tls.py
+	suite "live hardening" bash tests/live/hardening.sh
 	suite "containers" bash tests/containers/run.sh
 	suite "readme" python3 tests/deploy/check_readme.py
 	suite "metrics prometheus" python3 tests/metrics/live_prometheus.py
-else
-	echo "!! live tests need root: not run"
-	failed=$((failed + 1))
-fi
-# The same offline suites again with the sanitized binary, then a short fuzzing smoke.
-export HTTPEEK=build/httpeek-asan HTTPEEK_SANITIZED=1
-for t in tests/golden/check_*.py tests/corpus/check_*.py tests/hostile/check_*.py \
-	tests/filters/check_filters.py tests/schema/check_*.py tests/metrics/check_*.py; do
-	[ -f "$t" ] && suite "asan $(basename "$t" .py)" python3 "$t"
+	export HTTPEEK=build/httpeek-asan HTTPEEK_SANITIZED=1
+	suite "asan live end-to-end" bash tests/live/run.sh
+	suite "asan live tls" python3 tests/live/tls/check_tls.py
+	unset HTTPEEK HTTPEEK_SANITIZED
+}
+
+group_fuzz() {
+	suite "fuzz smoke" sh scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
+}
+
+[ $# -gt 0 ] || set -- unit offline bpf live fuzz
+for g in "$@"; do
+	case $g in
+	unit | offline | bpf | live | fuzz) ;;
+	*)
+		echo "usage: tests/run.sh [unit|offline|bpf|live|fuzz ...]" >&2
+		exit 2
+		;;
+	esac
 done
-[ "$(id -u)" = 0 ] && suite "asan live end-to-end" bash tests/live/run.sh
-unset HTTPEEK HTTPEEK_SANITIZED
-suite "fuzz smoke" sh scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+summary=""
+for g in "$@"; do
+	if { [ "$g" = bpf ] || [ "$g" = live ]; } && [ "$(id -u)" != 0 ]; then
+		echo "== $g: skipped (needs root)"
+		skipped="$skipped $g"
+		continue
+	fi
+	p0=$passed f0=$failed t0=$(date +%s)
+	"group_$g"
+	summary="$summary$g: $((passed - p0)) passed, $((failed - f0)) failed, $(($(date +%s) - t0)) s
+"
+done
+printf '%s' "$summary"
+[ -n "$skipped" ] && echo "skipped (needs root):$skipped"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -77,7 +77,8 @@ def check_unit(names, valued):
            [] if argv[0] == "/usr/local/sbin/httpeek" else ["ExecStart %s" % argv[0]])
     check_args("unit options exist", argv[1:], names, valued)
     caps = set(cp.get("Service", "CapabilityBoundingSet", fallback="").split())
-    need = {"CAP_BPF", "CAP_PERFMON", "CAP_NET_ADMIN", "CAP_SYS_PTRACE", "CAP_DAC_READ_SEARCH"}
+    need = {"CAP_BPF", "CAP_PERFMON", "CAP_NET_ADMIN", "CAP_SYS_PTRACE", "CAP_DAC_READ_SEARCH",
+            "CAP_SETUID", "CAP_SETGID"}
     report("unit capabilities", [] if need <= caps else ["missing %s" % sorted(need - caps)])
     # the real binary must start with these options as far as parsing goes: --help after them
     p = subprocess.run([BIN] + argv[1:] + ["--help"], capture_output=True, timeout=10)
@@ -123,7 +124,8 @@ def check_manifest(names, valued):
     check_args("manifest options exist", argv[1:], names, valued)
     sc = c.get("securityContext", {})
     caps = set(sc.get("capabilities", {}).get("add", []))
-    need = {"BPF", "PERFMON", "NET_ADMIN", "SYS_ADMIN", "SYS_PTRACE", "DAC_READ_SEARCH"}
+    need = {"BPF", "PERFMON", "NET_ADMIN", "SYS_ADMIN", "SYS_PTRACE", "DAC_READ_SEARCH",
+            "SETUID", "SETGID"}
     problems = ["missing %s" % sorted(need - caps)] if not need <= caps else []
     if sc.get("privileged"):
         problems.append("privileged: capabilities should be enough")

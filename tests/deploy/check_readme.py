@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Runs the commands of the README's "First minute" and recipe sections as written: capture
 commands on tests/captures, live ones (root) for a few seconds each while curl talks to a local
-server that fails POST /api/*. Prints "readme: <command> ok" or FAIL; exits 1 on failure."""
+server that fails POST /api/*, over HTTP and over HTTPS (a certificate made here). Prints "readme: <command> ok" or FAIL; exits 1 on failure."""
 import http.server
 import json
 import os
 import shlex
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -52,7 +53,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 def traffic():
     for args in (["-X", "POST", "-d", "x", "http://127.0.0.1:8080/api/orders"],
-                 ["http://127.0.0.1:8080/"]):
+                 ["http://127.0.0.1:8080/"], ["-k", "--http1.1", "https://127.0.0.1:8443/"]):
         subprocess.run(["curl", "-s", "-o", "/dev/null"] + args, timeout=10)
 
 
@@ -102,17 +103,33 @@ def run_one(line, tmp):
     report(name if len(name) < 100 else name[:97] + "...", problems)
 
 
+def https_server(tmp):
+    """The same handler over TLS on 127.0.0.1:8443, with a certificate made for it."""
+    key, cert = os.path.join(tmp, "key.pem"), os.path.join(tmp, "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 8443), Handler)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 def main():
     cmds = commands()
     report("commands found", [] if len(cmds) >= 10 else ["only %d" % len(cmds)])
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 8080), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     with tempfile.TemporaryDirectory() as tmp:
+        https = https_server(tmp)
         os.symlink(os.path.join(ROOT, "httpeek"), os.path.join(tmp, "httpeek"))
         os.symlink(os.path.join(ROOT, "tests"), os.path.join(tmp, "tests"))
         for line in cmds:
             run_one(line, tmp)
     server.shutdown()
+    https.shutdown()
     CHECKS.exit()
 
 

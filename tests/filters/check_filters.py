@@ -89,6 +89,8 @@ CASES = [
     ("src not", ["src!=10.0.0.0/8"], [], [R4, S4]),
     ("direction", ["direction=egress"], [], []),
     ("direction not", ["direction!=ingress"], [], ALL),
+    ("tls: a capture holds none", ["tls=yes"], [], []),
+    ("tls=no keeps all", ["tls=no"], [], ALL),
     ("recipe", ["method=POST", "path=/api/*", "status>=500"], [], [S1, S5]),
     ("recipe exchanges", ["method=POST", "path=/api/*", "status>=500"], ["-e", "net_flow_http"],
      [X1, X5]),
@@ -103,7 +105,7 @@ CASES = [
 BAD = [
     "foo=1", "status>=abc", "status=1000", "method<POST", "src=1.2.3.4/33", "src=nothost",
     "dst=fd00::/129", "port=65536", "direction=up", "container=", "status", "=5", "header:=x",
-    "cgroup=/no/such/cgroup", "path~/x",
+    "cgroup=/no/such/cgroup", "path~/x", "tls=maybe", "tls<yes",
 ]
 
 

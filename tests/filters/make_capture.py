@@ -5,10 +5,12 @@ over two segments), each a complete TCP connection on Ethernet.
 
 Usage: make_capture.py OUT.pcap [--slow] (--slow: write to OUT, '-' for stdout, pausing
 0.7 s half way, for the progress test)."""
-import socket
-import struct
+import os
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from pcaplib import LINKTYPE_ETHERNET, PcapWriter, ethernet, tcp_ip  # noqa: E402
 
 EXCHANGES = [
     # client, cport, server, sport, request head, response head
@@ -36,23 +38,8 @@ EXCHANGES = [
 MSS = 1400
 
 
-def ip_bytes(addr):
-    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-    return fam, socket.inet_pton(fam, addr)
-
-
 def frame(src, dst, sport, dport, seq, ack, flags, payload=b""):
-    fam, s = ip_bytes(src)
-    _, d = ip_bytes(dst)
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0) + payload
-    if fam == socket.AF_INET:
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0x4000, 64, 6, 0, s, d)
-        ethertype = 0x0800
-    else:
-        ip = struct.pack("!IHBB16s16s", 6 << 28, len(tcp), 6, 64, s, d)
-        ethertype = 0x86DD
-    eth = b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01" + struct.pack("!H", ethertype)
-    return eth + ip + tcp
+    return ethernet(tcp_ip(src, dst, sport, dport, seq, ack, flags, payload))
 
 
 def connection(ex, t0):
@@ -91,12 +78,10 @@ def records(repeat=1):
 
 
 def write(out, recs, slow=False):
-    out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+    pcap = PcapWriter(out, LINKTYPE_ETHERNET, 65535)
     recs = list(recs)
     for i, (ts, data) in enumerate(recs):
-        sec = int(ts)
-        out.write(struct.pack("<IIII", sec, int((ts - sec) * 1e6), len(data), len(data)))
-        out.write(data)
+        pcap.packet(ts, data)
         if slow and i == len(recs) // 2:
             out.flush()
             time.sleep(0.7)

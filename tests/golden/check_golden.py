@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Golden tests: ./httpeek -r on each capture in tests/captures/ must report exactly the events
 in tests/golden/expected.tsv (net_packet_http, and net_packet_http_request/_response) and
-expected-flows.tsv (net_flow_http), with stdout holding only well-formed Tracee-shaped JSON lines.
+expected-flows.tsv (net_flow_http), with stdout holding only well-formed Tracee-shaped JSON lines,
+and write every line expected-summary.tsv lists for it on stderr (a capture listed there may
+have no rows in expected.tsv: it must then report no event).
 Prints "golden: <capture> ok" or "golden: <capture> FAIL" per capture; exits 1 on any failure.
 HTTPEEK in the environment overrides the binary, HTTPEEK_CAPTURES the capture directory (to
 check a fresh scripts/record-captures.sh run before committing it)."""
@@ -44,7 +46,8 @@ PROTO_KEYS = ["direction", "method", "protocol", "host", "uri_path", "status", "
               "headers", "content_length"]
 MSG_FIELDS = ["frame", "kind", "method", "uri_path", "host", "protocol", "status_code",
               "status", "content_length", "src", "dst", "src_port", "dst_port", "direction",
-              "header_names", "headers", "packet_len"]
+              "header_names", "headers", "packet_len", "truncated", "tunnel"]
+SUMMARY_FIELDS = ["line"]
 FLOW_FIELDS = ["frame", "method", "uri_path", "status_code", "trans_depth", "client",
                "client_port", "server", "server_port"]
 INT_FIELDS = {"frame", "status_code", "content_length", "src_port", "dst_port", "trans_depth",
@@ -150,8 +153,9 @@ def bad_constant(name):
     raise ValueError("non-JSON constant %s" % name)
 
 
-def run_httpeek(path, events):
-    """Events printed by httpeek for path; checks the byte stream and the process result."""
+def run_httpeek(path, events, stderr_lines=None):
+    """Events printed by httpeek for path; checks the byte stream and the process result.
+    stderr_lines, when given, receives the lines httpeek wrote on stderr."""
     cmd = [HTTPEEK, "-r", path, "-e", events]
     try:
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -161,6 +165,8 @@ def run_httpeek(path, events):
     if p.returncode != 0:
         raise Failure("%s: exit %d: %s" % (" ".join(cmd), p.returncode,
                                            p.stderr.decode("utf-8", "replace").strip()))
+    if stderr_lines is not None:
+        stderr_lines.extend(p.stderr.decode("utf-8", "replace").splitlines())
     out = p.stdout
     if out and not out.endswith(b"\n"):
         raise Failure("-e %s: stdout does not end with a newline" % events)
@@ -224,6 +230,18 @@ def check_headers(h, where):
              "header %r is not a list of strings" % name)
 
 
+def extras(p, where):
+    """The extra keys of an HTTP object as expected.tsv writes them: truncated as "yes",
+    tunnel as "VIA PROXY TARGET"."""
+    t = p.get("tunnel")
+    if t is not None:
+        want(isinstance(t, dict) and list(t.keys()) == ["via", "proxy", "target"]
+             and all(isinstance(v, str) for v in t.values()), where, "tunnel %r" % t)
+        t = " ".join(t.values())
+    want(p.get("truncated", True) is True, where, "truncated %r" % p.get("truncated"))
+    return {"truncated": "yes" if p.get("truncated") else "", "tunnel": t or ""}
+
+
 def project_packet_http(ev, where):
     a = args_of(ev)
     want([(x["name"], x["type"]) for x in ev["args"]] == HTTP_ARGS, where,
@@ -242,7 +260,7 @@ def project_packet_http(ev, where):
             "content_length": p["content_length"], "src": a["src"]["value"],
             "dst": a["dst"]["value"], "src_port": a["src_port"]["value"],
             "dst_port": a["dst_port"]["value"], "direction": DIRECTIONS[meta["direction"]],
-            "headers": p["headers"]}
+            "headers": p["headers"], **extras(p, where)}
 
 
 def project_split(ev, where):
@@ -261,7 +279,7 @@ def project_split(ev, where):
     out = {"timestamp": ev["timestamp"], "kind": "request" if req else "response",
            "src": m.get("src_ip"), "dst": m.get("dst_ip"), "src_port": m.get("src_port"),
            "dst_port": m.get("dst_port"), "headers": p["headers"],
-           "packet_len": m.get("packet_len")}
+           "packet_len": m.get("packet_len"), **extras(p, where)}
     for k in keys[:-2] + ["content_length"]:
         out[k] = p[k]
     return out
@@ -274,8 +292,8 @@ def project_flow(ev, where):
     want(list(a.keys()) == names, where, "args %r" % list(a.keys()))
     req, resp = a["request"]["value"], a["response"]["value"]
     return {"timestamp": ev["timestamp"],
-            "method": req["method"] if req else None,
-            "uri_path": req["uri_path"] if req else None,
+            "method": req["method"] if req else "",
+            "uri_path": req["uri_path"] if req else "",
             "status_code": resp["status_code"] if resp else None,
             "trans_depth": a["trans_depth"]["value"], "client": a["client_ip"]["value"],
             "client_port": a["client_port"]["value"], "server": a["server_ip"]["value"],
@@ -385,7 +403,7 @@ def check_order(evs, where):
     want(ts == sorted(ts), where, "events not in timestamp order: %r" % ts)
 
 
-def check_capture(name, path, rows, flow_rows):
+def check_capture(name, path, rows, flow_rows, summary_rows):
     """Failure lines for one capture (empty when it passes)."""
     times = frame_times(path)
     exps = [expected_view(r, times) for r in rows]
@@ -393,7 +411,12 @@ def check_capture(name, path, rows, flow_rows):
     runs = {}
     for events in ("net_packet_http", "net_packet_http_request,net_packet_http_response",
                    "net_flow_http"):
-        evs = run_httpeek(path, events)
+        stderr = []
+        evs = run_httpeek(path, events, stderr)
+        for r in summary_rows:
+            if r["line"] not in stderr:
+                problems.append("-e %s: stderr lacks the line %r; it has %r"
+                                % (events, r["line"], stderr))
         runs[events] = evs
         allowed = events.split(",")
         for n, ev in enumerate(evs, 1):
@@ -424,6 +447,7 @@ def check_capture(name, path, rows, flow_rows):
 def main():
     expected = read_table(os.path.join(HERE, "expected.tsv"), MSG_FIELDS)
     flows = read_table(os.path.join(HERE, "expected-flows.tsv"), FLOW_FIELDS)
+    summaries = read_table(os.path.join(HERE, "expected-summary.tsv"), SUMMARY_FIELDS)
     if not os.access(HTTPEEK, os.X_OK):
         print("golden: httpeek FAIL: %s is not built (run make)" % HTTPEEK)
         return 1
@@ -433,14 +457,15 @@ def main():
         if ext in (".pcap", ".pcapng"):
             files[stem] = os.path.join(CAPTURES, f)
     failed = 0
-    for name in sorted(set(files) | set(expected) | set(flows)):
+    for name in sorted(set(files) | set(expected) | set(flows) | set(summaries)):
         if name not in files:
             problems = ["no capture file for the expected rows"]
-        elif name not in expected:
-            problems = ["capture has no rows in expected.tsv"]
+        elif name not in expected and name not in summaries:
+            problems = ["capture has no rows in expected.tsv or expected-summary.tsv"]
         else:
             try:
-                problems = check_capture(name, files[name], expected[name], flows.get(name))
+                problems = check_capture(name, files[name], expected.get(name, []),
+                                         flows.get(name), summaries.get(name, []))
             except Failure as e:
                 problems = [str(e)]
         if problems:

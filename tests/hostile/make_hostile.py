@@ -3,49 +3,30 @@
 request/response exchange on a fresh connection that must still be reported.
 
 Usage: make_hostile.py OUTDIR [REAL_CAPTURE ...]   (real captures are the byte-flip sources)
+       make_hostile.py --flood N BYTES   (to stdout: N connections, each an unterminated head
+                                          of BYTES bytes, then the normal exchange)
 """
 import os
 import random
 import struct
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from pcaplib import LINKTYPE_RAW, PcapWriter, tcp_ip as ipv4_tcp  # noqa: E402
+
 CLIENT, SERVER = bytes([10, 9, 0, 1]), bytes([10, 9, 0, 2])
 
 
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+class Pcap(PcapWriter):
+    """A pcap file with raw IP link type (101) and a clock: each packet 0.1 ms later."""
 
-
-def ipv4_tcp(src, dst, sport, dport, seq, ack, flags, payload):
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-                      5 << 4, flags, 65535, 0, 0) + payload
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0x4000, 64, 6, 0, src, dst)
-    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
-    return ip + tcp
-
-
-class Pcap:
-    """A pcap writer with raw IP link type (101) and a clock."""
-
-    def __init__(self, path, linktype=101):
-        self.f = open(path, "wb")
-        self.f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, linktype))
+    def __init__(self, path, linktype=LINKTYPE_RAW):
+        super().__init__(open(path, "wb") if isinstance(path, str) else path, linktype)
         self.t = 1700000000.0
 
     def packet(self, data, caplen=None, wirelen=None):
         self.t += 0.0001
-        sec, usec = int(self.t), int((self.t % 1) * 1e6)
-        caplen = len(data) if caplen is None else caplen
-        wirelen = len(data) if wirelen is None else wirelen
-        self.f.write(struct.pack("<IIII", sec, usec, caplen, wirelen) + data[:caplen])
-
-    def raw(self, data):
-        self.f.write(data)
+        super().packet(self.t, data, caplen, wirelen)
 
     def close(self):
         self.f.close()
@@ -201,7 +182,69 @@ def byte_flips(out, sources):
                 f.write(flipped)
 
 
+SECRETS = [b"Basic c2VjcmV0LWJhc2ljOnB3", b"sid=secret-cookie-1; tok=secret-cookie-2",
+           b"secret-set-cookie=abc; Path=/", b"secret-api-key-77", b"secret-folded-tail",
+           b"Bearer secret-pipelined-2"]
+
+
+def secrets(out):
+    """Credentials in request and response heads: split across segments, a folded line,
+    pipelined requests in one segment, one header named on --redact's list."""
+    cap = Pcap(os.path.join(out, "secrets.pcap"))
+    c = Conn(cap, 40004)
+    c.handshake()
+    head = (b"GET /secret HTTP/1.1\r\nHost: s.example\r\nAuthorization: " + SECRETS[0] +
+            b"\r\nCookie: " + SECRETS[1] + b"\r\nX-Api-Key: " + SECRETS[3] +
+            b"\r\nX-Folded: visible\r\nCookie: a=1;\r\n " + SECRETS[4] + b"\r\n\r\n")
+    c.send(head, mss=23)            # every value split across segments
+    c.send(b"HTTP/1.1 200 OK\r\nSet-Cookie: " + SECRETS[2] + b"\r\nContent-Length: 2\r\n\r\nok",
+           from_client=False)
+    c.send(b"GET /p1 HTTP/1.1\r\nHost: s.example\r\n\r\nGET /p2 HTTP/1.1\r\nHost: s.example\r\n"
+           b"Authorization: " + SECRETS[5] + b"\r\n\r\n")
+    c.send(b"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n", from_client=False)
+    c.close()
+    normal_tail(cap)
+    cap.close()
+
+
+def many_exchanges(out, n=3000):
+    """n small exchanges on 30 keep-alive connections: events to fill a small disk."""
+    cap = Pcap(os.path.join(out, "many-exchanges.pcap"))
+    conns = [Conn(cap, 41000 + i) for i in range(30)]
+    for c in conns:
+        c.handshake()
+    for i in range(n):
+        c = conns[i % len(conns)]
+        c.send(b"GET /x/%d HTTP/1.1\r\nHost: many.example\r\nUser-Agent: test\r\n\r\n" % i)
+        c.send(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", from_client=False)
+    for c in conns:
+        c.close()
+    normal_tail(cap)
+    cap.close()
+
+
+def head_flood(f, n, size):
+    """n connections that each send size bytes of a head that never ends, in 1400-byte
+    segments, all open at once (the heads grow side by side)."""
+    cap = Pcap(f)
+    conns = []
+    for i in range(n):
+        c = Conn(cap, 1024 + i % 60000, client=bytes([10, 11 + (i >> 16), (i >> 8) & 255, i & 255]))
+        c.handshake()
+        c.send(b"GET /flood/%d HTTP/1.1\r\nHost: flood.example\r\n" % i)
+        conns.append(c)
+    line = b"X-Flood: " + b"f" * 1389 + b"\r\n"
+    for _ in range(size // len(line)):
+        for c in conns:
+            c.segment(line)
+    normal_tail(cap)
+    cap.close()
+
+
 def main():
+    if sys.argv[1] == "--flood":
+        head_flood(sys.stdout.buffer, int(sys.argv[2]), int(sys.argv[3]))
+        return
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     huge_head(out)
@@ -210,6 +253,8 @@ def main():
     many_fields(out)
     every_byte(out)
     broken_files(out)
+    secrets(out)
+    many_exchanges(out)
     byte_flips(out, sys.argv[2:])
 
 

@@ -9,7 +9,9 @@ prog-ids: prints the ids of the loaded BPF programs named httpeek_*.
 wait-attached BEFORE: waits until a new httpeek instance has its 5 programs linked; prints
   their ids.
 gone IDS: asserts that those programs and their links are gone.
-caps PID: asserts that httpeek PID kept only CAP_SYS_PTRACE once set up.
+caps PID: asserts that httpeek PID kept no capability and runs as nobody once set up, that
+  its /proc helper kept CAP_SYS_PTRACE alone, and that a process with httpeek's credentials
+  cannot open a root process's /proc/PID/mem for writing.
 filtered EVENTS STDERR MAIN_STDERR: a -f port=8081 instance reported only that port's
   exchange and read fewer ring-buffer records than the unfiltered one.
 burst EVENTS STDERR: a 4 KiB ring buffer under a burst counted kernel drops and still
@@ -158,7 +160,7 @@ def check_case(name, spec, events, pids):
             check_owner(eg, spec["client"], owners.get(path, (cpid,))[0], f"{path} egress")
         if server == "nginx":
             check_owner(ig, "nginx", pids["nginx"], f"{path} ingress", by_parent=True)
-            # The worker runs as nobody: its /proc/PID/exe needs the CAP_SYS_PTRACE kept.
+            # The worker runs as nobody: its /proc/PID/exe needs the helper's CAP_SYS_PTRACE.
             exe = ig["executable"]["path"]
             need(exe.endswith("/nginx"), f"{path} ingress: executable {exe!r}")
         else:
@@ -289,18 +291,67 @@ def proc_status(pid):
         return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
 
 
+def children(pid):
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(x) for x in f.read().split()]
+
+
+CAP_NAMES = {19: "sys_ptrace", 21: "sys_admin", 39: "bpf", 38: "perfmon", 12: "net_admin"}
+
+
+def as_process(st, argv):
+    """Runs argv with the uid, gid and capabilities of the process whose status is st, no
+    groups, no_new_privs (setpriv)."""
+    caps = int(st["CapEff"], 16)
+    names = [f"+{CAP_NAMES.get(i, 'cap_%d' % i)}" for i in range(64) if caps >> i & 1]
+    capset = ",".join(["-all"] + names)
+    uid, gid = st["Uid"].split()[1], st["Gid"].split()[1]
+    return subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
+                           f"--inh-caps={capset}", f"--ambient-caps={capset}",
+                           f"--bounding-set={capset}", "--no-new-privs", *argv],
+                          capture_output=True, text=True)
+
+
 def cmd_caps(pid):
-    keep = 1 << CAP_SYS_PTRACE
+    """Once set up, httpeek keeps no capability and runs as nobody; its /proc helper keeps
+    CAP_SYS_PTRACE alone and holds nothing but its socket. A process with httpeek's
+    credentials cannot open a root process's /proc/PID/mem for writing."""
     for _ in range(50):
         st = proc_status(pid)
-        if int(st["CapEff"], 16) == keep:
+        if int(st["CapEff"], 16) == 0:
             break
         time.sleep(0.1)
-    for name, want in (("CapEff", keep), ("CapPrm", keep), ("CapBnd", keep), ("CapInh", 0),
-                       ("CapAmb", 0)):
-        need(int(st[name], 16) == want, f"caps: {name} {st[name]}, want {want:016x}")
+    # A root process with every capability (pid 1 may be shielded further, as in some
+    # sandboxes where even root cannot open its mem): httpeek's credentials must not write it.
+    victim = subprocess.Popen(["sleep", "30"])
+    try:
+        r = as_process(st, [sys.executable, "-c", f"open('/proc/{victim.pid}/mem', 'r+b')"])
+    finally:
+        victim.kill()
+        victim.wait()
+    need(r.returncode != 0 and "PermissionError" in r.stderr,
+         f"no-ptrace-write: with httpeek's credentials a root process's /proc/PID/mem opened "
+         f"for writing (rc {r.returncode}) {r.stderr.strip()[-200:]}")
+    print("live: no-ptrace-write ok (httpeek's credentials cannot write a root process's "
+          "/proc/PID/mem)")
+    for name in ("CapEff", "CapPrm", "CapBnd", "CapInh", "CapAmb"):
+        need(int(st[name], 16) == 0, f"caps: {name} {st[name]}, want 0")
     need(st["NoNewPrivs"].strip() == "1", f"caps: NoNewPrivs {st['NoNewPrivs']}")
-    print(f"live: least-privilege ok (CapEff {st['CapEff']})")
+    need(st["Uid"].split()[1] == "65534" and st["Gid"].split()[1] == "65534",
+         f"caps: Uid {st['Uid']} Gid {st['Gid']}, want nobody's")
+    print(f"live: least-privilege ok (CapEff {st['CapEff']}, uid {st['Uid'].split()[1]})")
+    helpers = children(pid)
+    need(len(helpers) == 1, f"helper: {len(helpers)} child processes, want 1")
+    hs = proc_status(helpers[0])
+    keep = 1 << CAP_SYS_PTRACE
+    for name, want in (("CapEff", keep), ("CapPrm", keep), ("CapBnd", 0), ("CapInh", 0),
+                       ("CapAmb", 0)):
+        need(int(hs[name], 16) == want, f"helper: {name} {hs[name]}, want {want:016x}")
+    need(hs["NoNewPrivs"].strip() == "1", "helper: NoNewPrivs not set")
+    fds = os.listdir(f"/proc/{helpers[0]}/fd")
+    links = [os.readlink(f"/proc/{helpers[0]}/fd/{fd}") for fd in fds]
+    need(len(links) == 1 and links[0].startswith("socket:"), f"helper: descriptors {links}")
+    print("live: proc-helper ok (CAP_SYS_PTRACE alone, one socket)")
 
 
 def live_records(path):

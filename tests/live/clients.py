@@ -8,6 +8,11 @@ handoff HOST PORT PIDFILE P1 P2 P3: one connection; the process sends P1, a fork
 pipeline HOST PORT PATH...: every request in one send() on a raw socket (one segment).
 post-pipeline HOST PORT PATH...: a POST with a small form body per path, all in one send().
 binary HOST PORT: a non-HTTP exchange with an echo server.
+chunked-spoof HOST PORT PATH: a POST with a chunked body: its head, then a segment with the
+  chunk size and 1000 bytes of data, then a segment of chunk data that begins "GET /SPOOFED
+  HTTP/1.1" (a request line inside a body); then GET /after on the same connection.
+flood HOST PORT N BYTES: N connections, each sending BYTES of a head that never ends; all
+  stay open until the server closes them or 60 s pass.
 """
 import http.client
 import os
@@ -77,13 +82,7 @@ def pipeline(host, port, *paths, bodies=None):
     s = socket.create_connection((host, port), timeout=5)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     s.sendall(b"".join(reqs))
-    data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
+    data = read_to_close(s)
     if data.count(b"HTTP/1.1 200") != len(paths):
         sys.exit(1)
 
@@ -103,7 +102,60 @@ def binary(host, port):
     s.close()
 
 
+def read_to_close(s):
+    """Everything the peer sends until it closes; closes s."""
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return data
+
+
+SPOOF = b"GET /SPOOFED HTTP/1.1\r\nHost: spoofed.example\r\nX-Evil: 1\r\n\r\n"
+
+
+def chunked_spoof(host, port, path):
+    s = socket.create_connection((host, port), timeout=5)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    filler = b"a" * 1000
+    s.sendall(f"POST {path} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n"
+              .encode())
+    # Each piece a segment of its own: the chunk size and some data (what a kernel may skip,
+    # and with it the framing), then chunk data that looks like a request, then the end of the
+    # body and a real request behind it.
+    for piece in (b"%x\r\n" % (len(filler) + len(SPOOF)) + filler, SPOOF, b"\r\n0\r\n\r\n"):
+        time.sleep(0.2)
+        s.sendall(piece)
+    time.sleep(0.2)
+    s.sendall(f"GET /after HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+    data = read_to_close(s)
+    if data.count(b"HTTP/1.1 200") != 2:
+        sys.exit(1)
+
+
+def flood(host, port, n, size):
+    import resource
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    line = b"X-Flood: " + b"f" * 1389 + b"\r\n"
+    socks = []
+    for i in range(int(n)):
+        s = socket.create_connection((host, port), timeout=30)
+        s.sendall(b"GET /flood/%d HTTP/1.1\r\nHost: flood.example\r\n" % i)
+        socks.append(s)
+    for _ in range(int(size) // len(line)):
+        for s in socks:
+            s.sendall(line)
+    for s in socks:
+        s.close()
+
+
 if __name__ == "__main__":
     cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    cmds = {"get": get, "keepalive": keepalive, "handoff": handoff, "pipeline": pipeline, "post-pipeline": post_pipeline, "binary": binary}
+    cmds = {"get": get, "keepalive": keepalive, "handoff": handoff, "pipeline": pipeline,
+            "post-pipeline": post_pipeline, "binary": binary, "chunked-spoof": chunked_spoof,
+            "flood": flood}
     cmds[cmd](host, port, *sys.argv[4:])

@@ -6,8 +6,7 @@
  * the kernel filter. Every run must allow the packet (return 1), leave it unchanged and
  * produce exactly the expected ring-buffer records. Prints "prog: <name> ok" per check.
  *
- * Build (tests/live/run.sh does): cc -std=gnu11 -Isrc -Ibuild -o prog_test_run
- *   tests/live/prog_test_run.c tests/live/prog_test_cases.c -lbpf -lelf -lz
+ * make test-bpf builds it (build/tests/prog_test_run) and runs it.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>

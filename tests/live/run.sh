@@ -2,20 +2,19 @@
 # Live end-to-end test (root): two network namespaces joined by a veth pair, nginx and small
 # python servers in one, curl and python clients in the other, the real ./httpeek in the root
 # namespace. check_live.py asserts the exact events. Prints "live: <name> ok" per check.
-# First, prog_test_run.c runs the programs on canned packets (prints "prog: <name> ok").
+# (The programs on canned packets: prog_test_run.c, make test-bpf.)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BIN=${HTTPEEK:-$ROOT/httpeek}
-BUILD=${HTTPEEK_BUILD:-$ROOT/build}  # holds httpeek.skel.h
 CHECK="python3 $HERE/check_live.py"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "live: needs root" >&2
 	exit 1
 fi
-for tool in ip nginx curl python3 bpftool unshare wrk cc; do
+for tool in ip nginx curl python3 bpftool unshare wrk; do
 	command -v "$tool" >/dev/null || { echo "live: missing $tool" >&2; exit 1; }
 done
 
@@ -195,10 +194,6 @@ ringbuf_burst() {
 	stop_httpeek
 	$CHECK burst "$TMP/burst.jsonl" "$TMP/burst.err"
 }
-
-cc -std=gnu11 -O2 -Wall -Wextra -Werror -I"$ROOT/src" -I"$BUILD" -o "$TMP/prog_test_run" \
-	"$HERE/prog_test_run.c" "$HERE/prog_test_cases.c" -lbpf -lelf -lz
-"$TMP/prog_test_run"
 
 setup_net
 start_nginx

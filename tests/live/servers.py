@@ -4,10 +4,13 @@
 late-http PORT: accepts, waits before reading so that the request reaches the socket before any
 process touched it, then answers 200 and closes.
 echo PORT: echoes whatever a client sends (a non-HTTP protocol).
+sink PORT: accepts any number of connections and reads them, never answering (heads that
+  never end stay in progress).
 pipe-http PORT: reads pipelined requests (bodies framed by Content-Length) until one says
   "Connection: close", then answers them all with small responses in one send(), so that the
   responses after the first start in the middle of a segment, behind a body.
 """
+import resource
 import socket
 import sys
 import time
@@ -86,5 +89,24 @@ def echo(port):
         c.close()
 
 
+def sink(port):
+    import selectors
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    srv = listener(port)
+    srv.listen(4096)
+    sel = selectors.DefaultSelector()
+    sel.register(srv, selectors.EVENT_READ)
+    while True:
+        for key, _ in sel.select():
+            if key.fileobj is srv:
+                c, _ = srv.accept()
+                sel.register(c, selectors.EVENT_READ)
+            elif not key.fileobj.recv(65536):
+                sel.unregister(key.fileobj)
+                key.fileobj.close()
+
+
 if __name__ == "__main__":
-    {"late-http": late_http, "echo": echo, "pipe-http": pipe_http}[sys.argv[1]](int(sys.argv[2]))
+    {"late-http": late_http, "echo": echo, "pipe-http": pipe_http,
+     "sink": sink}[sys.argv[1]](int(sys.argv[2]))

@@ -412,7 +412,8 @@ static int open_view(struct sim *sim, int view)
 		.flow = { .max_flows = 16, .max_flow_buffer = 1u << 20,
 			  .max_total_buffer = 16u << 20, .idle_timeout_ns = 300000000000ull,
 			  .in_order_source = view == 1 },
-		.http = { .max_head = sim->opt->max_head, .max_fields = 512 },
+		.http = { .max_head = sim->opt->max_head, .max_fields = 512,
+			  .opaque_tunnels = true },  /* as the framer: tunnels not looked into */
 	};
 	char **buf = view ? &sim->res->framed : &sim->res->whole;
 

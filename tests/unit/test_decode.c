@@ -14,6 +14,10 @@
 
 #define L_NULL 0
 #define L_EN10MB 1
+#define L_PPP 9
+#define L_PPP_SERIAL 50
+#define L_PPP_ETHER 51
+#define L_C_HDLC 104
 #define L_RAW 12
 #define L_RAW_BSDOS 14
 #define L_LINKTYPE_RAW 101
@@ -31,12 +35,15 @@ static const uint8_t IP4_SRC[4] = { 10, 0, 0, 1 };
 static const uint8_t IP4_DST[4] = { 10, 0, 0, 2 };
 static const uint8_t IP6_SRC[16] = { 0xfd, [15] = 1 };
 static const uint8_t IP6_DST[16] = { 0xfd, [15] = 2 };
+static const uint8_t OUTER6_SRC[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+static const uint8_t OUTER6_DST[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
 static const uint8_t MAPPED_SRC[16] = { [10] = 0xff, 0xff, 127, 0, 0, 1 };
 static const uint8_t MAPPED_DST[16] = { [10] = 0xff, 0xff, 127, 0, 0, 2 };
 
 enum kind {
 	K_END, K_REQ, K_TCP, K_BYTES, K_IP4, K_IP6, K_EXT, K_FRAG, K_ETH, K_TAG, K_SLL, K_SLL2,
-	K_AF, K_NFLOG, K_POKE,
+	K_AF, K_NFLOG, K_POKE, K_ETH3, K_LLC, K_MPLS, K_PPPOE, K_PPP, K_HDLC, K_GRE, K_ERSPAN,
+	K_UDP, K_HEAD,
 };
 
 struct layer {
@@ -61,6 +68,20 @@ struct layer {
 #define AF(af, big_endian) { K_AF, af, big_endian, 0 }
 #define NFLOG(family, hook, payload) { K_NFLOG, family, hook, payload } /* hook -1: none */
 #define POKE(off, val) { K_POKE, off, val, 0 }
+#define OIP4(proto) { K_IP4, 0, proto, 1 }        /* outer: 198.51.100.1 -> 198.51.100.2 */
+#define OIP6(nh) { K_IP6, nh, 3, 0 }               /* outer: 2001:db8::1 -> 2001:db8::2 */
+#define ETH3 { K_ETH3, 0, 0, 0 }                   /* 802.3: a length for a type */
+#define LLC(type) { K_LLC, type, 0, 0 }            /* LLC/SNAP, OUI 0 */
+#define MPLS(labels) { K_MPLS, labels, 0, 0 }
+#define PPPOE { K_PPPOE, 0, 0, 0 }
+#define PPP(proto, acf) { K_PPP, proto, acf, 0 }   /* acf: with FF 03 in front */
+#define HDLC(type) { K_HDLC, type, 0, 0 }
+#define GRE(flags, proto, key) { K_GRE, flags, proto, key }  /* flags: byte 0 << 8 | byte 1 */
+#define ERSPAN(ver, o) { K_ERSPAN, ver, o, 0 }
+#define UDP(sport, dport) { K_UDP, sport, dport, 0 }
+/* n bytes of a tunnel header: v0, v1, v2 the first three, v3 at byte 3 (n <= 12) */
+#define HEAD(n, v) { K_HEAD, n, v, 0 }
+#define GTPU(n, v) { K_HEAD, n, v, 1 }            /* the same with GTP-U's length */
 #define END { K_END, 0, 0, 0 }    /* after building: byte off of the packet */
 
 struct pb {
@@ -122,8 +143,10 @@ static void push_ip4(struct pb *p, const struct layer *l)
 	put16(h + 6, l->c);
 	h[8] = 64;
 	h[9] = (uint8_t)l->b;
-	memcpy(h + 12, IP4_SRC, 4);
-	memcpy(h + 16, IP4_DST, 4);
+	memcpy(h + 12, l->c == 1 ? (const uint8_t[4]){ 198, 51, 100, 1 } : IP4_SRC, 4);
+	memcpy(h + 16, l->c == 1 ? (const uint8_t[4]){ 198, 51, 100, 2 } : IP4_DST, 4);
+	if (l->c == 1)
+		put16(h + 6, 0);
 	memset(h + 20, 1, l->a);  /* NOP options */
 }
 
@@ -136,8 +159,8 @@ static void push_ip6(struct pb *p, const struct layer *l)
 	put16(h + 4, plen);
 	h[6] = (uint8_t)l->a;
 	h[7] = 64;
-	memcpy(h + 8, l->b ? MAPPED_SRC : IP6_SRC, 16);
-	memcpy(h + 24, l->b == 1 ? MAPPED_DST : IP6_DST, 16);
+	memcpy(h + 8, l->b == 3 ? OUTER6_SRC : l->b ? MAPPED_SRC : IP6_SRC, 16);
+	memcpy(h + 24, l->b == 3 ? OUTER6_DST : l->b == 1 ? MAPPED_DST : IP6_DST, 16);
 }
 
 /* Hop-by-hop, routing, destination options: (units + 1) * 8 bytes; AH: (units + 2) * 4. */
@@ -218,6 +241,111 @@ static void push_nflog(struct pb *p, const struct layer *l)
 	memcpy(push(p, len), out, len);
 }
 
+static void push_mpls(struct pb *p, uint32_t labels)
+{
+	for (uint32_t i = 0; i < labels; i++) {
+		uint8_t *h = push(p, 4);
+
+		put32(h, (16 + i) << 12 | (i == 0 ? 0x100 : 0) | 64);
+	}
+}
+
+/* GRE with the optional fields its flags ask for: checksum, key (l->c), sequence, ack. */
+static void push_gre(struct pb *p, const struct layer *l)
+{
+	uint8_t f = (uint8_t)(l->a >> 8), v = (uint8_t)l->a;
+	uint32_t len = 4 + (f & 0x80 ? 4 : 0) + (f & 0x20 ? 4 : 0) + (f & 0x10 ? 4 : 0) +
+		       (v & 0x80 ? 4 : 0);
+	uint8_t *h = push(p, len);
+
+	h[0] = f;
+	h[1] = v;
+	put16(h + 2, l->b);
+	if (f & 0x20)
+		put32(h + 4 + (f & 0x80 ? 4 : 0), l->c);
+}
+
+static void push_erspan(struct pb *p, const struct layer *l)
+{
+	uint8_t *h = push(p, l->a == 1 ? 8 : l->b ? 20 : 12);
+
+	h[0] = (uint8_t)(l->a << 4);
+	h[3] = 7;  /* session id */
+	if (l->a == 2 && l->b)
+		h[11] = 1;
+}
+
+static void push_udp(struct pb *p, const struct layer *l)
+{
+	uint32_t len = (uint32_t)pb_len(p) + 8;
+	uint8_t *h = push(p, 8);
+
+	put16(h, l->a);
+	put16(h + 2, l->b);
+	put16(h + 4, len);
+}
+
+static void push_head(struct pb *p, const struct layer *l)
+{
+	uint8_t *h = push(p, l->a);
+
+	put32(h, l->b);
+	if (l->c)  /* GTP-U's length: what follows its first 8 bytes */
+		put16(h + 2, (uint32_t)pb_len(p) - 8);
+}
+
+static void push_encap(struct pb *p, const struct layer *l)
+{
+	uint8_t *h;
+
+	switch (l->kind) {
+	case K_ETH3:
+		h = push(p, 14);
+		memset(h, 2, 12);
+		put16(h + 12, (uint32_t)pb_len(p) - 14);
+		break;
+	case K_LLC:
+		h = push(p, 8);
+		h[0] = h[1] = 0xaa;
+		h[2] = 3;
+		put16(h + 6, l->a);
+		break;
+	case K_MPLS:
+		push_mpls(p, l->a);
+		break;
+	case K_PPPOE:
+		h = push(p, 6);
+		h[0] = 0x11;
+		put16(h + 2, 0x1234);
+		put16(h + 4, (uint32_t)pb_len(p) - 6);
+		break;
+	case K_PPP:
+		if (l->a < 0x100 && (l->a & 1))
+			*push(p, 1) = (uint8_t)l->a;
+		else
+			put16(push(p, 2), l->a);
+		if (l->b)
+			put16(push(p, 2), 0xff03);
+		break;
+	case K_HDLC:
+		put16(push(p, 4) + 2, l->a);
+		pb_data(p)[0] = 0x0f;
+		break;
+	case K_GRE:
+		push_gre(p, l);
+		break;
+	case K_ERSPAN:
+		push_erspan(p, l);
+		break;
+	case K_UDP:
+		push_udp(p, l);
+		break;
+	case K_HEAD:
+		push_head(p, l);
+		break;
+	}
+}
+
 static void push_layer(struct pb *p, const struct layer *l)
 {
 	switch (l->kind) {
@@ -260,6 +388,9 @@ static void push_layer(struct pb *p, const struct layer *l)
 		break;
 	case K_NFLOG:
 		push_nflog(p, l);
+		break;
+	default:
+		push_encap(p, l);
 		break;
 	}
 }
@@ -313,6 +444,9 @@ struct pcase {
 #define BAD(lt, ...) C(lt, DECODE_MALFORMED, 0, 0, __VA_ARGS__)
 #define NOT(lt, ...) C(lt, DECODE_NOT_TCP, 0, 0, __VA_ARGS__)
 #define FRG(lt, ...) C(lt, DECODE_FRAGMENT, 0, 0, __VA_ARGS__)
+#define UNS(lt, ...) C(lt, DECODE_UNSUPPORTED, 0, 0, __VA_ARGS__)
+#define O4 ETH(0x0800), OIP4(17)
+#define VXLAN(vni) HEAD(8, 0x08000000), POKE(14 + 20 + 8 + 4, vni)
 #define T7 TAG(0x8100), TAG(0x8100), TAG(0x8100), TAG(0x8100), TAG(0x8100), TAG(0x8100), \
 	TAG(0x8100)
 #define D7 EXT(60, 60, 0), EXT(60, 60, 0), EXT(60, 60, 0), EXT(60, 60, 0), EXT(60, 60, 0), \
@@ -403,7 +537,7 @@ static const struct pcase cases[] = {
 	BAD(L_RAW, IP6(60), EXT(60, 60, 0), D7, EXT(60, 6, 0), REQ),
 	BAD(L_RAW, IP6(60), EXT(60, 6, 0), REQ, POKE(41, 200)),
 	NOT(L_RAW, IP6(59)),
-	NOT(L_RAW, IP6(50), BYTES(40)),
+	UNS(L_RAW, IP6(50), BYTES(40)),
 	NOT(L_RAW, IP6(0), EXT(0, 17, 0), BYTES(12)),
 	/* IPv6 fragments: atomic ones are whole packets */
 	OK6(L_RAW, IP6(44), FRAG(6, 0, 0), REQ),
@@ -420,6 +554,63 @@ static const struct pcase cases[] = {
 	BAD(L_RAW, IP4, REQ, POKE(32, 0x40)),
 	BAD(L_RAW, IP4, TCP(0), POKE(32, 0x60)),
 	BAD(L_RAW, IP4X(0, 6, 0), BYTES(15)),  /* TCP header cut by the IP length */
+	/* MPLS, also inside VLAN, and an Ethernet pseudowire with a control word */
+	OK4(L_EN10MB, ETH(0x8847), MPLS(1), IP4, REQ),
+	OK6(L_EN10MB, ETH(0x8100), TAG(0x8847), MPLS(3), IP6(6), REQ),
+	OK4(L_EN10MB, ETH(0x8847), MPLS(2), BYTES(4), ETH(0x0800), IP4, REQ),
+	UNS(L_EN10MB, ETH(0x8847), MPLS(1), BYTES(20), POKE(18, 0x50)),
+	/* PPPoE sessions, PPP and Cisco HDLC links, 802.3 with LLC/SNAP */
+	OK4(L_EN10MB, ETH(0x8864), PPPOE, PPP(0x21, 0), IP4, REQ),
+	OK6(L_EN10MB, ETH(0x8100), TAG(0x8864), PPPOE, PPP(0x57, 0), IP6(6), REQ),
+	NOT(L_EN10MB, ETH(0x8864), PPPOE, PPP(0xc021, 0), BYTES(10)),
+	UNS(L_EN10MB, ETH(0x8864), PPPOE, PPP(0x2d, 0), BYTES(10)),
+	OK4(L_PPP, PPP(0x21, 1), IP4, REQ),
+	OK4(L_PPP_SERIAL, PPP(0x0021, 1), IP4, REQ),
+	OK6(L_PPP_ETHER, PPPOE, PPP(0x0057, 0), IP6(6), REQ),
+	OK4(L_C_HDLC, HDLC(0x0800), IP4, REQ),
+	OK6(L_C_HDLC, HDLC(0x86dd), IP6(6), REQ),
+	NOT(L_C_HDLC, HDLC(0x8035), BYTES(20)),
+	OK4(L_EN10MB, ETH3, LLC(0x0800), IP4, REQ),
+	OK6(L_EN10MB, ETH3, LLC(0x86dd), IP6(6), REQ),
+	UNS(L_EN10MB, ETH(0x88b5), BYTES(46)),
+	/* GRE: plain, with a checksum, key and sequence, Ethernet, ERSPAN I to III, PPTP */
+	OK4(L_RAW, OIP4(47), GRE(0, 0x0800, 0), IP4, REQ),
+	OK4(L_RAW, OIP4(47), GRE(0xb000, 0x0800, 9), IP4, REQ),
+	OK6(L_RAW, OIP6(47), GRE(0x2000, 0x86dd, 9), IP6(6), REQ),
+	OK4(L_EN10MB, ETH(0x0800), OIP4(47), GRE(0x2000, 0x6558, 5), ETH(0x0800), IP4, REQ),
+	OK4(L_RAW, OIP4(47), GRE(0, 0x88be, 0), ETH(0x0800), IP4, REQ),
+	OK4(L_RAW, OIP4(47), GRE(0x1000, 0x88be, 0), ERSPAN(1, 0), ETH(0x0800), IP4, REQ),
+	OK4(L_RAW, OIP4(47), GRE(0x1000, 0x22eb, 0), ERSPAN(2, 0), ETH(0x0800), IP4, REQ),
+	OK4(L_RAW, OIP4(47), GRE(0x1000, 0x22eb, 0), ERSPAN(2, 1), ETH(0x0800), IP4, REQ),
+	OK4(L_RAW, OIP4(47), GRE(0x3081, 0x880b, 0), PPP(0x21, 1), IP4, REQ),
+	OK4(L_RAW, OIP4(47), GRE(0, 0x8847, 0), MPLS(1), IP4, REQ),
+	UNS(L_RAW, OIP4(47), GRE(0, 0x1234, 0), BYTES(20)),
+	UNS(L_RAW, OIP4(47), GRE(2, 0x0800, 0), BYTES(20)),
+	/* IP in IP, EtherIP, MPLS in IP; ESP cannot be looked into */
+	OK4(L_RAW, OIP4(4), IP4, REQ),
+	OK6(L_RAW, OIP4(41), IP6(6), REQ),
+	OK4(L_RAW, OIP6(4), IP4, REQ),
+	OK4(L_RAW, OIP4(97), HEAD(2, 0x30000000), ETH(0x0800), IP4, REQ),
+	OK4(L_RAW, OIP4(137), MPLS(1), IP4, REQ),
+	UNS(L_RAW, OIP4(50), BYTES(40)),
+	/* UDP tunnels: VXLAN, VXLAN-GPE, Geneve, GTP-U, AYIYA, Teredo, L2TP, GRE and MPLS */
+	OK4(L_EN10MB, O4, UDP(50000, 4789), VXLAN(42), ETH(0x0800), IP4, REQ),
+	OK6(L_EN10MB, O4, UDP(50000, 4789), VXLAN(42), ETH(0x8100), TAG(0x86dd), IP6(6), REQ),
+	OK4(L_EN10MB, O4, UDP(50000, 4790), HEAD(8, 0x0c000001), IP4, REQ),
+	OK4(L_EN10MB, O4, UDP(50000, 6081), HEAD(8, 0x00006558), ETH(0x0800), IP4, REQ),
+	OK6(L_EN10MB, O4, UDP(50000, 6081), HEAD(16, 0x020086dd), IP6(6), REQ),
+	UNS(L_EN10MB, O4, UDP(50000, 6081), HEAD(8, 0x00001234), BYTES(20)),
+	OK4(L_EN10MB, O4, UDP(2152, 2152), GTPU(8, 0x30ff0000), IP4, REQ),
+	OK4(L_EN10MB, O4, UDP(2152, 2152), GTPU(12, 0x34ff0000), POKE(53, 0x85),
+	    HEAD(4, 0x01000000), IP4, REQ),
+	NOT(L_EN10MB, O4, UDP(2152, 2152), GTPU(8, 0x30010000)),
+	OK6(L_EN10MB, O4, UDP(5072, 5072), HEAD(12, 0x20010129), IP6(6), REQ),
+	OK6(L_EN10MB, O4, UDP(3544, 40000), IP6(6), REQ),
+	OK6(L_EN10MB, O4, UDP(40000, 3544), HEAD(8, 0), IP6(6), REQ),
+	OK4(L_EN10MB, O4, UDP(1701, 1701), HEAD(6, 0x00020001), PPP(0x21, 1), IP4, REQ),
+	OK4(L_EN10MB, O4, UDP(50000, 4754), GRE(0, 0x0800, 0), IP4, REQ),
+	OK4(L_EN10MB, O4, UDP(50000, 6635), MPLS(2), IP4, REQ),
+	NOT(L_EN10MB, O4, UDP(50000, 53), BYTES(20)),
 };
 
 static void check_tcp(const struct pcase *c, struct pb *p, const struct segment *seg)
@@ -657,7 +848,8 @@ static void test_tcp_header(void **state)
 
 static void test_links_supported(void **state)
 {
-	static const int yes[] = { 0, 1, 12, 14, 101, 108, 113, 228, 229, 239, 276 };
+	static const int yes[] = { 0, 1, 9, 12, 14, 50, 51, 101, 104, 108, 113, 228, 229, 239,
+				   276 };
 	static const int no[] = { -1, 2, 6, 105, 127, 147, 192, 220, 1000 };
 	static const struct layer l[] = { IP4, REQ, END };
 	struct segment seg;
@@ -669,8 +861,81 @@ static void test_links_supported(void **state)
 	build(&p, l);
 	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
 		assert_false(decode_link_supported(no[i]));
-		assert_int_equal(decode_pb(&p, no[i], &seg), DECODE_UNSUPPORTED_LINK);
+		assert_int_equal(decode_pb(&p, no[i], &seg), DECODE_UNSUPPORTED);
+		assert_int_equal(seg.undecoded, DECODE_KIND_LINK << 24 | (no[i] & 0xffffff));
 	}
+}
+
+/* What the decoder could not look into is named by kind, and said so. */
+static void test_undecoded_kinds(void **state)
+{
+	static const struct {
+		struct layer l[8];
+		int linktype;
+		const char *name;
+	} cases[] = {
+		{ { IP4, REQ, END }, 105, "link type 105" },
+		{ { ETH(0x88b5), BYTES(46), END }, L_EN10MB, "ethertype 0x88b5" },
+		{ { OIP4(50), BYTES(40), END }, L_RAW, "IP protocol 50 (ESP, encrypted)" },
+		{ { OIP4(47), GRE(0, 0x1234, 0), BYTES(20), END }, L_RAW, "GRE protocol 0x1234" },
+		{ { OIP4(47), GRE(0x4000, 0x0800, 0), BYTES(20), END }, L_RAW,
+		  "GRE with source routing" },
+		{ { ETH(0x8864), PPPOE, PPP(0xfd, 0), BYTES(8), END }, L_EN10MB,
+		  "PPP protocol 0x00fd (compressed)" },
+		{ { O4, UDP(1, 6081), HEAD(8, 0x00001234), BYTES(20), END }, L_EN10MB,
+		  "Geneve payload type 0x1234" },
+	};
+	char name[80];
+	struct segment seg;
+	struct pb p;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		build(&p, cases[i].l);
+		assert_int_equal(decode_pb(&p, cases[i].linktype, &seg), DECODE_UNSUPPORTED);
+		decode_kind_name(seg.undecoded, name, sizeof(name));
+		assert_string_equal(name, cases[i].name);
+	}
+}
+
+/* Equal inner packets in different VLANs, VNIs or GRE keys are in different zones. */
+static void test_zones(void **state)
+{
+	static const struct layer plain[] = { ETH(0x0800), IP4, REQ, END };
+	static const struct layer vlan[] = { ETH(0x8100), TAG(0x0800), IP4, REQ, END };
+	static const struct layer vx[] = { O4, UDP(5, 4789), VXLAN(1), ETH(0x0800), IP4, REQ,
+					   END };
+	static const struct layer gre[] = { OIP4(47), GRE(0x2000, 0x0800, 1), IP4, REQ, END };
+	struct segment seg;
+	struct pb p;
+	uint64_t a, b;
+
+	build(&p, plain);
+	assert_int_equal(decode_pb(&p, L_EN10MB, &seg), DECODE_TCP);
+	assert_int_equal(seg.zone, 0);
+	build(&p, vlan);
+	assert_int_equal(decode_pb(&p, L_EN10MB, &seg), DECODE_TCP);
+	a = seg.zone;
+	pb_data(&p)[15] = 101;  /* VLAN 101 */
+	assert_int_equal(decode_pb(&p, L_EN10MB, &seg), DECODE_TCP);
+	assert_true(a && seg.zone && seg.zone != a);
+	pb_data(&p)[14] = 0xe0;  /* the priority bits are not part of the id */
+	b = seg.zone;
+	assert_int_equal(decode_pb(&p, L_EN10MB, &seg), DECODE_TCP);
+	assert_int_equal(seg.zone, b);
+	build(&p, vx);
+	assert_int_equal(decode_pb(&p, L_EN10MB, &seg), DECODE_TCP);
+	a = seg.zone;
+	pb_data(&p)[46] = 2;
+	assert_int_equal(decode_pb(&p, L_EN10MB, &seg), DECODE_TCP);
+	assert_true(a && seg.zone != a);
+	assert_memory_equal(seg.src.addr, IP4_SRC, 4);
+	build(&p, gre);
+	assert_int_equal(decode_pb(&p, L_RAW, &seg), DECODE_TCP);
+	a = seg.zone;
+	pb_data(&p)[27] = 2;
+	assert_int_equal(decode_pb(&p, L_RAW, &seg), DECODE_TCP);
+	assert_true(a && seg.zone != a);
+	assert_int_equal(seg.ip_len, 20 + 20 + REQ_LEN);  /* the inner packet's */
 }
 
 static void test_empty(void **state)
@@ -698,6 +963,8 @@ int main(void)
 		cmocka_unit_test(test_mapped),
 		cmocka_unit_test(test_tcp_header),
 		cmocka_unit_test(test_links_supported),
+		cmocka_unit_test(test_undecoded_kinds),
+		cmocka_unit_test(test_zones),
 		cmocka_unit_test(test_empty),
 	};
 

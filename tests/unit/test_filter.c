@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "filter.h"
+#include "live.h"
 
 static bool glob(const char *p, const char *s, bool fold)
 {

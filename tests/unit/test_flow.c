@@ -126,7 +126,16 @@ static void cb_close(void *ctx, void *user)
 	log_add(" c%d", r->id);
 }
 
-static const struct flow_callbacks cbs = { cb_open, cb_data, cb_gap, cb_fin, cb_close };
+/* What the consumer says it holds per flow, by flow id (flow_table_shed). */
+static uint64_t consumer_held[MAX_REC];
+
+static uint64_t cb_held(void *ctx, void *user)
+{
+	return consumer_held[((struct rec_flow *)user)->id];
+}
+
+static const struct flow_callbacks cbs = { cb_open, cb_data, cb_gap, cb_fin, cb_close,
+					   cb_held };
 
 static int setup(void **state)
 {
@@ -134,6 +143,7 @@ static int setup(void **state)
 	loglen = 0;
 	logbuf[0] = 0;
 	quiet = false;
+	memset(consumer_held, 0, sizeof(consumer_held));
 	return 0;
 }
 
@@ -706,6 +716,35 @@ static void test_eviction(void **state)
 				    "f0 f1 c0 o3 d0[three] f0 f1 c2 f0 f1 c3");
 }
 
+/* Shedding ends the least recently active flows that hold memory, theirs or the consumer's. */
+static void test_shed(void **state)
+{
+	struct flow_table *t = table_default();
+	const struct flow_stats *st = flow_table_stats(t);
+
+	feed(t, 0, A, TCP_SYN, 0, NULL);
+	feed(t, 1, A, 0, 10, "one");
+	feed(t, 2, A, 0, 10, "two");
+	feed(t, 3, A, TCP_SYN, 0, NULL);
+	feed(t, 0, A, 0, 3, "cd");      /* flow 0 holds out-of-order bytes */
+	feed(t, 3, A, 0, 1, "x");       /* flow 3 holds nothing */
+	consumer_held[1] = 100;         /* flows 1 and 2: the consumer holds memory */
+	consumer_held[2] = 100;
+	assert_int_equal(flow_table_held(t), FLOW_HELD_COST(2));
+	/* Least recently active first: 1 (100 bytes) is enough. */
+	assert_int_equal(flow_table_shed(t, 50), 100);
+	assert_int_equal(rec[1]->closed, 1);
+	assert_int_equal(rec[2]->closed + rec[0]->closed + rec[3]->closed, 0);
+	/* Then 2, then 0 (its held bytes go out as the flow ends); 3 holds nothing. */
+	assert_int_equal(flow_table_shed(t, 1000), 100 + FLOW_HELD_COST(2));
+	assert_int_equal(rec[2]->closed + rec[0]->closed, 2);
+	assert_int_equal(rec[3]->closed, 0);
+	assert_int_equal(st->flows_shed, 3);
+	assert_int_equal(flow_table_held(t), 0);
+	assert_int_equal(flow_table_shed(t, 1), 0);
+	flow_table_free(t);
+}
+
 static void test_expire(void **state)
 {
 	struct flow_limits lim = lim_default();
@@ -771,6 +810,69 @@ static void test_cookie_key(void **state)
 	s.family = 6;
 	flow_segment(t, &s);
 	assert_int_equal(flow_table_stats(t)->flows_created, 3);
+	flow_table_free(t);
+}
+
+/* After both FINs (or a RST), a late retransmission is old bytes, not a new connection. */
+static void test_late_retransmission(void **state)
+{
+	struct flow_limits lim = lim_default();
+	struct flow_table *t;
+	const struct flow_stats *st;
+
+	lim.idle_timeout_ns = 100000;
+	t = table(&lim);
+	st = flow_table_stats(t);
+	feed(t, 0, A, TCP_SYN, 1000, NULL);
+	feed(t, 0, B, TCP_SYN | TCP_ACK, 5000, NULL);
+	feed(t, 0, A, TCP_ACK, 1001, "GET /");
+	feed(t, 0, B, TCP_ACK, 5001, "HTTP/1.1 200");
+	feed(t, 0, A, TCP_ACK | TCP_FIN, 1006, NULL);
+	feed(t, 0, B, TCP_ACK | TCP_FIN, 5013, NULL);
+	feed(t, 0, B, TCP_ACK, 5001, "HTTP/1.1 200");  /* late */
+	feed(t, 0, A, TCP_ACK, 1001, "GET /");
+	assert_int_equal(st->flows_created, 1);
+	assert_int_equal(st->overlaps, 17);
+	/* Bytes past the end: the 4-tuple was reused, the SYN not seen. */
+	feed(t, 0, A, TCP_ACK, 90000, "GET /b");
+	assert_int_equal(st->flows_created, 2);
+	/* A SYN is a new connection, whatever its sequence number. */
+	feed(t, 1, A, TCP_SYN, 10, NULL);
+	feed(t, 1, A, TCP_RST, 11, NULL);
+	feed(t, 1, A, TCP_SYN, 10, NULL);
+	feed(t, 1, A, 0, 11, "x");
+	assert_int_equal(st->flows_created, 4);
+	/* Remembered as long as an idle flow would be. */
+	feed(t, 2, A, TCP_SYN, 10, NULL);
+	feed(t, 2, A, 0, 11, "abc");
+	feed(t, 2, A, TCP_RST, 14, NULL);
+	flow_expire(t, now_ns + lim.idle_timeout_ns + 1);
+	feed(t, 2, A, 0, 11, "abc");
+	assert_int_equal(st->flows_created, 6);
+	flow_table_free(t);
+	assert_string_equal(logbuf, "o0 d0[GET /] d1[HTTP/1.1 200] f0 f1 c0 o1 d0[GET /b] o2 f0 f1 "
+				    "c2 o3 d0[x] o4 d0[abc] f0 f1 c4 f0 f1 c1 f0 f1 c3 o5 d0[abc] "
+				    "f0 f1 c5");
+}
+
+/* Equal 4-tuples in different zones (VLANs, VNIs, GRE keys) are different flows. */
+static void test_zone_key(void **state)
+{
+	struct flow_table *t = table_default();
+	struct segment s;
+
+	for (uint64_t z = 0; z < 3; z++) {
+		s = mkseg(0, A, 0, 1, "abc", 3);
+		s.zone = z;
+		flow_segment(t, &s);
+	}
+	s = mkseg(0, B, 0, 7, "back", 4);
+	s.zone = 2;
+	flow_segment(t, &s);
+	assert_int_equal(flow_table_stats(t)->flows_created, 3);
+	assert_int_equal(rec[2]->info.zone, 2);
+	assert_stream(2, 1, "back");
+	assert_int_equal(rec[1]->len[1], 0);
 	flow_table_free(t);
 }
 
@@ -938,8 +1040,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ack_above_hole, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eviction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookie_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_late_retransmission, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zone_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_closes_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_flows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_address, setup, teardown),

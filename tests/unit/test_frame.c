@@ -116,6 +116,25 @@ static void test_no_body_rules(void **state)
 	check(w, 10, &mtu);
 }
 
+/*
+ * Start lines the framer's fast paths do not take (blanks in a target, versions like
+ * HTTP/1.10, a bare CR after the code, versionless GET): user space's one rule decides, live
+ * as offline.
+ */
+static void test_odd_start_lines(void **state)
+{
+	struct sim_write w[] = {
+		W(0, "GET /uri afterspace HTTP/1.1\r\nHost: h\r\n\r\n"),
+		W(1, "HTTP/1.10 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+		W(0, "GET /b HTTP/1.1\r\n\r\n"),
+		W(1, "HTTP/1.1 204\rNo Content\r\n\r\n"),
+		W(0, "T /zeek.html\r\n\r\n"),
+		W(1, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"),
+	};
+
+	check(w, 6, &mtu);
+}
+
 /* Random conversations, each cut into random segments: whole and tiny MSS, small limits. */
 static void random_runs(uint64_t first, uint64_t count, struct sim_options opt)
 {
@@ -191,6 +210,7 @@ int main(void)
 		cmocka_unit_test(test_keepalive_after_short_body),
 		cmocka_unit_test(test_no_request_inside_chunked_body),
 		cmocka_unit_test(test_no_body_rules),
+		cmocka_unit_test(test_odd_start_lines),
 		cmocka_unit_test(test_random_mtu),
 		cmocka_unit_test(test_random_small_segments),
 		cmocka_unit_test(test_random_limits),

@@ -161,6 +161,15 @@ static void test_broken_request_lines(void **state)
 		   "h", "HTTP/1.1");
 	request_is("OPTIONS\r\nHost: h\r\n\r\n", "OPTIONS", "", "", "h", "");
 	request_is("GET / HTTP/11\r\n\r\n", "GET", "/", "HTTP/11", "", "/");
+	/* Blanks in the target: servers answer these, so the target runs up to the version. */
+	request_is("GET /uri afterspace HTTP/1.1\r\nHost: h\r\n\r\n", "GET", "/uri afterspace",
+		   "HTTP/1.1", "h", "/uri afterspace");
+	request_is("CONNECT host:25 / HTTP/1.0\r\n\r\n", "CONNECT", "host:25 /", "HTTP/1.0",
+		   "host:25", "");
+	request_is("GET /a\rb HTTP/1.1\r\n\r\n", "GET", "/a\rb", "HTTP/1.1", "", "/a\rb");
+	/* Versionless: GET is HTTP/0.9; another method lost its version; "T /x" is no request. */
+	request_is("POST /HTTP/1.1\r\nHost: h\r\n\r\n", "POST", "/HTTP/1.1", "", "h",
+		   "/HTTP/1.1");
 	assert_true(http_looks_like_start((const uint8_t *)"OPTIONS\r\n", 9));
 	assert_false(http_looks_like_start((const uint8_t *)"QUIT\r\n", 6));
 	for (int i = 0; i < 2; i++) {
@@ -188,6 +197,28 @@ static void test_connect(void **state)
 		   "example.com:443", "HTTP/1.1", "example.com:443", "");
 	request_is("CONNECT example.com:443 HTTP/1.1\r\n\r\n", "CONNECT", "example.com:443",
 		   "HTTP/1.1", "example.com:443", "");
+}
+
+/* One rule for status-line versions: "HTTP/" and a digit, then digits and dots. */
+static void status_is(const char *text, const char *protocol, int code, const char *status)
+{
+	struct parsed *p = parse(text);
+
+	assert_int_equal(p->err, 0);
+	assert_int_equal(p->msg.kind, HTTP_RESPONSE);
+	str_eq(p->msg.protocol, protocol);
+	assert_int_equal(p->msg.status_code, code);
+	str_eq(p->msg.status, status);
+	done(p);
+}
+
+static void test_status_versions(void **state)
+{
+	status_is("HTTP/1.10 200 OK\r\n\r\n", "HTTP/1.10", 200, "200 OK");
+	status_is("HTTP/1. 200 OK\r\n\r\n", "HTTP/1.", 200, "200 OK");
+	status_is("HTTP/2 404\r\n\r\n", "HTTP/2", 404, "404");
+	status_is("HTTP/1.1 200\rOK\r\n\r\n", "HTTP/1.1", 200, "200\rOK");
+	status_is("HTTP/1.1 301\r\r\n\r\n", "HTTP/1.1", 301, "301");
 }
 
 static void test_status_line(void **state)
@@ -357,6 +388,10 @@ static void test_rejects(void **state)
 	REJECT("GET / HTTP/1.x\r\n\r\n");
 	REJECT("QUIT\r\n\r\n");
 	REJECT("GET \r\n\r\n");
+	REJECT("T /zeek.html\r\n\r\n");
+	REJECT("GE /x\r\n\r\n");
+	REJECT("GET /a b\r\n\r\n");
+	REJECT("HTTP/1.1 200x OK\r\n\r\n");
 	REJECT("G(T / HTTP/1.1\r\n\r\n");
 	REJECT("GET /a\x01 HTTP/1.1\r\n\r\n");
 	REJECT("HTTP/1.1\r\n\r\n");
@@ -456,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_content_length),
 		cmocka_unit_test(test_no_body_statuses),
 		cmocka_unit_test(test_transfer_encoding),
+		cmocka_unit_test(test_status_versions),
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_unterminated),
 		cmocka_unit_test(test_looks_like_start),

@@ -26,6 +26,8 @@ static void expect_str(const struct http_str *s, const char *buf, const struct h
 		assert_memory_equal(s->p, e->p, s->len);
 }
 
+static struct http_parse_cache *cache;  /* shared by the tests, as by a pipeline's streams */
+
 static void expect_same(const char *head, uint32_t max)
 {
 	size_t len = strlen(head);
@@ -37,7 +39,7 @@ static void expect_same(const char *head, uint32_t max)
 	memcpy(a, head, len + 1);
 	memcpy(b, head, len + 1);
 	ea = http_parse_head(a, len, &ma, ha, max);
-	eb = http_parse_cached(b, len, &mb, hb, max);
+	eb = http_parse_cached(cache, b, len, &mb, hb, max);
 	assert_int_equal(ea, eb);
 	assert_memory_equal(a, b, len);  /* folding rewrote both the same way */
 	if (!ea) {
@@ -156,9 +158,48 @@ static void test_uncached(void **state)
 	free(big);
 }
 
+/* A cache counts its hits and misses; heads it cannot hold are neither. */
+static void test_counts(void **state)
+{
+	struct http_stats st = { 0 };
+	struct http_parse_cache *shared = cache;
+	char big[HTTP_CACHE_HEAD + 40];
+
+	(void)state;
+	cache = http_parse_cache_new(&st);
+	assert_non_null(cache);
+	expect_same(heads[0], MAXF);
+	expect_same(heads[0], MAXF);
+	expect_same(heads[1], MAXF);
+	expect_same(heads[0], MAXF);
+	assert_int_equal(st.cache_hits, 2);
+	assert_int_equal(st.cache_misses, 2);
+	memset(big, 'v', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	expect_same(big, MAXF);
+	assert_int_equal(st.cache_hits + st.cache_misses, 4);
+	http_parse_cache_free(cache);
+	cache = shared;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	cache = http_parse_cache_new(NULL);
+	return cache ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	http_parse_cache_free(cache);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_same_as_parse),
 		cmocka_unit_test(test_field_limit),
 		cmocka_unit_test(test_one_byte_apart),
@@ -166,5 +207,5 @@ int main(void)
 		cmocka_unit_test(test_uncached),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include "http.h"
 
-enum op_kind { OP_STOP, OP_DATA, OP_GAP, OP_TUNNEL, OP_END };
+enum op_kind { OP_STOP, OP_DATA, OP_GAP, OP_TUNNEL, OP_INNER, OP_END };
 
 struct op {
 	enum op_kind kind;
@@ -26,6 +26,7 @@ struct op {
 #define DATA(s) { OP_DATA, s, sizeof(s) - 1 }
 #define GAP(n) { OP_GAP, NULL, n }
 #define TUNNEL { OP_TUNNEL, NULL, 0 }
+#define INNER { OP_INNER, NULL, 0 }
 #define END { OP_END, NULL, 0 }
 
 #define MAX_MSGS 16
@@ -113,7 +114,7 @@ static void run_case(const struct scase *c, enum feed how, uint64_t seed)
 				   .max_fields = c->max_fields ? c->max_fields : 64 };
 	struct recorder r = { .c = c };
 	struct http_stats st = { 0 };
-	struct http_stream *s = http_stream_new(&lim, &st);
+	struct http_stream *s = http_stream_new(&lim, &st, NULL);
 	const struct op *op;
 	uint64_t off = 0;
 	char got[512];
@@ -125,9 +126,11 @@ static void run_case(const struct scase *c, enum feed how, uint64_t seed)
 		if (op->kind == OP_DATA)
 			feed(s, op, how, &off, &r);
 		else if (op->kind == OP_GAP)
-			http_stream_gap(s, op->len);
+			http_stream_gap(s, op->len, record, &r);
 		else if (op->kind == OP_TUNNEL)
 			http_stream_set_tunnel(s);
+		else if (op->kind == OP_INNER)
+			http_stream_set_inner(s);
 		else
 			http_stream_end(s, record, &r);
 	}
@@ -152,8 +155,11 @@ static void run_case(const struct scase *c, enum feed how, uint64_t seed)
 			    (unsigned long long)st.resyncs, http_stream_is_tunnel(s));
 		fail();
 	}
+	/* head_bytes counts the head buffer the stream holds, and nothing once it is freed. */
+	assert_int_equal(st.head_bytes, http_stream_held(s));
 	recorder_free(&r);
 	http_stream_free(s);
+	assert_int_equal(st.head_bytes, 0);
 }
 
 static void run_all_feeds(const struct scase *c)
@@ -240,9 +246,32 @@ static const struct scase cases[] = {
 	  { DATA("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\nabc"), GAP(5),
 	    DATA("ij\r\n0\r\n\r\n" OK_0) },
 	  { "R HTTP/1.1 200 OK cl=-1 h=1 chunked", DESC_OK_0 } },
-	{ .name = "gap in a head resyncs at the next message",
+	{ .name = "a proxy tunnel carrying HTTP",
+	  { DATA("CONNECT h:80 HTTP/1.1\r\n\r\n"), INNER, DATA(REQ_A) },
+	  { "Q CONNECT h:80 HTTP/1.1 host=h:80 cl=0 h=0", DESC_A } },
+	{ .name = "a proxy tunnel carrying TLS: opaque, no failure",
+	  { INNER, DATA("\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" REQ_A) }, { NULL },
+	  .tunnel = true },
+	{ .name = "a proxy tunnel carrying SMTP: opaque, no failure",
+	  { INNER, DATA("220 mx.example ESMTP\r\n" REQ_A) }, { NULL }, .tunnel = true },
+	{ .name = "HTTP/2 preface: counted, not reported",
+	  { DATA("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" REQ_A) }, { NULL }, .tunnel = true },
+	{ .name = "gap in a head: what it holds goes out truncated, then the next message",
 	  { DATA("GET /lost HTTP/1.1\r\nHo"), GAP(40), DATA("st: x\r\n\r\n" REQ_A) },
-	  { DESC_A }, .resyncs = 1 },
+	  { "Q GET /lost HTTP/1.1 host= cl=0 h=0 trunc", DESC_A }, .resyncs = 1, .truncated = 1 },
+	{ .name = "gap in a request line cut at the version (snaplen)",
+	  { DATA("GET /snap/a.html HTT"), GAP(300), DATA(REQ_A) },
+	  { "Q GET /snap/a.html HTT host= cl=0 h=0 trunc", DESC_A }, .resyncs = 1, .truncated = 1 },
+	{ .name = "gap in a status line after its code",
+	  { DATA("HTTP/1.1 200 O"), GAP(300), DATA(OK_0) },
+	  { "R HTTP/1.1 200 O cl=-1 h=0 trunc", DESC_OK_0 }, .resyncs = 1, .truncated = 1 },
+	{ .name = "gap in a line too short to tell",
+	  { DATA("GET /a"), GAP(300), DATA(REQ_A) },
+	  { "Q GET /a  host= cl=0 h=0 trunc", DESC_A }, .resyncs = 1, .truncated = 1 },
+	{ .name = "gap after body bytes: a status line starting the next piece is found",
+	  { DATA("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Le"), GAP(500),
+	    DATA("ngth: 20\r\n\r\nsome body text"), DATA("more body bytes"), DATA(OK_0) },
+	  { "R HTTP/1.1 200 OK cl=-1 h=1 trunc", DESC_OK_0 }, .resyncs = 1, .truncated = 1 },
 	{ .name = "gap past a body resyncs at the next piece",
 	  { DATA("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab"), GAP(500), DATA(OK_0) },
 	  { "R HTTP/1.1 200 OK cl=10 h=1", DESC_OK_0 }, .resyncs = 1 },
@@ -259,9 +288,9 @@ static const struct scase cases[] = {
 	  { DESC_A }, .failures = 1, .resyncs = 1 },
 	{ .name = "bad chunk size resyncs",
 	  { DATA("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n" OK_0),
-	    DATA("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXY" OK_0) },
+	    DATA("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXY\r\n" OK_0) },
 	  { "R HTTP/1.1 200 OK cl=-1 h=1 chunked", DESC_OK_0,
-	    "R HTTP/1.1 200 OK cl=-1 h=1 chunked" }, .resyncs = 2 },
+	    "R HTTP/1.1 200 OK cl=-1 h=1 chunked", DESC_OK_0 }, .resyncs = 2 },
 	{ .name = "oversize head is truncated, the next message still found",
 	  { DATA("GET /big HTTP/1.1\r\nHost: h\r\n"
 		 "X-Field-01: 0123456789abcdef\r\nX-Field-02: 0123456789abcdef\r\n"
@@ -349,7 +378,7 @@ static void test_tunnel_from_emit(void **state)
 {
 	static const char text[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" OK_0;
 	struct http_stats st = { 0 };
-	struct http_stream *s = http_stream_new(NULL, &st);
+	struct http_stream *s = http_stream_new(NULL, &st, NULL);
 
 	assert_non_null(s);
 	http_stream_data(s, (const uint8_t *)text, sizeof(text) - 1, 1, tunnel_self, s);
@@ -366,7 +395,7 @@ static void test_timestamps(void **state)
 	static const char text[] = REQ_A "PUT /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc" REQ_C;
 	struct http_stats st = { 0 };
 	struct recorder r = { 0 };
-	struct http_stream *s = http_stream_new(NULL, &st);
+	struct http_stream *s = http_stream_new(NULL, &st, NULL);
 	const char *end1 = strstr(text, "\r\n\r\n") + 4;
 	const char *end2 = strstr(end1, "\r\n\r\n") + 4;
 	const char *end3 = strstr(end2 + 3, "\r\n\r\n") + 4;
@@ -403,7 +432,7 @@ static void unterminated(const char *start, const char *line, size_t piece, unsi
 {
 	struct http_limits lim = { .max_head = 4096, .max_fields = 64 };
 	struct http_stats st = { 0 };
-	struct http_stream *s = http_stream_new(&lim, &st);
+	struct http_stream *s = http_stream_new(&lim, &st, NULL);
 	size_t before, peak = 0, fed, n, len = strlen(line);
 	char *chunk = malloc(piece);
 	unsigned msgs = 0;
@@ -420,6 +449,7 @@ static void unterminated(const char *start, const char *line, size_t piece, unsi
 		peak = n > peak ? n : peak;
 	}
 	assert_true(peak <= lim.max_head + 512);
+	assert_true(st.head_bytes <= lim.max_head);
 	assert_int_equal(st.truncated_heads, 1);
 	assert_int_equal(msgs, want - 1);
 	http_stream_data(s, (const uint8_t *)"\r\n\r\n" REQ_A, 4 + sizeof(REQ_A) - 1, 3, count,
@@ -440,7 +470,8 @@ static void test_unterminated_head(void **state)
 /* Streams idle between messages hold no head buffer: 2000 of them stay small. */
 /*
  * Live (resync_at_marks): after a gap where a head was due, what looks like a head is not
- * taken until the source marks a boundary; offline it is.
+ * taken until the source marks a boundary; offline it is. The head the gap cut goes out
+ * truncated either way.
  */
 static void test_resync_waits_for_mark(void **state)
 {
@@ -451,16 +482,19 @@ static void test_resync_waits_for_mark(void **state)
 		struct http_limits lim = { .max_head = 4096, .max_fields = 64,
 					   .resync_at_marks = live };
 		struct http_stats st = { 0 };
-		struct http_stream *s = http_stream_new(&lim, &st);
+		struct http_stream *s = http_stream_new(&lim, &st, NULL);
 		struct recorder r = { 0 };
 
 		http_stream_data(s, (const uint8_t *)"GET /a HTTP/1.1\r\nX: ", 21, 1, record, &r);
-		http_stream_gap(s, 100);
+		http_stream_gap(s, 100, record, &r);
 		http_stream_data(s, (const uint8_t *)body, sizeof(body) - 1, 2, record, &r);
 		http_stream_boundary(s);
 		http_stream_data(s, (const uint8_t *)real, sizeof(real) - 1, 3, record, &r);
 		assert_int_equal(st.gap_losses, 1);
-		assert_int_equal(r.n, live ? 1 : 2);
+		assert_int_equal(st.truncated_heads, 1);
+		assert_int_equal(r.n, live ? 2 : 3);
+		assert_true(r.msg[0]->truncated);
+		assert_memory_equal(r.msg[0]->path.p, "/a", 2);
 		assert_memory_equal(r.msg[r.n - 1]->path.p, "/real", 5);
 		recorder_free(&r);
 		http_stream_free(s);
@@ -476,7 +510,7 @@ static void test_idle_streams_are_small(void **state)
 	size_t before = allocated(), i;
 
 	for (i = 0; i < N; i++) {
-		s[i] = http_stream_new(NULL, &st);
+		s[i] = http_stream_new(NULL, &st, NULL);
 		assert_non_null(s[i]);
 		http_stream_data(s[i], (const uint8_t *)REQ_A, sizeof(REQ_A) - 1, 1, NULL, &r);
 	}

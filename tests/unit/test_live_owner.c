@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 /* The live stage stays out of the unit-test link (libbpf): its pure files come in here. */
 #include "live_hold.c"
 #include "owner.c"
@@ -166,7 +168,7 @@ static uint32_t tid_of(struct owner_table *t, uint64_t cookie)
 
 static void test_owner_table(void **state)
 {
-	struct owner_table *t = owner_table_new(3);
+	struct owner_table *t = owner_table_new(3, -1);
 
 	own(t, 11, 1);
 	own(t, 12, 2);
@@ -199,6 +201,47 @@ static void test_owner_table(void **state)
 	owner_table_free(t);
 }
 
+/* The /proc helper's protocol: one pid in, one answer out; anything else is refused. */
+static void test_proc_helper(void **state)
+{
+	struct owner_proc_answer a, want;
+	uint64_t two[2] = { 1, 2 };
+	int sv[2];
+	pid_t pid;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sv[0]);
+		owner_proc_serve(sv[1]);
+		_exit(0);
+	}
+	close(sv[1]);
+	owner_proc_answer((uint32_t)getpid(), &want);
+	assert_int_equal(owner_proc_ask(sv[0], (uint32_t)getpid(), &a), 0);
+	assert_int_equal(a.exe_err, 0);
+	assert_int_equal(a.ns_err, 0);
+	assert_string_equal(a.exe, want.exe);
+	assert_int_equal(a.net_ns, want.net_ns);
+	assert_true(a.exe[0] == '/' && a.net_ns != 0);
+	assert_int_equal(owner_proc_ask(sv[0], 0, &a), 0);
+	assert_int_equal(a.exe_err, EINVAL);
+	assert_int_equal(owner_proc_ask(sv[0], 4194305, &a), 0);
+	assert_int_equal(a.ns_err, EINVAL);
+	/* A request of another size gets EINVAL, and the helper goes on. */
+	assert_int_equal(send(sv[0], two, sizeof(two), 0), sizeof(two));
+	assert_int_equal(recv(sv[0], &a, sizeof(a), 0), sizeof(a));
+	assert_int_equal(a.exe_err, EINVAL);
+	assert_int_equal(owner_proc_ask(sv[0], (uint32_t)getpid(), &a), 0);
+	assert_string_equal(a.exe, want.exe);
+	close(sv[0]);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	/* No helper: asking fails cleanly. */
+	assert_int_equal(owner_proc_ask(-1, 1, &a), -EIO);
+	assert_int_equal(a.exe_err, EIO);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +252,7 @@ int main(void)
 		cmocka_unit_test(test_hold_order),
 		cmocka_unit_test(test_hold_limits),
 		cmocka_unit_test(test_owner_table),
+		cmocka_unit_test(test_proc_helper),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,65 @@
+"""Builds test captures: TCP segments in IPv4 or IPv6, optionally in Ethernet, written to pcap
+files. Shared by the python tests that write captures (tests/filters/make_capture.py,
+tests/hostile/make_hostile.py)."""
+import socket
+import struct
+
+LINKTYPE_ETHERNET = 1
+LINKTYPE_RAW = 101  # the packet starts with its IP header
+ETH_SRC = b"\x02\x00\x00\x00\x00\x01"
+ETH_DST = b"\x02\x00\x00\x00\x00\x02"
+
+
+def checksum(data):
+    """The Internet checksum of data."""
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def address(addr):
+    """An address as bytes (4 or 16) from its text or its bytes."""
+    if isinstance(addr, bytes):
+        return addr
+    return socket.inet_pton(socket.AF_INET6 if ":" in addr else socket.AF_INET, addr)
+
+
+def tcp_ip(src, dst, sport, dport, seq, ack, flags, payload=b""):
+    """An IPv4 (with its header checksum) or IPv6 packet holding one TCP segment (no options,
+    window 65535, checksum 0); src and dst as text or bytes, seq and ack taken mod 2^32."""
+    s, d = address(src), address(dst)
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 5 << 4,
+                      flags, 65535, 0, 0) + payload
+    if len(s) == 16:
+        return struct.pack("!IHBB16s16s", 6 << 28, len(tcp), 6, 64, s, d) + tcp
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0x4000, 64, 6, 0, s, d)
+    return ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:] + tcp
+
+
+def ethernet(packet):
+    """An IP packet in an Ethernet frame, between two fixed addresses."""
+    ethertype = 0x86DD if packet[0] >> 4 == 6 else 0x0800
+    return ETH_DST + ETH_SRC + struct.pack("!H", ethertype) + packet
+
+
+class PcapWriter:
+    """Writes a pcap file (microsecond time stamps) to the binary file object f."""
+
+    def __init__(self, f, linktype=LINKTYPE_RAW, snaplen=262144):
+        self.f = f
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype))
+
+    def packet(self, ts, data, caplen=None, wirelen=None):
+        """One record at ts (seconds); caplen and wirelen default to len(data)."""
+        sec = int(ts)
+        caplen = len(data) if caplen is None else caplen
+        wirelen = len(data) if wirelen is None else wirelen
+        self.f.write(struct.pack("<IIII", sec, int((ts - sec) * 1e6), caplen, wirelen) +
+                     data[:caplen])
+
+    def raw(self, data):
+        """Bytes as they are, for broken records."""
+        self.f.write(data)
