@@ -5,6 +5,7 @@
  * flags' low bits pick the link type, bit 7 advances time by a minute (so idle expiry runs).
  * Small limits make eviction and buffer limits reachable.
  */
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	po.filter = filters.n ? &filters : NULL;
 	if (data[0] & 4)
 		eo.types |= EVENT_FLOW_HTTP;
-	if (export_open(&po.exp, "/dev/null"))
+	po.exp = export_new(open("/dev/null", O_WRONLY), &(struct export_options){ 0 });
+	if (!po.exp)
 		abort();
 	w = event_writer_new(sink, &eo);
 	p = w ? pipeline_new(&po, w) : NULL;
@@ -86,6 +88,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pipeline_free(p);
 	if (w)
 		event_writer_free(w);
-	export_close(po.exp);
+	export_free(po.exp);  /* closes its descriptor */
 	return 0;
 }

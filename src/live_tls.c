@@ -1,7 +1,7 @@
 /* Live TLS: the OpenSSL programs, their attacher process, and packets from their records. */
 #include <errno.h>
 #include <pcap/dlt.h>
-#include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +22,7 @@ struct live_tls {
 	struct bpf_link *opens;    /* openat: library files opened */
 	struct tls_attach_counters *counters;  /* shared with the attacher */
 	pid_t attacher;
+	int attacher_stay;  /* closing it ends the attacher */
 };
 
 static int load(struct live_tls *t, const struct live_tls_options *opt)
@@ -63,7 +64,7 @@ int live_tls_open(struct live_tls **out, const struct live_tls_options *opt)
 	t->counters = shared;
 	err = load(t, opt);
 	if (!err) {
-		pid = live_tls_attach_start(t->skel, t->counters, opt->verbose);
+		pid = live_tls_attach_start(t->skel, t->counters, opt->verbose, &t->attacher_stay);
 		err = pid < 0 ? (int)pid : 0;
 		t->attacher = pid > 0 ? pid : 0;
 	}
@@ -176,7 +177,7 @@ void live_tls_detach(struct live_tls *t)
 	if (!t)
 		return;
 	if (t->attacher > 0) {
-		kill(t->attacher, SIGKILL);  /* its links, and so the uprobes, go with it */
+		close(t->attacher_stay);  /* it ends, its links with it (a signal would need root) */
 		waitpid(t->attacher, NULL, 0);
 		t->attacher = 0;
 	}

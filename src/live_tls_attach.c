@@ -249,11 +249,14 @@ static void close_others(int *keep, int n)
 	syscall(SYS_close_range, from, ~0u, 0);
 }
 
-/* The child: attaches, says it is ready on the ready descriptor, then follows new files. */
-static void attacher_run(struct attacher *a, int ready, pid_t parent)
+/*
+ * The child: attaches, says it is ready on the ready descriptor, then follows new files until
+ * the stay descriptor's other end closes (httpeek, no longer root, cannot signal it).
+ */
+static void attacher_run(struct attacher *a, int ready, int stay, pid_t parent)
 {
 	struct ring_buffer *rb;
-	int keep[NPROBES + 2], n = 0;
+	int keep[NPROBES + 3], n = 0;
 	char ok = 1;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -263,6 +266,7 @@ static void attacher_run(struct attacher *a, int ready, pid_t parent)
 		keep[n++] = bpf_program__fd(probe_prog(a, &probes[i]));
 	keep[n++] = bpf_map__fd(a->skel->maps.libs);
 	keep[n++] = ready;
+	keep[n++] = stay;
 	close_others(keep, n);
 	if (keep_only_attach_caps()) {
 		fprintf(stderr, "httpeek: failed to drop capabilities: %s\n", strerror(errno));
@@ -274,21 +278,36 @@ static void attacher_run(struct attacher *a, int ready, pid_t parent)
 	if (write(ready, &ok, 1) != 1 || !rb)
 		_exit(1);
 	close(ready);
-	while (getppid() == parent)
-		ring_buffer__poll(rb, 1000);
-	_exit(0);
+	for (;;) {
+		struct pollfd fds[2] = { { .fd = stay, .events = POLLIN },
+					 { .fd = ring_buffer__epoll_fd(rb), .events = POLLIN } };
+
+		if (poll(fds, 2, 1000) < 0 && errno != EINTR)
+			_exit(1);
+		if (fds[0].revents || getppid() != parent)
+			_exit(0);
+		if (fds[1].revents)
+			ring_buffer__consume(rb);
+	}
 }
 
 pid_t live_tls_attach_start(struct tls_bpf *skel, struct tls_attach_counters *counters,
-			    int verbose)
+			    int verbose, int *stay_fd)
 {
 	struct attacher *a = calloc(1, sizeof(*a));
 	pid_t parent = getpid(), pid;
-	int p[2], err;
+	int p[2], stay[2], err;
 	char ok = 0;
 
 	if (!a || pipe2(p, O_CLOEXEC)) {
 		err = a ? -errno : -ENOMEM;
+		free(a);
+		return err;
+	}
+	if (pipe2(stay, O_CLOEXEC)) {
+		err = -errno;
+		close(p[0]);
+		close(p[1]);
 		free(a);
 		return err;
 	}
@@ -297,15 +316,21 @@ pid_t live_tls_attach_start(struct tls_bpf *skel, struct tls_attach_counters *co
 	pid = fork();
 	if (pid == 0) {
 		close(p[0]);
-		attacher_run(a, p[1], parent);
+		close(stay[1]);
+		attacher_run(a, p[1], stay[0], parent);
 	}
 	err = pid < 0 ? -errno : 0;
 	free(a);
 	close(p[1]);
+	close(stay[0]);
 	/* Ready once the libraries present now are attached (or it failed). */
 	if (!err && (poll(&(struct pollfd){ .fd = p[0], .events = POLLIN }, 1, READY_MS) != 1 ||
 		     read(p[0], &ok, 1) != 1))
 		err = -ECHILD;
 	close(p[0]);
+	if (err)
+		close(stay[1]);
+	else
+		*stay_fd = stay[1];
 	return err ? err : pid;
 }

@@ -15,9 +15,10 @@ struct tls_attach_counters {
 
 /*
  * Forks the attacher for skel's loaded programs and waits until the libraries present now
- * are attached. Returns its pid (kill it to detach everything), or -errno.
+ * are attached. Returns its pid, or -errno. It runs until *stay_fd (set on success) is closed
+ * or httpeek dies; its links, and so the uprobes, go with it.
  */
 pid_t live_tls_attach_start(struct tls_bpf *skel, struct tls_attach_counters *counters,
-			    int verbose);
+			    int verbose, int *stay_fd);
 
 #endif

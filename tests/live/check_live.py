@@ -284,6 +284,7 @@ def cmd_events(events_path, cases_path, stderr_path, client_if, server_if):
 
 
 CAP_SYS_PTRACE = 19
+CAP_SYS_ADMIN = 21
 
 
 def proc_status(pid):
@@ -314,7 +315,8 @@ def as_process(st, argv):
 
 def cmd_caps(pid):
     """Once set up, httpeek keeps no capability and runs as nobody; its /proc helper keeps
-    CAP_SYS_PTRACE alone and holds nothing but its socket. A process with httpeek's
+    CAP_SYS_PTRACE alone and holds nothing but its socket; the TLS attacher, when there is one,
+    keeps CAP_SYS_ADMIN and CAP_SYS_PTRACE alone. A process with httpeek's
     credentials cannot open a root process's /proc/PID/mem for writing."""
     for _ in range(50):
         st = proc_status(pid)
@@ -340,8 +342,18 @@ def cmd_caps(pid):
     need(st["Uid"].split()[1] == "65534" and st["Gid"].split()[1] == "65534",
          f"caps: Uid {st['Uid']} Gid {st['Gid']}, want nobody's")
     print(f"live: least-privilege ok (CapEff {st['CapEff']}, uid {st['Uid'].split()[1]})")
-    helpers = children(pid)
-    need(len(helpers) == 1, f"helper: {len(helpers)} child processes, want 1")
+    kids = children(pid)
+    attach = (1 << CAP_SYS_ADMIN) | (1 << CAP_SYS_PTRACE)
+    attachers = [k for k in kids if int(proc_status(k)["CapEff"], 16) == attach]
+    helpers = [k for k in kids if k not in attachers]
+    need(len(helpers) == 1 and len(attachers) <= 1,
+         f"helper: {len(kids)} child processes, want the /proc helper and the TLS attacher")
+    for a in attachers:  # uprobes need CAP_SYS_ADMIN here; nothing else is kept
+        ast = proc_status(a)
+        for name, want in (("CapPrm", attach), ("CapBnd", attach), ("CapInh", 0), ("CapAmb", 0)):
+            need(int(ast[name], 16) == want, f"tls attacher: {name} {ast[name]}, want {want:016x}")
+        need(ast["NoNewPrivs"].strip() == "1", "tls attacher: NoNewPrivs not set")
+        print("live: tls-attacher ok (CAP_SYS_ADMIN and CAP_SYS_PTRACE alone, no_new_privs)")
     hs = proc_status(helpers[0])
     keep = 1 << CAP_SYS_PTRACE
     for name, want in (("CapEff", keep), ("CapPrm", keep), ("CapBnd", 0), ("CapInh", 0),
