@@ -178,7 +178,7 @@ PY
 
 # summary_count STDERR WHAT: "N M" from the summary's "N WHAT (M not written)".
 summary_count() {
-	tail -2 "$1" | python3 -c 'import re,sys; m = re.search(r"(\d+) '"$2"'( \((\d+) not written\))?", sys.stdin.read()); print(m.group(1) if m else -1, (m.group(3) or 0) if m else -1)'
+	grep '^httpeek: [0-9]* packets' "$1" | tail -1 | python3 -c 'import re,sys; m = re.search(r"(\d+) '"$2"'( \((\d+) not written\))?", sys.stdin.read()); print(m.group(1) if m else -1, (m.group(3) or 0) if m else -1)'
 }
 
 # -O and -w on full file systems, standard output on /dev/full, under load.
@@ -264,6 +264,10 @@ check_unit_caps() {
 	HPID=$!
 	PIDS+=($HPID)
 	if $CHECK wait-attached "$before" >/dev/null; then
+		for _ in $(seq 100); do  # set-up (TLS too) ends with the drop
+			grep -q '^NoNewPrivs:.1' "/proc/$HPID/status" && break
+			sleep 0.1
+		done
 		status=$(grep -E '^(Uid|CapPrm|CapEff):' "/proc/$HPID/status" | tr -s '\t\n' '  ')
 	fi
 	stop_httpeek
