@@ -76,9 +76,9 @@ static void test_match(void **state)
 	struct http_message resp = { .kind = HTTP_RESPONSE, .status_code = 503 };
 	struct endpoint cli = { .addr = { 10, 0, 0, 1 }, .port = 40000 };
 	struct endpoint srv = { .addr = { 10, 0, 0, 2 }, .port = 8080 };
-	struct filter_subject rq = { 4, &cli, &srv, DIR_EGRESS, &req, NULL, NULL };
-	struct filter_subject rs = { 4, &srv, &cli, DIR_INGRESS, &req, &resp, NULL };
-	struct filter_subject orphan = { 4, &srv, &cli, DIR_INGRESS, NULL, &resp, NULL };
+	struct filter_subject rq = { 4, &cli, &srv, DIR_EGRESS, &req, NULL, NULL, false };
+	struct filter_subject rs = { 4, &srv, &cli, DIR_INGRESS, &req, &resp, NULL, false };
+	struct filter_subject orphan = { 4, &srv, &cli, DIR_INGRESS, NULL, &resp, NULL, false };
 	struct filter_set f = { 0 };
 
 	assert_true(filter_match(&f, &rq));
@@ -128,7 +128,7 @@ static void test_path_decoded(void **state)
 	};
 	struct endpoint a = { .port = 1 }, b = { .port = 2 };
 	struct http_message req = { .kind = HTTP_REQUEST, .method = str("GET") };
-	struct filter_subject s = { 4, &a, &b, DIR_EGRESS, &req, NULL, NULL };
+	struct filter_subject s = { 4, &a, &b, DIR_EGRESS, &req, NULL, NULL, false };
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct filter_set f = { 0 };
