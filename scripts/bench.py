@@ -354,6 +354,10 @@ class Scraper:
             r'[^}]*\} (\d+)$', text, re.M))
 
 
+TLS_MODES = [
+    ("traced", ["-e", "net_packet_http"]),
+    ("no-tls", ["-e", "net_packet_http", "--no-tls"]),
+]
 METRICS_MODES = [
     ("events only", ["-e", "net_packet_http"]),
     ("events + metrics", ["-e", "net_packet_http", "--metrics", "127.0.0.1:0"]),
@@ -399,17 +403,24 @@ def metrics_offline(rounds, requests):
               f"{med([c / b[1] for (_, c), b in zip(r, base)]):13.3f}")
 
 
+def mode_rounds(nginx, conns, secs, rounds, errf, modes):
+    """A warm-up, then per round an untraced wrk run and a traced one per (name, args) mode:
+    the untraced req/s and each mode's traced rounds."""
+    wrk(nginx.port, conns, 1, nginx.scheme)
+    plain, runs = [], {name: [] for name, _ in modes}
+    for _ in range(rounds):
+        plain.append(wrk(nginx.port, conns, secs, nginx.scheme))
+        for name, args in modes:
+            runs[name].append(traced_round(nginx, conns, secs, errf, args=args))
+    return plain, runs
+
+
 def metrics_cost(rounds, conns, secs):
     """--metrics next to events only: alternating rounds of the live workload per mode."""
     with tempfile.TemporaryDirectory() as d, open(os.path.join(d, "httpeek.err"), "w+") as errf:
         nginx = Nginx(d, LIVE_PORT)
         try:
-            wrk(nginx.port, conns, 1)  # warm-up
-            plain, runs = [], {name: [] for name, _ in METRICS_MODES}
-            for _ in range(rounds):
-                plain.append(wrk(nginx.port, conns, secs))
-                for name, args in METRICS_MODES:
-                    runs[name].append(traced_round(nginx, conns, secs, errf, args=args))
+            plain, runs = mode_rounds(nginx, conns, secs, rounds, errf, METRICS_MODES)
         finally:
             nginx.stop()
     print(f"\n## metrics: nginx (1 worker) on loopback, wrk -t1 -c{conns} -d{secs}s, {rounds} "
@@ -436,11 +447,12 @@ def metrics_cost(rounds, conns, secs):
 
 
 def bpf_prog_stats():
-    """run_time_ns and run_cnt of the loaded httpeek_* programs (kernel.bpf_stats_enabled)."""
+    """run_time_ns and run_cnt of the loaded httpeek_* and tls_* programs
+    (kernel.bpf_stats_enabled)."""
     out = subprocess.run(["bpftool", "-j", "prog", "show"], check=True,
                          stdout=subprocess.PIPE, text=True).stdout
     return {p["name"]: (p.get("run_time_ns", 0), p.get("run_cnt", 0))
-            for p in json.loads(out) if p.get("name", "").startswith("httpeek_")}
+            for p in json.loads(out) if p.get("name", "").startswith(("httpeek_", "tls_"))}
 
 
 def bpf_profile(nginx, conns, secs, errf, binary=HTTPEEK):
@@ -541,13 +553,7 @@ def tls(rounds, conns, secs):
     with tempfile.TemporaryDirectory() as d, open(os.path.join(d, "httpeek.err"), "w+") as errf:
         nginx = Nginx(d, TLS_PORT, tls=True)
         try:
-            wrk(nginx.port, conns, 1, "https")  # warm-up
-            plain, traced, off = [], [], []
-            for _ in range(rounds):
-                plain.append(wrk(nginx.port, conns, secs, "https"))
-                traced.append(traced_round(nginx, conns, secs, errf))
-                off.append(traced_round(nginx, conns, secs, errf,
-                                       args=("-e", "net_packet_http", "--no-tls")))
+            plain, runs = mode_rounds(nginx, conns, secs, rounds, errf, TLS_MODES)
         finally:
             nginx.stop()
     print(f"\n## tls: nginx (1 worker, TLS) on loopback, wrk -t1 -c{conns} -d{secs}s https, "
@@ -555,7 +561,7 @@ def tls(rounds, conns, secs):
     print(f"{'build':>8} {'req/s':>8} {'ratio':>6} {'cpu ms/1k':>9} {'ev/req':>7} "
           f"{'drops':>6} {'missed':>6}")
     print(f"{'untraced':>8} {med(plain):8.0f}")
-    for name, rs in (("traced", traced), ("no-tls", off)):
+    for name, rs in runs.items():
         req = sum(t["requests"] for t in rs)
         print(f"{name:>8} {med([t['rps'] for t in rs]):8.0f} "
               f"{med([t['rps'] / p for p, t in zip(plain, rs)]):6.3f} "
