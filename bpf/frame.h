@@ -203,7 +203,7 @@ static __always_inline int frame_starts_message(const __u8 *b, __u32 n)
 	for (int k = 0; k < FRAME_START_PROBE; k++) {
 		__u8 c = b[k];
 
-		if (k >= n)
+		if ((__u32)k >= n)
 			return 0;
 		if (t == 0 && i < 4 && (c == '\r' || c == '\n')) {
 			i++;
