@@ -46,23 +46,33 @@ endif
 PCAP_LIBS = $(or $(shell $(PKG_CONFIG) --libs libpcap 2>/dev/null),-lpcap)
 CMOCKA_LIBS = $(or $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null),-lcmocka)
 
-ALL_CPPFLAGS = -Isrc -I$(BUILD) $(LIBS_CFLAGS) $(CPPFLAGS)
+ALL_CPPFLAGS = -Isrc -Ibpf -I$(BUILD) $(LIBS_CFLAGS) $(CPPFLAGS)
 COMPILE = $(CC) $(ALL_CPPFLAGS) $(HPK_CFLAGS) $(CFLAGS)
 LINK = $(CC) $(HPK_CFLAGS) $(CFLAGS) $(LDFLAGS)
 
-LIVE_SRC := $(wildcard src/live*.c src/owner*.c)
-SRC := $(wildcard src/*.c)
-CORE_SRC := $(filter-out src/main.c $(LIVE_SRC),$(SRC))
+# Quiet build lines (CC file.o); make V=1 prints the full commands.
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(patsubst $(BUILD)/%,%,$(2))";
+endif
+
+# src/ holds one folder per stage (docs/ARCHITECTURE.md). The files that load the BPF
+# programs include their skeletons and need libbpf; everything else (LIB_SRC) also goes into
+# the unit tests and the fuzz targets, through an archive, so each takes what it calls.
+SRC := $(sort $(shell find src -name '*.c'))
+SKEL_USERS := $(sort $(shell grep -rl --include='*.c' '\.skel\.h"' src))
+LIB_SRC := $(filter-out src/main.c $(SKEL_USERS),$(SRC))
 OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
 ASAN_OBJ := $(patsubst src/%.c,$(BUILD)/asan/%.o,$(SRC))
-CORE_ASAN_OBJ := $(patsubst src/%.c,$(BUILD)/asan/%.o,$(CORE_SRC))
-UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+LIB_ASAN := $(BUILD)/asan/libhttpeek.a
+UNIT_SRC := $(sort $(shell find tests/unit -name 'test_*.c'))
+UNIT_TESTS := $(foreach t,$(UNIT_SRC),$(BUILD)/tests/$(basename $(notdir $(t))))
 PROG_TEST := $(BUILD)/tests/prog_test_run
 # One BPF object and skeleton per bpf/*.bpf.c.
 SKEL := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(wildcard bpf/*.bpf.c))
-# Sources that include a skeleton: the skeletons must exist before they compile (the .d
-# files say the rest).
-SKEL_USERS := $(patsubst src/%.c,%,$(shell grep -l '\.skel\.h"' src/*.c))
 
 .PHONY: all run check test-unit test-offline test-bpf test-live fuzz-smoke fuzz bench \
 	install install-extras clean deps help vmlinux-min
@@ -87,31 +97,37 @@ help:
 # --- the program ---
 
 httpeek: $(OBJ)
-	$(LINK) -o $@ $^ $(LIBS) $(LDLIBS)
+	$(call msg,LINK,$@)$(LINK) -o $@ $^ $(LIBS) $(LDLIBS)
 
-$(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
-	$(COMPILE) $(DEPFLAGS) -c -o $@ $<
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(COMPILE) $(DEPFLAGS) -c -o $@ $<
 
 # The whole program under AddressSanitizer and UndefinedBehaviorSanitizer, for the test suite.
 $(BUILD)/httpeek-asan: $(ASAN_OBJ)
-	$(LINK) $(SANITIZE) -o $@ $^ $(LIBS) $(LDLIBS)
+	$(call msg,LINK,$@)$(LINK) $(SANITIZE) -o $@ $^ $(LIBS) $(LDLIBS)
 
-$(BUILD)/asan/%.o: src/%.c | $(BUILD)/asan
-	$(COMPILE) $(SANITIZE) $(DEPFLAGS) -c -o $@ $<
+$(BUILD)/asan/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(COMPILE) $(SANITIZE) $(DEPFLAGS) -c -o $@ $<
 
-$(foreach u,$(SKEL_USERS),$(BUILD)/obj/$(u).o $(BUILD)/asan/$(u).o): | $(SKEL)
+$(LIB_ASAN): $(patsubst src/%.c,$(BUILD)/asan/%.o,$(LIB_SRC))
+	$(call msg,AR,$@)rm -f $@ && $(AR) rcs $@ $^
+
+$(foreach u,$(SKEL_USERS),$(patsubst src/%.c,$(BUILD)/obj/%.o,$(u)) \
+	$(patsubst src/%.c,$(BUILD)/asan/%.o,$(u))): | $(SKEL)
 
 # --- the kernel side: the BPF object, stripped of DWARF (BTF stays), and its skeleton ---
 
 # bpf/vmlinux_min.h, committed, holds the kernel types the programs use: no kernel BTF is
 # needed to build (loading needs it).
 $(BUILD)/%.bpf.o: bpf/%.bpf.c | $(BUILD)
-	$(CLANG) -g -O2 -Wall -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ibpf -Isrc \
+	$(call msg,BPF,$@)$(CLANG) -g -O2 -Wall -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ibpf \
 		$(LIBBPF_INCLUDES) $(BPF_CFLAGS) $(DEPFLAGS) -c -o $@ $<
-	$(LLVM_STRIP) -g $@
+	$(Q)$(LLVM_STRIP) -g $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
-	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+	$(call msg,GEN-SKEL,$@)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
 # Regenerates bpf/vmlinux_min.h from a kernel's BTF (BTF=file, default the running kernel's).
 vmlinux-min:
@@ -120,43 +136,57 @@ vmlinux-min:
 
 # --- tests ---
 
-$(BUILD)/tests/obj/%.o: tests/unit/%.c | $(BUILD)/tests/obj
-	$(COMPILE) $(SANITIZE) $(DEPFLAGS) -c -o $@ $<
+# Unit tests: tests/unit/STAGE/test_NAME.c becomes build/tests/test_NAME, linked with the
+# other .c files of its folder and the stages' archive.
+define unit_test
+$(BUILD)/tests/$(basename $(notdir $(1))): $(patsubst tests/%.c,$(BUILD)/tests/obj/%.o,$(1) \
+		$(filter-out $(dir $(1))test_%,$(wildcard $(dir $(1))*.c))) $(LIB_ASAN)
+	$$(call msg,LINK,$$@)$$(LINK) $$(SANITIZE) -o $$@ $$^ $$(CMOCKA_LIBS) $$(PCAP_LIBS) $$(LDLIBS)
+endef
+$(foreach t,$(UNIT_SRC),$(eval $(call unit_test,$(t))))
 
-$(BUILD)/tests/test_%: $(BUILD)/tests/obj/test_%.o $(CORE_ASAN_OBJ)
-	$(LINK) $(SANITIZE) -o $@ $^ $(CMOCKA_LIBS) $(PCAP_LIBS) $(LDLIBS)
-
-# The kernel's framer, compiled for user space, against the pipeline.
-$(BUILD)/tests/test_frame: $(BUILD)/tests/obj/frame_sim.o $(BUILD)/tests/obj/conv_gen.o
+$(BUILD)/tests/obj/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(COMPILE) -I$(dir $<) $(SANITIZE) $(DEPFLAGS) -c -o $@ $<
 
 # BPF_PROG_TEST_RUN: the programs of the skeleton on canned packets.
-$(BUILD)/tests/live/%.o: tests/live/%.c | $(BUILD)/tests/live $(SKEL)
-	$(COMPILE) -Werror $(DEPFLAGS) -c -o $@ $<
+$(BUILD)/tests/bpf/%.o: tests/bpf/%.c | $(SKEL)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(COMPILE) -Werror $(DEPFLAGS) -c -o $@ $<
 
-$(PROG_TEST): $(BUILD)/tests/live/prog_test_run.o $(BUILD)/tests/live/prog_test_cases.o
-	$(LINK) -o $@ $^ $(LIBS) $(LDLIBS)
+$(PROG_TEST): $(BUILD)/tests/bpf/prog_test_run.o $(BUILD)/tests/bpf/prog_test_cases.o
+	$(call msg,LINK,$@)$(LINK) -o $@ $^ $(LIBS) $(LDLIBS)
 
 # libFuzzer targets: the pure stages, built once with the fuzzer's instrumentation.
 FUZZ_SECONDS ?= 10
-FUZZ_CFLAGS := -g -O1 -std=gnu11 -Isrc -Itests/unit -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -Isrc -Ibpf -Itests/unit/frame -fno-sanitize-recover=undefined
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined
 FUZZ_BINS := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard fuzz/fuzz_*.c))
-FUZZ_OBJ := $(patsubst src/%.c,$(BUILD)/fuzz/obj/%.o,$(CORE_SRC))
+LIB_FUZZ := $(BUILD)/fuzz/libhttpeek.a
 
-$(BUILD)/fuzz/obj/%.o: src/%.c | $(BUILD)/fuzz/obj
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined $(DEPFLAGS) -c -o $@ $<
+$(BUILD)/fuzz/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SAN) $(DEPFLAGS) -c -o $@ $<
 
-$(BUILD)/fuzz/obj/%.o: tests/unit/%.c | $(BUILD)/fuzz/obj
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined $(DEPFLAGS) -c -o $@ $<
+$(BUILD)/fuzz/obj/%.o: tests/unit/frame/%.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SAN) $(DEPFLAGS) -c -o $@ $<
 
-$(BUILD)/fuzz/obj/%.o: fuzz/%.c | $(BUILD)/fuzz/obj
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined $(DEPFLAGS) -c -o $@ $<
+$(BUILD)/fuzz/obj/%.o: fuzz/%.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SAN) $(DEPFLAGS) -c -o $@ $<
 
-$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/fuzz_%.o $(FUZZ_OBJ)
-	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PCAP_LIBS)
+$(LIB_FUZZ): $(patsubst src/%.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRC))
+	$(call msg,AR,$@)rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/fuzz/fuzz_frame: $(BUILD)/fuzz/obj/frame_sim.o
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/fuzz_%.o $(LIB_FUZZ)
+	$(call msg,LINK,$@)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PCAP_LIBS)
 
-$(BUILD) $(BUILD)/obj $(BUILD)/asan $(BUILD)/tests/obj $(BUILD)/tests/live $(BUILD)/fuzz/obj:
+# The framer's target runs the kernel framer's user-space build (tests/unit/frame).
+$(BUILD)/fuzz/fuzz_frame: $(BUILD)/fuzz/obj/fuzz_frame.o $(BUILD)/fuzz/obj/frame_sim.o $(LIB_FUZZ)
+	$(call msg,LINK,$@)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PCAP_LIBS)
+
+$(BUILD):
 	mkdir -p $@
 
 # tests/run.sh runs the suites of each group and ends with "N passed, N failed"; the groups
@@ -211,4 +241,4 @@ install-extras:
 		> $(DESTDIR)$(UNITDIR)/httpeek.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/httpeek.service
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -11,11 +11,11 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
 #include "record.h"
-#include "maps.bpf.h"
-#include "copy.bpf.h"
-#include "filter.bpf.h"
-#include "loopback.bpf.h"
-#include "owner.bpf.h"
+#include "lib/maps.bpf.h"
+#include "lib/copy.bpf.h"
+#include "lib/filter.bpf.h"
+#include "lib/loopback.bpf.h"
+#include "lib/owner.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -17,8 +17,8 @@
 
 #define FRAME_SRC __u64  /* the user-space address of the call's buffer */
 #define FRAME_LOAD(src, off, dst, len) bpf_probe_read_user(dst, len, (const void *)((src) + (off)))
-#include "maps.bpf.h"
-#include "owner.bpf.h"
+#include "lib/maps.bpf.h"
+#include "lib/owner.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -4,7 +4,7 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
-#include "capture_pcapng.h"
+#include "capture/pcapng.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

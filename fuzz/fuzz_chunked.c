@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "http.h"
+#include "http/http.h"
 
 static enum http_next count(void *ctx, const struct http_message *msg)
 {

@@ -6,7 +6,7 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
-#include "decode.h"
+#include "decode/decode.h"
 
 static volatile uint8_t sink;
 

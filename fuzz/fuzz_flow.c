@@ -8,7 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "flow_int.h"
+#include "flow/internal.h"
 
 #define NCONN 4
 #define SERVER_PORT 80

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "http.h"
+#include "http/http.h"
 
 #define FIELDS 8
 

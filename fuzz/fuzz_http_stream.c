@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "http.h"
+#include "http/http.h"
 
 struct run {
 	uint8_t answers;     /* bits choosing HTTP_NEXT_NO_BODY / _TUNNEL / _INNER per message */

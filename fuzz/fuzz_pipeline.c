@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <pcap/dlt.h>
-#include "event.h"
-#include "export.h"
-#include "filter.h"
-#include "pipeline.h"
+#include "output/event.h"
+#include "output/export.h"
+#include "report/filter.h"
+#include "pipeline/pipeline.h"
 
 static const int link_types[] = { DLT_EN10MB, DLT_RAW, DLT_LINUX_SLL, DLT_NULL };
 

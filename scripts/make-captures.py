@@ -7,7 +7,7 @@ ERSPAN, VXLAN, Geneve, GTP-U, AYIYA, GRE in UDP, PPPoE, MPLS, 802.3 LLC/SNAP, Ci
 or the conversation is changed the way a capture point changes it (the same 4-tuple on three
 VLANs, a response retransmitted after both FINs, a packet the capture lost, link types and
 encapsulations httpeek cannot open). Frames keep their time stamps and order, so the rows of
-tests/golden/expected.tsv for the source capture hold for the frames made from it; tshark
+tests/offline/golden/expected.tsv for the source capture hold for the frames made from it; tshark
 decodes every encapsulation here, which is how those rows were checked.
 
 Usage: make-captures.py [OUTDIR [NAME...]]   (default: tests/captures, every capture)

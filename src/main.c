@@ -6,15 +6,15 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "capture.h"
-#include "event.h"
-#include "export.h"
-#include "iface.h"
-#include "live.h"
-#include "metrics_out.h"
+#include "capture/capture.h"
+#include "output/event.h"
+#include "output/export.h"
+#include "live/iface.h"
+#include "live/live.h"
+#include "metrics/out.h"
 #include "options.h"
-#include "outfile.h"
-#include "pipeline.h"
+#include "output/outfile.h"
+#include "pipeline/pipeline.h"
 
 #define OFFLINE_TICK_PACKETS 4096u
 #define PROGRESS_CHECK_PACKETS 256u

@@ -3,11 +3,11 @@
 #define HTTPEEK_OPTIONS_H
 
 #include <stdint.h>
-#include "event.h"
-#include "filter.h"
-#include "live.h"
-#include "metrics.h"
-#include "pipeline.h"
+#include "output/event.h"
+#include "report/filter.h"
+#include "live/live.h"
+#include "metrics/metrics.h"
+#include "pipeline/pipeline.h"
 
 #define OPTIONS_MAX_REDACT 32
 

@@ -1,6 +1,6 @@
 """Builds test captures: TCP segments in IPv4 or IPv6, optionally in Ethernet, written to pcap
-files. Shared by the python tests that write captures (tests/filters/make_capture.py,
-tests/hostile/make_hostile.py)."""
+files. Shared by the python tests that write captures (tests/offline/filters/make_capture.py,
+tests/offline/hostile/make_hostile.py)."""
 import socket
 import struct
 

@@ -1,13 +1,15 @@
 #!/bin/sh
 # Runs the test suites of the groups named (default: all, in this order) and ends with
 # "N passed, N failed". The make targets build what a group runs, then call this:
-#   unit     cmocka tests of each stage, under ASan and UBSan          make test-unit
-#   offline  golden, corpus, hostile, filter, schema and deploy checks,  make test-offline
-#            then the capture checks again with build/httpeek-asan      (unit offline)
-#   bpf      the BPF programs on canned packets (BPF_PROG_TEST_RUN)     make test-bpf (root)
-#   live     end-to-end in network namespaces: live, filters,           make test-live (root)
-#            differential, containers, README, live under ASan
-#   fuzz     every libFuzzer target for FUZZ_SECONDS (10) seconds each  make fuzz-smoke
+#   unit     tests/unit/STAGE: cmocka tests of each stage (ASan, UBSan)  make test-unit
+#   offline  tests/offline/KIND: golden, corpus, hostile, filter,       make test-offline
+#            schema, metrics and deploy checks, then again with         (unit offline)
+#            build/httpeek-asan
+#   bpf      tests/bpf: the BPF programs on canned packets              make test-bpf (root)
+#   live     tests/live: end-to-end in network namespaces: live,        make test-live (root)
+#            filters, differential, TLS, containers, README, metrics,
+#            live under ASan
+#   fuzz     fuzz/: every libFuzzer target for FUZZ_SECONDS (10) each   make fuzz-smoke
 # For other users than root the root groups are skipped, not failed.
 # Usage: tests/run.sh [unit|offline|bpf|live|fuzz ...]
 cd "$(dirname "$0")/.." || exit 1
@@ -35,14 +37,18 @@ suite() {
 	failed=$((failed + f))
 }
 
-# The python checks on captures; with the sanitized binary only those that read captures.
-capture_checks() {
-	prefix=$1
-	shift
-	for t in tests/golden/check_*.py tests/corpus/check_*.py tests/hostile/check_*.py \
-		tests/filters/check_filters.py tests/schema/check_*.py tests/metrics/check_*.py "$@"; do
-		[ -f "$t" ] && suite "$prefix$(basename "$t" .py)" python3 "$t"
+# The python checks of tests/offline, each folder one kind (captures, outputs, filters, schema,
+# metrics, deployment files); then, with the sanitized binary, those that run httpeek.
+group_offline() {
+	for t in tests/offline/*/check_*.py; do
+		suite "$(basename "$t" .py)" python3 "$t"
 	done
+	export HTTPEEK=build/httpeek-asan HTTPEEK_SANITIZED=1
+	for t in tests/offline/*/check_*.py; do
+		case $t in tests/offline/deploy/*) continue ;; esac
+		suite "asan $(basename "$t" .py)" python3 "$t"
+	done
+	unset HTTPEEK HTTPEEK_SANITIZED
 }
 
 group_unit() {
@@ -51,26 +57,19 @@ group_unit() {
 	done
 }
 
-group_offline() {
-	capture_checks "" tests/deploy/check_deploy.py
-	export HTTPEEK=build/httpeek-asan HTTPEEK_SANITIZED=1
-	capture_checks "asan "
-	unset HTTPEEK HTTPEEK_SANITIZED
-}
-
 group_bpf() {
 	suite "bpf prog_test_run" build/tests/prog_test_run
 }
 
 group_live() {
 	suite "live end-to-end" bash tests/live/run.sh
-	suite "live filters" bash tests/filters/check_live_filters.sh
+	suite "live filters" bash tests/live/check_live_filters.sh
 	suite "live differential" bash tests/live/diff/run.sh
 	suite "live tls" python3 tests/live/tls/check_tls.py
 	suite "live hardening" bash tests/live/hardening.sh
-	suite "containers" bash tests/containers/run.sh
-	suite "readme" python3 tests/deploy/check_readme.py
-	suite "metrics prometheus" python3 tests/metrics/live_prometheus.py
+	suite "containers" bash tests/live/containers/run.sh
+	suite "readme" python3 tests/live/check_readme.py
+	suite "metrics prometheus" python3 tests/live/live_prometheus.py
 	export HTTPEEK=build/httpeek-asan HTTPEEK_SANITIZED=1
 	suite "asan live end-to-end" bash tests/live/run.sh
 	suite "asan live tls" python3 tests/live/tls/check_tls.py

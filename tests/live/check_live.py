@@ -3,7 +3,7 @@
 
 events EVENTS CASES STDERR CLIENT_IF SERVER_IF: asserts the exact net_packet_http events of every
   case (EVENTS holds all four kinds), that Tracee's decoder reads every event
-  (tests/schema/check_tracee_rules.py), and the PktMeta of the request and response events:
+  (tests/offline/schema/check_tracee_rules.py), and the PktMeta of the request and response events:
   iface the veth of the socket's namespace (CLIENT_IF, SERVER_IF) or lo, packet_len an IP length.
 prog-ids: prints the ids of the loaded BPF programs named httpeek_*.
 wait-attached BEFORE: waits until a new httpeek instance has its 5 programs linked; prints
@@ -26,7 +26,7 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "schema"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "offline", "schema"))
 from check_tracee_rules import check_event  # noqa: E402
 
 C4 = ("10.200.0.1", "10.200.0.2")

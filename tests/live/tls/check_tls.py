@@ -25,7 +25,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-sys.path.insert(0, os.path.join(ROOT, "tests", "schema"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "offline", "schema"))
 from checklib import Checks  # noqa: E402
 from check_tracee_rules import check_event  # noqa: E402
 

@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Decoder: link header -> [encapsulations] -> IPv4/IPv6 -> TCP. Every read is checked
+ * against the captured length first; offsets are compared as remaining lengths so nothing
+ * computes p + len past the end of the buffer. What IP may be wrapped in (VLAN tags, MPLS,
+ * PPPoE, tunnels) is stepped through by decap.c; a packet may pass MAX_LAYERS of them.
+ */
+#include <string.h>
+#include <pcap/dlt.h>
+#include "decode/internal.h"
+
+#define LINK_RAW_A 12       /* DLT_RAW on most systems */
+#define LINK_RAW_B 14       /* DLT_RAW on BSD/OS */
+#define LINKTYPE_RAW 101    /* the file value; libpcap maps it to DLT_RAW */
+#define LINK_C_HDLC 104     /* Cisco HDLC */
+#define LINK_SLL2 276       /* DLT_LINUX_SLL2, missing from older headers */
+
+#define IP6_MAX_EXT 8
+#define MAX_LAYERS 16       /* headers stepped through between the link layer and TCP */
+
+#define NFULA_PACKET_HDR 1
+#define NFULA_PAYLOAD 9
+#define NF_HOOK_LOCAL_IN 1
+#define NF_HOOK_LOCAL_OUT 3
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+static uint16_t he16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static enum direction sll_dir(unsigned int pkttype)
+{
+	if (pkttype <= 3)  /* host, broadcast, multicast, other host */
+		return DIR_INGRESS;
+	if (pkttype == 4)  /* outgoing */
+		return DIR_EGRESS;
+	return DIR_UNKNOWN;
+}
+
+/* A cooked capture's protocol: an ethertype, or below 0x0600 one of Linux's own values. */
+static uint16_t sll_type(uint16_t proto)
+{
+	if (proto >= 0x0600)
+		return proto;
+	return proto == ETH_LLC ? ETH_LLC : ETH_NONE;
+}
+
+static int link_sll(const uint8_t *d, struct decode_cursor *n)
+{
+	if (!have(n, 16))
+		return DECODE_MALFORMED;
+	n->dir = sll_dir(be16(d));
+	n->ethertype = sll_type(be16(d + 14));
+	n->off = 16;
+	return 0;
+}
+
+static int link_sll2(const uint8_t *d, struct decode_cursor *n)
+{
+	if (!have(n, 20))
+		return DECODE_MALFORMED;
+	n->dir = sll_dir(d[10]);
+	n->ethertype = sll_type(be16(d));
+	n->off = 20;
+	return 0;
+}
+
+static int link_raw(const uint8_t *d, struct decode_cursor *n)
+{
+	if (!have(n, 1))
+		return DECODE_MALFORMED;
+	switch (d[0] >> 4) {
+	case 4:
+		n->ethertype = ETH_IP;
+		return 0;
+	case 6:
+		n->ethertype = ETH_IPV6;
+		return 0;
+	}
+	return DECODE_MALFORMED;
+}
+
+/* BSD address families as DLT_NULL and DLT_LOOP carry them. */
+static uint16_t bsd_family(uint32_t af)
+{
+	if (af == 2)
+		return ETH_IP;
+	if (af == 24 || af == 28 || af == 30)  /* NetBSD/OpenBSD, FreeBSD, Darwin */
+		return ETH_IPV6;
+	return ETH_NONE;
+}
+
+static int link_null(const uint8_t *d, struct decode_cursor *n, int network_order)
+{
+	uint32_t af;
+
+	if (!have(n, 4))
+		return DECODE_MALFORMED;
+	af = network_order ? be32(d) : le32(d);
+	if (!network_order && af > 0xffff)  /* written by a big-endian host */
+		af = be32(d);
+	n->ethertype = bsd_family(af);
+	n->off = 4;
+	return 0;
+}
+
+/* Cisco HDLC: address (0x0f unicast, 0x8f broadcast), control 0, then an ethertype. */
+static int link_c_hdlc(const uint8_t *d, struct decode_cursor *n)
+{
+	if (!have(n, 4))
+		return DECODE_MALFORMED;
+	if ((d[0] != 0x0f && d[0] != 0x8f) || d[1])
+		return DECODE_MALFORMED;
+	n->ethertype = be16(d + 2);
+	n->off = 4;
+	return 0;
+}
+
+/* Reads the TLV at n->off (4 bytes present); the payload TLV ends the walk. */
+static int nflog_tlv(const uint8_t *d, struct decode_cursor *n, uint32_t len, uint16_t type)
+{
+	if (type == NFULA_PACKET_HDR && len >= 8 && have(n, 8)) {
+		if (d[n->off + 6] == NF_HOOK_LOCAL_IN)
+			n->dir = DIR_INGRESS;
+		else if (d[n->off + 6] == NF_HOOK_LOCAL_OUT)
+			n->dir = DIR_EGRESS;
+	}
+	if (type != NFULA_PAYLOAD)
+		return 0;
+	n->wire_end = (uint64_t)n->off + len;
+	if (n->wire_end < n->cap_end)
+		n->cap_end = (uint32_t)n->wire_end;
+	n->off += 4;
+	return 1;
+}
+
+/* nflog header (family, version, resource id), then TLVs with host-order lengths. */
+static int link_nflog(const uint8_t *d, struct decode_cursor *n)
+{
+	uint32_t len, step;
+	int ret;
+
+	if (!have(n, 4))
+		return DECODE_MALFORMED;
+	n->ethertype = d[0] == 2 ? ETH_IP : d[0] == 10 ? ETH_IPV6 : ETH_NONE;
+	n->off = 4;
+	while (have(n, 4)) {
+		len = he16(d + n->off);
+		if (len < 4)
+			return DECODE_MALFORMED;
+		ret = nflog_tlv(d, n, len, he16(d + n->off + 2) & 0x3fff);
+		if (ret)
+			return 0;
+		if (!have(n, len))
+			return DECODE_MALFORMED;
+		step = (len + 3) & ~3u;
+		n->off += have(n, step) ? step : len;  /* the last TLV may lack its padding */
+	}
+	/* no payload: fine when the record is whole, cut short otherwise */
+	return n->off == n->cap_end && n->wire_end == n->cap_end ? DECODE_NOT_TCP :
+								    DECODE_MALFORMED;
+}
+
+/* Sets n->ethertype (and n->off past the link header) for the first layer inside. */
+static int decode_link(const struct packet *pkt, struct decode_cursor *n)
+{
+	const uint8_t *d = pkt->data;
+
+	switch (pkt->linktype) {
+	case DLT_EN10MB:
+		n->ethertype = ETH_TEB;
+		return 0;
+	case DLT_LINUX_SLL:
+		return link_sll(d, n);
+	case LINK_SLL2:
+		return link_sll2(d, n);
+	case LINK_RAW_A:
+	case LINK_RAW_B:
+	case LINKTYPE_RAW:
+		return link_raw(d, n);
+	case DLT_IPV4:
+		n->ethertype = ETH_IP;
+		return 0;
+	case DLT_IPV6:
+		n->ethertype = ETH_IPV6;
+		return 0;
+	case DLT_NULL:
+		return link_null(d, n, 0);
+	case DLT_LOOP:
+		return link_null(d, n, 1);
+	case DLT_NFLOG:
+		return link_nflog(d, n);
+	case LINK_C_HDLC:
+		return link_c_hdlc(d, n);
+	case DLT_PPP:
+	case DLT_PPP_SERIAL:
+		n->ethertype = ETH_PPP;
+		return 0;
+	case DLT_PPP_ETHER:
+		n->ethertype = ETH_PPPOE;
+		return 0;
+	}
+	return undecoded(n, DECODE_KIND_LINK, (uint32_t)pkt->linktype);
+}
+
+/*
+ * Sets the end of the IP packet from its header; len 0 means the header cannot tell. The
+ * outermost IP header is believed over the capture's wire length; an inner one only narrows.
+ */
+static void ip_set_len(struct decode_cursor *n, uint32_t len)
+{
+	uint64_t end;
+
+	if (!len)
+		return;
+	end = (uint64_t)n->off + len;
+	if (!n->ips++ || end < n->wire_end)
+		n->wire_end = end;
+	if (end < n->cap_end)
+		n->cap_end = (uint32_t)end;
+}
+
+/* Protocols whose packets may hold a TCP header: a fragment of one is counted. */
+static int may_hold_tcp(uint8_t proto)
+{
+	switch (proto) {
+	case IP_PROTO_TCP:
+	case 4:    /* IPv4 in IP */
+	case 41:   /* IPv6 in IP */
+	case 47:   /* GRE */
+	case 97:   /* EtherIP */
+	case 137:  /* MPLS in IP */
+		return 1;
+	}
+	return 0;
+}
+
+/* IPv4's AH: next header, length in 4-byte words minus 2. */
+static int ip4_ah(const uint8_t *d, struct decode_cursor *n)
+{
+	int i;
+
+	for (i = 0; i < IP6_MAX_EXT && n->proto == 51; i++) {
+		if (!have(n, 8))
+			return DECODE_MALFORMED;
+		n->proto = d[n->off];
+		if (skip(n, (d[n->off + 1] + 2) * 4u))
+			return DECODE_MALFORMED;
+	}
+	return n->proto == 51 ? DECODE_MALFORMED : 0;
+}
+
+static int decode_ip4(const uint8_t *d, struct decode_cursor *n, struct segment *seg)
+{
+	const uint8_t *h;
+	uint32_t hlen, total;
+	uint16_t frag;
+
+	if (!have(n, 20))
+		return DECODE_MALFORMED;
+	h = d + n->off;
+	hlen = (h[0] & 0x0f) * 4u;
+	total = be16(h + 2);
+	if (h[0] >> 4 != 4 || hlen < 20 || (total && total < hlen) || !have(n, hlen))
+		return DECODE_MALFORMED;
+	seg->family = 4;
+	memcpy(seg->src.addr, h + 12, 4);
+	memset(seg->src.addr + 4, 0, 12);
+	memcpy(seg->dst.addr, h + 16, 4);
+	memset(seg->dst.addr + 4, 0, 12);
+	n->proto = h[9];
+	frag = be16(h + 6);
+	if (frag & 0x3fff)  /* MF or a non-zero offset */
+		return may_hold_tcp(n->proto) ? DECODE_FRAGMENT : DECODE_NOT_TCP;
+	n->ip_off = n->off;
+	ip_set_len(n, total);
+	n->off += hlen;
+	return ip4_ah(d, n);
+}
+
+static int ip6_is_ext(uint8_t nh)
+{
+	return nh == 0 || nh == 43 || nh == 60 || nh == 44 || nh == 51;
+}
+
+/* Steps over the extension header at n->off whose type is n->proto. */
+static int ip6_ext(const uint8_t *d, struct decode_cursor *n)
+{
+	const uint8_t *h;
+	uint32_t len;
+	uint16_t frag;
+
+	if (!have(n, 8))
+		return DECODE_MALFORMED;
+	h = d + n->off;
+	if (n->proto == 44) {
+		frag = be16(h + 2);
+		n->proto = h[0];
+		if (!(frag & 0xfff9))  /* offset and M clear (bits 1-2 reserved): atomic */
+			return skip(n, 8);
+		if (may_hold_tcp(n->proto) || ip6_is_ext(n->proto))
+			return DECODE_FRAGMENT;
+		return DECODE_NOT_TCP;
+	}
+	len = n->proto == 51 ? (h[1] + 2) * 4u : (h[1] + 1) * 8u;
+	n->proto = h[0];
+	return skip(n, len);
+}
+
+static void ip6_unmap(struct segment *seg)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (memcmp(seg->src.addr, mapped, 12) || memcmp(seg->dst.addr, mapped, 12))
+		return;
+	memmove(seg->src.addr, seg->src.addr + 12, 4);
+	memset(seg->src.addr + 4, 0, 12);
+	memmove(seg->dst.addr, seg->dst.addr + 12, 4);
+	memset(seg->dst.addr + 4, 0, 12);
+	seg->family = 4;
+}
+
+static int decode_ip6(const uint8_t *d, struct decode_cursor *n, struct segment *seg)
+{
+	const uint8_t *h;
+	int i, ret;
+
+	if (!have(n, 40))
+		return DECODE_MALFORMED;
+	h = d + n->off;
+	if (h[0] >> 4 != 6)
+		return DECODE_MALFORMED;
+	seg->family = 6;
+	memcpy(seg->src.addr, h + 8, 16);
+	memcpy(seg->dst.addr, h + 24, 16);
+	ip6_unmap(seg);
+	n->proto = h[6];
+	n->ip_off = n->off;
+	ip_set_len(n, be16(h + 4) ? 40u + be16(h + 4) : 0);
+	n->off += 40;
+	for (i = 0; i < IP6_MAX_EXT && ip6_is_ext(n->proto); i++) {
+		ret = ip6_ext(d, n);
+		if (ret)
+			return ret;
+	}
+	return ip6_is_ext(n->proto) ? DECODE_MALFORMED : 0;
+}
+
+static int decode_tcp(const uint8_t *d, struct decode_cursor *n, struct segment *seg)
+{
+	const uint8_t *h;
+	uint32_t hlen;
+
+	if (!have(n, 20))
+		return DECODE_MALFORMED;
+	h = d + n->off;
+	hlen = (h[12] >> 4) * 4u;
+	if (hlen < 20 || !have(n, hlen))
+		return DECODE_MALFORMED;
+	seg->src.port = be16(h);
+	seg->dst.port = be16(h + 2);
+	seg->seq = be32(h + 4);
+	seg->ack = be32(h + 8);
+	seg->tcp_flags = h[13];
+	n->off += hlen;
+	seg->payload = d + n->off;
+	seg->payload_len = n->cap_end - n->off;
+	if (n->wire_end - n->off > UINT32_MAX)
+		return DECODE_MALFORMED;
+	seg->seg_len = (uint32_t)(n->wire_end - n->off);
+	return DECODE_TCP;
+}
+
+/* Steps through the layers from n->ethertype on until a TCP header, or a reason to stop. */
+static int decode_layers(const uint8_t *d, struct decode_cursor *n, struct segment *seg)
+{
+	int ret;
+
+	for (;;) {
+		if (n->layers++ == MAX_LAYERS)
+			return undecoded(n, DECODE_KIND_DEPTH, MAX_LAYERS);
+		if (n->ethertype == ETH_IP) {
+			ret = decode_ip4(d, n, seg);
+		} else if (n->ethertype == ETH_IPV6) {
+			ret = decode_ip6(d, n, seg);
+		} else {
+			ret = decap_ether(d, n);  /* names the next layer */
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (ret)
+			return ret;
+		if (n->proto == IP_PROTO_TCP)
+			return decode_tcp(d, n, seg);
+		ret = decap_ip(d, n);
+		if (ret)
+			return ret;
+	}
+}
+
+/* A live copy of part of a packet's payload: the segment becomes the part it stands for. */
+static int apply_span(const struct packet *pkt, struct segment *seg)
+{
+	uint32_t off = pkt->payload_off, span = pkt->payload_span;
+
+	if (!off && !span)
+		return DECODE_TCP;
+	if (off > seg->seg_len || span > seg->seg_len - off)
+		return DECODE_MALFORMED;
+	if (off)
+		seg->tcp_flags &= ~TCP_SYN;
+	if (span < seg->seg_len - off)
+		seg->tcp_flags &= ~(TCP_FIN | TCP_RST);
+	seg->seq += off;
+	seg->seg_len = span;
+	seg->boundary = pkt->flags & PACKET_BOUNDARY;
+	seg->early = pkt->flags & PACKET_EARLY;
+	if (seg->payload_len > span)
+		seg->payload_len = span;
+	return DECODE_TCP;
+}
+
+int decode_packet(const struct packet *pkt, struct segment *seg)
+{
+	struct decode_cursor n = { .dir = DIR_UNKNOWN };
+	int ret;
+
+	memset(seg, 0, sizeof(*seg));
+	if (!pkt->data && pkt->caplen)
+		return DECODE_MALFORMED;
+	n.cap_end = pkt->caplen;
+	n.wire_end = pkt->wirelen > pkt->caplen ? pkt->wirelen : pkt->caplen;
+	ret = decode_link(pkt, &n);
+	if (!ret)
+		ret = decode_layers(pkt->data, &n, seg);
+	if (ret == DECODE_UNSUPPORTED)
+		seg->undecoded = n.undecoded;
+	if (ret)
+		return ret;
+	seg->ts_ns = pkt->ts_ns;
+	seg->sock_cookie = pkt->sock_cookie;
+	seg->zone = n.zone;
+	seg->dir = pkt->dir != DIR_UNKNOWN ? pkt->dir : n.dir;
+	seg->ip_len = (uint32_t)(n.wire_end - n.ip_off);  /* at most 64 KiB past ip_off, or wirelen */
+	seg->ifindex = pkt->ifindex;
+	seg->tls = pkt->flags & PACKET_TLS;
+	return apply_span(pkt, seg);
+}
+
+int decode_link_supported(int linktype)
+{
+	struct packet pkt = { .linktype = linktype };
+	struct decode_cursor n = { 0 };
+
+	return decode_link(&pkt, &n) != DECODE_UNSUPPORTED;
+}

@@ -1,0 +1,125 @@
+/*
+ * Heads parsed lately. Live, every message is seen twice (at egress and at ingress) and
+ * clients repeat themselves: a head equal byte for byte to one of these, parsed with the same
+ * field limit, is not parsed again. http_parse_head depends on nothing else.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include "http/parse_cache.h"
+
+#define PARSE_CACHE 4
+
+struct parsed_head {
+	bool used;
+	int err;
+	uint32_t len, max;
+	char in[HTTP_CACHE_HEAD];   /* the head as buffered */
+	char out[HTTP_CACHE_HEAD];  /* the head after parsing (folding rewrites it) */
+	struct http_message m;      /* strings point into out (or at static text) */
+	struct http_header hdrs[HTTP_CACHE_FIELDS];
+};
+
+struct http_parse_cache {
+	struct parsed_head heads[PARSE_CACHE];
+	uint32_t next;               /* the slot the next miss fills, mod PARSE_CACHE */
+	struct http_stats *stats;    /* NULL: not counted */
+};
+
+struct http_parse_cache *http_parse_cache_new(struct http_stats *stats)
+{
+	struct http_parse_cache *c = calloc(1, sizeof(*c));
+
+	if (c)
+		c->stats = stats;
+	return c;
+}
+
+void http_parse_cache_free(struct http_parse_cache *c)
+{
+	free(c);
+}
+
+/* Moves x from pointing into from[0..len] to the same offset in to; other pointers stay. */
+static void rebase(struct http_str *x, const char *from, size_t len, char *to)
+{
+	uintptr_t p = (uintptr_t)x->p, f = (uintptr_t)from;
+
+	if (p >= f && p - f <= len)
+		x->p = to + (p - f);
+}
+
+static void rebase_message(struct http_message *m, const char *from, size_t len, char *to)
+{
+	rebase(&m->method, from, len, to);
+	rebase(&m->target, from, len, to);
+	rebase(&m->protocol, from, len, to);
+	rebase(&m->host, from, len, to);
+	rebase(&m->path, from, len, to);
+	rebase(&m->status, from, len, to);
+	for (uint32_t i = 0; i < m->n_headers; i++) {
+		rebase(&m->headers[i].name, from, len, to);
+		rebase(&m->headers[i].value, from, len, to);
+	}
+}
+
+/* A cached parse of buf[0..len) with the field limit max, or NULL. */
+static const struct parsed_head *find_parsed(const struct http_parse_cache *pc, const char *buf,
+					     size_t len, uint32_t max)
+{
+	for (uint32_t i = 0; i < PARSE_CACHE; i++) {
+		const struct parsed_head *c = &pc->heads[i];
+
+		if (c->used && c->len == len && c->max == max && !memcmp(c->in, buf, len))
+			return c;
+	}
+	return NULL;
+}
+
+static void replay(const struct parsed_head *c, char *buf, struct http_message *m,
+		   struct http_header *hdrs)
+{
+	memcpy(buf, c->out, c->len);
+	*m = c->m;
+	m->headers = hdrs;
+	if (m->n_headers)
+		memcpy(hdrs, c->hdrs, m->n_headers * sizeof(*hdrs));
+	rebase_message(m, c->out, c->len, buf);
+}
+
+int http_parse_cached(struct http_parse_cache *pc, char *buf, size_t len,
+		      struct http_message *msg, struct http_header *hdrs, uint32_t max_hdrs)
+{
+	const struct parsed_head *hit;
+	struct parsed_head *c;
+	int err;
+
+	if (!pc || !len || len > HTTP_CACHE_HEAD || max_hdrs > HTTP_CACHE_FIELDS)
+		return http_parse_head(buf, len, msg, hdrs, max_hdrs);
+	hit = find_parsed(pc, buf, len, max_hdrs);
+	if (pc->stats) {
+		pc->stats->cache_hits += hit != NULL;
+		pc->stats->cache_misses += hit == NULL;
+	}
+	if (hit) {
+		if (!hit->err)
+			replay(hit, buf, msg, hdrs);
+		return hit->err;
+	}
+	c = &pc->heads[pc->next++ % PARSE_CACHE];
+	memcpy(c->in, buf, len);
+	err = http_parse_head(buf, len, msg, hdrs, max_hdrs);
+	c->used = true;
+	c->err = err;
+	c->len = (uint32_t)len;
+	c->max = max_hdrs;
+	if (err)
+		return err;
+	memcpy(c->out, buf, len);
+	c->m = *msg;
+	c->m.headers = c->hdrs;
+	if (msg->n_headers)
+		memcpy(c->hdrs, hdrs, msg->n_headers * sizeof(*hdrs));
+	rebase_message(&c->m, buf, len, c->out);
+	return 0;
+}

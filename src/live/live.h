@@ -1,0 +1,87 @@
+/* Live source: the BPF programs on the cgroup v2 tree and their ring buffer. */
+#ifndef HTTPEEK_LIVE_H
+#define HTTPEEK_LIVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "pipeline/owner.h"
+#include "pipeline/packet.h"
+
+/* Filters the kernel applies before copying anything (all set ones must match). */
+struct live_kernel_filter {
+	uint16_t port;             /* either end, host order; 0: any */
+	uint8_t src_family;        /* 0: any source; 4 or 6 */
+	uint8_t src_prefix;
+	uint8_t src_addr[16];
+	uint8_t dst_family;        /* 0: any destination */
+	uint8_t dst_prefix;
+	uint8_t dst_addr[16];
+};
+
+struct live_options {
+	struct live_kernel_filter filter;
+	const char *cgroup_path;   /* NULL: the cgroup v2 root found in /proc/mounts */
+	uint32_t ringbuf_bytes;    /* power of two */
+	uint32_t max_head;         /* head bytes the kernel copies per message */
+	uint32_t body_bytes;       /* body bytes copied after each head (default 0) */
+	uint64_t owner_wait_ns;    /* how long a packet may wait for its socket's owner */
+	int verbose;               /* > 0 routes libbpf's messages to stderr */
+	bool tls;                  /* trace HTTPS through OpenSSL uprobes when possible */
+};
+
+struct live_stats {
+	uint64_t records;          /* ring-buffer records read */
+	uint64_t record_bytes;     /* bytes of the packet records among them */
+	uint64_t mirrored;         /* loopback packets delivered for both ends from one record */
+	uint64_t kernel_drops;     /* failed ring-buffer reserves, all CPUs */
+	uint64_t owner_records;
+	uint64_t owner_timeouts;   /* packets released without a known owner */
+	uint64_t lost_heads;       /* message starts in packet copies the ring buffer had no room for */
+	uint64_t whole_records;    /* copies the kernel could not frame (copied whole) */
+	uint64_t after_drop;       /* copies after a dropped one on the same direction */
+	uint64_t joined;           /* directions followed from a message start mid-stream */
+	uint64_t tls_records;      /* plaintext copies of TLS library calls */
+	uint64_t tls_libraries;    /* distinct libssl.so.3 files attached to */
+	uint64_t tls_not_http;     /* TLS connections whose plaintext is not HTTP/1.x */
+	uint64_t tls_no_socket;    /* TLS calls skipped: connection unknown, or too many at once */
+	bool tls;                  /* TLS is traced */
+};
+
+typedef void (*live_packet_fn)(void *ctx, const struct packet *pkt);
+
+struct live;
+
+/*
+ * Loads and attaches the programs, then drops every privilege (live_priv.h): the process
+ * keeps no capability and runs as nobody when started as root. Returns 0 or a negative
+ * errno after printing a one-line reason (not root, no BTF, no cgroup v2, BPF refused) on
+ * stderr.
+ */
+int live_open(struct live **out, const struct live_options *opt);
+
+/*
+ * Waits up to timeout_ms for records and hands each packet, in kernel order per socket,
+ * to fn once its owner is known or owner_wait_ns passed. Returns records read or -errno.
+ */
+int live_poll(struct live *l, int timeout_ms, live_packet_fn fn, void *ctx);
+
+/* Detaches the programs; records already in the ring buffer can still be polled. */
+void live_detach(struct live *l);
+
+/* Hands every held packet to fn now, owner known or not. */
+void live_flush(struct live *l, live_packet_fn fn, void *ctx);
+
+/* The owner of a socket end, for pipeline_options.owner_lookup (ctx is the struct live). */
+const struct owner *live_owner_lookup(void *ctx, uint64_t sock_cookie);
+
+/*
+ * The inode of pid's network namespace, asked of the /proc helper (httpeek itself may not
+ * look: the ptrace read-access check). Returns 0, or -errno (the process may be gone).
+ */
+int live_net_ns(void *ctx, uint32_t pid, uint32_t *net_ns);
+
+void live_get_stats(const struct live *l, struct live_stats *st);
+
+void live_close(struct live *l);
+
+#endif

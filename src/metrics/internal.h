@@ -1,0 +1,51 @@
+/* Internals shared by metrics.c (series and counting) and metrics_text.c (the exposition). */
+#ifndef HTTPEEK_METRICS_PRIV_H
+#define HTTPEEK_METRICS_PRIV_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include "output/json.h"
+#include "metrics/metrics.h"
+
+/* OpenTelemetry's HTTP duration buckets, in seconds: 0.005 ... 10, then +Inf. */
+#define METRICS_BUCKETS 14
+
+extern const uint64_t metrics_bucket_ns[METRICS_BUCKETS];
+extern const char *const metrics_bucket_le[METRICS_BUCKETS];
+
+/* One label set of one histogram. */
+struct metrics_series {
+	char *labels;               /* rendered: name="value",... (no le) */
+	uint32_t len;
+	uint32_t hash;
+	uint64_t count;
+	uint64_t sum_ns;
+	uint64_t buckets[METRICS_BUCKETS];  /* observations per bucket, not cumulative */
+};
+
+struct metrics_histogram {
+	const char *name;
+	const char *help;
+	struct metrics_series *series;
+	uint32_t n, cap;            /* series in use (the overflow one included), allocated */
+	uint32_t *index;            /* open addressing: series number + 1, 0 empty */
+	uint32_t index_size;        /* a power of two, 0 before the first series */
+	uint32_t overflow;          /* the overflow series' number + 1, 0 while there is none */
+	uint64_t overflowed;        /* observations counted in the overflow series */
+};
+
+enum { METRICS_SERVER, METRICS_CLIENT, METRICS_HISTOGRAMS };
+
+struct metrics {
+	pthread_mutex_t lock;       /* guards hist and self */
+	struct metrics_options opt;
+	struct metrics_histogram hist[METRICS_HISTOGRAMS];
+	struct metrics_self self;
+	struct json_buf key;        /* scratch: the labels of the exchange being counted */
+	struct json_buf path;       /* scratch: its percent-decoded path */
+};
+
+/* Appends a label value: \, " and newline escaped, other control and non-ASCII bytes as '?'. */
+void metrics_put_value(struct json_buf *b, const char *s, size_t len);
+
+#endif

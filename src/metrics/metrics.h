@@ -1,0 +1,64 @@
+/*
+ * Metrics: request/response exchanges as RED histograms (OpenTelemetry's HTTP semantic
+ * conventions, named as Prometheus names them) per method, status, route and workload, plus
+ * httpeek's own counters, in Prometheus's text exposition format. Safe to use from two threads:
+ * the pipeline counts, the endpoint renders. docs/METRICS.md describes the series.
+ */
+#ifndef HTTPEEK_METRICS_H
+#define HTTPEEK_METRICS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "output/event.h"
+#include "output/json.h"
+#include "metrics/route.h"
+
+#define METRICS_DEFAULT_MAX_SERIES 2000u
+
+struct metrics_options {
+	const char *listen;        /* --metrics ADDR:PORT; NULL: no endpoint */
+	const char *file;          /* --metrics-file: one exposition at the end; NULL: none */
+	uint32_t max_series;       /* per histogram, the overflow series included (>= 2) */
+	struct route_set routes;   /* --route patterns */
+	bool live;                 /* one end's view: its exchanges are server's or client's */
+};
+
+/* httpeek's own counters, as the main loop last copied them in. */
+struct metrics_self {
+	uint64_t packets;
+	uint64_t messages;
+	uint64_t events;
+	uint64_t parse_failures;
+	uint64_t gap_losses;       /* heads due where bytes were lost */
+	uint64_t unpaired_requests, unpaired_responses;
+	bool live;                 /* the next three are known */
+	uint64_t records;          /* ring-buffer records */
+	uint64_t kernel_drops;
+	uint64_t lost_heads;       /* heads in copies the ring buffer had no room for */
+};
+
+struct metrics;
+
+/* Empty metrics (opt is copied; its route patterns are kept); NULL on allocation failure. */
+struct metrics *metrics_new(const struct metrics_options *opt);
+
+/*
+ * Counts one exchange: a paired request and response, timed by x->latency_ns, in the server
+ * histogram, or live in the client one when the request left this end. Others are ignored.
+ */
+void metrics_exchange(struct metrics *m, const struct exchange *x);
+
+/* Replaces the self-counters. */
+void metrics_set_self(struct metrics *m, const struct metrics_self *s);
+
+/* Appends the exposition to b; returns 0 or -ENOMEM (b is then incomplete). */
+int metrics_render(struct metrics *m, struct json_buf *b);
+
+/* Writes the exposition to f; returns 0, -ENOMEM or -EIO. */
+int metrics_write(struct metrics *m, FILE *f);
+
+/* Frees m; accepts NULL. */
+void metrics_free(struct metrics *m);
+
+#endif

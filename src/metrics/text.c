@@ -1,0 +1,182 @@
+/* Metrics: the Prometheus text exposition format (version 0.0.4) of the histograms and counters. */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include "metrics/internal.h"
+
+#define LIT(b, s) json_raw((b), (s), sizeof(s) - 1)
+
+/* "# HELP name help" and "# TYPE name type". */
+static void put_family(struct json_buf *b, const char *name, const char *help, const char *type)
+{
+	LIT(b, "# HELP ");
+	json_lit(b, name);
+	LIT(b, " ");
+	json_lit(b, help);
+	LIT(b, "\n# TYPE ");
+	json_lit(b, name);
+	LIT(b, " ");
+	json_lit(b, type);
+	LIT(b, "\n");
+}
+
+/* ns as seconds, exactly: 1234567890 -> 1.234567890 */
+static void put_seconds(struct json_buf *b, uint64_t ns)
+{
+	char frac[10];
+	uint64_t f = ns % 1000000000u;
+
+	json_u64(b, ns / 1000000000u);
+	for (int i = 8; i >= 0; i--, f /= 10)
+		frac[i + 1] = (char)('0' + f % 10);
+	frac[0] = '.';
+	json_raw(b, frac, sizeof(frac));
+}
+
+/* name suffix{labels[,le="le"]} */
+static void put_sample_name(struct json_buf *b, const char *name, const char *suffix,
+			    const struct metrics_series *s, const char *le)
+{
+	json_lit(b, name);
+	json_lit(b, suffix);
+	LIT(b, "{");
+	json_raw(b, s->labels, s->len);
+	if (le) {
+		LIT(b, ",le=\"");
+		json_lit(b, le);
+		LIT(b, "\"");
+	}
+	LIT(b, "} ");
+}
+
+static void put_series(struct json_buf *b, const char *name, const struct metrics_series *s)
+{
+	uint64_t cumulative = 0;
+
+	for (int k = 0; k < METRICS_BUCKETS; k++) {
+		cumulative += s->buckets[k];
+		put_sample_name(b, name, "_bucket", s, metrics_bucket_le[k]);
+		json_u64(b, cumulative);
+		LIT(b, "\n");
+	}
+	put_sample_name(b, name, "_bucket", s, "+Inf");
+	json_u64(b, s->count);
+	LIT(b, "\n");
+	put_sample_name(b, name, "_sum", s, NULL);
+	put_seconds(b, s->sum_ns);
+	LIT(b, "\n");
+	put_sample_name(b, name, "_count", s, NULL);
+	json_u64(b, s->count);
+	LIT(b, "\n");
+}
+
+static void put_histogram(struct json_buf *b, const struct metrics_histogram *h)
+{
+	put_family(b, h->name, h->help, "histogram");
+	for (uint32_t k = 0; k < h->n; k++)
+		put_series(b, h->name, &h->series[k]);
+}
+
+/* A counter or gauge without labels. */
+static void put_number(struct json_buf *b, const char *name, const char *help, const char *type,
+		       uint64_t v)
+{
+	put_family(b, name, help, type);
+	json_lit(b, name);
+	LIT(b, " ");
+	json_u64(b, v);
+	LIT(b, "\n");
+}
+
+/* One sample of a family with one label. */
+static void put_labelled(struct json_buf *b, const char *name, const char *label,
+			 const char *value, uint64_t v)
+{
+	json_lit(b, name);
+	LIT(b, "{");
+	json_lit(b, label);
+	LIT(b, "=\"");
+	metrics_put_value(b, value, strlen(value));
+	LIT(b, "\"} ");
+	json_u64(b, v);
+	LIT(b, "\n");
+}
+
+static const struct {
+	const char *name;
+	const char *help;
+	size_t offset;
+	bool live;
+} counters[] = {
+#define COUNTER(name, field, live, help) { name, help, offsetof(struct metrics_self, field), live }
+	COUNTER("httpeek_packets_total", packets, false, "Packets read."),
+	COUNTER("httpeek_messages_total", messages, false, "HTTP messages (heads) found."),
+	COUNTER("httpeek_events_total", events, false, "Events written."),
+	COUNTER("httpeek_parse_failures_total", parse_failures, false,
+		"Places where a head should start that are not HTTP."),
+	COUNTER("httpeek_ringbuf_records_total", records, true, "Ring-buffer records read."),
+	COUNTER("httpeek_kernel_drops_total", kernel_drops, true,
+		"Copies the ring buffer had no room for."),
+#undef COUNTER
+};
+
+static void put_self(struct json_buf *b, const struct metrics_self *s)
+{
+	const char *missed = "httpeek_messages_missed_total";
+	const char *unpaired = "httpeek_unpaired_messages_total";
+
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		if (!counters[i].live || s->live)
+			put_number(b, counters[i].name, counters[i].help, "counter",
+				   *(const uint64_t *)((const char *)s + counters[i].offset));
+	put_family(b, missed, "HTTP messages possibly missed, by reason.", "counter");
+	put_labelled(b, missed, "reason", "bytes_lost", s->gap_losses);
+	if (s->live)
+		put_labelled(b, missed, "reason", "ring_buffer_full", s->lost_heads);
+	put_family(b, unpaired, "Requests without a response and responses without a request.",
+		   "counter");
+	put_labelled(b, unpaired, "message", "request", s->unpaired_requests);
+	put_labelled(b, unpaired, "message", "response", s->unpaired_responses);
+}
+
+/* The series in use per histogram, and what went past the cap. */
+static void put_cap(struct json_buf *b, const struct metrics *m)
+{
+	static const char series[] = "httpeek_metrics_series";
+	static const char over[] = "httpeek_metrics_overflow_total";
+	int i;
+
+	put_family(b, series, "Series per histogram, the overflow series included.", "gauge");
+	for (i = 0; i < METRICS_HISTOGRAMS; i++)
+		put_labelled(b, series, "metric", m->hist[i].name, m->hist[i].n);
+	put_family(b, over, "Observations counted in the overflow series (past the series cap).",
+		   "counter");
+	for (i = 0; i < METRICS_HISTOGRAMS; i++)
+		put_labelled(b, over, "metric", m->hist[i].name, m->hist[i].overflowed);
+	put_number(b, "httpeek_metrics_series_limit", "Series allowed per histogram (the cap).",
+		   "gauge", m->opt.max_series);
+}
+
+int metrics_render(struct metrics *m, struct json_buf *b)
+{
+	pthread_mutex_lock(&m->lock);
+	for (int i = 0; i < METRICS_HISTOGRAMS; i++)
+		put_histogram(b, &m->hist[i]);
+	put_self(b, &m->self);
+	put_cap(b, m);
+	pthread_mutex_unlock(&m->lock);
+	return b->failed ? -ENOMEM : 0;
+}
+
+int metrics_write(struct metrics *m, FILE *f)
+{
+	struct json_buf b;
+	int err;
+
+	json_init(&b);
+	err = metrics_render(m, &b);
+	if (!err && (fwrite(b.data, 1, b.len, f) != b.len || fflush(f)))
+		err = -EIO;
+	json_free(&b);
+	return err;
+}

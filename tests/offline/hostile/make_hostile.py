@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""Writes hostile captures into OUTDIR. Each ends, where the file format allows, with a normal
+request/response exchange on a fresh connection that must still be reported.
+
+Usage: make_hostile.py OUTDIR [REAL_CAPTURE ...]   (real captures are the byte-flip sources)
+       make_hostile.py --flood N BYTES   (to stdout: N connections, each an unterminated head
+                                          of BYTES bytes, then the normal exchange)
+"""
+import os
+import random
+import struct
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from pcaplib import LINKTYPE_RAW, PcapWriter, tcp_ip as ipv4_tcp  # noqa: E402
+
+CLIENT, SERVER = bytes([10, 9, 0, 1]), bytes([10, 9, 0, 2])
+
+
+class Pcap(PcapWriter):
+    """A pcap file with raw IP link type (101) and a clock: each packet 0.1 ms later."""
+
+    def __init__(self, path, linktype=LINKTYPE_RAW):
+        super().__init__(open(path, "wb") if isinstance(path, str) else path, linktype)
+        self.t = 1700000000.0
+
+    def packet(self, data, caplen=None, wirelen=None):
+        self.t += 0.0001
+        super().packet(self.t, data, caplen, wirelen)
+
+    def close(self):
+        self.f.close()
+
+
+class Conn:
+    """One TCP connection client:sport -> server:80 with its own sequence numbers."""
+
+    def __init__(self, cap, sport, isn_c=1000, isn_s=5000, client=CLIENT, server=SERVER):
+        self.cap, self.sport, self.client, self.server = cap, sport, client, server
+        self.c, self.s = isn_c, isn_s
+
+    def handshake(self):
+        self.cap.packet(ipv4_tcp(self.client, self.server, self.sport, 80, self.c, 0, 0x02, b""))
+        self.cap.packet(ipv4_tcp(self.server, self.client, 80, self.sport, self.s, self.c + 1,
+                                 0x12, b""))
+        self.c += 1
+        self.s += 1
+
+    def send(self, data, from_client=True, mss=1400):
+        for i in range(0, len(data), mss):
+            self.segment(data[i:i + mss], from_client)
+
+    def segment(self, chunk, from_client=True, seq=None):
+        if from_client:
+            s = self.c if seq is None else seq
+            self.cap.packet(ipv4_tcp(self.client, self.server, self.sport, 80, s, self.s, 0x18, chunk))
+            if seq is None:
+                self.c += len(chunk)
+        else:
+            s = self.s if seq is None else seq
+            self.cap.packet(ipv4_tcp(self.server, self.client, 80, self.sport, s, self.c, 0x18, chunk))
+            if seq is None:
+                self.s += len(chunk)
+
+    def close(self):
+        self.cap.packet(ipv4_tcp(self.client, self.server, self.sport, 80, self.c, self.s, 0x11, b""))
+        self.cap.packet(ipv4_tcp(self.server, self.client, 80, self.sport, self.s, self.c + 1, 0x11, b""))
+
+
+TAIL_REQUEST = b"GET /after-hostile HTTP/1.1\r\nHost: tail.example\r\n\r\n"
+TAIL_RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+def normal_tail(cap, sport=60999):
+    c = Conn(cap, sport)
+    c.handshake()
+    c.send(TAIL_REQUEST)
+    c.send(TAIL_RESPONSE, from_client=False)
+    c.close()
+
+
+def huge_head(out):
+    cap = Pcap(os.path.join(out, "huge-head.pcap"))
+    c = Conn(cap, 40000)
+    c.handshake()
+    c.send(b"GET /never-ends HTTP/1.1\r\nHost: x\r\n")
+    line = b"X-Filler: " + b"a" * 1000 + b"\r\n"
+    c.send(line * 1100)          # over 1 MiB, no empty line
+    normal_tail(cap)
+    cap.close()
+
+
+def many_flows(out, n=200000):
+    cap = Pcap(os.path.join(out, "many-flows.pcap"))
+    for i in range(n):
+        src = bytes([10, 10 + (i >> 16), (i >> 8) & 255, i & 255])
+        c = Conn(cap, 1024 + i % 60000, client=src)
+        c.send(b"GET /unterminated/%d HTTP/1.1\r\nHost: many.example\r\nX-Pad: " % i + b"p" * 64)
+    normal_tail(cap)
+    cap.close()
+
+
+def conflicting_overlaps(out):
+    cap = Pcap(os.path.join(out, "overlap-wrap.pcap"))
+    c = Conn(cap, 40001, isn_c=0xFFFFFFFF - 30)
+    c.handshake()
+    req = b"GET /first-wins HTTP/1.1\r\nHost: wrap.example\r\nX-A: 1\r\n\r\n"
+    evil = b"POST /evil-second HTTP/1.1\r\nHost: evil.example\r\n\r\n"
+    base = c.c
+    c.segment(req[20:], seq=base + 20)                    # ahead of a hole, across the wrap
+    c.segment(evil[20:48], seq=base + 20)                 # conflicts with held bytes: ignored
+    c.segment(req[:20], seq=base)                         # fills the hole
+    c.segment(evil[:40], seq=base)                        # conflicts with delivered bytes: ignored
+    c.c = base + len(req)
+    c.send(b"HTTP/1.1 204 No Content\r\n\r\n", from_client=False)
+    c.close()
+    normal_tail(cap)
+    cap.close()
+
+
+def many_fields(out):
+    cap = Pcap(os.path.join(out, "many-fields.pcap"))
+    c = Conn(cap, 40002)
+    c.handshake()
+    head = b"GET /fields HTTP/1.1\r\nHost: f.example\r\n" + b"".join(
+        b"X-F%d: v\r\n" % i for i in range(10000)) + b"\r\n"
+    c.send(head)
+    c.send(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", from_client=False)
+    c.close()
+    normal_tail(cap)
+    cap.close()
+
+
+def every_byte(out):
+    cap = Pcap(os.path.join(out, "every-byte.pcap"))
+    c = Conn(cap, 40003)
+    c.handshake()
+    value = bytes(b for b in range(256) if b not in (10, 13))
+    c.send(b"GET /bytes HTTP/1.1\r\nHost: b.example\r\nX-All: " + value +
+           b"\r\nX-Esc: \x1b[2J\x1b]0;pwned\x07\r\n\r\n")
+    c.send(b"HTTP/1.1 200 OK\r\nX-Back: " + value + b"\r\nContent-Length: 0\r\n\r\n",
+           from_client=False)
+    c.close()
+    normal_tail(cap)
+    cap.close()
+
+
+def broken_files(out):
+    good = os.path.join(out, "good.pcap")
+    cap = Pcap(good)
+    normal_tail(cap)
+    cap.close()
+    data = open(good, "rb").read()
+    with open(os.path.join(out, "truncated-record.pcap"), "wb") as f:
+        f.write(data[:-7])                      # last record cut short
+    with open(os.path.join(out, "truncated-header.pcap"), "wb") as f:
+        f.write(data[:12])                      # global header cut short
+    with open(os.path.join(out, "garbage.pcap"), "wb") as f:
+        f.write(random.Random(1).randbytes(4096))
+    absurd = Pcap(os.path.join(out, "absurd-caplen.pcap"))
+    normal_tail(absurd)
+    absurd.raw(struct.pack("<IIII", 1700000001, 0, 0x7FFFFFF0, 0x7FFFFFF0) + b"x" * 64)
+    absurd.close()
+    wire = Pcap(os.path.join(out, "wirelen-below-caplen.pcap"))
+    normal_tail(wire)
+    pkt = ipv4_tcp(CLIENT, SERVER, 5555, 80, 1, 1, 0x18, b"GET / HTTP/1.1\r\n\r\n")
+    wire.packet(pkt, caplen=len(pkt), wirelen=3)
+    wire.close()
+
+
+def byte_flips(out, sources):
+    rnd = random.Random(7)
+    for src in sources:
+        data = bytearray(open(src, "rb").read())
+        for k in range(5):
+            flipped = bytearray(data)
+            for _ in range(max(1, len(data) // 200)):
+                i = rnd.randrange(24, len(flipped))
+                flipped[i] ^= 1 << rnd.randrange(8)
+            name = f"flip-{os.path.basename(src).rsplit('.', 1)[0]}-{k}.pcap"
+            with open(os.path.join(out, name), "wb") as f:
+                f.write(flipped)
+
+
+SECRETS = [b"Basic c2VjcmV0LWJhc2ljOnB3", b"sid=secret-cookie-1; tok=secret-cookie-2",
+           b"secret-set-cookie=abc; Path=/", b"secret-api-key-77", b"secret-folded-tail",
+           b"Bearer secret-pipelined-2"]
+
+
+def secrets(out):
+    """Credentials in request and response heads: split across segments, a folded line,
+    pipelined requests in one segment, one header named on --redact's list."""
+    cap = Pcap(os.path.join(out, "secrets.pcap"))
+    c = Conn(cap, 40004)
+    c.handshake()
+    head = (b"GET /secret HTTP/1.1\r\nHost: s.example\r\nAuthorization: " + SECRETS[0] +
+            b"\r\nCookie: " + SECRETS[1] + b"\r\nX-Api-Key: " + SECRETS[3] +
+            b"\r\nX-Folded: visible\r\nCookie: a=1;\r\n " + SECRETS[4] + b"\r\n\r\n")
+    c.send(head, mss=23)            # every value split across segments
+    c.send(b"HTTP/1.1 200 OK\r\nSet-Cookie: " + SECRETS[2] + b"\r\nContent-Length: 2\r\n\r\nok",
+           from_client=False)
+    c.send(b"GET /p1 HTTP/1.1\r\nHost: s.example\r\n\r\nGET /p2 HTTP/1.1\r\nHost: s.example\r\n"
+           b"Authorization: " + SECRETS[5] + b"\r\n\r\n")
+    c.send(b"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n", from_client=False)
+    c.close()
+    normal_tail(cap)
+    cap.close()
+
+
+def many_exchanges(out, n=3000):
+    """n small exchanges on 30 keep-alive connections: events to fill a small disk."""
+    cap = Pcap(os.path.join(out, "many-exchanges.pcap"))
+    conns = [Conn(cap, 41000 + i) for i in range(30)]
+    for c in conns:
+        c.handshake()
+    for i in range(n):
+        c = conns[i % len(conns)]
+        c.send(b"GET /x/%d HTTP/1.1\r\nHost: many.example\r\nUser-Agent: test\r\n\r\n" % i)
+        c.send(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", from_client=False)
+    for c in conns:
+        c.close()
+    normal_tail(cap)
+    cap.close()
+
+
+def head_flood(f, n, size):
+    """n connections that each send size bytes of a head that never ends, in 1400-byte
+    segments, all open at once (the heads grow side by side)."""
+    cap = Pcap(f)
+    conns = []
+    for i in range(n):
+        c = Conn(cap, 1024 + i % 60000, client=bytes([10, 11 + (i >> 16), (i >> 8) & 255, i & 255]))
+        c.handshake()
+        c.send(b"GET /flood/%d HTTP/1.1\r\nHost: flood.example\r\n" % i)
+        conns.append(c)
+    line = b"X-Flood: " + b"f" * 1389 + b"\r\n"
+    for _ in range(size // len(line)):
+        for c in conns:
+            c.segment(line)
+    normal_tail(cap)
+    cap.close()
+
+
+def main():
+    if sys.argv[1] == "--flood":
+        head_flood(sys.stdout.buffer, int(sys.argv[2]), int(sys.argv[3]))
+        return
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    huge_head(out)
+    many_flows(out)
+    conflicting_overlaps(out)
+    many_fields(out)
+    every_byte(out)
+    broken_files(out)
+    secrets(out)
+    many_exchanges(out)
+    byte_flips(out, sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()

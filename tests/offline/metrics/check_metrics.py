@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""Metrics from captures (no root): counts, buckets, routes and filters in --metrics-file; the
+endpoint (GET /metrics, other paths and methods, oversized, silent and slow clients, more
+clients than it has slots); promtool's check; one-line errors for bad options.
+Prints "metrics: <name> ok" or FAIL per check; exits 1 on failure."""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+from checklib import Checks  # noqa: E402
+from make_exchanges import write_pcap  # noqa: E402
+from endpoint import get, start, stop  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+BIN = os.path.abspath(os.environ.get("HTTPEEK", os.path.join(ROOT, "httpeek")))
+CHECKS = Checks("metrics")
+report = CHECKS.report
+SERVER = "http_server_request_duration_seconds"
+
+# (method, path, status, latency in s, count): what the capture holds.
+TRAFFIC = [
+    ("GET", "/users/1", 200, 0.003, 3), ("GET", "/users/22", 200, 0.030, 2),
+    ("GET", "/users/550e8400-e29b-41d4-a716-446655440000/orders", 200, 0.120, 4),
+    ("POST", "/orders", 201, 0.060, 5), ("GET", "/missing", 404, 0.001, 2),
+    ("GET", "/boom", 503, 0.600, 1), ("GET", "/api/v1/items", 200, 0.002, 2),
+    ("GET", "/api/v2/items", 200, 0.002, 1), ("BREW", "/pot", 418, 12.0, 1),
+    ("GET", "/a%20b?q=1", 200, 0.004, 1),
+]
+ROUTES = ["--route", "/api/{version}/items"]
+# (method, route, status) -> count, and the exact buckets of two series
+EXPECTED = {
+    ("GET", "/users/{id}", "200"): 5, ("GET", "/users/{id}/orders", "200"): 4,
+    ("POST", "/orders", "201"): 5, ("GET", "/missing", "404"): 2, ("GET", "/boom", "503"): 1,
+    ("GET", "/api/{version}/items", "200"): 3, ("_OTHER", "/pot", "418"): 1,
+    ("GET", "/a b", "200"): 1,
+}
+SAMPLE_RE = re.compile(r'^(\w+)\{(.*)\} (\S+)$')
+
+
+def capture(path):
+    exchanges = [(m, p, s, lat) for m, p, s, lat, n in TRAFFIC for _ in range(n)]
+    write_pcap(path, [exchanges[0::2], exchanges[1::2]])
+
+
+def samples(text):
+    """{(name, frozenset(labels)): value} of every labelled sample."""
+    out = {}
+    for line in text.splitlines():
+        m = SAMPLE_RE.match(line)
+        if m:
+            labels = frozenset(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2)))
+            out[(m.group(1), labels)] = float(m.group(3))
+    return out
+
+
+def counts(text, name=SERVER):
+    got = {}
+    for (n, labels), v in samples(text).items():
+        if n == name + "_count":
+            d = dict(labels)
+            key = (d["http_request_method"], d["http_route"], d["http_response_status_code"])
+            got[key] = got.get(key, 0) + v
+    return got
+
+
+def bucket(text, route, le):
+    for (n, labels), v in samples(text).items():
+        d = dict(labels)
+        if n == SERVER + "_bucket" and d.get("http_route") == route and d["le"] == le:
+            return v
+    return None
+
+
+def run(*args, timeout=60):
+    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def promtool(text):
+    if not shutil.which("promtool"):
+        return ["promtool is not installed (scripts/deps.sh lists prometheus)"]
+    p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                       text=True)
+    return [] if p.returncode == 0 else ["promtool: " + (p.stdout + p.stderr).strip()[:300]]
+
+
+def check_file(tmp, pcap):
+    out = os.path.join(tmp, "m.prom")
+    p = run("-r", pcap, "-e", "none", *ROUTES, "--metrics-file", out)
+    text = open(out).read() if os.path.exists(out) else ""
+    problems = [] if p.returncode == 0 and not p.stdout else ["rc %d stdout %r" % (
+        p.returncode, p.stdout[:100])]
+    got = counts(text)
+    if got != EXPECTED:
+        problems.append("counts %s" % got)
+    report("counts per method, route and status", problems)
+    want = {("/users/{id}/orders", "0.1"): 0, ("/users/{id}/orders", "0.25"): 4,
+            ("/orders", "0.05"): 0, ("/orders", "0.075"): 5, ("/boom", "0.5"): 0,
+            ("/boom", "0.75"): 1, ("/pot", "10"): 0, ("/pot", "+Inf"): 1,
+            ("/users/{id}", "0.005"): 3, ("/users/{id}", "0.025"): 3,
+            ("/users/{id}", "0.05"): 5}
+    wrong = {k: bucket(text, *k) for k, v in want.items() if bucket(text, *k) != v}
+    report("buckets", ["%s" % wrong] if wrong else [])
+    m = re.search(SERVER + r'_sum\{[^}]*http_route="/boom"[^}]*\} (\S+)', text)
+    report("sum in seconds", [] if m and abs(float(m.group(1)) - 0.6) < 1e-5 else [str(m)])
+    report("promtool check metrics", promtool(text))
+    report("self-counters", [] if re.search(r"^httpeek_messages_total 44$", text, re.M) and
+           re.search(r"^httpeek_events_total 0$", text, re.M) else ["self-counters"])
+    return text
+
+
+def check_alongside(tmp, pcap, alone):
+    """Events and metrics together count the same exchanges; filters narrow both."""
+    out = os.path.join(tmp, "both.prom")
+    p = run("-r", pcap, "-e", "net_flow_http", *ROUTES, "--metrics-file", out)
+    events = [json.loads(l) for l in p.stdout.splitlines()]
+    report("alongside events", [] if len(events) == 22 and counts(open(out).read()) ==
+           counts(alone) else ["%d events" % len(events)])
+    p = run("-r", pcap, "-e", "none", "-f", "status>=500", "--metrics-file", out)
+    report("filters narrow the metrics", [] if counts(open(out).read()) ==
+           {("GET", "/boom", "503"): 1} else [counts(open(out).read())])
+
+
+def raw(host, port, data):
+    """What the endpoint answers to data, sent as is."""
+    with socket.create_connection((host, port), timeout=5) as s:
+        s.sendall(data)
+        return b"".join(iter(lambda: s.recv(65536), b"")).decode(errors="replace")
+
+
+def check_endpoint(pcap, text):
+    proc, url = start([BIN, "-r", pcap, "-e", "none", *ROUTES, "--metrics", "127.0.0.1:0"],
+                      stdout=subprocess.DEVNULL)
+    host, port = url[len("http://"):].rsplit(":", 1)
+    port = int(port)
+    try:
+        status, headers, body = get(url + "/metrics")
+        report("GET /metrics", [] if status == 200 and body == text and headers[
+            "Content-Type"].startswith("text/plain; version=0.0.4") else ["%d" % status])
+        report("GET /metrics?x=1 and HEAD", [] if get(url + "/metrics?x=1")[2] == text and
+               get(url + "/metrics", "HEAD")[0] == 200 else ["query or HEAD"])
+        report("404 elsewhere", [] if get(url + "/")[0] == 404 and get(url + "/metricsx")[0]
+               == 404 else ["not 404"])
+        report("405 for POST", [] if get(url + "/metrics", "POST")[0] == 405 else ["not 405"])
+        report("400 for garbage", [] if raw(host, port, b"garbage\r\n\r\n").startswith(
+            "HTTP/1.1 400") else ["not 400"])
+        report("431 for a huge head", [] if raw(host, port, b"GET /metrics HTTP/1.1\r\nX: " +
+               b"x" * 20000).startswith("HTTP/1.1 431") else ["not 431"])
+        check_hostile_clients(host, port, url, text)
+    finally:
+        rc = stop(proc)
+    report("SIGINT ends the endpoint", [] if rc == 0 else ["rc %d" % rc])
+
+
+def check_hostile_clients(host, port, url, text):
+    """Silent clients, more of them than slots, and one that never reads, leave scrapes alone."""
+    silent = [socket.create_connection((host, port)) for _ in range(40)]
+    slow = socket.create_connection((host, port))
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.sendall(b"GET /metrics HTTP/1.1\r\n\r\n")
+    time.sleep(0.2)
+    start = time.time()
+    status, _, body = get(url + "/metrics")
+    took = time.time() - start
+    report("scrape beside 40 silent clients and a slow reader",
+           [] if status == 200 and body == text and took < 2 else ["%d in %.1fs" % (status, took)])
+    for s in silent + [slow]:
+        s.close()
+
+
+def check_errors(tmp, pcap):
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    taken = "127.0.0.1:%d" % busy.getsockname()[1]
+    cases = [
+        ("bad address", ["--metrics", "nonsense"]), ("port out of range", ["--metrics", ":99999"]),
+        ("IPv6 without brackets", ["--metrics", "::1:9464"]),
+        ("unknown host", ["--metrics", "no-such-host.invalid:9464"]),
+        ("port in use", ["--metrics", taken]),
+        ("route without /", ["--metrics-file", "x", "--route", "users/{id}"]),
+        ("half a parameter", ["--metrics-file", "x", "--route", "/a/{id"]),
+        ("-e none alone", ["-e", "none"]), ("--route alone", ["--route", "/a"]),
+        ("-e none with others", ["-e", "none,net_flow_http", "--metrics-file", "x"]),
+        ("cap too small", ["--metrics-file", "x", "--metrics-max-series", "1"]),
+        ("unwritable file", ["--metrics-file", "/nonexistent/dir/m.prom"]),
+    ]
+    for name, args in cases:
+        p = subprocess.run([BIN, "-r", pcap, *args], capture_output=True, text=True, timeout=10,
+                           cwd=tmp)
+        lines = p.stderr.strip().splitlines()
+        report("error: " + name, [] if p.returncode == 1 and len(lines) == 1 and
+               lines[0].startswith("httpeek: ") and not p.stdout else
+               ["rc %d: %r" % (p.returncode, p.stderr[:200])])
+    busy.close()
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        pcap = os.path.join(tmp, "routes.pcap")
+        capture(pcap)
+        text = check_file(tmp, pcap)
+        check_alongside(tmp, pcap, text)
+        check_endpoint(pcap, text)
+        check_errors(tmp, pcap)
+    CHECKS.exit()
+
+
+if __name__ == "__main__":
+    main()
