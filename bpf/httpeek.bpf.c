@@ -4,13 +4,14 @@
  * every HTTP/1.x connection with the framer of frame.h and copy, from each packet, the IP
  * and TCP headers and the payload ranges user space needs (everything but body and chunk
  * data) into the ring buffer; every packet is allowed. tp_btf programs tell user space
- * which process uses a socket. Layouts shared with user space are in src/record.h.
+ * which process uses a socket. Layouts shared with user space are in record.h.
  */
 #include "vmlinux_min.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
 #include "record.h"
+#include "frame/frame.h"
 #include "lib/maps.bpf.h"
 #include "lib/copy.bpf.h"
 #include "lib/filter.bpf.h"
@@ -68,11 +69,21 @@ struct loop_ctx {
 	struct frame_conn *c;
 };
 
+/* One step of the pass over the packet's payload, loaded from the packet when it needs it. */
 static long frame_cb(__u32 i, void *ctx)
 {
 	struct loop_ctx *lc = ctx;
+	struct frame_scan *s = lc->s;
+	__u32 n = frame_need(s);
 
-	return frame_step(lc->s, lc->c, lc->skb);
+	if (n) {
+		if (n > FRAME_CHUNK || bpf_skb_load_bytes(lc->skb, s->off + s->pos, s->buf, n) < 0) {
+			frame_unreadable(s);
+			return 1;
+		}
+		frame_loaded(s, n);
+	}
+	return frame_step(s, lc->c);
 }
 
 /*
@@ -137,12 +148,12 @@ static __always_inline __u32 parse_headers(struct __sk_buff *skb, __u32 *seq, __
 /* The payload (plen bytes after hl header bytes) starts a message. A global function. */
 __noinline int starts_message(struct __sk_buff *skb, __u32 hl, __u32 plen)
 {
-	__u8 b[FRAME_START_PROBE] = {};
-	__u32 n = plen < FRAME_START_PROBE ? plen : FRAME_START_PROBE;
+	__u8 b[HTTP_START_PROBE] = {};
+	__u32 n = plen < HTTP_START_PROBE ? plen : HTTP_START_PROBE;
 
 	if (!skb || n < 2 || bpf_skb_load_bytes(skb, hl, b, n) < 0)
 		return 0;
-	return frame_starts_message(b, n);
+	return http_starts_message(b, n);
 }
 
 /* The first payload byte could begin a message (a fresh stream's first packet). */
@@ -152,7 +163,7 @@ static __always_inline int may_start(const struct pkt *p)
 
 	if (bpf_skb_load_bytes(p->skb, p->hl, &c, 1) < 0)
 		return 0;
-	return frame_is_tchar(c) || c == '\r' || c == '\n';
+	return http_is_tchar(c) || c == '\r' || c == '\n';
 }
 
 /* Where a direction of a socket stands: nothing carried yet (fresh), from first. */

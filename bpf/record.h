@@ -6,17 +6,8 @@
 #ifndef HTTPEEK_RECORD_H
 #define HTTPEEK_RECORD_H
 
-#ifdef __bpf__
-typedef __u8 rec_u8;
-typedef __u16 rec_u16;
-typedef __u32 rec_u32;
-typedef __u64 rec_u64;
-#else
-#include <stdint.h>
-typedef uint8_t rec_u8;
-typedef uint16_t rec_u16;
-typedef uint32_t rec_u32;
-typedef uint64_t rec_u64;
+#ifndef __bpf__
+#include <linux/types.h>  /* the kernel's __u* types; BPF programs have them from vmlinux_min.h */
 #endif
 
 #define REC_PACKET 1u  /* struct rec_packet + cap_len packet bytes from the IP header */
@@ -47,34 +38,34 @@ typedef uint64_t rec_u64;
 #define REC_PATH_LEN 256     /* rec_lib.path, NUL-terminated */
 
 struct rec_hdr {
-	rec_u64 ts_ns;        /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
-	rec_u64 sock_cookie;
-	rec_u32 type;         /* REC_* */
-	rec_u32 pad;
+	__u64 ts_ns;        /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 sock_cookie;
+	__u32 type;         /* REC_* */
+	__u32 pad;
 };
 
 struct rec_packet {
 	struct rec_hdr h;
-	rec_u64 peer_cookie;  /* loopback: the other socket end, which this copy also stands for */
-	rec_u32 wire_len;     /* skb->len: IP header to the end of the payload */
-	rec_u32 cap_len;      /* bytes that follow: hdr_len header bytes, then payload bytes */
-	rec_u32 ifindex;
-	rec_u32 payload_off;  /* payload offset of the first payload byte that follows */
-	rec_u32 payload_span; /* payload bytes this record stands for, from payload_off */
-	rec_u16 hdr_len;      /* IP and TCP header bytes at the start of the copy */
-	rec_u8 dir;           /* REC_DIR_* */
-	rec_u8 flags;         /* REC_F_* */
+	__u64 peer_cookie;  /* loopback: the other socket end, which this copy also stands for */
+	__u32 wire_len;     /* skb->len: IP header to the end of the payload */
+	__u32 cap_len;      /* bytes that follow: hdr_len header bytes, then payload bytes */
+	__u32 ifindex;
+	__u32 payload_off;  /* payload offset of the first payload byte that follows */
+	__u32 payload_span; /* payload bytes this record stands for, from payload_off */
+	__u16 hdr_len;      /* IP and TCP header bytes at the start of the copy */
+	__u8 dir;           /* REC_DIR_* */
+	__u8 flags;         /* REC_F_* */
 	/* cap_len bytes follow: the headers, then payload bytes from payload_off on */
 };
 
 struct rec_owner {
 	struct rec_hdr h;
-	rec_u64 cgroup_id;
-	rec_u64 start_ns;     /* task->start_time: CLOCK_MONOTONIC */
-	rec_u32 pid, tid, ppid;            /* in the task's own pid namespace */
-	rec_u32 host_pid, host_tid, host_ppid;
-	rec_u32 uid;
-	rec_u32 mnt_ns, pid_ns, net_ns;    /* namespace inode numbers */
+	__u64 cgroup_id;
+	__u64 start_ns;     /* task->start_time: CLOCK_MONOTONIC */
+	__u32 pid, tid, ppid;            /* in the task's own pid namespace */
+	__u32 host_pid, host_tid, host_ppid;
+	__u32 uid;
+	__u32 mnt_ns, pid_ns, net_ns;    /* namespace inode numbers */
 	char comm[REC_COMM_LEN];
 	char nodename[REC_NODENAME_LEN];
 };
@@ -86,26 +77,26 @@ struct rec_owner {
  */
 struct rec_tls {
 	struct rec_hdr h;          /* sock_cookie: the TCP socket under the TLS stream */
-	rec_u8 src[16];            /* sender: IPv4 in the first 4 bytes */
-	rec_u8 dst[16];            /* receiver */
-	rec_u32 seq;               /* stream offset of the call's first byte, modulo 2^32 */
-	rec_u32 call_len;          /* plaintext bytes the call moved */
-	rec_u32 cap_len;           /* plaintext bytes that follow */
-	rec_u32 payload_off;       /* offset in the call of the first byte that follows */
-	rec_u32 payload_span;      /* bytes the record stands for, from payload_off */
-	rec_u16 src_port, dst_port;  /* host order */
-	rec_u8 family;             /* 4 or 6 (the socket's; IPv4-mapped IPv6 stays 6) */
-	rec_u8 dir;                /* REC_DIR_*: egress for writes, ingress for reads */
-	rec_u8 flags;              /* REC_F_* */
-	rec_u8 pad[5];
+	__u8 src[16];            /* sender: IPv4 in the first 4 bytes */
+	__u8 dst[16];            /* receiver */
+	__u32 seq;               /* stream offset of the call's first byte, modulo 2^32 */
+	__u32 call_len;          /* plaintext bytes the call moved */
+	__u32 cap_len;           /* plaintext bytes that follow */
+	__u32 payload_off;       /* offset in the call of the first byte that follows */
+	__u32 payload_span;      /* bytes the record stands for, from payload_off */
+	__u16 src_port, dst_port;  /* host order */
+	__u8 family;             /* 4 or 6 (the socket's; IPv4-mapped IPv6 stays 6) */
+	__u8 dir;                /* REC_DIR_*: egress for writes, ingress for reads */
+	__u8 flags;              /* REC_F_* */
+	__u8 pad[5];
 	/* cap_len plaintext bytes follow */
 };
 
 /* A process opened a file named libssl.so.3 (the path as it passed it to openat). */
 struct rec_lib {
 	struct rec_hdr h;          /* sock_cookie 0 */
-	rec_u32 pid;               /* in the initial pid namespace */
-	rec_u32 pad;
+	__u32 pid;               /* in the initial pid namespace */
+	__u32 pad;
 	char path[REC_PATH_LEN];
 };
 

@@ -14,9 +14,8 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_core_read.h>
 #include "record.h"
+#include "frame/frame.h"
 
-#define FRAME_SRC __u64  /* the user-space address of the call's buffer */
-#define FRAME_LOAD(src, off, dst, len) bpf_probe_read_user(dst, len, (const void *)((src) + (off)))
 #include "lib/maps.bpf.h"
 #include "lib/owner.bpf.h"
 
@@ -332,23 +331,34 @@ struct tls_loop {
 	__u64 buf;
 };
 
+/* One step of the pass over the call's buffer, read from the process when the step needs it. */
 static long tls_frame_cb(__u32 i, void *ctx)
 {
 	struct tls_loop *lc = ctx;
+	struct frame_scan *s = lc->s;
+	__u32 n = frame_need(s);
 
-	return frame_step(lc->s, lc->c, lc->buf);
+	if (n) {
+		if (n > FRAME_CHUNK ||
+		    bpf_probe_read_user(s->buf, n, (const void *)(lc->buf + s->off + s->pos)) < 0) {
+			frame_unreadable(s);
+			return 1;
+		}
+		frame_loaded(s, n);
+	}
+	return frame_step(s, lc->c);
 }
 
 /* The call's first bytes start a message (a stream followed from the middle). */
 static __always_inline int call_starts_message(__u64 buf, __u32 n)
 {
-	__u8 b[FRAME_START_PROBE] = {};
+	__u8 b[HTTP_START_PROBE] = {};
 
-	if (n > FRAME_START_PROBE)
-		n = FRAME_START_PROBE;
+	if (n > HTTP_START_PROBE)
+		n = HTTP_START_PROBE;
 	if (n < 2 || bpf_probe_read_user(b, n, (const void *)buf) < 0)
 		return 0;
-	return frame_starts_message(b, n);
+	return http_starts_message(b, n);
 }
 
 /* Frames the call's n bytes with the direction's framer and copies the ranges it marks. */

@@ -11,11 +11,8 @@
 #include <bpf/bpf_helpers.h>
 #include "record.h"
 
-#ifndef FRAME_LOAD  /* the framer reads packets unless the includer says otherwise */
-#define FRAME_SRC struct __sk_buff *
-#define FRAME_LOAD(src, off, dst, len) bpf_skb_load_bytes(src, off, dst, len)
-#endif
-#include "frame/frame.h"
+#include "frame/seq.h"    /* struct frame_seq */
+#include "frame/state.h"  /* struct frame_dir, frame_conn */
 
 #define MEMO_SLOTS 64  /* per-CPU memos, indexed by memo_slot() */
 

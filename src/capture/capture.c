@@ -138,7 +138,7 @@ cleanup:
 	return err;
 }
 
-int capture_run(struct capture *c, capture_packet_fn fn, void *ctx, volatile sig_atomic_t *stop)
+int capture_run(struct capture *c, packet_fn fn, void *ctx, volatile sig_atomic_t *stop)
 {
 	struct pcap_pkthdr *hdr;
 	const u_char *data;

@@ -11,8 +11,6 @@ struct capture_stats {
 	uint64_t bytes_read;   /* capture bytes consumed (records and their headers) */
 };
 
-typedef void (*capture_packet_fn)(void *ctx, const struct packet *pkt);
-
 struct capture;
 
 /*
@@ -26,7 +24,7 @@ int capture_open(struct capture **out, const char *path, const char *filter);
  * or -EIO after printing a one-line warning when the file is cut short or corrupt
  * (every packet before the fault was handed over).
  */
-int capture_run(struct capture *c, capture_packet_fn fn, void *ctx,
+int capture_run(struct capture *c, packet_fn fn, void *ctx,
 		volatile sig_atomic_t *stop);
 
 const struct capture_stats *capture_get_stats(const struct capture *c);

@@ -1,6 +1,6 @@
 /* Flow stage internals shared by flow.c (table, life cycle) and flow_reasm.c (reassembly). */
-#ifndef HTTPEEK_FLOW_INT_H
-#define HTTPEEK_FLOW_INT_H
+#ifndef HTTPEEK_FLOW_INTERNAL_H
+#define HTTPEEK_FLOW_INTERNAL_H
 
 #include "flow/flow.h"
 

@@ -6,15 +6,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "frame/token.h"
 #include "http/http.h"
-
-/* RFC 9110 tchar. */
-static const bool tchar[256] = {
-	['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true,
-	['!'] = true, ['#'] = true, ['$'] = true, ['%'] = true, ['&'] = true, ['\''] = true,
-	['*'] = true, ['+'] = true, ['-'] = true, ['.'] = true, ['^'] = true, ['_'] = true,
-	['`'] = true, ['|'] = true, ['~'] = true,
-};
 
 static const char HTTP09[] = "HTTP/0.9";
 static const char SLASH[] = "/";
@@ -243,7 +236,7 @@ static int parse_request(struct http_message *m, const char *s, size_t n)
 {
 	size_t i = 0, t, v;
 
-	while (i < n && tchar[(unsigned char)s[i]])
+	while (i < n && http_is_tchar((uint8_t)s[i]))
 		i++;
 	if (!i)
 		return -EINVAL;
@@ -484,7 +477,7 @@ static int cut_request(struct http_message *m, const char *s, size_t n)
 
 	memset(m, 0, sizeof(*m));
 	n = trim_blanks(s, n);
-	while (i < n && tchar[(unsigned char)s[i]])
+	while (i < n && http_is_tchar((uint8_t)s[i]))
 		i++;
 	if (!i || i == n || !is_blank(s[i]))
 		return -EINVAL;
@@ -540,13 +533,13 @@ bool http_looks_like_start(const uint8_t *buf, size_t len)
 			break;
 	if (i == 5 || i == len)
 		return true;
-	for (i = 0; i < len && i <= 32 && tchar[buf[i]]; i++)
+	for (i = 0; i < len && i <= HTTP_TOKEN_MAX && http_is_tchar(buf[i]); i++)
 		;
 	if (i == len)
-		return i <= 32;
+		return i <= HTTP_TOKEN_MAX;
 	if (buf[i] == '\r' || buf[i] == '\n')
 		return is_common_method((const char *)buf, i);
-	return i > 0 && i <= 32 && buf[i] == ' ';
+	return i > 0 && i <= HTTP_TOKEN_MAX && buf[i] == ' ';
 }
 
 static size_t str_size(const struct http_str *s)

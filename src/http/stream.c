@@ -6,12 +6,12 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "frame/token.h"
 #include "http/http.h"
 #include "http/parse_cache.h"
 
 #define HEAD_MIN_CAP 1024u
 #define MIN_MAX_HEAD 64u
-#define START_PROBE 34u     /* bytes that always decide http_looks_like_start() */
 #define STACK_FIELDS HTTP_CACHE_FIELDS
 
 enum state { ST_HEAD, ST_BODY, ST_CHUNK, ST_CLOSE, ST_DISCARD, ST_RESYNC, ST_TUNNEL };
@@ -172,14 +172,14 @@ static bool is_h2_settings(const uint8_t *p, size_t n)
 /* The head's first bytes (buffered, then p) may begin a message. */
 static bool start_ok(const struct http_stream *s, const uint8_t *p, size_t n)
 {
-	uint8_t probe[START_PROBE];
+	uint8_t probe[HTTP_START_PROBE];
 	size_t k = s->len, m;
 
-	if (k >= START_PROBE)
+	if (k >= HTTP_START_PROBE)
 		return true;
 	if (k)
 		memcpy(probe, s->buf, k);
-	m = min_size(n, START_PROBE - k);
+	m = min_size(n, HTTP_START_PROBE - k);
 	memcpy(probe + k, p, m);
 	return http_looks_like_start(probe, k + m);
 }
@@ -570,7 +570,7 @@ static size_t feed_resync(struct http_stream *s, const uint8_t *p, size_t n)
 			s->at_line_start = true;
 			return n;
 		}
-		if (http_looks_like_start(p + i, min_size(n - i, START_PROBE))) {
+		if (http_looks_like_start(p + i, min_size(n - i, HTTP_START_PROBE))) {
 			s->state = ST_HEAD;
 			return i;
 		}

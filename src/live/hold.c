@@ -104,7 +104,7 @@ int live_hold_push(struct live_hold *h, const struct packet *pkt, uint64_t now_n
 }
 
 /* Unlinks p from the global list, hands it to fn and frees it. */
-static void hand_out(struct live_hold *h, struct held *p, live_packet_fn fn, void *ctx)
+static void hand_out(struct live_hold *h, struct held *p, packet_fn fn, void *ctx)
 {
 	if (p->gprev)
 		p->gprev->gnext = p->gnext;
@@ -119,7 +119,7 @@ static void hand_out(struct live_hold *h, struct held *p, live_packet_fn fn, voi
 	free(p);
 }
 
-uint64_t live_hold_release(struct live_hold *h, uint64_t cookie, live_packet_fn fn, void *ctx)
+uint64_t live_hold_release(struct live_hold *h, uint64_t cookie, packet_fn fn, void *ctx)
 {
 	struct chain **pp = chain_slot(h, cookie), *c = *pp;
 	uint64_t n = 0;
@@ -135,7 +135,7 @@ uint64_t live_hold_release(struct live_hold *h, uint64_t cookie, live_packet_fn 
 	return n;
 }
 
-uint64_t live_hold_expire(struct live_hold *h, uint64_t cutoff_ns, live_packet_fn fn, void *ctx)
+uint64_t live_hold_expire(struct live_hold *h, uint64_t cutoff_ns, packet_fn fn, void *ctx)
 {
 	uint64_t n = 0;
 

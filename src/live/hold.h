@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "live/live.h"
+#include "pipeline/packet.h"
 
 struct live_hold;
 
@@ -24,13 +24,13 @@ bool live_hold_has(const struct live_hold *h, uint64_t cookie);
 int live_hold_push(struct live_hold *h, const struct packet *pkt, uint64_t now_ns);
 
 /* Hands every packet held for cookie to fn, in arrival order. Returns how many. */
-uint64_t live_hold_release(struct live_hold *h, uint64_t cookie, live_packet_fn fn, void *ctx);
+uint64_t live_hold_release(struct live_hold *h, uint64_t cookie, packet_fn fn, void *ctx);
 
 /*
  * Hands to fn, oldest first, the packets held since before cutoff_ns and those past the
  * byte limit (all of them when cutoff_ns is UINT64_MAX). Returns how many.
  */
-uint64_t live_hold_expire(struct live_hold *h, uint64_t cutoff_ns, live_packet_fn fn, void *ctx);
+uint64_t live_hold_expire(struct live_hold *h, uint64_t cutoff_ns, packet_fn fn, void *ctx);
 
 /* When the oldest packet was held (monotonic ns), or 0 when nothing is held. */
 uint64_t live_hold_oldest(const struct live_hold *h);

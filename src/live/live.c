@@ -18,6 +18,7 @@
 #include "live/hold.h"
 #include "live/privileges.h"
 #include "live/tls/tls.h"
+#include "live/owner_proc.h"
 #include "live/owner_table.h"
 #include "record.h"
 
@@ -40,7 +41,7 @@ struct live {
 	int64_t mono_to_real;  /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	int helper_fd;         /* the /proc helper's socket (owner_proc_ask) */
 	pid_t helper_pid;
-	live_packet_fn fn;     /* set while live_poll runs */
+	packet_fn fn;     /* set while live_poll runs */
 	void *fn_ctx;
 };
 
@@ -98,7 +99,7 @@ static int find_cgroup2(char *path, size_t size)
 }
 
 /* The filter is valid for the kernel: families 0, 4 or 6, prefixes within the family. */
-static int check_filter(const struct live_kernel_filter *f)
+static int check_filter(const struct kernel_filter *f)
 {
 	const uint8_t fam[2] = { f->src_family, f->dst_family }, pre[2] = { f->src_prefix,
 									      f->dst_prefix };
@@ -114,7 +115,7 @@ static int check_filter(const struct live_kernel_filter *f)
 	return 0;
 }
 
-static void set_filter(struct httpeek_bpf *skel, const struct live_kernel_filter *f)
+static void set_filter(struct httpeek_bpf *skel, const struct kernel_filter *f)
 {
 	skel->rodata->filter_port = f->port;
 	skel->rodata->filter_src_family = f->src_family;
@@ -387,7 +388,7 @@ static int poll_timeout(const struct live *l, int timeout_ms, uint64_t now)
 	return left_ms < (uint64_t)timeout_ms ? (int)left_ms : timeout_ms;
 }
 
-int live_poll(struct live *l, int timeout_ms, live_packet_fn fn, void *ctx)
+int live_poll(struct live *l, int timeout_ms, packet_fn fn, void *ctx)
 {
 	uint64_t now = clock_ns(CLOCK_MONOTONIC);
 	int n;
@@ -421,7 +422,7 @@ void live_detach(struct live *l)
 	}
 }
 
-void live_flush(struct live *l, live_packet_fn fn, void *ctx)
+void live_flush(struct live *l, packet_fn fn, void *ctx)
 {
 	l->st.owner_timeouts += live_hold_expire(l->hold, UINT64_MAX, fn, ctx);
 }

@@ -4,22 +4,12 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "live/kernel_filter.h"
 #include "pipeline/owner.h"
 #include "pipeline/packet.h"
 
-/* Filters the kernel applies before copying anything (all set ones must match). */
-struct live_kernel_filter {
-	uint16_t port;             /* either end, host order; 0: any */
-	uint8_t src_family;        /* 0: any source; 4 or 6 */
-	uint8_t src_prefix;
-	uint8_t src_addr[16];
-	uint8_t dst_family;        /* 0: any destination */
-	uint8_t dst_prefix;
-	uint8_t dst_addr[16];
-};
-
 struct live_options {
-	struct live_kernel_filter filter;
+	struct kernel_filter filter;
 	const char *cgroup_path;   /* NULL: the cgroup v2 root found in /proc/mounts */
 	uint32_t ringbuf_bytes;    /* power of two */
 	uint32_t max_head;         /* head bytes the kernel copies per message */
@@ -47,8 +37,6 @@ struct live_stats {
 	bool tls;                  /* TLS is traced */
 };
 
-typedef void (*live_packet_fn)(void *ctx, const struct packet *pkt);
-
 struct live;
 
 /*
@@ -63,13 +51,13 @@ int live_open(struct live **out, const struct live_options *opt);
  * Waits up to timeout_ms for records and hands each packet, in kernel order per socket,
  * to fn once its owner is known or owner_wait_ns passed. Returns records read or -errno.
  */
-int live_poll(struct live *l, int timeout_ms, live_packet_fn fn, void *ctx);
+int live_poll(struct live *l, int timeout_ms, packet_fn fn, void *ctx);
 
 /* Detaches the programs; records already in the ring buffer can still be polled. */
 void live_detach(struct live *l);
 
 /* Hands every held packet to fn now, owner known or not. */
-void live_flush(struct live *l, live_packet_fn fn, void *ctx);
+void live_flush(struct live *l, packet_fn fn, void *ctx);
 
 /* The owner of a socket end, for pipeline_options.owner_lookup (ctx is the struct live). */
 const struct owner *live_owner_lookup(void *ctx, uint64_t sock_cookie);

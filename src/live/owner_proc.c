@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include "live/owner_table.h"
+#include "live/owner_proc.h"
 
 #define CID_LEN 64
 #define POD_UID_LEN 36

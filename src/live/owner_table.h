@@ -1,11 +1,10 @@
 /*
  * The live source's socket owners: socket cookie -> struct owner, filled from the kernel's
- * owner records and /proc. Internal to the live stage (live.c, owner.c, owner_proc.c).
+ * owner records and /proc (owner_proc.h).
  */
 #ifndef HTTPEEK_OWNER_TABLE_H
 #define HTTPEEK_OWNER_TABLE_H
 
-#include <stddef.h>
 #include <stdint.h>
 #include "pipeline/owner.h"
 #include "record.h"
@@ -44,46 +43,5 @@ const struct owner *owner_table_lookup(struct owner_table *t, uint64_t cookie);
 
 /* Entries in use. */
 uint32_t owner_table_count(const struct owner_table *t);
-
-/*
- * Finds a container id, its runtime and a Kubernetes pod UID in the text of
- * /proc/PID/cgroup (len bytes, not NUL-terminated); leaves the fields "" when there is none.
- */
-void owner_parse_cgroup(const char *text, size_t len, struct owner *o);
-
-/*
- * What only CAP_SYS_PTRACE can read of another user's process (the ptrace read-access
- * check): where /proc/PID/exe points, and the inode of /proc/PID/ns/net. A small helper
- * process that kept that capability answers these for httpeek, which keeps none.
- */
-struct owner_proc_answer {
-	int32_t exe_err;           /* errno of the readlink, 0 when exe is valid */
-	int32_t ns_err;            /* errno of the stat, 0 when net_ns is valid */
-	uint32_t net_ns;
-	char exe[256];             /* NUL-terminated */
-};
-
-/* Fills a for host pid (1 to 4194304, else EINVAL in both errors) from /proc, here. */
-void owner_proc_answer(uint32_t pid, struct owner_proc_answer *a);
-
-/*
- * Asks the helper at the other end of fd (a SOCK_SEQPACKET socket) about pid. Returns 0, or
- * -EIO with both errors EIO when the helper did not answer.
- */
-int owner_proc_ask(int fd, uint32_t pid, struct owner_proc_answer *a);
-
-/*
- * The helper's loop: answers each request on fd (exactly one uint32_t pid; anything else gets
- * EINVAL) with owner_proc_answer(), until fd is closed at the other end.
- */
-void owner_proc_serve(int fd);
-
-/*
- * Reads o->exe (the link /proc/PID/exe, through the helper at helper_fd, or here when it is
- * -1) and the container and pod fields (/proc/PID/cgroup, world-readable) of host pid
- * o->host_pid. Returns 0 or -errno (the process may be gone); fields it could not read are
- * left "".
- */
-int owner_proc_read(struct owner *o, int helper_fd);
 
 #endif

@@ -14,7 +14,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "live/privileges.h"
-#include "live/owner_table.h"
+#include "live/owner_proc.h"
 
 #define HELPER_FD 3
 

@@ -1,6 +1,6 @@
 /* Internals shared by metrics.c (series and counting) and metrics_text.c (the exposition). */
-#ifndef HTTPEEK_METRICS_PRIV_H
-#define HTTPEEK_METRICS_PRIV_H
+#ifndef HTTPEEK_METRICS_INTERNAL_H
+#define HTTPEEK_METRICS_INTERNAL_H
 
 #include <pthread.h>
 #include <stdint.h>
@@ -10,7 +10,6 @@
 /* OpenTelemetry's HTTP duration buckets, in seconds: 0.005 ... 10, then +Inf. */
 #define METRICS_BUCKETS 14
 
-extern const uint64_t metrics_bucket_ns[METRICS_BUCKETS];
 extern const char *const metrics_bucket_le[METRICS_BUCKETS];
 
 /* One label set of one histogram. */

@@ -11,7 +11,7 @@
 #define MIN_SERIES_CAP 16u
 #define MIN_INDEX 64u
 
-const uint64_t metrics_bucket_ns[METRICS_BUCKETS] = {
+static const uint64_t bucket_ns[METRICS_BUCKETS] = {
 	5000000ull, 10000000ull, 25000000ull, 50000000ull, 75000000ull, 100000000ull,
 	250000000ull, 500000000ull, 750000000ull, 1000000000ull, 2500000000ull, 5000000000ull,
 	7500000000ull, 10000000000ull,
@@ -253,7 +253,7 @@ static void observe(struct metrics_series *s, uint64_t ns)
 {
 	unsigned k = 0;
 
-	while (k < METRICS_BUCKETS && ns > metrics_bucket_ns[k])
+	while (k < METRICS_BUCKETS && ns > bucket_ns[k])
 		k++;
 	if (k < METRICS_BUCKETS)
 		s->buckets[k]++;

@@ -10,9 +10,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-#include "output/event.h"
-#include "output/json.h"
 #include "metrics/route.h"
+#include "output/json.h"
+#include "session/exchange.h"
 
 #define METRICS_DEFAULT_MAX_SERIES 2000u
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "output/internal.h"
+#include "output/event_internal.h"
 #include "output/outfile.h"
 
 #define LIT EVENT_LIT
@@ -285,6 +285,23 @@ static void put_pkt_meta(struct event_writer *w, const struct msg_context *ctx)
 	LIT(b, "}}");
 }
 
+static int event_drain(struct event_writer *w);
+
+/* A line that ran out of memory is taken back and counted as a write error. */
+static void commit_line(struct event_writer *w, size_t mark)
+{
+	if (w->buf.failed) {
+		w->buf.len = mark;
+		w->buf.failed = 0;
+		w->stats.events++;
+		w->stats.not_written++;
+		return;
+	}
+	w->stats.events++;
+	if (w->buf.len >= EVENT_FLUSH_AT)
+		event_drain(w);
+}
+
 static void json_message(struct event_writer *w, const struct msg_context *ctx,
 			 const struct http_message *msg, enum event_kind kind)
 {
@@ -317,7 +334,7 @@ static void json_message(struct event_writer *w, const struct msg_context *ctx,
 		event_put_response(w, msg);
 	}
 	LIT(b, "}]}\n");
-	event_commit(w, mark);
+	commit_line(w, mark);
 }
 
 static void json_exchange(struct event_writer *w, const struct exchange *x)
@@ -351,15 +368,13 @@ static void json_exchange(struct event_writer *w, const struct exchange *x)
 	LIT(b, "},{\"name\":\"trans_depth\",\"type\":\"uint32\",\"value\":");
 	json_u64(b, x->trans_depth);
 	LIT(b, "}]}\n");
-	event_commit(w, mark);
+	commit_line(w, mark);
 }
 
 /* opt NULL, or types 0, selects the default: net_packet_http as JSON. */
 struct event_writer *event_writer_new(FILE *out, const struct event_options *opt)
 {
 	struct event_writer *w = calloc(1, sizeof(*w));
-	unsigned c;
-	size_t n;
 
 	if (!w)
 		return NULL;
@@ -368,20 +383,11 @@ struct event_writer *event_writer_new(FILE *out, const struct event_options *opt
 		w->opt = *opt;
 	if (!w->opt.types)
 		w->opt.types = EVENT_HTTP;
-	for (n = 0; w->opt.redact && w->opt.redact[n]; n++)
-		;
-	w->redact_len = calloc(n + 1, sizeof(*w->redact_len));
-	if (!w->redact_len) {
+	if (redact_init(&w->redact, w->opt.redact)) {
 		free(w);
 		return NULL;
 	}
-	while (n--) {
-		c = (unsigned char)w->opt.redact[n][0];
-		c = c >= 'A' && c <= 'Z' ? c + 32 : c;
-		w->redact_len[n] = strlen(w->opt.redact[n]);
-		w->redact_first[c >> 6] |= 1ull << (c & 63);
-	}
-	w->redact_host = event_redacted(w, "host", 4);
+	w->redact_host = redact_has(&w->redact, "host", 4);
 	w->clock_sec = -1;
 	json_init(&w->buf);
 	json_init(&w->keys);
@@ -467,21 +473,6 @@ static int event_drain(struct event_writer *w)
 	return err;
 }
 
-/* A line that ran out of memory is taken back and counted as a write error. */
-void event_commit(struct event_writer *w, size_t mark)
-{
-	if (w->buf.failed) {
-		w->buf.len = mark;
-		w->buf.failed = 0;
-		w->stats.events++;
-		w->stats.not_written++;
-		return;
-	}
-	w->stats.events++;
-	if (w->buf.len >= EVENT_FLUSH_AT)
-		event_drain(w);
-}
-
 /* Table output writes one line per message whichever message event types are selected. */
 void event_message(struct event_writer *w, const struct msg_context *ctx,
 		   const struct http_message *msg)
@@ -494,7 +485,7 @@ void event_message(struct event_writer *w, const struct msg_context *ctx,
 
 		if (own || event_wants(w, EVENT_HTTP)) {
 			event_table_message(w, ctx, msg);
-			event_commit(w, mark);
+			commit_line(w, mark);
 		}
 		return;
 	}
@@ -512,7 +503,7 @@ void event_exchange(struct event_writer *w, const struct exchange *x)
 		return;
 	if (w->opt.format == OUTPUT_TABLE) {
 		event_table_exchange(w, x);
-		event_commit(w, mark);
+		commit_line(w, mark);
 	} else {
 		json_exchange(w, x);
 	}
@@ -541,6 +532,6 @@ void event_writer_free(struct event_writer *w)
 		json_free(&w->owners[i].after);
 	}
 	free(w->refs);
-	free(w->redact_len);
+	redact_release(&w->redact);
 	free(w);
 }

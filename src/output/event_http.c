@@ -2,8 +2,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "output/internal.h"
+#include "frame/token.h"
 #include "http/uri.h"
+#include "output/event_internal.h"
 
 #define LIT EVENT_LIT
 #define REF_NONE UINT32_MAX
@@ -16,47 +17,19 @@ struct event_key_ref {
 	uint32_t tail;   /* group leaders: the last field of the group */
 };
 
-static int ascii_lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + 32 : c;
-}
-
-bool event_redacted(const struct event_writer *w, const char *name, size_t len)
-{
-	const char *const *r = w->opt.redact;
-	size_t i, k;
-	int a, b;
-
-	if (!len || !(w->redact_first[ascii_lower((unsigned char)name[0]) >> 6] >>
-		      (ascii_lower((unsigned char)name[0]) & 63) & 1))
-		return false;
-	for (k = 0; r && r[k]; k++) {
-		if (w->redact_len[k] != len)
-			continue;
-		for (i = 0; i < len; i++) {
-			a = ascii_lower((unsigned char)r[k][i]);
-			b = ascii_lower((unsigned char)name[i]);
-			if (a != b)
-				break;
-		}
-		if (i == len)
-			return true;
-	}
-	return false;
-}
-
-/* Header name bytes: RFC 9110 tchar classes, the bytes Go's CanonicalMIMEHeaderKey accepts. */
+/* Header name bytes as Go's CanonicalMIMEHeaderKey sees them: tchars of four kinds, or not. */
 enum { NOT_TCHAR, TCHAR, TCHAR_LOWER, TCHAR_UPPER, TCHAR_DASH };
 
-static const uint8_t tchar_class[256] = {
-	['!'] = TCHAR, ['#'] = TCHAR, ['$'] = TCHAR, ['%'] = TCHAR, ['&'] = TCHAR, ['\''] = TCHAR,
-	['*'] = TCHAR, ['+'] = TCHAR, ['.'] = TCHAR, ['^'] = TCHAR, ['_'] = TCHAR, ['`'] = TCHAR,
-	['|'] = TCHAR, ['~'] = TCHAR, ['-'] = TCHAR_DASH,
-	['0'] = TCHAR, ['1'] = TCHAR, ['2'] = TCHAR, ['3'] = TCHAR, ['4'] = TCHAR, ['5'] = TCHAR,
-	['6'] = TCHAR, ['7'] = TCHAR, ['8'] = TCHAR, ['9'] = TCHAR,
-	['a' ... 'z'] = TCHAR_LOWER,
-	['A' ... 'Z'] = TCHAR_UPPER,
-};
+static uint8_t tchar_class(uint8_t c)
+{
+	if (!http_is_tchar(c))
+		return NOT_TCHAR;
+	if (c >= 'a' && c <= 'z')
+		return TCHAR_LOWER;
+	if (c >= 'A' && c <= 'Z')
+		return TCHAR_UPPER;
+	return c == '-' ? TCHAR_DASH : TCHAR;
+}
 
 /*
  * Appends the JSON key of a header name: canonical (Go's CanonicalMIMEHeaderKey: upper case
@@ -75,7 +48,7 @@ static void put_key(struct json_buf *k, const struct http_str *name)
 		return;
 	p = k->data + start + 1;
 	for (i = 0; i < name->len; i++) {
-		cls = tchar_class[(unsigned char)p[i]];
+		cls = tchar_class((uint8_t)p[i]);
 		if (cls == NOT_TCHAR) {
 			k->len = start;
 			json_str(k, name->p, name->len);
@@ -159,7 +132,7 @@ static void put_hstr(struct json_buf *b, const struct http_str *s)
 
 static void put_value(struct event_writer *w, const struct http_header *h)
 {
-	if (event_redacted(w, h->name.p, h->name.len))
+	if (redact_has(&w->redact, h->name.p, h->name.len))
 		LIT(&w->buf, "\"REDACTED\"");
 	else
 		put_hstr(&w->buf, &h->value);

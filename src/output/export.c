@@ -3,11 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 #include "output/export.h"
 #include "output/json.h"
 #include "output/outfile.h"
+#include "output/redact.h"
 
 #define BT_SHB 0x0A0D0D0Au
 #define BT_IDB 0x00000001u
@@ -43,7 +43,7 @@ struct export {
 	unsigned idbs_in_file;
 	int linktypes[MAX_LINKTYPES];
 	unsigned n_linktypes;
-	const char *const *redact;             /* header names whose values are masked */
+	struct redact_list redact;             /* header names whose values are masked */
 	export_failed_fn failed;
 	void *failed_ctx;
 	const struct packet *cur;
@@ -281,8 +281,11 @@ struct export *export_new(int fd, const struct export_options *opt)
 	if (!e)
 		return NULL;
 	e->fd = fd;
+	if (redact_init(&e->redact, opt ? opt->redact : NULL)) {
+		free(e);
+		return NULL;
+	}
 	if (opt) {
-		e->redact = opt->redact;
 		e->failed = opt->write_failed;
 		e->failed_ctx = opt->write_failed_ctx;
 	}
@@ -446,21 +449,13 @@ void export_list_clear(struct export *e, struct export_list *l)
 
 enum scan_state { SCAN_LINE, SCAN_NAME, SCAN_VALUE, SCAN_REST, SCAN_AFTER_VALUE };
 
-static bool redacted_name(const struct export *e, const char *name, size_t len)
-{
-	for (const char *const *r = e->redact; *r; r++)
-		if (strlen(*r) == len && !strncasecmp(*r, name, len))
-			return true;
-	return false;
-}
-
 /* Moves sc past byte c; true when c is part of a value to mask. */
 static bool scan_byte(const struct export *e, struct export_scan *sc, uint8_t c)
 {
 	switch (sc->state) {
 	case SCAN_NAME:
 		if (c == ':')
-			sc->state = redacted_name(e, sc->name, sc->name_len) ? SCAN_VALUE : SCAN_REST;
+			sc->state = redact_has(&e->redact, sc->name, sc->name_len) ? SCAN_VALUE : SCAN_REST;
 		else if (c == '\n')
 			sc->state = SCAN_LINE;
 		else if (sc->name_len < sizeof(sc->name))
@@ -509,7 +504,7 @@ void export_redact(struct export *e, struct export_scan *sc, const uint8_t *byte
 	bool in_cur = start && (uintptr_t)bytes >= start && len <= e->cur->caplen &&
 		      at <= e->cur->caplen - len;
 
-	if (!e->redact || !e->redact[0])
+	if (!redact_any(&e->redact))
 		return;
 	for (uint32_t i = 0; i < len; i++)
 		if (scan_byte(e, sc, bytes[i]) && in_cur)
@@ -547,6 +542,7 @@ void export_free(struct export *e)
 		return;
 	export_finish(e);
 	json_free(&e->out);
+	redact_release(&e->redact);
 	free(e->cur_copy);
 	free(e);
 }

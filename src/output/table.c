@@ -1,7 +1,7 @@
 /* The table: one aligned line per event for people; no wire byte reaches the terminal raw. */
 #include <string.h>
 #include <time.h>
-#include "output/internal.h"
+#include "output/event_internal.h"
 
 #define LIT EVENT_LIT
 #define COL_DIR 7

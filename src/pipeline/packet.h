@@ -34,6 +34,9 @@ struct packet {
 	uint8_t flags;         /* live: PACKET_* (the REC_F_* of the copy) */
 };
 
+/* Takes one packet from a source; pkt and its bytes are valid during the call only. */
+typedef void (*packet_fn)(void *ctx, const struct packet *pkt);
+
 #define PACKET_BOUNDARY 0x01  /* the payload after payload_off starts between two messages */
 #define PACKET_EARLY 0x08     /* ahead of bytes that will come later (not a gap) */
 #define PACKET_TLS 0x40       /* live: made from the plaintext of a TLS library call */

@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include "report/filter.h"
-#include "live/live.h"
 #include "http/uri.h"
 
 #define CGROUP2_MAGIC 0x63677270
@@ -501,7 +500,7 @@ bool filter_match(const struct filter_set *f, const struct filter_subject *s)
 	return true;
 }
 
-void filter_kernel(const struct filter_set *f, bool exchanges, struct live_kernel_filter *k)
+void filter_kernel(const struct filter_set *f, bool exchanges, struct kernel_filter *k)
 {
 	for (unsigned i = 0; i < f->n; i++) {
 		const struct filter_term *t = &f->terms[i];

@@ -9,9 +9,8 @@
 #include <stdint.h>
 #include "decode/decode.h"
 #include "http/http.h"
+#include "live/kernel_filter.h"
 #include "pipeline/owner.h"
-
-struct live_kernel_filter;  /* live.h */
 
 #define FILTER_MAX_TERMS 32
 #define FILTER_MAX_TEXT 256
@@ -86,7 +85,7 @@ bool filter_wants_tls(const struct filter_set *f);
  * exchanges are selected (their src/dst are client/server, not per packet), the first src=
  * and dst= terms.
  */
-void filter_kernel(const struct filter_set *f, bool exchanges, struct live_kernel_filter *k);
+void filter_kernel(const struct filter_set *f, bool exchanges, struct kernel_filter *k);
 
 /* fnmatch-style glob (*, ?, [set], [!set], \ escapes) on len bytes; fold: ASCII case-blind. */
 bool filter_glob(const char *pat, const char *s, uint32_t len, bool fold);

@@ -20,20 +20,25 @@ struct sim_src {
 	uint32_t len;
 };
 
-static int sim_load(const struct sim_src *src, uint32_t off, void *dst, uint64_t len)
-{
-	if (off > src->len || len > src->len - off)
-		return -1;
-	memcpy(dst, src->p + off, len);
-	return 0;
-}
-
-#define FRAME_SRC const struct sim_src *
-#define FRAME_LOAD(src, off, dst, len) sim_load(src, off, dst, len)
 #include "frame/frame.h"
 
 #define HDR 40   /* IPv4 and TCP headers, no options */
-#define START_PROBE 24
+
+/* One step of a pass, reading the packet as bpf_skb_load_bytes() would. */
+static int sim_step(struct frame_scan *s, struct frame_conn *c, const struct sim_src *src)
+{
+	uint32_t n = frame_need(s), off = s->off + s->pos;
+
+	if (n) {
+		if (off > src->len || n > src->len - off) {
+			frame_unreadable(s);
+			return 1;
+		}
+		memcpy(s->buf, src->p + off, n);
+		frame_loaded(s, n);
+	}
+	return frame_step(s, c);
+}
 
 /* One direction as the kernel keeps it (struct dir_state). */
 struct sim_dir {
@@ -158,33 +163,6 @@ static void copy(struct sim *sim, const uint8_t *pkt, uint32_t plen, uint32_t lo
 	free(c);
 }
 
-/* Mirrors starts_message() in httpeek.bpf.c. */
-static bool starts_message(const uint8_t *p, uint32_t n)
-{
-	uint32_t i = 0, t = 0, http = 1;
-
-	if (n > START_PROBE)
-		n = START_PROBE;
-	for (uint32_t k = 0; k < n; k++) {
-		uint8_t c = p[k];
-
-		if (t == 0 && i < 4 && (c == '\r' || c == '\n')) {
-			i++;
-			continue;
-		}
-		if (http && t == 4 && c == '/')
-			return true;
-		if (t < 4 && frame_lower(c) != (uint8_t)(0x70747468u >> (t * 8)))
-			http = 0;
-		if (c == ' ')
-			return t > 0;
-		if (!frame_is_tchar(c) || t >= FRAME_TOKEN_MAX)
-			return false;
-		t++;
-	}
-	return false;
-}
-
 static void follow_from(struct sim_dir *sd, uint32_t seq, bool joined)
 {
 	memset(sd, 0, sizeof(*sd));
@@ -193,12 +171,18 @@ static void follow_from(struct sim_dir *sd, uint32_t seq, bool joined)
 	frame_seq_init(&sd->q, seq);
 }
 
+/* The bytes starts_message() in httpeek.bpf.c loads of a payload of n bytes. */
+static uint32_t probe_len(uint32_t n)
+{
+	return n < HTTP_START_PROBE ? n : HTTP_START_PROBE;
+}
+
 /* Mirrors sync(): may the kernel start following direction di with this segment? */
 static bool may_start(const struct sim_seg *g)
 {
 	uint8_t c = g->payload[0];
 
-	return frame_is_tchar(c) || c == '\r' || c == '\n';
+	return http_is_tchar(c) || c == '\r' || c == '\n';
 }
 
 /* Mirrors sync(); a side is fresh until its first byte went by in order. */
@@ -211,7 +195,7 @@ static bool sim_sync(struct sim *sim, const struct sim_seg *g, int di)
 		sim->res->ignored = 1;  /* its first bytes are not HTTP */
 		return false;
 	}
-	if (!fresh && !(may_start(g) && starts_message(g->payload, g->len)))
+	if (!fresh && !(may_start(g) && http_starts_message(g->payload, probe_len(g->len))))
 		return false;
 	if (!k->storage) {
 		k->storage = true;
@@ -249,7 +233,7 @@ static int sim_frame(struct sim *sim, int di, const uint8_t *pkt, const struct s
 	s.max_head = sim->opt->max_head;
 	s.body_bytes = sim->opt->body_bytes;
 	s.dir = (uint8_t)di;
-	for (int i = 0; i < FRAME_STEPS_MAX && !frame_step(&s, &k->conn, &src); i++)
+	for (int i = 0; i < FRAME_STEPS_MAX && !sim_step(&s, &k->conn, &src); i++)
 		;
 	frame_pass_done(&s, &k->conn);
 	sd->f = s.d;

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <cmocka.h>
 #include "report/filter.h"
-#include "live/live.h"
 
 static bool glob(const char *p, const char *s, bool fold)
 {
@@ -143,7 +142,7 @@ static void test_path_decoded(void **state)
 static void test_kernel(void **state)
 {
 	struct filter_set f = { 0 };
-	struct live_kernel_filter k = { 0 };
+	struct kernel_filter k = { 0 };
 
 	filter_add(&f, "port!=1");
 	filter_add(&f, "port=8080");

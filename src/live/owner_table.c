@@ -2,6 +2,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "live/owner_proc.h"
 #include "live/owner_table.h"
 
 #define NONE UINT32_MAX

@@ -1,6 +1,6 @@
 /* Internals shared by event.c (writer, JSON events), event_http.c and event_table.c (the table). */
-#ifndef HTTPEEK_EVENT_PRIV_H
-#define HTTPEEK_EVENT_PRIV_H
+#ifndef HTTPEEK_EVENT_INTERNAL_H
+#define HTTPEEK_EVENT_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -8,6 +8,7 @@
 #include <string.h>
 #include "output/event.h"
 #include "output/json.h"
+#include "output/redact.h"
 
 /* json_raw with the common case (room left, n > 0) inlined: events are built of many pieces. */
 static inline void event_raw(struct json_buf *b, const char *s, size_t n)
@@ -49,8 +50,7 @@ struct event_owner_text {
 struct event_writer {
 	FILE *out;
 	struct event_options opt;
-	size_t *redact_len;         /* strlen of each opt.redact name */
-	uint64_t redact_first[4];   /* bitmap: lower-cased first bytes of the redact names */
+	struct redact_list redact;  /* opt.redact, indexed */
 	bool redact_host;           /* "host" is on the redaction list */
 	struct json_buf buf;        /* rendered lines not yet written */
 	struct json_buf keys;       /* scratch: the rendered header keys of one message */
@@ -71,9 +71,6 @@ struct event_writer {
 	struct event_stats stats;
 };
 
-/* True when header name[0..len) is on the redaction list (ASCII case-insensitive). */
-bool event_redacted(const struct event_writer *w, const char *name, size_t len);
-
 /* Frees the rendering caches of the HTTP objects. */
 void event_http_free(struct event_writer *w);
 
@@ -92,9 +89,6 @@ static inline const char *event_dir_name(enum direction dir)
 		return "ingress";
 	return dir == DIR_EGRESS ? "egress" : "unknown";
 }
-
-/* Ends the line rendered since mark: counts it, or drops it when memory ran out. */
-void event_commit(struct event_writer *w, size_t mark);
 
 /* Appends one table line for a message or an exchange to w->buf; the caller commits it. */
 void event_table_message(struct event_writer *w, const struct msg_context *ctx,
