@@ -38,7 +38,7 @@ def run_flood(n, size, *extra):
     """httpeek -r - on a head flood made on the fly (make_hostile.py --flood): (exit code,
     the events of the normal exchange, stderr, peak RSS in MiB). The flood's own events
     (each a 60 KiB head) are not loaded: this process must stay small."""
-    gen = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "hostile",
+    gen = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "offline", "hostile",
                                                          "make_hostile.py"), "--flood",
                             str(n), str(size)], stdout=subprocess.PIPE)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -79,7 +79,7 @@ def tail_seen(events):
 def main():
     work = tempfile.mkdtemp(prefix="httpeek-hostile-")
     sources = sorted(glob.glob(os.path.join(ROOT, "tests", "captures", "*.pcap*")))[:4]
-    subprocess.run([sys.executable, os.path.join(ROOT, "tests", "hostile", "make_hostile.py"),
+    subprocess.run([sys.executable, os.path.join(ROOT, "tests", "offline", "hostile", "make_hostile.py"),
                     work, *sources], check=True)
     p = lambda n: os.path.join(work, n)
 

@@ -14,7 +14,7 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-sys.path.insert(0, os.path.join(ROOT, "tests", "hostile"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "offline", "hostile"))
 from checklib import Checks  # noqa: E402
 from make_hostile import SECRETS  # noqa: E402
 
@@ -215,7 +215,7 @@ def main():
     work = tempfile.mkdtemp(prefix="httpeek-outputs-")
     os.chmod(work, 0o755)
     try:
-        subprocess.run([sys.executable, os.path.join(ROOT, "tests", "hostile", "make_hostile.py"),
+        subprocess.run([sys.executable, os.path.join(ROOT, "tests", "offline", "hostile", "make_hostile.py"),
                         os.path.join(work, "caps")], check=True)
         caps = {"get": os.path.join(ROOT, "tests", "captures", "get.pcap"),
                 "many": os.path.join(work, "caps", "many-exchanges.pcap"),
