@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the kernel's framer (bpf/frame.h, compiled for user space): a
+ * libFuzzer target for the kernel's framer (bpf/frame/frame.h, compiled for user space): a
  * connection's writes go through the pipeline as whole packets and as the framer's copies;
  * the events must be the same (segments swapped and repeated when asked), unless the framer
  * judged a direction not HTTP (its first line is not a start line; live leaves such

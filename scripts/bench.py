@@ -49,6 +49,15 @@ BUILD = os.path.join(ROOT, "build", "bench")
 HTTPEEK = os.environ.get("HTTPEEK", os.path.join(ROOT, "httpeek"))  # another build to compare
 LIVE_ARGS = os.environ.get("HTTPEEK_LIVE_ARGS", "").split()  # extra live options to compare
 BASE = os.environ.get("HTTPEEK_BASE")  # a previous build, run side by side
+
+
+def build_name(binary):
+    """A build as the report names it: its checkout's commit, not a path of this machine."""
+    top = os.path.dirname(os.path.abspath(binary))
+    out = subprocess.run(["git", "-C", top, "rev-parse", "--short", "HEAD"],
+                         capture_output=True, text=True)
+    commit = out.stdout.strip() if out.returncode == 0 else ""
+    return f"the build of {commit}" if commit else f"the build {os.path.basename(binary)}"
 CAPTURE_PORT = 18080
 LIVE_PORT = 18090
 TLS_PORT = 18453
@@ -477,7 +486,7 @@ def bpf_profile(nginx, conns, secs, errf, binary=HTTPEEK):
         with open(knob, "w") as f:
             f.write(old)
     requests = nginx.requests() - before - 1
-    lines = [f"BPF programs of {binary} (one extra traced round with "
+    lines = [f"BPF programs of {build_name(binary)} (one extra traced round with "
              f"kernel.bpf_stats_enabled, {requests} requests):"]
     total = 0
     for name, (ns, cnt) in sorted(stats.items()):
@@ -579,7 +588,7 @@ def print_base(plain, traced, base):
                 med([t["cpu"] / t["requests"] * 1e6 for t in rounds]),
                 sum(t["events"] for t in rounds) / sum(t["requests"] for t in rounds),
                 sum(t["ring-buffer records"] for t in rounds) / sum(t["requests"] for t in rounds))
-    print(f"\n## live, side by side with {BASE} (same rounds, alternating)\n")
+    print(f"\n## live, side by side with {build_name(BASE)} (same rounds, alternating)\n")
     print(f"{'build':>6} {'ratio':>6} {'cpu ms/1k':>9} {'ev/req':>7} {'records/req':>11}")
     for name, rounds in (("this", traced), ("base", base)):
         r = fig(rounds)
@@ -635,7 +644,7 @@ def live_scaling(rounds, secs, conns_list, known):
 
 
 def verdicts(off, lv):
-    print("\n## targets (issue 5)\n")
+    print("\n## targets\n")
     rows = []
     if off:
         m = off["messages"]

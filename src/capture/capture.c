@@ -1,7 +1,7 @@
 /*
  * Capture-file source: pcap and pcapng read with libpcap, packets handed on one by one.
  * libpcap reads through a stdio stream of our own that passes every byte it reads to the
- * pcapng direction walk (capture_pcapng.c) on the way: one read of the file, standard input
+ * pcapng direction walk (pcapng.c) on the way: one read of the file, standard input
  * included, and the walk sees each block before libpcap returns its packet.
  */
 #define _GNU_SOURCE

@@ -2,7 +2,7 @@
  * TCP flow table: a hash of flows keyed by the unordered endpoint pair, the socket cookie
  * (live) and the zone (offline: the VLAN ids, VNIs and GRE keys the packets came in),
  * an LRU list by last activity for eviction and expiry, and the flow life cycle.
- * Reassembly of each side's byte stream lives in flow_reasm.c.
+ * Reassembly of each side's byte stream lives in reasm.c.
  */
 #include <stdlib.h>
 #include <string.h>

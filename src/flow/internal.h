@@ -1,4 +1,4 @@
-/* Flow stage internals shared by flow.c (table, life cycle) and flow_reasm.c (reassembly). */
+/* Flow stage internals shared by flow.c (table, life cycle) and reasm.c (reassembly). */
 #ifndef HTTPEEK_FLOW_INTERNAL_H
 #define HTTPEEK_FLOW_INTERNAL_H
 

@@ -132,7 +132,7 @@ struct http_parse_cache;
 struct http_parse_cache *http_parse_cache_new(struct http_stats *stats);
 void http_parse_cache_free(struct http_parse_cache *c);
 
-struct http_stream;  /* one direction of one flow; defined in http_stream.c */
+struct http_stream;  /* one direction of one flow; defined in http/stream.c */
 
 /*
  * A new stream; NULL on allocation failure. lim, stats and cache (NULL: none) are kept,

@@ -40,7 +40,7 @@ struct live_stats {
 struct live;
 
 /*
- * Loads and attaches the programs, then drops every privilege (live_priv.h): the process
+ * Loads and attaches the programs, then drops every privilege (live/privileges.h): the process
  * keeps no capability and runs as nobody when started as root. Returns 0 or a negative
  * errno after printing a one-line reason (not root, no BTF, no cgroup v2, BPF refused) on
  * stderr.

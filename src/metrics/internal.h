@@ -1,4 +1,4 @@
-/* Internals shared by metrics.c (series and counting) and metrics_text.c (the exposition). */
+/* Internals shared by metrics.c (series and counting) and text.c (the exposition). */
 #ifndef HTTPEEK_METRICS_INTERNAL_H
 #define HTTPEEK_METRICS_INTERNAL_H
 

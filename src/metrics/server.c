@@ -20,7 +20,8 @@
 #define POLL_MS 1000                 /* deadlines are checked at least this often */
 #define ACCEPT_PAUSE_NS 100000000ull /* after EMFILE and the like, instead of spinning */
 
-uint64_t metrics_server_now(void)
+/* CLOCK_MONOTONIC in ns. */
+static uint64_t now_ns(void)
 {
 	struct timespec ts;
 
@@ -228,13 +229,13 @@ static void *serve(void *arg)
 	struct metrics_server *s = arg;
 	struct pollfd fds[2 + METRICS_SERVER_CONNS];
 	int slot[2 + METRICS_SERVER_CONNS], n;
-	uint64_t now = metrics_server_now();
+	uint64_t now = now_ns();
 
 	for (;;) {
 		n = poll_set(s, fds, slot, now);
 		if (poll(fds, (nfds_t)n, POLL_MS) < 0 && errno != EINTR)
 			break;
-		now = metrics_server_now();
+		now = now_ns();
 		if (fds[0].revents)
 			break;
 		if (fds[1].revents)

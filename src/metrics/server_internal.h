@@ -1,6 +1,6 @@
-/* Internals of the metrics endpoint: metrics_server.c (sockets, thread), metrics_conn.c (HTTP). */
-#ifndef HTTPEEK_METRICS_SERVER_PRIV_H
-#define HTTPEEK_METRICS_SERVER_PRIV_H
+/* Internals of the metrics endpoint: server.c (sockets, thread), conn.c (HTTP). */
+#ifndef HTTPEEK_METRICS_SERVER_INTERNAL_H
+#define HTTPEEK_METRICS_SERVER_INTERNAL_H
 
 #include <netinet/in.h>
 #include <pthread.h>
@@ -49,9 +49,6 @@ struct metrics_server {
 	struct metrics_body *latest;  /* the newest exposition while a connection still sends it */
 	struct metrics_conn conns[METRICS_SERVER_CONNS];
 };
-
-/* CLOCK_MONOTONIC in ns. */
-uint64_t metrics_server_now(void);
 
 /* Takes fd (non-blocking) into free slot c. */
 void metrics_conn_open(struct metrics_conn *c, int fd, uint64_t now);

@@ -1,4 +1,4 @@
-/* Internals shared by event.c (writer, JSON events), event_http.c and event_table.c (the table). */
+/* Internals shared by event.c (writer, JSON events), event_http.c and table.c (the table). */
 #ifndef HTTPEEK_EVENT_INTERNAL_H
 #define HTTPEEK_EVENT_INTERNAL_H
 

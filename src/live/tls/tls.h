@@ -32,7 +32,7 @@ struct live_tls_stats {
 struct live_tls;
 
 /*
- * Loads the TLS programs and starts the attacher process (src/live_tls_attach.c); returns
+ * Loads the TLS programs and starts the attacher process (src/live/tls/attach.c); returns
  * once every libssl.so.3 present now is attached to. Returns 0 or a negative errno after a
  * one-line message.
  */

@@ -1,5 +1,5 @@
 /*
- * The kernel's framer (bpf/frame.h) checked against user space without a kernel: one
+ * The kernel's framer (bpf/frame/frame.h) checked against user space without a kernel: one
  * connection's bytes go through the real pipeline twice, once as whole packets (what a
  * capture holds) and once as the copies the kernel programs would make of the same packets
  * (what live mode gets), and the two event outputs must be the same.

@@ -1,5 +1,5 @@
 /*
- * The kernel's framer (bpf/frame.h) against user space: the events from a connection's
+ * The kernel's framer (bpf/frame/frame.h) against user space: the events from a connection's
  * whole packets must equal the events from the copies the framer makes of them, for the
  * shapes that once lost messages live and for thousands of random conversations.
  */

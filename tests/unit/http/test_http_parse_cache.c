@@ -1,4 +1,4 @@
-/* http_parse_cache.c: cached parses equal fresh ones, in the caller's buffer, for any head. */
+/* http/parse_cache.c: cached parses equal fresh ones, in the caller's buffer, for any head. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

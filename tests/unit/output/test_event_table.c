@@ -1,4 +1,4 @@
-/* event_table.c: exact table lines; random wire bytes give valid JSON and a safe table. */
+/* output/table.c: exact table lines; random wire bytes give valid JSON and a safe table. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
