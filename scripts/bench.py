@@ -464,8 +464,9 @@ def bpf_prog_stats():
             for p in json.loads(out) if p.get("name", "").startswith(("httpeek_", "tls_"))}
 
 
-def bpf_profile(nginx, conns, secs, errf, binary=HTTPEEK):
-    """One more traced round with BPF run-time statistics on (they cost a little themselves)."""
+def bpf_round(nginx, conns, secs, errf, binary):
+    """One traced round with BPF run-time statistics on (they cost a little themselves):
+    {program: (ns, runs)} and the requests nginx served."""
     knob = "/proc/sys/kernel/bpf_stats_enabled"
     with open(knob) as f:
         old = f.read().strip()
@@ -485,16 +486,36 @@ def bpf_profile(nginx, conns, secs, errf, binary=HTTPEEK):
         proc.wait()
         with open(knob, "w") as f:
             f.write(old)
-    requests = nginx.requests() - before - 1
-    lines = [f"BPF programs of {build_name(binary)} (one extra traced round with "
-             f"kernel.bpf_stats_enabled, {requests} requests):"]
-    total = 0
-    for name, (ns, cnt) in sorted(stats.items()):
-        total += ns
-        if cnt:
-            lines.append(f"  {name:16} {cnt / requests:5.2f} runs/request {ns / cnt:7.0f} "
-                         f"ns/run {ns / requests / 1000:6.3f} us/request")
-    lines.append(f"  all programs: {total / requests / 1000:.3f} us of kernel CPU per request")
+    return stats, nginx.requests() - before - 1
+
+
+def bpf_profile(nginx, conns, secs, errf, rounds):
+    """Kernel CPU per request of each program, this build and the base build (HTTPEEK_BASE) in
+    alternating rounds: medians, and the paired ratio of the totals."""
+    builds = [("this", HTTPEEK)] + ([("base", BASE)] if BASE else [])
+    runs = {name: [] for name, _ in builds}
+    for _ in range(rounds):
+        for name, binary in builds:
+            runs[name].append(bpf_round(nginx, conns, secs, errf, binary))
+    lines, totals = [], {}
+    for name, binary in builds:
+        r = runs[name]
+        lines.append(f"BPF programs of {build_name(binary)} ({len(r)} rounds with "
+                     f"kernel.bpf_stats_enabled, {sum(q for _, q in r)} requests; medians):")
+        progs = sorted({p for stats, _ in r for p in stats})
+        for p in progs:
+            per = [(stats.get(p, (0, 0)), q) for stats, q in r]
+            runs_per = med([c / q for (_, c), q in per])
+            if not runs_per:
+                continue
+            ns_run = med([ns / c for (ns, c), _ in per if c])
+            lines.append(f"  {p:16} {runs_per:5.2f} runs/request {ns_run:7.0f} ns/run "
+                         f"{med([ns / q / 1000 for (ns, _), q in per]):6.3f} us/request")
+        totals[name] = [sum(ns for ns, _ in stats.values()) / q / 1000 for stats, q in r]
+        lines.append(f"  all programs: {med(totals[name]):.3f} us of kernel CPU per request")
+    if BASE:
+        paired = med([t / b for t, b in zip(totals["this"], totals["base"])])
+        lines.append(f"paired kernel cost ratio this/base: {paired:.3f}")
     return "\n".join(lines)
 
 
@@ -511,9 +532,7 @@ def live(rounds, conns, secs, verbose=True):
                 traced.append(traced_round(nginx, conns, secs, errf))
                 if BASE:
                     base.append(traced_round(nginx, conns, secs, errf, BASE))
-            profile = bpf_profile(nginx, conns, secs, errf) if verbose else ""
-            if verbose and BASE:
-                profile += "\n" + bpf_profile(nginx, conns, secs, errf, BASE)
+            profile = bpf_profile(nginx, conns, secs, errf, rounds) if verbose else ""
         finally:
             nginx.stop()
     if verbose and base:

@@ -53,10 +53,11 @@ static __always_inline int http_starts_message(const __u8 *b, __u32 n)
 	__u32 i = 0, t = 0, http = 1;
 
 	for (int k = 0; k < HTTP_START_PROBE; k++) {
-		__u8 c = b[k];
+		__u8 c;
 
 		if ((__u32)k >= n)
 			return 0;
+		c = b[k];
 		if (t == 0 && i < 4 && (c == '\r' || c == '\n')) {
 			i++;
 			continue;

@@ -205,7 +205,7 @@ check_write_errors() {
 	read -r exported plost < <(summary_count "$TMP/full.err" "packets exported")
 	lines=$(wc -l <"$ev")
 	if [ "$RC" = 1 ] && [ "$n" = 2 ] && [ "$lines" = "$written" ] && [ "$lost" -gt 0 ] &&
-		[ "$plost" -gt 0 ] && python3 "$HERE/../hostile/check_outputs.py" --count "$p" "$exported"; then
+		[ "$plost" -gt 0 ] && python3 "$HERE/../offline/hostile/check_outputs.py" --count "$p" "$exported"; then
 		ok full-disk-counted "$written events written, $lost not; $exported packets, $plost not"
 	else
 		fail full-disk-counted "rc $RC, $n error lines, file $lines lines, summary $written/$lost, packets $exported/$plost: $(tail -2 "$TMP/full.err")"
