@@ -149,6 +149,15 @@ $(BUILD)/tests/obj/%.o: tests/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(COMPILE) -I$(dir $<) $(SANITIZE) $(DEPFLAGS) -c -o $@ $<
 
+# The TLS attacher's ELF reader (libelf) reads a small shared object with OpenSSL's function
+# names, built here from tests/unit/live/tls/funcs.c.
+$(BUILD)/tests/test_live_tls: LDLIBS += -lelf
+$(BUILD)/tests/test_live_tls: | $(BUILD)/tests/tls-funcs.so
+
+$(BUILD)/tests/tls-funcs.so: tests/unit/live/tls/funcs.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) -O1 -fPIC -shared -nostdlib -Wl,--build-id=none -s -o $@ $<
+
 # BPF_PROG_TEST_RUN: the programs of the skeleton on canned packets.
 $(BUILD)/tests/bpf/%.o: tests/bpf/%.c | $(SKEL)
 	@mkdir -p $(@D)
@@ -180,7 +189,16 @@ $(LIB_FUZZ): $(patsubst src/%.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRC))
 	$(call msg,AR,$@)rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/fuzz_%.o $(LIB_FUZZ)
-	$(call msg,LINK,$@)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PCAP_LIBS)
+	$(call msg,LINK,$@)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PCAP_LIBS) \
+		$(FUZZ_LDLIBS)
+
+# The TLS attacher's ELF reader (libelf), seeded with the unit test's shared object.
+$(BUILD)/fuzz/fuzz_tls_elf: FUZZ_LDLIBS = -lelf
+$(BUILD)/fuzz/fuzz_tls_elf: | $(BUILD)/fuzz/corpus-fuzz_tls_elf/tls-funcs.so
+
+$(BUILD)/fuzz/corpus-fuzz_tls_elf/tls-funcs.so: $(BUILD)/tests/tls-funcs.so
+	@mkdir -p $(@D)
+	cp $< $@
 
 # The framer's target runs the kernel framer's user-space build (tests/unit/frame).
 $(BUILD)/fuzz/fuzz_frame: $(BUILD)/fuzz/obj/fuzz_frame.o $(BUILD)/fuzz/obj/frame_sim.o $(LIB_FUZZ)

@@ -14,7 +14,6 @@
 #define REC_OWNER 2u   /* struct rec_owner: a process used the socket */
 #define REC_GONE 3u    /* struct rec_hdr: the socket reached TCP_CLOSE */
 #define REC_TLS 4u     /* struct rec_tls + cap_len plaintext bytes of one TLS library call */
-#define REC_LIB 5u     /* struct rec_lib: a process opened a TLS library file */
 
 #define REC_DIR_INGRESS 1u  /* same values as enum direction */
 #define REC_DIR_EGRESS 2u
@@ -35,7 +34,6 @@
 #define REC_HDR_MAX 120u
 #define REC_COMM_LEN 16
 #define REC_NODENAME_LEN 72  /* the kernel's 65 rounded up; always NUL-terminated */
-#define REC_PATH_LEN 256     /* rec_lib.path, NUL-terminated */
 
 struct rec_hdr {
 	__u64 ts_ns;        /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
@@ -92,20 +90,11 @@ struct rec_tls {
 	/* cap_len plaintext bytes follow */
 };
 
-/* A process opened a file named libssl.so.3 (the path as it passed it to openat). */
-struct rec_lib {
-	struct rec_hdr h;          /* sock_cookie 0 */
-	__u32 pid;               /* in the initial pid namespace */
-	__u32 pad;
-	char path[REC_PATH_LEN];
-};
-
 #ifndef __bpf__
 _Static_assert(sizeof(struct rec_hdr) == 24, "rec_hdr layout");
 _Static_assert(sizeof(struct rec_packet) == 56, "rec_packet layout");
 _Static_assert(sizeof(struct rec_owner) == 168, "rec_owner layout");
 _Static_assert(sizeof(struct rec_tls) == 88, "rec_tls layout");
-_Static_assert(sizeof(struct rec_lib) == 288, "rec_lib layout");
 #endif
 
 #endif

@@ -5,8 +5,8 @@
  * each SSL object is framed with frame.h exactly as a TCP stream's packets are, and what user
  * space needs (everything but body) goes to the shared ring buffer as REC_TLS records. The
  * TCP socket under an SSL object is the one its thread sends or receives on inside a call
- * (the sock tracepoints fire on that thread). A tracepoint on openat names the library files
- * processes open (ring buffer libs), so that user space attaches to copies it has not seen.
+ * (the sock tracepoints fire on that thread). Which library files get the uprobes is user
+ * space's business (src/live_tls_attach.c); tls_mappings only holds its perf events.
  */
 #include "vmlinux_min.h"
 #include <bpf/bpf_helpers.h>
@@ -27,8 +27,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define TLS_CALLS_MAX 8192      /* SSL calls in progress at once, host-wide */
 #define TLS_STREAMS_MAX 32768   /* SSL objects followed at once */
 #define COPY_PARTS 8            /* records per range at most */
-#define LIB_NAME "libssl.so.3"
-#define LIB_NAME_LEN 11
 
 const volatile __u32 max_head = 65536;  /* user space's head limit */
 const volatile __u32 body_bytes = 0;    /* body bytes copied after each head */
@@ -110,18 +108,15 @@ struct {
 	__type(value, struct blank);
 } blanks SEC(".maps");
 
+/*
+ * The attacher's per-CPU perf events that report executable mappings (no program writes to
+ * it: libbpf's perf buffer, which reads them, wants a map to hold them).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct rec_lib);
-} lib_scratch SEC(".maps");
-
-/* Library files opened, for the process that attaches the uprobes (not the event reader). */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 16);
-} libs SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} tls_mappings SEC(".maps");
 
 static __always_inline void call_enter(__u64 ssl, __u64 buf, __u64 len_ptr, __u8 kind)
 {
@@ -533,41 +528,5 @@ SEC("tp_btf/sock_recv_length")
 int BPF_PROG(tls_recv, struct sock *sk, int ret, int flags)
 {
 	tie(sk);
-	return 0;
-}
-
-/* A process opens a file named libssl.so.3: user space attaches to it if it is new. */
-SEC("tracepoint/syscalls/sys_enter_openat")
-int tls_openat(struct trace_event_raw_sys_enter *ctx)
-{
-	static const char name[LIB_NAME_LEN + 1] = LIB_NAME;
-	struct rec_lib *scratch, *r;
-	__u32 zero = 0;
-	long len;
-
-	scratch = bpf_map_lookup_elem(&lib_scratch, &zero);
-	if (!scratch)
-		return 0;
-	len = bpf_probe_read_user_str(scratch->path, sizeof(scratch->path),
-				      (const char *)ctx->args[1]);
-	if (len < LIB_NAME_LEN + 1)
-		return 0;
-	len -= 1 + LIB_NAME_LEN;  /* where the name would start */
-	for (int i = 0; i < LIB_NAME_LEN; i++)
-		if (scratch->path[(len + i) & (REC_PATH_LEN - 1)] != name[i])
-			return 0;
-	if (len && scratch->path[(len - 1) & (REC_PATH_LEN - 1)] != '/')
-		return 0;
-	r = bpf_ringbuf_reserve(&libs, sizeof(*r), 0);
-	if (!r)
-		return 0;
-	__builtin_memcpy(r->path, scratch->path, sizeof(r->path));
-	r->h.ts_ns = bpf_ktime_get_ns();
-	r->h.sock_cookie = 0;
-	r->h.type = REC_LIB;
-	r->h.pad = 0;
-	r->pid = bpf_get_current_pid_tgid() >> 32;
-	r->pad = 0;
-	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);  /* attach before the library is used */
 	return 0;
 }

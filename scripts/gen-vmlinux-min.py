@@ -24,8 +24,6 @@ TYPES = [
     ("sock_common", "skc_family skc_cookie "                   # owner.bpf.h, loopback.bpf.h
      "skc_daddr skc_rcv_saddr skc_dport skc_num skc_v6_daddr skc_v6_rcv_saddr"),  # tls.bpf.c
     ("in6_addr", "*"),                                         # a member by value
-    ("trace_event_raw_sys_enter", "*"),                        # tls.bpf.c: openat's arguments
-    ("trace_entry", "*"),
     ("sock", "__sk_common sk_protocol"),                       # owner.bpf.h
     ("inet_sock", "sk"),                                       # loopback.bpf.h (to skc_cookie)
     ("inet_connection_sock", "icsk_inet"),
@@ -46,7 +44,7 @@ TYPEDEFS = "__s8 __u8 __s16 __u16 __s32 __u32 __s64 __u64 __be16 __be32 __wsum"
 # Enum constants: named enums get their type, the others an anonymous enum.
 ENUMS = [
     ("bpf_map_type", "BPF_MAP_TYPE_ARRAY BPF_MAP_TYPE_PERCPU_ARRAY BPF_MAP_TYPE_RINGBUF "
-     "BPF_MAP_TYPE_SK_STORAGE BPF_MAP_TYPE_LRU_HASH"),
+     "BPF_MAP_TYPE_SK_STORAGE BPF_MAP_TYPE_LRU_HASH BPF_MAP_TYPE_PERF_EVENT_ARRAY"),
     (None, "BPF_F_NO_PREALLOC BPF_SK_STORAGE_GET_F_CREATE BPF_F_CURRENT_NETNS"),
     (None, "BPF_ANY BPF_NOEXIST"),
     (None, "BPF_RB_NO_WAKEUP BPF_RB_FORCE_WAKEUP BPF_RB_AVAIL_DATA"),

@@ -78,6 +78,10 @@ static void publish_metrics(struct metrics *m, struct pipeline *pipe, struct eve
 		s.records = ls.records;
 		s.kernel_drops = ls.kernel_drops;
 		s.lost_heads = ls.lost_heads;
+		s.tls = ls.tls;
+		s.tls_libraries = ls.tls_libraries;
+		memcpy(s.tls_skipped, ls.tls_skipped, sizeof(s.tls_skipped));
+		s.tls_mappings_lost = ls.tls_mappings_lost;
 	}
 	metrics_set_self(m, &s);
 }
@@ -230,6 +234,31 @@ static int run_live(struct live *live, struct pipeline *pipe, struct event_write
 	return 0;
 }
 
+/* Live TLS: the library copies read and those not, by cause; what was not HTTP/1.x. */
+static void print_tls(const struct live_stats *ls)
+{
+	const char *sep = " (";
+	uint64_t skipped = 0;
+
+	for (int i = 0; i < LIVE_TLS_SKIPS; i++)
+		skipped += ls->tls_skipped[i];
+	fprintf(stderr, "httpeek: tls: read from %llu copies of libssl.so.3 (-v names them), "
+			"%llu files of that name not read",
+		(unsigned long long)ls->tls_libraries, (unsigned long long)skipped);
+	for (int i = 0; i < LIVE_TLS_SKIPS; i++) {
+		if (!ls->tls_skipped[i])
+			continue;
+		fprintf(stderr, "%s%llu %s", sep, (unsigned long long)ls->tls_skipped[i],
+			live_tls_skip_text(i));
+		sep = ", ";
+	}
+	fprintf(stderr, "%s, %llu mapping reports lost (every process's maps read again); %llu "
+			"connections were not HTTP/1.x (HTTP/2 or other); %llu library calls were "
+			"skipped (connection unknown or too many at once)\n",
+		skipped ? ")" : "", (unsigned long long)ls->tls_mappings_lost,
+		(unsigned long long)ls->tls_not_http, (unsigned long long)ls->tls_no_socket);
+}
+
 /*
  * Live: what may be missing and why. Gaps are normal live (body bytes are not copied); what
  * counts is a head that never arrived.
@@ -248,12 +277,7 @@ static void print_missed(const struct live_stats *ls, const struct http_stats *h
 			(unsigned long long)hs->gap_losses);
 	}
 	if (ls->tls)
-		fprintf(stderr,
-			"httpeek: tls: read from %llu copies of libssl.so.3 (-v names them); %llu "
-			"connections were not HTTP/1.x (HTTP/2 or other); %llu library calls were "
-			"skipped (connection unknown or too many at once)\n",
-			(unsigned long long)ls->tls_libraries, (unsigned long long)ls->tls_not_http,
-			(unsigned long long)ls->tls_no_socket);
+		print_tls(ls);
 	if (ls->joined || ls->whole_records)
 		fprintf(stderr,
 			"httpeek: %llu connections were already open and are followed from their "

@@ -270,6 +270,9 @@ int live_open(struct live **out, const struct live_options *opt)
 	if (err)
 		goto fail;
 	l->mono_to_real = mono_to_real();
+	if (opt->verbose > 0)
+		fprintf(stderr, "httpeek: live: tracing below %s (TLS %s)\n", cgroup,
+			l->tls ? "too" : "not");
 	*out = l;
 	return 0;
 fail:
@@ -467,6 +470,8 @@ void live_get_stats(const struct live *l, struct live_stats *st)
 		st->lost_heads += t.lost_heads;
 		st->joined += t.joined;
 		st->tls_libraries = t.libraries;
+		memcpy(st->tls_skipped, t.skipped, sizeof(st->tls_skipped));
+		st->tls_mappings_lost = t.mappings_lost;
 		st->tls_not_http = t.not_http;
 		st->tls_no_socket = t.no_socket + t.untracked;
 	}

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "live/kernel_filter.h"
+#include "live/tls/files.h"
 #include "pipeline/owner.h"
 #include "pipeline/packet.h"
 
@@ -32,6 +33,8 @@ struct live_stats {
 	uint64_t joined;           /* directions followed from a message start mid-stream */
 	uint64_t tls_records;      /* plaintext copies of TLS library calls */
 	uint64_t tls_libraries;    /* distinct libssl.so.3 files attached to */
+	uint64_t tls_skipped[LIVE_TLS_SKIPS];  /* files of that name not attached to, by cause */
+	uint64_t tls_mappings_lost;  /* mapping reports lost (then every process's maps are read) */
 	uint64_t tls_not_http;     /* TLS connections whose plaintext is not HTTP/1.x */
 	uint64_t tls_no_socket;    /* TLS calls skipped: connection unknown, or too many at once */
 	bool tls;                  /* TLS is traced */

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "live/tls/files.h"
 #include "metrics/route.h"
 #include "output/json.h"
 #include "session/exchange.h"
@@ -36,6 +37,10 @@ struct metrics_self {
 	uint64_t records;          /* ring-buffer records */
 	uint64_t kernel_drops;
 	uint64_t lost_heads;       /* heads in copies the ring buffer had no room for */
+	bool tls;                  /* live, TLS traced: the next three are known */
+	uint64_t tls_libraries;    /* libssl.so.3 files attached to */
+	uint64_t tls_skipped[LIVE_TLS_SKIPS];  /* files of that name not attached to, by cause */
+	uint64_t tls_mappings_lost;  /* mapping reports lost (every process's maps read again) */
 };
 
 struct metrics;

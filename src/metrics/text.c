@@ -120,6 +120,26 @@ static const struct {
 #undef COUNTER
 };
 
+/* Live TLS: the library files attached to, those not and why, mapping reports lost. */
+static void put_tls(struct json_buf *b, const struct metrics_self *s)
+{
+	static const char *const reasons[LIVE_TLS_SKIPS] = {
+		[LIVE_TLS_SKIP_OWNER] = "owner", [LIVE_TLS_SKIP_TYPE] = "type",
+		[LIVE_TLS_SKIP_GONE] = "gone",   [LIVE_TLS_SKIP_FORMAT] = "format",
+		[LIVE_TLS_SKIP_REFUSED] = "refused", [LIVE_TLS_SKIP_FULL] = "full",
+	};
+	const char *skipped = "httpeek_tls_libraries_skipped_total";
+
+	put_number(b, "httpeek_tls_libraries", "Distinct libssl.so.3 files attached to.", "gauge",
+		   s->tls_libraries);
+	put_family(b, skipped, "Files named libssl.so.3 not attached to, by reason.", "counter");
+	for (int i = 0; i < LIVE_TLS_SKIPS; i++)
+		put_labelled(b, skipped, "reason", reasons[i], s->tls_skipped[i]);
+	put_number(b, "httpeek_tls_mapping_reports_lost_total",
+		   "Executable mappings the kernel could not report (then every process's maps "
+		   "are read again).", "counter", s->tls_mappings_lost);
+}
+
 static void put_self(struct json_buf *b, const struct metrics_self *s)
 {
 	const char *missed = "httpeek_messages_missed_total";
@@ -137,6 +157,8 @@ static void put_self(struct json_buf *b, const struct metrics_self *s)
 		   "counter");
 	put_labelled(b, unpaired, "message", "request", s->unpaired_requests);
 	put_labelled(b, unpaired, "message", "response", s->unpaired_responses);
+	if (s->tls)
+		put_tls(b, s);
 }
 
 /* The series in use per histogram, and what went past the cap. */

@@ -1,13 +1,15 @@
 /*
- * The TLS attacher: a process forked once the TLS programs are loaded, that attaches their
- * uprobes to every distinct libssl.so.3 file, those on the host's library paths and those in
- * any process's memory map at start, then each one a process opens later (the openat
- * tracepoint's ring buffer). Creating uprobes needs CAP_SYS_ADMIN here and reading through
- * /proc/PID/root CAP_SYS_PTRACE: it keeps those two and nothing else, holds no other
- * descriptor than it needs, and dies with its parent (its links, and so the uprobes, go then).
+ * The TLS attacher: a process forked once the TLS programs are loaded, before httpeek drops
+ * its privileges. It attaches their uprobes to every distinct libssl.so.3 file: those in the
+ * host's library directories and in any process's memory map at start, then each one a
+ * process maps later (live_tls_watch.c: the kernel reports every executable mapping; after
+ * reports were lost, /proc/PID/maps is read again). Uprobe and system-wide perf events and
+ * /proc/PID/map_files need CAP_SYS_ADMIN, reading other users' /proc/PID/map_files and root
+ * CAP_SYS_PTRACE: it keeps those two and nothing else, holds no other descriptor than it
+ * needs, ignores SIGINT and SIGTERM (httpeek stops it), can be killed by httpeek even after
+ * httpeek became nobody, and dies with it (its links, and so the uprobes, go then).
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -15,201 +17,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
+#include <sys/wait.h>
 #include <bpf/libbpf.h>
 #include "tls.skel.h"
+#include "live/privileges.h"
 #include "live/tls/attach.h"
-#include "record.h"
+#include "live/tls/target.h"
+#include "live/tls/watch.h"
 
-#define LIB_NAME "libssl.so.3"
-#define MAX_LIBRARIES 256
 #define KEEP_CAPS (1ull << CAP_SYS_ADMIN | 1ull << CAP_SYS_PTRACE)
 #define READY_MS 30000
+#define WATCH_PAGES 64                 /* per CPU ring, at most (256 KiB) */
+#define SCAN_GAP_NS 1000000000ull      /* /proc is read again at most once a second */
+#define MAX_KEEP 40                    /* descriptors the attacher keeps */
+#define READY 1                        /* the attacher's bytes on the control socket */
+#define BYE 2
 
-/* One probe: a program on a function's entry or return. */
-struct probe {
-	const char *func;
-	int ret;
-	size_t prog;  /* offset of the program pointer in struct tls_bpf */
-};
-
-#define PROG(name) offsetof(struct tls_bpf, progs.name)
-static const struct probe probes[] = {
-	{ "SSL_write", 0, PROG(tls_write) },         { "SSL_write", 1, PROG(tls_ret) },
-	{ "SSL_write_ex", 0, PROG(tls_write_ex) },   { "SSL_write_ex", 1, PROG(tls_ret_ex) },
-	{ "SSL_read", 0, PROG(tls_read) },           { "SSL_read", 1, PROG(tls_ret) },
-	{ "SSL_read_ex", 0, PROG(tls_read_ex) },     { "SSL_read_ex", 1, PROG(tls_ret_ex) },
-	{ "SSL_do_handshake", 0, PROG(tls_handshake) }, { "SSL_do_handshake", 1, PROG(tls_ret) },
-	{ "SSL_connect", 0, PROG(tls_handshake) },   { "SSL_connect", 1, PROG(tls_ret) },
-	{ "SSL_accept", 0, PROG(tls_handshake) },    { "SSL_accept", 1, PROG(tls_ret) },
-	{ "SSL_free", 0, PROG(tls_free) },
-};
-#define NPROBES (sizeof(probes) / sizeof(probes[0]))
-
-/* A library file attached to. */
-struct library {
-	dev_t dev;
-	ino_t ino;
-};
-
-struct attacher {
-	struct tls_bpf *skel;
-	struct tls_attach_counters *counters;
-	struct library libs[MAX_LIBRARIES];
-	size_t nlibs;
-	int verbose;
-};
-
-static struct bpf_program *probe_prog(struct attacher *a, const struct probe *p)
+static uint64_t mono_ns(void)
 {
-	return *(struct bpf_program **)((char *)a->skel + p->prog);
-}
+	struct timespec ts;
 
-/* Attaches every probe to the file at path; all or none. Returns 0 or -errno. */
-static int attach_probes(struct attacher *a, const char *path)
-{
-	LIBBPF_OPTS(bpf_uprobe_opts, o);
-	struct bpf_link *links[NPROBES] = { 0 };
-	int err = 0;
-
-	for (size_t i = 0; i < NPROBES && !err; i++) {
-		o.func_name = probes[i].func;
-		o.retprobe = probes[i].ret;
-		links[i] = bpf_program__attach_uprobe_opts(probe_prog(a, &probes[i]), -1, path, 0,
-							   &o);
-		if (!links[i]) {
-			err = errno ? -errno : -EINVAL;
-			fprintf(stderr, "httpeek: failed to attach to %s in %s: %s\n",
-				probes[i].func, path, strerror(-err));
-		}
-	}
-	if (err)
-		for (size_t i = 0; i < NPROBES; i++)
-			bpf_link__destroy(links[i]);
-	return err;  /* the links stay until this process exits */
-}
-
-/*
- * Attaches to the library at path unless its file was attached to before. Only files owned
- * by root and writable by no one else: their code runs in others' processes anyway, and this
- * process parses them with privileges.
- */
-static void attach_file(struct attacher *a, const char *path)
-{
-	struct stat sb;
-
-	if (stat(path, &sb) || !S_ISREG(sb.st_mode))
-		return;
-	for (size_t i = 0; i < a->nlibs; i++)
-		if (a->libs[i].dev == sb.st_dev && a->libs[i].ino == sb.st_ino)
-			return;
-	if (a->nlibs == MAX_LIBRARIES || sb.st_uid != 0 || (sb.st_mode & (S_IWGRP | S_IWOTH)) ||
-	    attach_probes(a, path)) {
-		__atomic_fetch_add(&a->counters->failures, 1, __ATOMIC_RELAXED);
-		if (a->nlibs < MAX_LIBRARIES)  /* not tried again */
-			a->libs[a->nlibs++] = (struct library){ sb.st_dev, sb.st_ino };
-		return;
-	}
-	a->libs[a->nlibs++] = (struct library){ sb.st_dev, sb.st_ino };
-	__atomic_fetch_add(&a->counters->libraries, 1, __ATOMIC_RELAXED);
-	if (a->verbose)
-		fprintf(stderr, "httpeek: tls: attached to %s\n", path);
-}
-
-/* The library as process pid sees path, through its root (containers have their own). */
-static void attach_in(struct attacher *a, unsigned pid, const char *path)
-{
-	char full[512];
-
-	if (path[0] != '/' || snprintf(full, sizeof(full), "/proc/%u/root%s", pid, path) >=
-				      (int)sizeof(full))
-		return;
-	attach_file(a, full);
-}
-
-static int is_library(const char *path)
-{
-	size_t n = strlen(path), k = strlen(LIB_NAME);
-
-	return n >= k && !strcmp(path + n - k, LIB_NAME) && (n == k || path[n - k - 1] == '/');
-}
-
-/* Every libssl.so.3 that process pid maps. */
-static void scan_maps(struct attacher *a, unsigned pid)
-{
-	char name[64], line[4096];
-	FILE *f;
-
-	snprintf(name, sizeof(name), "/proc/%u/maps", pid);
-	f = fopen(name, "re");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char *path = strchr(line, '/');
-
-		if (!path)
-			continue;
-		path[strcspn(path, "\n")] = '\0';
-		if (is_library(path))
-			attach_in(a, pid, path);
-	}
-	fclose(f);
-}
-
-static void scan_processes(struct attacher *a)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		char *end;
-		unsigned long pid = strtoul(e->d_name, &end, 10);
-
-		if (*end || !pid || pid > UINT32_MAX || pid == (unsigned long)getpid())
-			continue;
-		scan_maps(a, (unsigned)pid);
-	}
-	closedir(d);
-}
-
-/* The host's own copies: attached even when no process maps them yet. */
-static void scan_host(struct attacher *a)
-{
-	static const char *const dirs[] = { "/usr/lib/%s-linux-gnu", "/lib/%s-linux-gnu",
-					     "/usr/lib64", "/lib64", "/usr/lib", "/lib",
-					     "/usr/local/lib64", "/usr/local/lib" };
-	struct utsname u;
-	char dir[256], path[512];
-
-	if (uname(&u))
-		return;
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(dir, sizeof(dir), dirs[i], u.machine);
-		snprintf(path, sizeof(path), "%s/%s", dir, LIB_NAME);
-		attach_file(a, path);
-	}
-}
-
-static int on_library(void *ctx, void *data, size_t size)
-{
-	struct attacher *a = ctx;
-	const struct rec_lib *r = data;
-	char path[REC_PATH_LEN];
-
-	if (size < sizeof(*r) || r->h.type != REC_LIB || r->pid == (uint32_t)getpid())
-		return 0;
-	memcpy(path, r->path, sizeof(path));
-	path[sizeof(path) - 1] = '\0';
-	if (is_library(path))
-		attach_in(a, r->pid, path);
-	return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* Keeps KEEP_CAPS only, in every set, and no way to regain the others. */
@@ -227,6 +63,19 @@ static int keep_only_attach_caps(void)
 	if (syscall(SYS_capset, &hdr, data) || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return -errno;
 	return 0;
+}
+
+/*
+ * Lets httpeek signal it once httpeek runs as nobody: real and saved uid nobody's, effective
+ * uid root's (its file access and capabilities stay). The kernel lets a process signal
+ * another, a parent-death signal included, when its uid is the other's real or saved uid;
+ * anything that could signal the attacher then could signal httpeek already.
+ */
+static int signalable_by_parent(void)
+{
+	if (getuid() != 0)
+		return 0;  /* httpeek keeps its uid too */
+	return setresuid(LIVE_PRIV_UID, 0, LIVE_PRIV_UID) ? -errno : 0;
 }
 
 static int cmp_int(const void *x, const void *y)
@@ -249,88 +98,152 @@ static void close_others(int *keep, int n)
 	syscall(SYS_close_range, from, ~0u, 0);
 }
 
-/*
- * The child: attaches, says it is ready on the ready descriptor, then follows new files until
- * the stay descriptor's other end closes (httpeek, no longer root, cannot signal it).
- */
-static void attacher_run(struct attacher *a, int ready, int stay, pid_t parent)
+/* Two descriptors per probe and file: as many as the hard limit allows. */
+static void raise_fd_limit(void)
 {
-	struct ring_buffer *rb;
-	int keep[NPROBES + 3], n = 0;
-	char ok = 1;
+	struct rlimit r;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(0);
-	for (size_t i = 0; i < NPROBES; i++)
-		keep[n++] = bpf_program__fd(probe_prog(a, &probes[i]));
-	keep[n++] = bpf_map__fd(a->skel->maps.libs);
-	keep[n++] = ready;
-	keep[n++] = stay;
-	close_others(keep, n);
-	if (keep_only_attach_caps()) {
-		fprintf(stderr, "httpeek: failed to drop capabilities: %s\n", strerror(errno));
-		_exit(1);
-	}
-	rb = ring_buffer__new(bpf_map__fd(a->skel->maps.libs), on_library, a, NULL);
-	scan_host(a);
-	scan_processes(a);
-	if (write(ready, &ok, 1) != 1 || !rb)
-		_exit(1);
-	close(ready);
-	for (;;) {
-		struct pollfd fds[2] = { { .fd = stay, .events = POLLIN },
-					 { .fd = ring_buffer__epoll_fd(rb), .events = POLLIN } };
-
-		if (poll(fds, 2, 1000) < 0 && errno != EINTR)
-			_exit(1);
-		if (fds[0].revents || getppid() != parent)
-			_exit(0);
-		if (fds[1].revents)
-			ring_buffer__consume(rb);
+	if (!getrlimit(RLIMIT_NOFILE, &r) && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
 	}
 }
 
-pid_t live_tls_attach_start(struct tls_bpf *skel, struct tls_attach_counters *counters,
-			    int verbose, int *stay_fd)
+/* Copies the watch's counters to the shared ones. */
+static void publish(const struct live_tls_watch *w, struct live_tls_counters *c)
 {
-	struct attacher *a = calloc(1, sizeof(*a));
-	pid_t parent = getpid(), pid;
-	int p[2], stay[2], err;
-	char ok = 0;
+	struct live_tls_watch_stats st;
 
-	if (!a || pipe2(p, O_CLOEXEC)) {
-		err = a ? -errno : -ENOMEM;
-		free(a);
-		return err;
+	live_tls_watch_get_stats(w, &st);
+	__atomic_store_n(&c->lost, st.lost, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->scans, st.scans, __ATOMIC_RELAXED);
+}
+
+/*
+ * Follows new mappings until httpeek shuts its end of the control socket down (or is gone);
+ * then answers, so that httpeek need not wait for the probes to go (the kernel takes tens of
+ * milliseconds for each). Returns the attacher's exit status.
+ */
+static int follow(struct live_tls_watch *w, struct live_tls_counters *c, int ctl, pid_t parent)
+{
+	char bye = BYE;
+
+	for (;;) {
+		struct pollfd fds[2] = { { .fd = ctl, .events = POLLIN },
+					 { .fd = live_tls_watch_fd(w), .events = POLLIN } };
+		int due = live_tls_watch_scan(w, mono_ns(), SCAN_GAP_NS);
+
+		publish(w, c);
+		if (poll(fds, 2, due < 0 || due > 1000 ? 1000 : due) < 0 && errno != EINTR)
+			return 1;
+		if (fds[0].revents || getppid() != parent)
+			return write(ctl, &bye, 1) == 1 ? 0 : 1;
+		if (fds[1].revents && live_tls_watch_read(w))
+			return 1;
 	}
-	if (pipe2(stay, O_CLOEXEC)) {
-		err = -errno;
-		close(p[0]);
-		close(p[1]);
-		free(a);
-		return err;
+}
+
+/* The child: attaches, says it is ready on the control socket, then follows. */
+static void attacher_run(struct tls_bpf *skel, struct live_tls_counters *c, int verbose,
+			 int ctl, pid_t parent)
+{
+	struct live_tls_targets *t;
+	struct live_tls_watch *w;
+	int keep[MAX_KEEP], n, status;
+	char ok = READY;
+
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	n = (int)live_tls_targets_prog_fds(skel, keep, MAX_KEEP - 2);
+	keep[n++] = bpf_map__fd(skel->maps.tls_mappings);
+	keep[n++] = ctl;
+	close_others(keep, n);
+	raise_fd_limit();
+	if (signalable_by_parent() || keep_only_attach_caps() ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) || prctl(PR_SET_PDEATHSIG, SIGKILL)) {
+		fprintf(stderr, "httpeek: failed to set up the TLS attacher's privileges: %s\n",
+			strerror(errno));
+		_exit(1);
 	}
-	*a = (struct attacher){ .skel = skel, .counters = counters, .verbose = verbose };
+	if (getppid() != parent)
+		_exit(0);
+	t = live_tls_targets_new(skel, c, verbose);
+	w = t ? live_tls_watch_new(bpf_map__fd(skel->maps.tls_mappings), WATCH_PAGES,
+				   live_tls_targets_mapped, t) : NULL;
+	if (!w) {
+		fprintf(stderr, "httpeek: failed to watch library mappings: %s\n",
+			strerror(t ? errno : ENOMEM));
+		live_tls_targets_free(t);
+		_exit(1);
+	}
+	live_tls_targets_scan_host(t);
+	live_tls_watch_scan(w, mono_ns(), SCAN_GAP_NS);
+	publish(w, c);
+	status = write(ctl, &ok, 1) == 1 ? follow(w, c, ctl, parent) : 1;
+	live_tls_watch_free(w);
+	live_tls_targets_free(t);
+	_exit(status);
+}
+
+/*
+ * Reads the attacher's next byte within timeout_ms: 0 and *b, -ECHILD when it ended without
+ * one, -ETIMEDOUT, or -EINTR on a signal.
+ */
+static int answer(int fd, int timeout_ms, char *b)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int n = poll(&p, 1, timeout_ms);
+
+	if (n < 0)
+		return errno == EINTR ? -EINTR : -errno;
+	if (!n)
+		return -ETIMEDOUT;
+	return read(fd, b, 1) == 1 ? 0 : -ECHILD;
+}
+
+pid_t live_tls_attach_start(struct tls_bpf *skel, struct live_tls_counters *counters,
+			    int verbose, int *ctl_fd)
+{
+	pid_t parent = getpid(), pid;
+	int sv[2], err;
+	char b = 0;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return -errno;
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		close(p[0]);
-		close(stay[1]);
-		attacher_run(a, p[1], stay[0], parent);
+		close(sv[0]);
+		attacher_run(skel, counters, verbose, sv[1], parent);
 	}
 	err = pid < 0 ? -errno : 0;
-	free(a);
-	close(p[1]);
-	close(stay[0]);
+	close(sv[1]);
 	/* Ready once the libraries present now are attached (or it failed). */
-	if (!err && (poll(&(struct pollfd){ .fd = p[0], .events = POLLIN }, 1, READY_MS) != 1 ||
-		     read(p[0], &ok, 1) != 1))
+	if (!err)
+		err = answer(sv[0], READY_MS, &b);
+	if (!err && b != READY)
 		err = -ECHILD;
-	close(p[0]);
-	if (err)
-		close(stay[1]);
+	if (err && pid > 0)
+		live_tls_attach_stop(pid, sv[0], 1000);
+	else if (err)
+		close(sv[0]);
 	else
-		*stay_fd = stay[1];
+		*ctl_fd = sv[0];
 	return err ? err : pid;
+}
+
+int live_tls_attach_stop(pid_t pid, int ctl_fd, int timeout_ms)
+{
+	char b = 0;
+	int err;
+
+	/* Its answer, or its end: it was not stuck, and the probes go as it exits. */
+	shutdown(ctl_fd, SHUT_WR);
+	err = answer(ctl_fd, timeout_ms, &b);
+	close(ctl_fd);
+	if (err == -ETIMEDOUT && kill(pid, SIGKILL))
+		fprintf(stderr, "httpeek: the TLS attacher did not answer within %d ms; it ends "
+				"with httpeek\n", timeout_ms);
+	waitpid(pid, NULL, WNOHANG);
+	return err == -ETIMEDOUT ? -ETIMEDOUT : 0;
 }

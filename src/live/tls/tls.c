@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <bpf/libbpf.h>
 #include "tls.skel.h"
 #include "live/tls/tls.h"
@@ -15,14 +14,14 @@
 #define IP4_HDR 20
 #define IP6_HDR 40
 #define TCP_HDR 20
+#define STOP_MS 2000  /* the attacher is waited for this long at most */
 
 struct live_tls {
 	struct tls_bpf *skel;
 	struct bpf_link *tie[2];   /* send and receive tracepoints */
-	struct bpf_link *opens;    /* openat: library files opened */
-	struct tls_attach_counters *counters;  /* shared with the attacher */
+	struct live_tls_counters *counters;  /* shared with the attacher */
 	pid_t attacher;
-	int attacher_stay;  /* closing it ends the attacher */
+	int attacher_ctl;  /* its control socket: shut down, it ends */
 };
 
 static int load(struct live_tls *t, const struct live_tls_options *opt)
@@ -42,8 +41,7 @@ static int load(struct live_tls *t, const struct live_tls_options *opt)
 		return err;
 	t->tie[0] = bpf_program__attach(t->skel->progs.tls_send);
 	t->tie[1] = t->tie[0] ? bpf_program__attach(t->skel->progs.tls_recv) : NULL;
-	t->opens = t->tie[1] ? bpf_program__attach(t->skel->progs.tls_openat) : NULL;
-	return t->opens ? 0 : (errno ? -errno : -EINVAL);
+	return t->tie[1] ? 0 : (errno ? -errno : -EINVAL);
 }
 
 int live_tls_open(struct live_tls **out, const struct live_tls_options *opt)
@@ -64,7 +62,7 @@ int live_tls_open(struct live_tls **out, const struct live_tls_options *opt)
 	t->counters = shared;
 	err = load(t, opt);
 	if (!err) {
-		pid = live_tls_attach_start(t->skel, t->counters, opt->verbose, &t->attacher_stay);
+		pid = live_tls_attach_start(t->skel, t->counters, opt->verbose, &t->attacher_ctl);
 		err = pid < 0 ? (int)pid : 0;
 		t->attacher = pid > 0 ? pid : 0;
 	}
@@ -163,7 +161,10 @@ void live_tls_get_stats(const struct live_tls *t, struct live_tls_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	st->libraries = __atomic_load_n(&t->counters->libraries, __ATOMIC_RELAXED);
-	st->attach_failures = __atomic_load_n(&t->counters->failures, __ATOMIC_RELAXED);
+	for (int i = 0; i < LIVE_TLS_SKIPS; i++)
+		st->skipped[i] = __atomic_load_n(&t->counters->skipped[i], __ATOMIC_RELAXED);
+	st->mappings_lost = __atomic_load_n(&t->counters->lost, __ATOMIC_RELAXED);
+	st->scans = __atomic_load_n(&t->counters->scans, __ATOMIC_RELAXED);
 	st->not_http = b->tls_not_http;
 	st->no_socket = b->tls_no_socket;
 	st->untracked = b->tls_untracked;
@@ -177,12 +178,9 @@ void live_tls_detach(struct live_tls *t)
 	if (!t)
 		return;
 	if (t->attacher > 0) {
-		close(t->attacher_stay);  /* it ends, its links with it (a signal would need root) */
-		waitpid(t->attacher, NULL, 0);
+		live_tls_attach_stop(t->attacher, t->attacher_ctl, STOP_MS);
 		t->attacher = 0;
 	}
-	bpf_link__destroy(t->opens);
-	t->opens = NULL;
 	for (int i = 0; i < 2; i++) {
 		bpf_link__destroy(t->tie[i]);
 		t->tie[i] = NULL;

@@ -1,12 +1,13 @@
 /*
  * Live TLS: the uprobes on OpenSSL (bpf/tls.bpf.c), attached once to every distinct
- * libssl.so.3 file a process maps or opens, and the packets their records stand for.
+ * libssl.so.3 file a process maps, and the packets their records stand for.
  */
 #ifndef HTTPEEK_LIVE_TLS_H
 #define HTTPEEK_LIVE_TLS_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "live/tls/files.h"
 #include "pipeline/packet.h"
 #include "record.h"
 
@@ -20,7 +21,9 @@ struct live_tls_options {
 
 struct live_tls_stats {
 	uint64_t libraries;        /* distinct libssl.so.3 files attached to */
-	uint64_t attach_failures;  /* files found but not attached to (named with -v) */
+	uint64_t skipped[LIVE_TLS_SKIPS];  /* files of that name not attached to, by cause (-v) */
+	uint64_t mappings_lost;    /* mapping reports the kernel could not deliver (rescanned) */
+	uint64_t scans;            /* reads of every process's /proc/PID/maps */
 	uint64_t not_http;         /* TLS connections whose plaintext is not HTTP/1.x */
 	uint64_t no_socket;        /* calls whose connection was never seen (skipped) */
 	uint64_t untracked;        /* calls not followed: too many in progress at once */
@@ -47,7 +50,7 @@ int live_tls_packet(const struct rec_tls *r, size_t size, uint8_t *buf, size_t c
 
 void live_tls_get_stats(const struct live_tls *t, struct live_tls_stats *st);
 
-/* Detaches the programs (the attacher is stopped). */
+/* Detaches the programs: the attacher is stopped (waited for 2 s at most). */
 void live_tls_detach(struct live_tls *t);
 
 void live_tls_close(struct live_tls *t);

@@ -9,7 +9,10 @@ request ingress and response egress after nginx, with the socket's 4-tuple and "
 a net_flow_http at each end. Nothing is reported for the encrypted packets, nothing by the
 --no-tls instance. HTTP/2 over TLS is counted as not HTTP/1.x, not reported. A client in its
 own mount namespace, whose libssl.so.3 is another file at the usual path (as in a container),
-started after httpeek, is traced too. Prints "tls: <name> ok" or "... FAIL: why" per check.
+started after httpeek, is traced too. A cleartext request both instances must report proves
+that each was tracing; both must exit 0 on SIGINT with no sanitizer report. Prints the host
+facts first (tracefs, BTF, cgroup v2, uprobe PMU), then "tls: <name> ok" or "... FAIL: why"
+per check.
 """
 import glob
 import json
@@ -28,12 +31,14 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "offline", "schema"))
 from checklib import Checks  # noqa: E402
 from check_tracee_rules import check_event  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "tests", "live"))
+import hostfacts  # noqa: E402
 
 HTTPEEK = os.environ.get("HTTPEEK", os.path.join(ROOT, "httpeek"))
 NSC, NSS = f"hpk-tc-{os.getpid()}", f"hpk-ts-{os.getpid()}"
 VC, VS = f"htc{os.getpid()}", f"hts{os.getpid()}"
 C4, S4, C6, S6 = "10.210.0.1", "10.210.0.2", "fd00:210::1", "fd00:210::2"
-PORT, MAPPED_PORT, H2_PORT = 8443, 8444, 8445
+PORT, MAPPED_PORT, H2_PORT, PLAIN_PORT = 8443, 8444, 8445, 8446
 BIG_BODY = 1 << 20
 BIG_RESP_FIELDS = 5     # response fields of 3500 bytes: a head longer than a TLS record
 BIG_REQ_HEAD = 20000
@@ -89,6 +94,7 @@ http {{
     client_max_body_size 4m;
     server {{
         listen {PORT} ssl; listen [::]:{PORT} ssl; listen [::]:{MAPPED_PORT} ssl ipv6only=off;
+        listen {PLAIN_PORT};
         {tls}
         access_log {tmp}/access.log t;
         location = /big {{ root {tmp}/www; }}
@@ -129,13 +135,42 @@ def start_httpeek(tmp, name, *extra):
     return p
 
 
-def wait_ready(tmp, name, pattern, what):
-    for _ in range(300):
+def wait_ready(tmp, name, proc, tls):
+    """Waits for the instance's "tracing" line (-v): set up, TLS on or off as asked."""
+    want = r"live: tracing below \S+ \(TLS %s\)" % ("too" if tls else "not")
+    for _ in range(600):
         text = open(f"{tmp}/{name}.err").read()
-        if re.search(pattern, text):
+        if re.search(want, text):
             return text
+        if proc.poll() is not None:
+            break
         time.sleep(0.05)
-    raise RuntimeError(f"{what} did not start: {text[-500:]}")
+    raise RuntimeError(f"httpeek {name} did not start (exit {proc.poll()}): {text[-500:]}")
+
+
+SANITIZER = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error:|"
+                       r"SUMMARY: UndefinedBehaviorSanitizer")
+
+
+def stop(procs, tmp):
+    """SIGINT to every instance; each must end within 20 s with status 0 and no sanitizer
+    report on its standard error."""
+    for p in procs.values():
+        p.send_signal(signal.SIGINT)
+    probs = []
+    for name, p in procs.items():
+        try:
+            rc = p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            rc = "none: still running 20 s after SIGINT (killed)"
+        err = open(f"{tmp}/{name}.err").read()
+        if rc != 0:
+            probs.append(f"{name} exited with {rc}: {err[-300:]}")
+        m = SANITIZER.search(err)
+        if m:
+            probs.append(f"{name}: {err[m.start():m.start() + 300]}")
+    checks.report("both instances exit 0 on SIGINT, no sanitizer report", probs)
 
 
 # A python client over TLS (SSL_read_ex/SSL_write_ex): requests written in one call
@@ -203,6 +238,7 @@ def run_clients(tmp, lib):
         done.append((paths, (comm, p.pid, port, family)))
     sh("python3", f"{HERE}/varied_client.py", f"{S4}:{PORT}", f"{tmp}/varied.jsonl",
        str(VARIED_SEED), str(VARIED_CONNECTIONS), ns=NSC)
+    sh("curl", "-sf", "-o", "/dev/null", f"http://{S4}:{PLAIN_PORT}/plain", ns=NSC)
     h2 = subprocess.run(("ip", "netns", "exec", NSC, "curl", "-sk", "--http2", "-w",
                          "%{http_version}", "-o", "/dev/null", f"https://{S4}:{H2_PORT}/h2"),
                         capture_output=True, text=True, timeout=30)
@@ -340,7 +376,42 @@ def check_varied(events, tmp):
                        f"{extra[:3]}"] if missing or extra or not want else [])
 
 
+def ports_of(e):
+    a = e["a"]
+    return {a.get("src_port"), a.get("dst_port"), a.get("client_port"), a.get("server_port"),
+            (a.get("metadata") or {}).get("src_port"), (a.get("metadata") or {}).get("dst_port")}
+
+
+def split_plain(events):
+    """(events of the cleartext control exchange, the others)."""
+    plain = [e for e in events if PLAIN_PORT in ports_of(e)]
+    return plain, [e for e in events if PLAIN_PORT not in ports_of(e)]
+
+
+def check_plain(name, plain):
+    """The cleartext control: the instance was tracing (a request at both ends, no tls)."""
+    got = sorted((e["processName"], e["a"]["metadata"].get("direction")) for e in plain
+                 if e["eventName"] == "net_packet_http" and
+                 e["a"]["proto_http"]["uri_path"] == "/plain" and
+                 e["a"]["proto_http"]["direction"] == "request" and
+                 e["a"]["metadata"].get("tls") is not True)
+    checks.report(f"{name} traced the cleartext control request",
+                  [] if got == [("curl", 2), ("nginx", 1)] else [f"request events {got}"])
+
+
+def check_copies(err):
+    """The copy of libssl.so.3 bound over the usual path in a client's own mount namespace
+    (another inode, the same path) was attached to when the client mapped it."""
+    attached = re.findall(r"tls: attached to (\S+)(?: \(pid (\d+), inode (\d+))?", err)
+    copies = re.search(r"tls: read from (\d+) copies of libssl.so.3", err)
+    at_map = {ino for path, pid, ino in attached if pid and path.endswith("/libssl.so.3")}
+    checks.report("a copy of libssl.so.3 in a process's own mount namespace", [] if at_map and
+                  len(attached) >= 2 and copies and int(copies.group(1)) == len(attached) else
+                  [f"attached to {attached}, summary: {copies and copies.group(0)}"])
+
+
 def main():
+    print(hostfacts.line())
     if os.geteuid():
         print("tls: needs root", file=sys.stderr)
         return 1
@@ -352,22 +423,20 @@ def main():
     os.chmod(tmp, 0o755)
     os.makedirs(f"{tmp}/lib")
     shutil.copy(libs[0], f"{tmp}/lib/libssl.so.3")  # another file, same contents
-    procs = []
+    procs = {}
     try:
         setup_net()
         master, workers = start_nginx(tmp)
-        procs.append(start_httpeek(tmp, "main"))
-        procs.append(start_httpeek(tmp, "notls", "--no-tls"))
-        wait_ready(tmp, "main", r"tls: attached to", "httpeek")
-        time.sleep(0.5)  # the --no-tls one attaches its cgroup programs meanwhile
+        procs["main"] = start_httpeek(tmp, "main")
+        procs["notls"] = start_httpeek(tmp, "notls", "--no-tls")
+        wait_ready(tmp, "main", procs["main"], True)
+        wait_ready(tmp, "notls", procs["notls"], False)
         cases, h2_version = run_clients(tmp, libs[0])
         time.sleep(1)
-        for p in procs:
-            p.send_signal(signal.SIGINT)
-        for p in procs:
-            p.wait(timeout=20)
-        events = load(f"{tmp}/main.jsonl")
+        stop(procs, tmp)
+        plain, events = split_plain(load(f"{tmp}/main.jsonl"))
         err = open(f"{tmp}/main.err").read()
+        check_plain("httpeek", plain)
         check_messages(events, cases, workers)
         check_flows(events, cases)
         check_varied(events, tmp)
@@ -377,12 +446,7 @@ def main():
         checks.report("tracee decoder reads every TLS event", [
             f"{e['eventName']}: {p}" for e in events
             for p in check_event({k: v for k, v in e.items() if k != "a"})])
-        attached = re.findall(r"tls: attached to (\S+)", err)
-        copies = re.search(r"tls: read from (\d+) copies of libssl.so.3", err)
-        checks.report("a copy of libssl.so.3 in a process's own mount namespace", [] if any(
-            re.match(r"/proc/\d+/root/", a) for a in attached) and len(attached) >= 2 and
-            copies and int(copies.group(1)) == len(attached) else
-            [f"attached to {attached}, summary: {copies and copies.group(0)}"])
+        check_copies(err)
         m = re.search(r"tls: .*; (\d+) connections were not HTTP/1.x", err)
         h2_events = [e for e in events if H2_PORT in (e["a"].get("dst_port"),
                                                        e["a"].get("src_port"))]
@@ -390,10 +454,12 @@ def main():
             (f"curl spoke HTTP/{h2_version}", h2_version == "2"),
             (f"summary: {m and m.group(0)}", m and int(m.group(1)) >= 2),
             (f"{len(h2_events)} events on the HTTP/2 port", not h2_events)) if not ok])
-        checks.report("--no-tls reports nothing from TLS", [
-            f"{len(load(f'{tmp}/notls.jsonl'))} events"] if load(f"{tmp}/notls.jsonl") else [])
+        plain, notls = split_plain(load(f"{tmp}/notls.jsonl"))
+        check_plain("--no-tls", plain)
+        checks.report("--no-tls reports nothing from TLS", [f"{len(notls)} events"] if notls
+                      else [])
     finally:
-        for p in procs:
+        for p in procs.values():
             if p.poll() is None:
                 p.kill()
         if os.path.exists(f"{tmp}/nginx.pid"):

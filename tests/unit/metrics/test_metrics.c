@@ -253,6 +253,21 @@ static void test_self(void **state)
 	expect_line(text, "httpeek_ringbuf_records_total 99");
 	expect_line(text, "httpeek_kernel_drops_total 7");
 	expect_line(text, "httpeek_messages_missed_total{reason=\"ring_buffer_full\"} 5");
+	assert_null(strstr(text, "httpeek_tls_"));  /* TLS traced only */
+	free(text);
+	self.tls = true;
+	self.tls_libraries = 2;
+	self.tls_skipped[LIVE_TLS_SKIP_FORMAT] = 300;
+	self.tls_skipped[LIVE_TLS_SKIP_GONE] = 4;
+	self.tls_mappings_lost = 7574;
+	metrics_set_self(m, &self);
+	text = render(m);
+	expect_line(text, "# TYPE httpeek_tls_libraries gauge");
+	expect_line(text, "httpeek_tls_libraries 2");
+	expect_line(text, "httpeek_tls_libraries_skipped_total{reason=\"format\"} 300");
+	expect_line(text, "httpeek_tls_libraries_skipped_total{reason=\"gone\"} 4");
+	expect_line(text, "httpeek_tls_libraries_skipped_total{reason=\"owner\"} 0");
+	expect_line(text, "httpeek_tls_mapping_reports_lost_total 7574");
 	free(text);
 	metrics_free(m);
 }

@@ -1,0 +1,31 @@
+/*
+ * libFuzzer target for the TLS attacher's ELF reader: the input is a file (in memory, read
+ * through a descriptor as the attacher reads one) in which OpenSSL's function names are looked
+ * up. Whatever it holds, the reader returns an error or offsets inside the file.
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include "live/tls/elf.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const names[] = { "SSL_write", "SSL_read", "SSL_free" };
+	uint64_t off[3];
+	int fd = memfd_create("elf", MFD_CLOEXEC), err;
+
+	if (fd < 0)
+		return 0;
+	if (write(fd, data, size) != (ssize_t)size) {
+		close(fd);
+		return 0;
+	}
+	err = live_tls_elf_offsets(fd, names, 3, off);
+	close(fd);
+	for (int i = 0; !err && i < 3; i++)
+		if (off[i] >= size)
+			abort();
+	return 0;
+}
