@@ -4,7 +4,8 @@
  * every HTTP/1.x connection with the framer of frame.h and copy, from each packet, the IP
  * and TCP headers and the payload ranges user space needs (everything but body and chunk
  * data) into the ring buffer; every packet is allowed. tp_btf programs tell user space
- * which process uses a socket. Layouts shared with user space are in record.h.
+ * which process uses a socket; the first packet of a socket on an interface names it.
+ * Layouts shared with user space are in record.h.
  */
 #include "vmlinux_min.h"
 #include <bpf/bpf_helpers.h>
@@ -17,6 +18,7 @@
 #include "lib/filter.bpf.h"
 #include "lib/loopback.bpf.h"
 #include "lib/owner.bpf.h"
+#include "lib/iface.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -263,6 +265,7 @@ __noinline int copy_span(struct __sk_buff *skb, struct sk_state *st, struct dir_
 	q.peer = peer_for(skb, st, sp->dir);
 	q.hl = sp->hl;
 	q.dir = sp->dir;
+	q.net_ns = st->net_ns;
 	lo = sp->lo;
 	hi = sp->hi;
 	for (int part = 0; part < COPY_PARTS; part++) {
@@ -506,6 +509,8 @@ static __always_inline void handle(struct __sk_buff *skb, __u8 dir)
 			return;
 		ds = &st->d[p.di & 1];
 	}
+	if (skb->ifindex != st->iface)
+		name_iface(skb, st);
 	follow_once(&p, st, ds);
 }
 

@@ -14,6 +14,7 @@
 #define REC_OWNER 2u   /* struct rec_owner: a process used the socket */
 #define REC_GONE 3u    /* struct rec_hdr: the socket reached TCP_CLOSE */
 #define REC_TLS 4u     /* struct rec_tls + cap_len plaintext bytes of one TLS library call */
+#define REC_IFACE 5u   /* struct rec_iface: the name of an interface in a network namespace */
 
 #define REC_DIR_INGRESS 1u  /* same values as enum direction */
 #define REC_DIR_EGRESS 2u
@@ -34,6 +35,7 @@
 #define REC_HDR_MAX 120u
 #define REC_COMM_LEN 16
 #define REC_NODENAME_LEN 72  /* the kernel's 65 rounded up; always NUL-terminated */
+#define REC_IFNAME_LEN 16    /* the kernel's IFNAMSIZ; NUL-terminated */
 
 struct rec_hdr {
 	__u64 ts_ns;        /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
@@ -47,13 +49,27 @@ struct rec_packet {
 	__u64 peer_cookie;  /* loopback: the other socket end, which this copy also stands for */
 	__u32 wire_len;     /* skb->len: IP header to the end of the payload */
 	__u32 cap_len;      /* bytes that follow: hdr_len header bytes, then payload bytes */
-	__u32 ifindex;
+	__u32 ifindex;      /* the interface, in the socket's network namespace */
+	__u32 net_ns;       /* that namespace's inode (REC_IFACE names the pair) */
 	__u32 payload_off;  /* payload offset of the first payload byte that follows */
 	__u32 payload_span; /* payload bytes this record stands for, from payload_off */
 	__u16 hdr_len;      /* IP and TCP header bytes at the start of the copy */
 	__u8 dir;           /* REC_DIR_* */
 	__u8 flags;         /* REC_F_* */
+	__u8 pad[4];
 	/* cap_len bytes follow: the headers, then payload bytes from payload_off on */
+};
+
+/*
+ * The name an interface had when a packet of an HTTP socket went through it, written before
+ * that packet's copies; said again after a minute, or when the name changed. Index 1 (lo)
+ * is never said.
+ */
+struct rec_iface {
+	struct rec_hdr h;     /* sock_cookie: the socket whose packet named it */
+	__u32 net_ns;       /* the network namespace's inode */
+	__u32 ifindex;
+	char name[REC_IFNAME_LEN];
 };
 
 struct rec_owner {
@@ -92,7 +108,8 @@ struct rec_tls {
 
 #ifndef __bpf__
 _Static_assert(sizeof(struct rec_hdr) == 24, "rec_hdr layout");
-_Static_assert(sizeof(struct rec_packet) == 56, "rec_packet layout");
+_Static_assert(sizeof(struct rec_packet) == 64, "rec_packet layout");
+_Static_assert(sizeof(struct rec_iface) == 48, "rec_iface layout");
 _Static_assert(sizeof(struct rec_owner) == 168, "rec_owner layout");
 _Static_assert(sizeof(struct rec_tls) == 88, "rec_tls layout");
 #endif

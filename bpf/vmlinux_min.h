@@ -27,6 +27,9 @@ typedef __s64 s64;
 typedef struct {
 	s64 counter;
 } atomic64_t;
+typedef struct {
+	struct net *net;
+} possible_net_t;
 typedef __u16 u16;
 typedef __u64 u64;
 typedef __u32 u32;
@@ -104,6 +107,16 @@ struct sock_common {
 	struct in6_addr skc_v6_daddr;
 	struct in6_addr skc_v6_rcv_saddr;
 	atomic64_t skc_cookie;
+};
+
+struct sk_buff {
+	struct net_device *dev;
+};
+
+struct net_device {
+	int ifindex;
+	possible_net_t nd_net;
+	char name[16];
 };
 
 struct sock {

@@ -24,6 +24,8 @@ TYPES = [
     ("sock_common", "skc_family skc_cookie "                   # owner.bpf.h, loopback.bpf.h
      "skc_daddr skc_rcv_saddr skc_dport skc_num skc_v6_daddr skc_v6_rcv_saddr"),  # tls.bpf.c
     ("in6_addr", "*"),                                         # a member by value
+    ("sk_buff", "dev"),                                        # lib/iface.bpf.h (the kernel skb)
+    ("net_device", "name ifindex nd_net"),
     ("sock", "__sk_common sk_protocol"),                       # owner.bpf.h
     ("inet_sock", "sk"),                                       # loopback.bpf.h (to skc_cookie)
     ("inet_connection_sock", "icsk_inet"),

@@ -9,7 +9,6 @@
 #include "capture/capture.h"
 #include "output/event.h"
 #include "output/export.h"
-#include "live/iface.h"
 #include "live/live.h"
 #include "metrics/out.h"
 #include "options.h"
@@ -148,12 +147,6 @@ static int run_offline(struct capture *cap, struct pipeline *pipe, const char *p
 	if (feed.progress && feed.shown_ns != feed.start_ns)
 		fputs("\r\033[K", stderr);
 	return err;
-}
-
-/* PktMeta's iface: a live packet's interface, named in its socket owner's network namespace. */
-static const char *iface_of(void *ctx, const struct owner *o, uint32_t ifindex)
-{
-	return iface_name(ctx, o ? o->net_ns : 0, o ? o->host_pid : 0, ifindex, mono_ns());
 }
 
 static void feed_live(void *ctx, const struct packet *pkt)
@@ -437,21 +430,14 @@ static int start_outputs(struct options *opt, struct outputs *o, FILE **out, str
 }
 
 /* Opens the packet source: a capture, or the live programs. */
-static int open_source(struct options *opt, struct capture **cap, struct live **live,
-		       struct iface_names **ifaces)
+static int open_source(struct options *opt, struct capture **cap, struct live **live)
 {
 	if (opt->read_path)
 		return capture_open(cap, opt->read_path, opt->pcap_filter);
 	if (live_open(live, &opt->live))
 		return -1;
-	*ifaces = iface_names_new("/proc", iface_own_netns());
-	if (!*ifaces) {
-		fprintf(stderr, "httpeek: failed to set up: out of memory\n");
-		return -ENOMEM;
-	}
-	iface_names_set_netns(*ifaces, live_net_ns, *live);
-	opt->events.iface_name = iface_of;
-	opt->events.iface_ctx = *ifaces;
+	opt->events.iface_name = live_iface_name;
+	opt->events.iface_ctx = *live;
 	opt->pipeline.flow.in_order_source = true;
 	opt->pipeline.http.resync_at_marks = true;
 	opt->pipeline.http.opaque_tunnels = true;
@@ -469,7 +455,6 @@ int main(int argc, char **argv)
 	struct live *live = NULL;
 	struct capture *cap = NULL;
 	struct export *exp = NULL;
-	struct iface_names *ifaces = NULL;
 	struct metrics_out mo = { 0 };
 	FILE *out = stdout;
 	int err, ret = 1;
@@ -479,7 +464,7 @@ int main(int argc, char **argv)
 		return err > 0 ? 0 : 1;
 	install_signals();
 	if (open_outputs(&opt, &outs) || metrics_out_open(&mo, &opt.metrics) ||
-	    open_source(&opt, &cap, &live, &ifaces) || start_outputs(&opt, &outs, &out, &exp))
+	    open_source(&opt, &cap, &live) || start_outputs(&opt, &outs, &out, &exp))
 		goto cleanup;
 	if (mo.srv && metrics_server_start(mo.srv))
 		goto cleanup;
@@ -521,7 +506,6 @@ cleanup:
 		close(outs.packets.fd);
 	if (live)
 		live_close(live);
-	iface_names_free(ifaces);
 	if (cap)
 		capture_close(cap);
 	return ret;

@@ -17,6 +17,7 @@ struct copy_req {
 	__u32 n;          /* payload bytes to copy */
 	__u32 span;       /* payload bytes the record stands for, from lo */
 	__u32 heads;      /* message starts in the copy (counted when it is lost) */
+	__u32 net_ns;
 	__u8 dir;
 	__u8 flags;
 };
@@ -47,11 +48,13 @@ static __always_inline int copy_class(struct __sk_buff *skb, const struct copy_r
 	r->wire_len = skb->len;
 	r->cap_len = hl + n;
 	r->ifindex = skb->ifindex;
+	r->net_ns = q->net_ns;
 	r->payload_off = q->lo;
 	r->payload_span = q->span;
 	r->hdr_len = hl;
 	r->dir = q->dir;
 	r->flags = q->flags;
+	__builtin_memset(r->pad, 0, sizeof(r->pad));
 	bpf_ringbuf_submit(r, submit_flags());
 	return 0;
 }

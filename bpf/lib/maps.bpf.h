@@ -55,6 +55,8 @@ struct sk_state {
 	__u32 mirrored;   /* loopback: the sender's egress copies what this socket receives */
 	__u32 peer_tries; /* lookups of the peer so far */
 	__u32 pushed;     /* conn.specials handed to the peer so far */
+	__u32 iface;      /* the interface user space knows the name of (iface.bpf.h); 0: none */
+	__u32 net_ns;     /* the socket's network namespace inode, in its copies */
 	__u8 told;        /* TOLD_*: what else the peer was told */
 	__u8 pad[3];
 };

@@ -452,6 +452,7 @@ int decode_packet(const struct packet *pkt, struct segment *seg)
 	seg->dir = pkt->dir != DIR_UNKNOWN ? pkt->dir : n.dir;
 	seg->ip_len = (uint32_t)(n.wire_end - n.ip_off);  /* at most 64 KiB past ip_off, or wirelen */
 	seg->ifindex = pkt->ifindex;
+	seg->net_ns = pkt->net_ns;
 	seg->tls = pkt->flags & PACKET_TLS;
 	return apply_span(pkt, seg);
 }

@@ -40,6 +40,7 @@ struct segment {
 	uint32_t seg_len;          /* payload bytes the segment carried (>= payload_len) */
 	uint32_t ip_len;           /* the IP packet's length, from its header (else the capture's) */
 	uint32_t ifindex;          /* the packet's (live), 0 unknown */
+	uint32_t net_ns;           /* live: the namespace ifindex is in (struct packet) */
 	bool boundary;             /* live: the payload starts between two messages */
 	bool early;                /* live: ahead of bytes that will come (not a gap) */
 	uint32_t undecoded;        /* DECODE_UNSUPPORTED: what stopped the decoder */

@@ -38,7 +38,7 @@ struct flow_chunk_meta {
 	uint64_t ts_ns;
 	enum direction dir;
 	bool boundary;   /* the bytes start between two messages (live: the kernel framed them) */
-	uint32_t ip_len, ifindex;  /* of the packet that carried them (struct segment) */
+	uint32_t ip_len, ifindex, net_ns;  /* of the packet that carried them (struct segment) */
 };
 
 struct flow_callbacks {

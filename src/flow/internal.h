@@ -12,7 +12,7 @@ struct flow_held {
 	uint32_t len;
 	uint32_t span;
 	enum direction dir;
-	uint32_t ip_len, ifindex;
+	uint32_t ip_len, ifindex, net_ns;
 	uint8_t data[];
 };
 

@@ -16,7 +16,7 @@ struct piece {
 	int64_t pend;
 	uint64_t ts_ns;
 	enum direction dir;
-	uint32_t ip_len, ifindex;
+	uint32_t ip_len, ifindex, net_ns;
 	bool boundary;  /* p[0] starts between two messages */
 	bool early;     /* ahead of bytes that will come: held even from an in-order source */
 };
@@ -63,6 +63,7 @@ static void deliver(struct flow_table *t, struct flow *f, int side, const struct
 		int64_t stop = min64(end, pc->pend);
 		struct flow_chunk_meta meta = { .ts_ns = pc->ts_ns, .dir = pc->dir,
 						.ip_len = pc->ip_len, .ifindex = pc->ifindex,
+						.net_ns = pc->net_ns,
 						.boundary = pc->boundary && from == pc->off };
 		uint32_t len = (uint32_t)(stop - from);
 
@@ -104,7 +105,7 @@ static void side_drain(struct flow_table *t, struct flow *f, int side)
 			.pend = (int64_t)(h->off + h->len),
 			.ts_ns = h->ts_ns,
 			.dir = h->dir,
-			.ip_len = h->ip_len, .ifindex = h->ifindex,
+			.ip_len = h->ip_len, .ifindex = h->ifindex, .net_ns = h->net_ns,
 		};
 
 		sd->held = h->next;
@@ -206,6 +207,7 @@ static struct flow_held **held_insert(struct flow_table *t, struct flow_side *sd
 	h->dir = pc->dir;
 	h->ip_len = pc->ip_len;
 	h->ifindex = pc->ifindex;
+	h->net_ns = pc->net_ns;
 	if (len)
 		memcpy(h->data, pc->p + (a - pc->off), len);
 	h->next = *pp;
@@ -305,7 +307,8 @@ static void side_stash(struct flow_table *t, struct flow_side *sd, const struct 
 	}
 	*h = (struct flow_held){ .off = seg->seq, .ts_ns = seg->ts_ns,
 				 .len = seg->payload_len, .span = seg->seg_len, .dir = seg->dir,
-				 .ip_len = seg->ip_len, .ifindex = seg->ifindex };
+				 .ip_len = seg->ip_len, .ifindex = seg->ifindex,
+				 .net_ns = seg->net_ns };
 	if (seg->payload_len)
 		memcpy(h->data, seg->payload, seg->payload_len);
 	while (*tail)
@@ -324,7 +327,7 @@ static void side_unstash(struct flow_table *t, struct flow *f, int side)
 	while ((h = sd->stash)) {
 		int64_t s = seq_off(sd, (uint32_t)h->off);
 		struct piece pc = { h->data, s, s + h->len, h->ts_ns, h->dir, h->ip_len,
-				    h->ifindex, false, true };
+				    h->ifindex, h->net_ns, false, true };
 
 		sd->stash = h->next;
 		if (!sd->fin_done)
@@ -369,7 +372,7 @@ void flow_side_segment(struct flow_table *t, struct flow *f, int side, const str
 	s = seq_off(sd, seq);
 	e = s + seg->seg_len;
 	pc = (struct piece){ seg->payload, s, s + seg->payload_len, seg->ts_ns, seg->dir,
-			     seg->ip_len, seg->ifindex, seg->boundary, seg->early };
+			     seg->ip_len, seg->ifindex, seg->net_ns, seg->boundary, seg->early };
 	if (fin && !sd->fin_seen)
 		side_set_fin(t, sd, e);
 	if (sd->fin_seen)

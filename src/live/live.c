@@ -16,6 +16,7 @@
 #include "httpeek.skel.h"
 #include "live/live.h"
 #include "live/hold.h"
+#include "live/iface.h"
 #include "live/privileges.h"
 #include "live/tls/tls.h"
 #include "live/owner_proc.h"
@@ -35,6 +36,7 @@ struct live {
 	struct owner_table *owners;
 	struct live_hold *hold;
 	struct live_tls *tls;      /* NULL: TLS is not traced */
+	struct iface_names *ifaces;  /* what REC_IFACE records said */
 	uint8_t *tls_buf;          /* the packet a TLS record stands for is made here */
 	struct live_options opt;
 	struct live_stats st;
@@ -258,8 +260,9 @@ int live_open(struct live **out, const struct live_options *opt)
 		goto fail;
 	l->owners = owner_table_new(OWNER_TABLE_MAX, l->helper_fd);
 	l->hold = live_hold_new(HOLD_MAX_BYTES);
+	l->ifaces = iface_names_new();
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_record, l, NULL);
-	if (!l->owners || !l->hold || !l->rb) {
+	if (!l->owners || !l->hold || !l->ifaces || !l->rb) {
 		err = l->rb ? -ENOMEM : -errno;
 		fprintf(stderr, "httpeek: failed to set up the ring buffer: %s\n", strerror(-err));
 		goto fail;
@@ -321,6 +324,7 @@ static void on_packet(struct live *l, const struct rec_packet *r, size_t size)
 		.linktype = DLT_RAW,
 		.dir = r->dir == REC_DIR_EGRESS ? DIR_EGRESS : DIR_INGRESS,
 		.ifindex = r->ifindex,
+		.net_ns = r->net_ns,
 		.payload_off = r->payload_off,
 		.payload_span = r->payload_span,
 		.flags = r->flags,
@@ -348,6 +352,15 @@ static void on_tls(struct live *l, const struct rec_tls *r, size_t size)
 	deliver(l, &pkt);
 }
 
+static void on_iface(struct live *l, const struct rec_iface *r)
+{
+	char name[REC_IFNAME_LEN + 1];
+
+	memcpy(name, r->name, REC_IFNAME_LEN);
+	name[REC_IFNAME_LEN] = '\0';
+	iface_names_learn(l->ifaces, r->net_ns, r->ifindex, name);
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct live *l = ctx;
@@ -372,6 +385,10 @@ static int on_record(void *ctx, void *data, size_t size)
 		break;
 	case REC_TLS:
 		on_tls(l, data, size);
+		break;
+	case REC_IFACE:
+		if (size >= sizeof(struct rec_iface))
+			on_iface(l, data);
 		break;
 	}
 	return 0;
@@ -430,14 +447,11 @@ void live_flush(struct live *l, packet_fn fn, void *ctx)
 	l->st.owner_timeouts += live_hold_expire(l->hold, UINT64_MAX, fn, ctx);
 }
 
-int live_net_ns(void *ctx, uint32_t pid, uint32_t *net_ns)
+const char *live_iface_name(void *ctx, uint32_t net_ns, uint32_t ifindex)
 {
-	const struct live *l = ctx;
-	struct owner_proc_answer a;
+	struct live *l = ctx;
 
-	owner_proc_ask(l->helper_fd, pid, &a);
-	*net_ns = a.net_ns;
-	return -a.ns_err;
+	return iface_name(l->ifaces, net_ns, ifindex);
 }
 
 const struct owner *live_owner_lookup(void *ctx, uint64_t sock_cookie)
@@ -496,6 +510,7 @@ void live_close(struct live *l)
 	ring_buffer__free(l->rb);
 	httpeek_bpf__destroy(l->skel);
 	live_hold_free(l->hold);
+	iface_names_free(l->ifaces);
 	owner_table_free(l->owners);
 	live_priv_stop_helper(l->helper_fd, l->helper_pid);
 	free(l);

@@ -66,10 +66,10 @@ void live_flush(struct live *l, packet_fn fn, void *ctx);
 const struct owner *live_owner_lookup(void *ctx, uint64_t sock_cookie);
 
 /*
- * The inode of pid's network namespace, asked of the /proc helper (httpeek itself may not
- * look: the ptrace read-access check). Returns 0, or -errno (the process may be gone).
+ * The name of interface ifindex in network namespace net_ns as the kernel said it, for
+ * event_options.iface_name (ctx is the struct live); NULL when it did not.
  */
-int live_net_ns(void *ctx, uint32_t pid, uint32_t *net_ns);
+const char *live_iface_name(void *ctx, uint32_t net_ns, uint32_t ifindex);
 
 void live_get_stats(const struct live *l, struct live_stats *st);
 

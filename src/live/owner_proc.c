@@ -7,7 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include "live/owner_proc.h"
 
 #define CID_LEN 64
@@ -164,21 +163,17 @@ static int read_file(const char *path, char *buf, size_t size, size_t *len)
 void owner_proc_answer(uint32_t pid, struct owner_proc_answer *a)
 {
 	char path[64];
-	struct stat st;
 	ssize_t n;
 
 	*a = (struct owner_proc_answer){ 0 };
 	if (!pid || pid > PROC_PID_MAX) {
-		a->exe_err = a->ns_err = EINVAL;
+		a->exe_err = EINVAL;
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
 	n = readlink(path, a->exe, sizeof(a->exe) - 1);
 	a->exe_err = n < 0 ? errno : 0;
 	a->exe[n < 0 ? 0 : n] = '\0';
-	snprintf(path, sizeof(path), "/proc/%u/ns/net", pid);
-	a->ns_err = stat(path, &st) ? errno : 0;
-	a->net_ns = a->ns_err ? 0 : (uint32_t)st.st_ino;
 }
 
 int owner_proc_ask(int fd, uint32_t pid, struct owner_proc_answer *a)
@@ -195,7 +190,7 @@ int owner_proc_ask(int fd, uint32_t pid, struct owner_proc_answer *a)
 	a->exe[sizeof(a->exe) - 1] = '\0';
 	return 0;
 fail:
-	*a = (struct owner_proc_answer){ .exe_err = EIO, .ns_err = EIO };
+	*a = (struct owner_proc_answer){ .exe_err = EIO };
 	return -EIO;
 }
 
@@ -214,7 +209,7 @@ void owner_proc_serve(int fd)
 		if (n == sizeof(pid))
 			owner_proc_answer(pid, &a);
 		else
-			a = (struct owner_proc_answer){ .exe_err = EINVAL, .ns_err = EINVAL };
+			a = (struct owner_proc_answer){ .exe_err = EINVAL };
 		if (send(fd, &a, sizeof(a), MSG_NOSIGNAL) != sizeof(a))
 			return;
 	}

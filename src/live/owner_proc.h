@@ -18,22 +18,20 @@ void owner_parse_cgroup(const char *text, size_t len, struct owner *o);
 
 /*
  * What only CAP_SYS_PTRACE can read of another user's process (the ptrace read-access
- * check): where /proc/PID/exe points, and the inode of /proc/PID/ns/net. A small helper
- * process that kept that capability answers these for httpeek, which keeps none.
+ * check): where /proc/PID/exe points. A small helper process that kept that capability
+ * answers this for httpeek, which keeps none.
  */
 struct owner_proc_answer {
 	int32_t exe_err;           /* errno of the readlink, 0 when exe is valid */
-	int32_t ns_err;            /* errno of the stat, 0 when net_ns is valid */
-	uint32_t net_ns;
 	char exe[256];             /* NUL-terminated */
 };
 
-/* Fills a for host pid (1 to 4194304, else EINVAL in both errors) from /proc, here. */
+/* Fills a for host pid (1 to 4194304, else EINVAL) from /proc, here. */
 void owner_proc_answer(uint32_t pid, struct owner_proc_answer *a);
 
 /*
  * Asks the helper at the other end of fd (a SOCK_SEQPACKET socket) about pid. Returns 0, or
- * -EIO with both errors EIO when the helper did not answer.
+ * -EIO with exe_err EIO when the helper did not answer.
  */
 int owner_proc_ask(int fd, uint32_t pid, struct owner_proc_answer *a);
 

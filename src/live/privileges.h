@@ -1,8 +1,8 @@
 /*
  * Live privileges: what set-up needs, and what is left afterwards. httpeek itself keeps no
  * capability and runs as nobody once set up; a helper process forked before that keeps only
- * CAP_SYS_PTRACE and answers one question, "pid -> /proc/pid/exe and its network namespace"
- * (owner_proc_serve), which the ptrace read-access check guards.
+ * CAP_SYS_PTRACE and answers one question, "pid -> /proc/pid/exe" (owner_proc_serve), which
+ * the ptrace read-access check guards.
  */
 #ifndef HTTPEEK_LIVE_PRIV_H
 #define HTTPEEK_LIVE_PRIV_H

@@ -258,7 +258,7 @@ static const char *iface_name(const struct event_writer *w, const struct msg_con
 	const char *name = NULL;
 
 	if (ctx->ifindex && w->opt.iface_name)
-		name = w->opt.iface_name(w->opt.iface_ctx, ctx->owner, ctx->ifindex);
+		name = w->opt.iface_name(w->opt.iface_ctx, ctx->net_ns, ctx->ifindex);
 	return name ? name : "any";
 }
 

@@ -23,10 +23,10 @@ enum output_format {
 };
 
 /*
- * The name of interface ifindex in the network namespace of owner o's socket (o may be NULL),
- * or NULL when it is not known; the string stays valid until the next call.
+ * The name of interface ifindex in network namespace net_ns (an inode), or NULL when it is not
+ * known; the string stays valid until the next call.
  */
-typedef const char *(*event_iface_fn)(void *ctx, const struct owner *o, uint32_t ifindex);
+typedef const char *(*event_iface_fn)(void *ctx, uint32_t net_ns, uint32_t ifindex);
 
 /* Told once, at the first write that fails, with its errno; tracing goes on. */
 typedef void (*event_failed_fn)(void *ctx, int err);

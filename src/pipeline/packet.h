@@ -24,6 +24,7 @@ struct packet {
 	int linktype;
 	enum direction dir;
 	uint32_t ifindex;      /* live: the interface in the socket's network namespace; 0 offline */
+	uint32_t net_ns;       /* live: that namespace's inode; 0 unknown */
 	/*
 	 * Live: the copy holds the IP and TCP headers, then payload from payload_off on, and
 	 * stands for payload_span payload bytes from there (the rest of them are body). Both 0:

@@ -20,6 +20,7 @@ struct msg_context {
 	enum direction dir;
 	uint32_t packet_len;       /* IP length of the packet that completed the head */
 	uint32_t ifindex;          /* live: its interface in the socket's netns; 0 unknown */
+	uint32_t net_ns;           /* live: that netns's inode; 0 unknown */
 	const struct owner *owner; /* NULL when unknown or offline */
 	bool tls;                  /* live: read from TLS library calls */
 };

@@ -40,7 +40,7 @@ struct session_side {
 	struct session *session;
 	int side;
 	enum direction dir;
-	uint32_t ip_len, ifindex;  /* of the latest packet: the one that completes a head */
+	uint32_t ip_len, ifindex, net_ns;  /* of the latest packet: the one that completes a head */
 };
 
 struct session {
@@ -365,6 +365,7 @@ static enum http_next on_message(void *ctx, const struct http_message *msg)
 		.dir = from->dir,
 		.packet_len = from->ip_len,
 		.ifindex = from->ifindex,
+		.net_ns = from->net_ns,
 		.owner = session_owner(s),
 		.tls = s->info.tls,
 	};
@@ -450,6 +451,7 @@ void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t le
 		http_stream_boundary(s->stream[side]);
 	s->sides[side].ip_len = meta->ip_len;
 	s->sides[side].ifindex = meta->ifindex;
+	s->sides[side].net_ns = meta->net_ns;
 	if (s->x)
 		export_redact(s->env->report.exp, &s->x->scan[side], bytes, len);
 	if (!s->spoke && !s->env->http_limits->opaque_tunnels &&

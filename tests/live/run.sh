@@ -22,6 +22,7 @@ TMP=$(mktemp -d /tmp/httpeek-live.XXXXXX)
 chmod 755 "$TMP"
 NSC=hpk-c-$$
 NSS=hpk-s-$$
+QUICK_CLIENTS=100
 PIDS=()
 
 cleanup() {
@@ -72,6 +73,7 @@ http {
 		listen 80;
 		listen [::]:80;
 		listen 8081;
+		listen 8082;
 		location = /bighdr { add_header X-Big "$big"; return 200 "big\n"; }
 		location / { return 200 "ok\n"; }
 	}
@@ -149,6 +151,10 @@ run_clients() {
 	client pipesrv "$NSC" python3 "$HERE/clients.py" pipeline 10.200.0.2 8091 /ps1 /ps2 /ps3
 	client postpipe "$NSC" python3 "$HERE/clients.py" post-pipeline 10.200.0.2 8091 \
 		/post1 /post2
+	# Clients that exit at once: their interface is named all the same (pktmeta).
+	for i in $(seq "$QUICK_CLIENTS"); do
+		inc curl -sS -o /dev/null "http://10.200.0.2:8082/quick$i"
+	done
 }
 
 # stop_httpeek [PID]: SIGINT, then httpeek must exit 0.
@@ -205,7 +211,7 @@ run_clients
 sleep 1
 stop_httpeek
 stop_filtered
-$CHECK events "$TMP/events.jsonl" "$TMP/cases" "$TMP/main.err" "hc$$" "hs$$"
+$CHECK events "$TMP/events.jsonl" "$TMP/cases" "$TMP/main.err" "hc$$" "hs$$" "$QUICK_CLIENTS"
 ringbuf_burst
 
 # After SIGKILL nothing of httpeek stays in the kernel: its links go with its descriptors.

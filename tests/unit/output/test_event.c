@@ -282,14 +282,14 @@ static void test_response_event(void **state)
 	free(c.data);
 }
 
-/* The interface callback's answer; its calls and the owner it was given. */
+/* The interface callback's answer; its calls and the namespace it was given. */
 static int iface_calls;
-static const struct owner *iface_owner;
+static uint32_t iface_net_ns;
 
-static const char *iface_stub(void *ctx, const struct owner *o, uint32_t ifindex)
+static const char *iface_stub(void *ctx, uint32_t net_ns, uint32_t ifindex)
 {
 	iface_calls++;
-	iface_owner = o;
+	iface_net_ns = net_ns;
 	return ifindex == 3 ? ctx : NULL;
 }
 
@@ -308,6 +308,7 @@ static void test_pkt_meta_iface(void **state)
 	char exp[64], *p;
 
 	iface_calls = 0;
+	ctx.net_ns = 4026531840u;
 	for (int i = 0; i < 3; i++) {
 		f = open_memstream(&c.data, &c.len);
 		w = event_writer_new(f, &opt);
@@ -321,7 +322,7 @@ static void test_pkt_meta_iface(void **state)
 		if (!strstr(c.data, exp))
 			fail_msg("ifindex %u: no %s in %s", ifindex[i], exp, c.data);
 		assert_int_equal(iface_calls, calls[i]);
-		assert_ptr_equal(iface_owner, &proc);
+		assert_int_equal(iface_net_ns, ctx.net_ns);
 		free(c.data);
 	}
 }
