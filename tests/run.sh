@@ -61,18 +61,22 @@ group_bpf() {
 	suite "bpf prog_test_run" build/tests/prog_test_run
 }
 
+# The TLS suites and the README's commands run as on a fresh host, tracefs and debugfs not
+# mounted (tests/live/fresh.sh); the host's facts come first.
 group_live() {
+	python3 tests/live/hostfacts.py
 	suite "live end-to-end" bash tests/live/run.sh
 	suite "live filters" bash tests/live/check_live_filters.sh
 	suite "live differential" bash tests/live/diff/run.sh
-	suite "live tls" python3 tests/live/tls/check_tls.py
+	suite "live tls" sh tests/live/fresh.sh python3 tests/live/tls/check_tls.py
+	suite "live tls attacks" sh tests/live/fresh.sh python3 tests/live/tls/check_attacks.py
 	suite "live hardening" bash tests/live/hardening.sh
 	suite "containers" bash tests/live/containers/run.sh
-	suite "readme" python3 tests/live/check_readme.py
+	suite "readme" sh tests/live/fresh.sh python3 tests/live/check_readme.py
 	suite "metrics prometheus" python3 tests/live/live_prometheus.py
 	export HTTPEEK=build/httpeek-asan HTTPEEK_SANITIZED=1
 	suite "asan live end-to-end" bash tests/live/run.sh
-	suite "asan live tls" python3 tests/live/tls/check_tls.py
+	suite "asan live tls" sh tests/live/fresh.sh python3 tests/live/tls/check_tls.py
 	unset HTTPEEK HTTPEEK_SANITIZED
 }
 
