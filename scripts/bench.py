@@ -18,6 +18,8 @@ tls      (root) the live part over HTTPS: nginx with TLS under wrk (both use lib
 varied   (root) the differential test's traffic (tests/live/diff: keep-alive, pipelines,
          bodies, chunked, 1xx, nginx and a server of its own, veth and loopback): httpeek's
          CPU per 1000 messages, ring-buffer bytes per message, messages missed.
+attach   (root) a new copy of libssl.so.3 loaded by a process, one per round: the time from
+         the load's return to httpeek's -v line naming the copy (this build and HTTPEEK_BASE).
 metrics  (root) the live workload with events only, events + --metrics and metrics only
          (-e none), /metrics scraped every second, side by side in alternating rounds: the
          throughput ratio, httpeek's CPU per 1000 requests, its peak RSS, and the exchanges the
@@ -25,7 +27,7 @@ metrics  (root) the live workload with events only, events + --metrics and metri
          --metrics-file): wall time and CPU per 1000 exchanges.
 
 Usage: bench.py [--rounds N] [--live-seconds S] [--quick] [offline] [live] [scaling] [tls]
-[varied] [metrics] (no part named: all six). Captures are recorded once into build/bench/.
+[varied] [metrics] [attach] (no part named: all seven). Captures are recorded once into build/bench/.
 HTTPEEK=/path/to/httpeek measures another build, HTTPEEK_LIVE_ARGS="--ringbuf N" other live
 options, HTTPEEK_BASE=/path/to/httpeek adds a previous build to the live and varied rounds,
 side by side. Run it on a quiet machine: the ratios are only as good as the machine is idle.
@@ -497,7 +499,7 @@ def bpf_profile(nginx, conns, secs, errf, rounds):
     for _ in range(rounds):
         for name, binary in builds:
             runs[name].append(bpf_round(nginx, conns, secs, errf, binary))
-    lines, totals = [], {}
+    lines, totals, tls_part = [], {}, {}
     for name, binary in builds:
         r = runs[name]
         lines.append(f"BPF programs of {build_name(binary)} ({len(r)} rounds with "
@@ -512,10 +514,14 @@ def bpf_profile(nginx, conns, secs, errf, rounds):
             lines.append(f"  {p:16} {runs_per:5.2f} runs/request {ns_run:7.0f} ns/run "
                          f"{med([ns / q / 1000 for (ns, _), q in per]):6.3f} us/request")
         totals[name] = [sum(ns for ns, _ in stats.values()) / q / 1000 for stats, q in r]
-        lines.append(f"  all programs: {med(totals[name]):.3f} us of kernel CPU per request")
+        tls_part[name] = [sum(ns for p, (ns, _) in stats.items() if p.startswith("tls_")) / q
+                          for stats, q in r]
+        lines.append(f"  all programs: {med(totals[name]):.3f} us of kernel CPU per request, "
+                     f"the TLS programs (tls_*, on cleartext) {med(tls_part[name]):.0f} ns")
     if BASE:
         paired = med([t / b for t, b in zip(totals["this"], totals["base"])])
-        lines.append(f"paired kernel cost ratio this/base: {paired:.3f}")
+        lines.append(f"paired kernel cost ratio this/base: {paired:.3f}; TLS programs alone: "
+                     f"{med([t / b for t, b in zip(tls_part['this'], tls_part['base'])]):.3f}")
     return "\n".join(lines)
 
 
@@ -616,6 +622,65 @@ def print_base(plain, traced, base):
           f"{med([t['cpu'] / t['requests'] / (b['cpu'] / b['requests']) for t, b in zip(traced, base)]):.3f}")
 
 
+# A process that loads a library file and says when it has (CLOCK_MONOTONIC, as Python's).
+LOAD_LIB = """
+import ctypes, sys, time
+ctypes.CDLL(sys.argv[1])
+print(time.monotonic_ns(), flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def attach_round(binary, rounds):
+    """httpeek -v; a new copy of libssl.so.3 loaded per round: ms from the load's return to
+    httpeek's line naming the copy (negative: attached before the load returned)."""
+    lib = next(p for p in ("/usr/lib/x86_64-linux-gnu/libssl.so.3",
+                           "/usr/lib/aarch64-linux-gnu/libssl.so.3", "/usr/lib64/libssl.so.3")
+               if os.path.exists(p))
+    seen, loaded, lat = {}, [], []
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)
+        proc = subprocess.Popen([binary, "-v", "-e", "net_flow_http", *LIVE_ARGS],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+        def read():
+            for line in proc.stderr:
+                m = re.search(r"tls: attached to \S*/(copy\d+)/libssl.so.3", line)
+                if m:
+                    seen.setdefault(m.group(1), time.monotonic_ns())
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        try:
+            wait_ready(proc)
+            time.sleep(1)
+            for i in range(rounds):
+                os.makedirs(f"{d}/copy{i}", mode=0o755)
+                subprocess.run(["cp", lib, f"{d}/copy{i}/libssl.so.3"], check=True)
+                out = subprocess.run(["/usr/bin/python3", "-c", LOAD_LIB,
+                                      f"{d}/copy{i}/libssl.so.3", "1"],
+                                     capture_output=True, text=True, check=True).stdout
+                loaded.append(int(out.split()[0]))
+            time.sleep(2)  # late attaches count, with their delay
+            lat = [(seen[f"copy{i}"] - t) / 1e6 if f"copy{i}" in seen else None
+                   for i, t in enumerate(loaded)]
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait()
+    return lat
+
+
+def attach(rounds):
+    """Attach latency of a new library copy, this build and the base build (HTTPEEK_BASE)."""
+    print(f"\n## attach: a new copy of libssl.so.3 loaded by a process (ctypes), {rounds} copies "
+          f"per build; ms from the load's return to httpeek's -v line naming it\n")
+    for name, binary in [("this", HTTPEEK)] + ([("base", BASE)] if BASE else []):
+        lat = attach_round(binary, rounds)
+        got = sorted(x for x in lat if x is not None)
+        print(f"{name:>5} ({build_name(binary)}): attached {len(got)} of {len(lat)}; median "
+              f"{med(got) if got else float('nan'):.1f} ms, min {got[0] if got else 0:.1f}, "
+              f"max {got[-1] if got else 0:.1f}")
+
+
 def varied_round(binary, seed):
     """One differential run (one seed, no extremes) with binary; its cost and misses."""
     env = dict(os.environ, HTTPEEK=binary, DIFF_SEEDS=str(seed), DIFF_EXTREMES="0")
@@ -701,7 +766,7 @@ def main():
                     help="3 rounds, 2 s live rounds, scaling without the 1M capture")
     ap.add_argument("parts", nargs="*", help="offline, live, scaling, tls, varied (default: all)")
     args = ap.parse_args()
-    names = ["offline", "live", "scaling", "tls", "varied", "metrics"]
+    names = ["offline", "live", "scaling", "tls", "varied", "metrics", "attach"]
     parts = args.parts or names
     if set(parts) - set(names):
         ap.error("parts are " + ", ".join(names))
@@ -732,6 +797,8 @@ def main():
         if live_ok:
             metrics_cost(rounds, 16, secs)
         metrics_offline(rounds, args.requests)
+    if "attach" in parts and live_ok:
+        attach(max(rounds, 5))
     verdicts(off, lv)
     return 0
 
