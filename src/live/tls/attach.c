@@ -241,9 +241,9 @@ int live_tls_attach_stop(pid_t pid, int ctl_fd, int timeout_ms)
 	shutdown(ctl_fd, SHUT_WR);
 	err = answer(ctl_fd, timeout_ms, &b);
 	close(ctl_fd);
-	if (err == -ETIMEDOUT && kill(pid, SIGKILL))
-		fprintf(stderr, "httpeek: the TLS attacher did not answer within %d ms; it ends "
-				"with httpeek\n", timeout_ms);
+	if (err == -ETIMEDOUT)
+		fprintf(stderr, "httpeek: the TLS attacher did not answer within %d ms: %s\n",
+			timeout_ms, kill(pid, SIGKILL) ? "it ends with httpeek" : "killed");
 	waitpid(pid, NULL, WNOHANG);
 	return err == -ETIMEDOUT ? -ETIMEDOUT : 0;
 }

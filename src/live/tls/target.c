@@ -66,12 +66,12 @@ static const struct probe ssl_probes[] = {
 	{ ACCEPT, 0, PROG(tls_handshake) },  { ACCEPT, 1, PROG(tls_ret) },
 	{ FREE, 0, PROG(tls_free) },
 };
-#define NPROBES(k) (sizeof(k) / sizeof((k)[0]))
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_PROBES 16
 
 /* A second kind (an executable, say) goes here with its own probes and programs. */
 static const struct kind kinds[] = {
-	{ "libssl.so.3", ssl_funcs, SSL_FUNCS, ssl_probes, NPROBES(ssl_probes) },
+	{ "libssl.so.3", ssl_funcs, SSL_FUNCS, ssl_probes, ARRAY_LEN(ssl_probes) },
 };
 
 struct live_tls_targets {
@@ -123,7 +123,7 @@ size_t live_tls_targets_prog_fds(const struct tls_bpf *skel, int *fds, size_t ma
 {
 	size_t n = 0;
 
-	for (size_t k = 0; k < NPROBES(kinds); k++)
+	for (size_t k = 0; k < ARRAY_LEN(kinds); k++)
 		for (size_t i = 0; i < kinds[k].nprobes && n < max; i++)
 			fds[n++] = bpf_program__fd(prog_of(skel, &kinds[k].probes[i]));
 	return n;
@@ -134,7 +134,7 @@ static const struct kind *kind_of(const char *path)
 	const char *base = strrchr(path, '/');
 
 	base = base ? base + 1 : path;
-	for (size_t k = 0; k < NPROBES(kinds); k++)
+	for (size_t k = 0; k < ARRAY_LEN(kinds); k++)
 		if (!strcmp(base, kinds[k].name))
 			return &kinds[k];
 	return NULL;
@@ -304,9 +304,9 @@ void live_tls_targets_scan_host(struct live_tls_targets *t)
 
 	if (uname(&u))
 		return;
-	for (size_t i = 0; i < NPROBES(dirs); i++) {
+	for (size_t i = 0; i < ARRAY_LEN(dirs); i++) {
 		snprintf(dir, sizeof(dir), dirs[i], u.machine);
-		for (size_t k = 0; k < NPROBES(kinds); k++) {
+		for (size_t k = 0; k < ARRAY_LEN(kinds); k++) {
 			snprintf(path, sizeof(path), "%s/%s", dir, kinds[k].name);
 			if (!access(path, F_OK))
 				live_tls_targets_mapped(t, &(struct live_tls_mapping){ .path = path });

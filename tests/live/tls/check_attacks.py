@@ -385,15 +385,7 @@ def main():
     finally:
         for p in started:
             kill_tree(p)
-        if os.path.exists(f"{tmp}/nginx.pid"):
-            subprocess.run(["kill", open(f"{tmp}/nginx.pid").read().strip()])
-        time.sleep(0.2)
-        subprocess.run(["ip", "netns", "del", base.NSC], stderr=subprocess.DEVNULL)
-        subprocess.run(["ip", "netns", "del", base.NSS], stderr=subprocess.DEVNULL)
-        if os.environ.get("HTTPEEK_KEEP"):
-            print(f"tls-attack: kept {tmp}", file=sys.stderr)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        base.teardown(tmp, "tls-attack")
     checks.exit()
 
 

@@ -376,6 +376,19 @@ def check_varied(events, tmp):
                        f"{extra[:3]}"] if missing or extra or not want else [])
 
 
+def teardown(tmp, suite):
+    """Stops nginx, removes the namespaces and tmp (kept with HTTPEEK_KEEP set)."""
+    if os.path.exists(f"{tmp}/nginx.pid"):
+        subprocess.run(["kill", open(f"{tmp}/nginx.pid").read().strip()])
+    time.sleep(0.2)
+    subprocess.run(["ip", "netns", "del", NSC], stderr=subprocess.DEVNULL)
+    subprocess.run(["ip", "netns", "del", NSS], stderr=subprocess.DEVNULL)
+    if os.environ.get("HTTPEEK_KEEP"):
+        print(f"{suite}: kept {tmp}", file=sys.stderr)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def ports_of(e):
     a = e["a"]
     return {a.get("src_port"), a.get("dst_port"), a.get("client_port"), a.get("server_port"),
@@ -462,15 +475,7 @@ def main():
         for p in procs.values():
             if p.poll() is None:
                 p.kill()
-        if os.path.exists(f"{tmp}/nginx.pid"):
-            subprocess.run(["kill", open(f"{tmp}/nginx.pid").read().strip()])
-        time.sleep(0.2)
-        subprocess.run(["ip", "netns", "del", NSC], stderr=subprocess.DEVNULL)
-        subprocess.run(["ip", "netns", "del", NSS], stderr=subprocess.DEVNULL)
-        if os.environ.get("HTTPEEK_KEEP"):
-            print(f"tls: kept {tmp}", file=sys.stderr)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        teardown(tmp, "tls")
     checks.exit()
 
 
