@@ -78,9 +78,10 @@ class Scraper(threading.Thread):
 
 
 class Attack(threading.Thread):
-    """Opens rate connections a second (up to total, then holds them) to addr, each made by
-    setup(sock) and fed by feed(sock, n) whenever it can take bytes, until stop(). Sockets
-    are never read unless feed reads them, and closed only at the end."""
+    """Opens rate connections a second (with total, at most that many open at once) to addr,
+    non-blocking, with a receive buffer of rcvbuf bytes when given; feed(sock, n) is called for
+    connection n whenever it can take bytes (or as feed asks), until stop(). Sockets are never
+    read unless feed reads them, and closed at the end unless feed closes them."""
 
     def __init__(self, addr, rate, total=None, rcvbuf=None):
         super().__init__(daemon=True)
