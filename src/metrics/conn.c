@@ -1,4 +1,7 @@
-/* The metrics endpoint's connections: one request head, one answer, then the connection ends. */
+/*
+ * The metrics endpoint's connections: one request head, one answer, then the connection ends.
+ * Each state has a deadline and a limit on the time without a byte moved (idle_ns).
+ */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -9,16 +12,24 @@
 #include "metrics/server_internal.h"
 
 #define SEC 1000000000ull
-#define READ_NS (10 * SEC)       /* for the whole request head (slow senders) */
+#define READ_NS (5 * SEC)        /* for the whole request head (slow senders) */
 #define WRITE_NS (30 * SEC)      /* for the whole answer (slow readers) */
-#define LINGER_NS (2 * SEC)      /* for the client to close after the answer */
+#define LINGER_NS (1 * SEC)      /* for the client to close after the answer */
 #define REUSE_NS (1 * SEC)       /* an exposition still being sent serves this long */
+#define DRAIN_BYTES 65536        /* unread input dropped before a close, at most */
+
+/* How long a connection may go without moving a byte, per state. */
+static const uint64_t idle_ns[] = {
+	[CONN_READ] = 2 * SEC,
+	[CONN_WRITE] = 5 * SEC,   /* the client's receive window stays shut */
+	[CONN_LINGER] = LINGER_NS,
+};
 
 void metrics_conn_open(struct metrics_conn *c, int fd, uint64_t now)
 {
 	c->fd = fd;
 	c->state = CONN_READ;
-	c->since_ns = now;
+	c->active_ns = now;
 	c->deadline_ns = now + READ_NS;
 	c->request_len = 0;
 	c->head_len = 0;
@@ -26,7 +37,53 @@ void metrics_conn_open(struct metrics_conn *c, int fd, uint64_t now)
 	c->sent = 0;
 }
 
-/* The newest exposition when it is recent, else a new one; NULL for want of memory. */
+uint64_t metrics_conn_ends(const struct metrics_conn *c)
+{
+	uint64_t idle = c->active_ns + idle_ns[c->state];
+
+	return idle < c->deadline_ns ? idle : c->deadline_ns;
+}
+
+/* Ends the connections still sending the oldest exposition (the slowest); false if none is. */
+static bool drop_oldest_body(struct metrics_server *s)
+{
+	struct metrics_body *old = NULL;
+	struct metrics_conn *c;
+
+	for (int i = 0; i < METRICS_SERVER_CONNS; i++) {
+		c = &s->conns[i];
+		if (c->fd >= 0 && c->body && (!old || c->body->made_ns < old->made_ns))
+			old = c->body;
+	}
+	for (int i = 0; i < METRICS_SERVER_CONNS && old; i++)
+		if (s->conns[i].fd >= 0 && s->conns[i].body == old)
+			metrics_conn_close(s, &s->conns[i]);
+	return old != NULL;
+}
+
+static void body_put(struct metrics_server *s, struct metrics_body *b)
+{
+	if (--b->refs)
+		return;
+	s->bodies--;
+	json_free(&b->text);
+	free(b);
+}
+
+void metrics_conn_release(struct metrics_server *s, uint64_t now)
+{
+	struct metrics_body *b = s->latest;
+
+	if (b && now - b->made_ns >= REUSE_NS) {
+		s->latest = NULL;
+		body_put(s, b);
+	}
+}
+
+/*
+ * The newest exposition when it is recent, else a new one; NULL for want of memory. At most
+ * METRICS_SERVER_BODIES are alive: a new one first ends the readers of the oldest.
+ */
 static struct metrics_body *body_get(struct metrics_server *s, uint64_t now)
 {
 	struct metrics_body *b = s->latest;
@@ -35,6 +92,9 @@ static struct metrics_body *body_get(struct metrics_server *s, uint64_t now)
 		b->refs++;
 		return b;
 	}
+	metrics_conn_release(s, now);
+	while (s->bodies >= METRICS_SERVER_BODIES && drop_oldest_body(s))
+		;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return NULL;
@@ -44,24 +104,20 @@ static struct metrics_body *body_get(struct metrics_server *s, uint64_t now)
 		free(b);
 		return NULL;
 	}
-	b->refs = 1;
+	b->refs = 2;  /* the connection's and s->latest's */
 	b->made_ns = now;
 	s->latest = b;
+	s->bodies++;
 	return b;
-}
-
-static void body_put(struct metrics_server *s, struct metrics_body *b)
-{
-	if (--b->refs)
-		return;
-	if (s->latest == b)
-		s->latest = NULL;
-	json_free(&b->text);
-	free(b);
 }
 
 void metrics_conn_close(struct metrics_server *s, struct metrics_conn *c)
 {
+	char sink[4096];
+
+	for (int n = 0; c->state == CONN_LINGER && n < DRAIN_BYTES; n += (int)sizeof(sink))
+		if (recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
+			break;
 	if (c->body)
 		body_put(s, c->body);
 	c->body = NULL;
@@ -167,6 +223,7 @@ static void conn_read(struct metrics_server *s, struct metrics_conn *c, uint64_t
 
 	if (io_stops(s, c, n))
 		return;
+	c->active_ns = now;
 	c->request_len += (uint32_t)n;
 	if (head_whole(c))
 		answer(s, c, now);
@@ -204,6 +261,7 @@ static void conn_write(struct metrics_server *s, struct metrics_conn *c, uint64_
 		if (io_stops(s, c, n))
 			return;
 		c->sent += (size_t)n;
+		c->active_ns = now;
 	}
 	/* Closing now could reset the connection under the answer if the client sent more. */
 	if (c->body)
@@ -211,6 +269,7 @@ static void conn_write(struct metrics_server *s, struct metrics_conn *c, uint64_
 	c->body = NULL;
 	shutdown(c->fd, SHUT_WR);
 	c->state = CONN_LINGER;
+	c->active_ns = now;
 	c->deadline_ns = now + LINGER_NS;
 }
 

@@ -35,8 +35,14 @@ struct metrics_histogram {
 
 enum { METRICS_SERVER, METRICS_CLIENT, METRICS_HISTOGRAMS };
 
+/*
+ * One thread counts (metrics_exchange, metrics_set_self), another renders. The lock guards hist
+ * and self; a render holds it only to copy the series, whose label strings it may keep reading
+ * afterwards: a series' labels never change once made and are freed only by metrics_free().
+ * key and path are the counting thread's own.
+ */
 struct metrics {
-	pthread_mutex_t lock;       /* guards hist and self */
+	pthread_mutex_t lock;
 	struct metrics_options opt;
 	struct metrics_histogram hist[METRICS_HISTOGRAMS];
 	struct metrics_self self;

@@ -269,8 +269,8 @@ void metrics_exchange(struct metrics *m, const struct exchange *x)
 	if (!x->request || !x->response)
 		return;
 	h = &m->hist[m->opt.live && x->dir == DIR_EGRESS ? METRICS_CLIENT : METRICS_SERVER];
+	exchange_labels(m, x);  /* m->key is this thread's alone: no lock needed */
 	pthread_mutex_lock(&m->lock);
-	exchange_labels(m, x);
 	s = series_of(m, h);
 	if (s)
 		observe(s, x->latency_ns);  /* NULL: no memory even for the overflow series */

@@ -57,7 +57,10 @@ void metrics_exchange(struct metrics *m, const struct exchange *x);
 /* Replaces the self-counters. */
 void metrics_set_self(struct metrics *m, const struct metrics_self *s);
 
-/* Appends the exposition to b; returns 0 or -ENOMEM (b is then incomplete). */
+/*
+ * Appends the exposition to b; returns 0 or -ENOMEM (b is then incomplete). Holds the lock that
+ * metrics_exchange() takes only while it copies the counts, not while it formats them.
+ */
 int metrics_render(struct metrics *m, struct json_buf *b);
 
 /* Writes the exposition to f; returns 0, -ENOMEM or -EIO. */

@@ -16,9 +16,12 @@
 #include <unistd.h>
 #include "metrics/server_internal.h"
 
-#define LISTEN_BACKLOG 16
+#define LISTEN_BACKLOG 64
 #define POLL_MS 1000                 /* deadlines are checked at least this often */
 #define ACCEPT_PAUSE_NS 100000000ull /* after EMFILE and the like, instead of spinning */
+#define ACCEPTS_PER_ROUND 4          /* between two rounds of I/O: a burst evicts only so many */
+#define SEND_BUFFER (128 * 1024)     /* SO_SNDBUF: bytes queued in the kernel per client */
+#define STALL_NS 250000000ull        /* a client that moved no byte for this long is stalled */
 
 /* CLOCK_MONOTONIC in ns. */
 static uint64_t now_ns(void)
@@ -164,29 +167,51 @@ const char *metrics_server_address(const struct metrics_server *s)
 	return s->address;
 }
 
-/* A free connection slot: an unused one, else the oldest still sending its request; or NULL. */
-static struct metrics_conn *free_slot(struct metrics_server *s)
+/*
+ * Which connection ends first when a new one needs its slot: answered ones (0), then those that
+ * moved no byte for STALL_NS (1), then those still sending their request (2), then answers
+ * being read (3). Within a rank, the one idle the longest.
+ */
+static int evict_rank(const struct metrics_conn *c, uint64_t now)
 {
-	struct metrics_conn *c, *oldest = NULL;
+	if (c->state == CONN_LINGER)
+		return 0;
+	if (now - c->active_ns >= STALL_NS)
+		return 1;
+	return c->state == CONN_READ ? 2 : 3;
+}
+
+/*
+ * A free connection slot: an unused one, else that of a connection ended for the new one. So
+ * clients that do not read, or send nothing, never keep a scraper out, and a scrape being read
+ * is ended only for want of anything else.
+ */
+static struct metrics_conn *free_slot(struct metrics_server *s, uint64_t now)
+{
+	struct metrics_conn *c, *victim = NULL;
+	int rank, best = 4;
 
 	for (int i = 0; i < METRICS_SERVER_CONNS; i++) {
 		c = &s->conns[i];
 		if (c->fd < 0)
 			return c;
-		if (c->state == CONN_READ && (!oldest || c->since_ns < oldest->since_ns))
-			oldest = c;
+		rank = evict_rank(c, now);
+		if (rank < best || (rank == best && c->active_ns < victim->active_ns)) {
+			victim = c;
+			best = rank;
+		}
 	}
-	if (oldest)
-		metrics_conn_close(s, oldest);
-	return oldest;
+	metrics_conn_close(s, victim);
+	return victim;
 }
 
-static void accept_all(struct metrics_server *s, uint64_t now)
+/* Accepts up to ACCEPTS_PER_ROUND clients, each read (and answered) at once when it can be. */
+static void accept_some(struct metrics_server *s, uint64_t now)
 {
+	int fd, sndbuf = SEND_BUFFER;
 	struct metrics_conn *c;
-	int fd;
 
-	for (;;) {
+	for (int n = 0; n < ACCEPTS_PER_ROUND;) {
 		fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
@@ -195,12 +220,12 @@ static void accept_all(struct metrics_server *s, uint64_t now)
 				return;
 			continue;
 		}
-		c = free_slot(s);
-		if (!c) {
-			close(fd);  /* every slot is busy answering */
-			continue;
-		}
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+		now = now_ns();
+		c = free_slot(s, now);
 		metrics_conn_open(c, fd, now);
+		metrics_conn_io(s, c, now_ns());
+		n++;
 	}
 }
 
@@ -224,28 +249,49 @@ static int poll_set(struct metrics_server *s, struct pollfd *fds, int *slot, uin
 	return n;
 }
 
+/*
+ * Closes the connections whose time is up and lets go of a stale exposition; returns the ms
+ * until the next end, at most POLL_MS.
+ */
+static int close_expired(struct metrics_server *s, uint64_t now)
+{
+	uint64_t next = now + POLL_MS * 1000000ull, ends;
+
+	metrics_conn_release(s, now);
+	for (int i = 0; i < METRICS_SERVER_CONNS; i++) {
+		if (s->conns[i].fd < 0)
+			continue;
+		ends = metrics_conn_ends(&s->conns[i]);
+		if (now >= ends)
+			metrics_conn_close(s, &s->conns[i]);
+		else if (ends < next)
+			next = ends;
+	}
+	return (int)((next - now + 999999) / 1000000);
+}
+
 static void *serve(void *arg)
 {
 	struct metrics_server *s = arg;
 	struct pollfd fds[2 + METRICS_SERVER_CONNS];
-	int slot[2 + METRICS_SERVER_CONNS], n;
+	int slot[2 + METRICS_SERVER_CONNS], n, wait_ms = POLL_MS;
 	uint64_t now = now_ns();
 
 	for (;;) {
 		n = poll_set(s, fds, slot, now);
-		if (poll(fds, (nfds_t)n, POLL_MS) < 0 && errno != EINTR)
+		if (poll(fds, (nfds_t)n, wait_ms) < 0 && errno != EINTR)
 			break;
 		now = now_ns();
 		if (fds[0].revents)
 			break;
 		if (fds[1].revents)
-			accept_all(s, now);
+			accept_some(s, now);
+		/* Each its own clock: a client served now is newer than those accepted before. */
 		for (int i = 2; i < n; i++)
 			if (fds[i].revents && s->conns[slot[i]].fd == fds[i].fd)
-				metrics_conn_io(s, &s->conns[slot[i]], now);
-		for (int i = 0; i < METRICS_SERVER_CONNS; i++)
-			if (s->conns[i].fd >= 0 && now >= s->conns[i].deadline_ns)
-				metrics_conn_close(s, &s->conns[i]);
+				metrics_conn_io(s, &s->conns[slot[i]], now_ns());
+		now = now_ns();
+		wait_ms = close_expired(s, now);
 	}
 	return NULL;
 }
@@ -279,6 +325,7 @@ void metrics_server_close(struct metrics_server *s)
 	for (int i = 0; i < METRICS_SERVER_CONNS; i++)
 		if (s->conns[i].fd >= 0)
 			metrics_conn_close(s, &s->conns[i]);
+	metrics_conn_release(s, UINT64_MAX);
 	close(s->listen_fd);
 	close(s->wake[0]);
 	close(s->wake[1]);

@@ -11,6 +11,7 @@
 
 #define METRICS_SERVER_CONNS 16
 #define METRICS_SERVER_REQUEST 8192  /* bytes of a request head */
+#define METRICS_SERVER_BODIES 4      /* expositions alive at once, the newest included */
 
 /* An exposition shared by the connections answered within a second of its rendering. */
 struct metrics_body {
@@ -28,7 +29,7 @@ enum conn_state {
 struct metrics_conn {
 	int fd;                     /* -1: slot free */
 	enum conn_state state;
-	uint64_t since_ns;          /* accepted */
+	uint64_t active_ns;         /* accepted, or the last byte of its request or answer moved */
 	uint64_t deadline_ns;       /* closed at this time, whatever its state */
 	char request[METRICS_SERVER_REQUEST];
 	uint32_t request_len;
@@ -46,17 +47,27 @@ struct metrics_server {
 	bool started;
 	uint64_t accept_after_ns;   /* accept() failed for want of resources: pause until then */
 	char address[INET6_ADDRSTRLEN + 10];
-	struct metrics_body *latest;  /* the newest exposition while a connection still sends it */
+	struct metrics_body *latest;  /* the newest exposition, kept (one ref) while it may serve */
+	unsigned bodies;              /* expositions alive */
 	struct metrics_conn conns[METRICS_SERVER_CONNS];
 };
 
 /* Takes fd (non-blocking) into free slot c. */
 void metrics_conn_open(struct metrics_conn *c, int fd, uint64_t now);
 
+/* When c is closed unless it moves a byte before: its idle limit or its deadline. */
+uint64_t metrics_conn_ends(const struct metrics_conn *c);
+
 /* Reads, answers or writes as c's state wants; closes c when done or failed. */
 void metrics_conn_io(struct metrics_server *s, struct metrics_conn *c, uint64_t now);
 
-/* Closes c's socket and lets go of its body; the slot is free again. */
+/* Lets go of s->latest once it is too old to serve again (now UINT64_MAX: at once). */
+void metrics_conn_release(struct metrics_server *s, uint64_t now);
+
+/*
+ * Closes c's socket and lets go of its body; the slot is free again. An answered connection's
+ * unread input is dropped first, so that closing sends a FIN, not a reset under the answer.
+ */
 void metrics_conn_close(struct metrics_server *s, struct metrics_conn *c);
 
 #endif

@@ -1,6 +1,7 @@
 /* Metrics: the Prometheus text exposition format (version 0.0.4) of the histograms and counters. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include "metrics/internal.h"
 
@@ -70,11 +71,77 @@ static void put_series(struct json_buf *b, const char *name, const struct metric
 	LIT(b, "\n");
 }
 
-static void put_histogram(struct json_buf *b, const struct metrics_histogram *h)
+/*
+ * What one exposition shows, copied under the lock so that it is formatted without it: the
+ * counts are copies, the label strings are shared (a series' labels never change and live as
+ * long as the metrics).
+ */
+struct snapshot {
+	struct metrics_series *series[METRICS_HISTOGRAMS];
+	uint32_t n[METRICS_HISTOGRAMS];
+	uint32_t cap[METRICS_HISTOGRAMS];      /* series allocated */
+	uint64_t overflowed[METRICS_HISTOGRAMS];
+	struct metrics_self self;
+};
+
+#define SNAPSHOT_SLACK 64u  /* series that may appear between sizing and copying */
+
+/* Under m's lock: copies the counts into s when they fit, else says how many series there are. */
+static bool snapshot_copy(struct metrics *m, struct snapshot *s)
+{
+	bool fits = true;
+
+	for (int i = 0; i < METRICS_HISTOGRAMS; i++) {
+		s->n[i] = m->hist[i].n;
+		fits = fits && s->n[i] <= s->cap[i];
+	}
+	if (!fits)
+		return false;
+	for (int i = 0; i < METRICS_HISTOGRAMS; i++) {
+		if (s->n[i])
+			memcpy(s->series[i], m->hist[i].series, s->n[i] * sizeof(*s->series[i]));
+		s->overflowed[i] = m->hist[i].overflowed;
+	}
+	s->self = m->self;
+	return true;
+}
+
+/* Holds m's lock only to copy the counts (allocating outside it); 0 or -ENOMEM. */
+static int snapshot_take(struct metrics *m, struct snapshot *s)
+{
+	struct metrics_series *more;
+	bool done;
+
+	for (;;) {
+		pthread_mutex_lock(&m->lock);
+		done = snapshot_copy(m, s);
+		pthread_mutex_unlock(&m->lock);
+		if (done)
+			return 0;
+		for (int i = 0; i < METRICS_HISTOGRAMS; i++) {
+			if (s->n[i] <= s->cap[i])
+				continue;
+			more = realloc(s->series[i], (s->n[i] + SNAPSHOT_SLACK) * sizeof(*more));
+			if (!more)
+				return -ENOMEM;
+			s->series[i] = more;
+			s->cap[i] = s->n[i] + SNAPSHOT_SLACK;
+		}
+	}
+}
+
+static void snapshot_free(struct snapshot *s)
+{
+	for (int i = 0; i < METRICS_HISTOGRAMS; i++)
+		free(s->series[i]);
+}
+
+static void put_histogram(struct json_buf *b, const struct metrics_histogram *h,
+			  const struct metrics_series *series, uint32_t n)
 {
 	put_family(b, h->name, h->help, "histogram");
-	for (uint32_t k = 0; k < h->n; k++)
-		put_series(b, h->name, &h->series[k]);
+	for (uint32_t k = 0; k < n; k++)
+		put_series(b, h->name, &series[k]);
 }
 
 /* A counter or gauge without labels. */
@@ -162,7 +229,7 @@ static void put_self(struct json_buf *b, const struct metrics_self *s)
 }
 
 /* The series in use per histogram, and what went past the cap. */
-static void put_cap(struct json_buf *b, const struct metrics *m)
+static void put_cap(struct json_buf *b, const struct metrics *m, const struct snapshot *s)
 {
 	static const char series[] = "httpeek_metrics_series";
 	static const char over[] = "httpeek_metrics_overflow_total";
@@ -170,24 +237,29 @@ static void put_cap(struct json_buf *b, const struct metrics *m)
 
 	put_family(b, series, "Series per histogram, the overflow series included.", "gauge");
 	for (i = 0; i < METRICS_HISTOGRAMS; i++)
-		put_labelled(b, series, "metric", m->hist[i].name, m->hist[i].n);
+		put_labelled(b, series, "metric", m->hist[i].name, s->n[i]);
 	put_family(b, over, "Observations counted in the overflow series (past the series cap).",
 		   "counter");
 	for (i = 0; i < METRICS_HISTOGRAMS; i++)
-		put_labelled(b, over, "metric", m->hist[i].name, m->hist[i].overflowed);
+		put_labelled(b, over, "metric", m->hist[i].name, s->overflowed[i]);
 	put_number(b, "httpeek_metrics_series_limit", "Series allowed per histogram (the cap).",
 		   "gauge", m->opt.max_series);
 }
 
 int metrics_render(struct metrics *m, struct json_buf *b)
 {
-	pthread_mutex_lock(&m->lock);
-	for (int i = 0; i < METRICS_HISTOGRAMS; i++)
-		put_histogram(b, &m->hist[i]);
-	put_self(b, &m->self);
-	put_cap(b, m);
-	pthread_mutex_unlock(&m->lock);
-	return b->failed ? -ENOMEM : 0;
+	struct snapshot s = { 0 };
+	int err = snapshot_take(m, &s);
+
+	if (!err) {
+		for (int i = 0; i < METRICS_HISTOGRAMS; i++)
+			put_histogram(b, &m->hist[i], s.series[i], s.n[i]);
+		put_self(b, &s.self);
+		put_cap(b, m, &s);
+		err = b->failed ? -ENOMEM : 0;
+	}
+	snapshot_free(&s);
+	return err;
 }
 
 int metrics_write(struct metrics *m, FILE *f)

@@ -146,7 +146,8 @@ def check_manifest(names, valued):
 
 
 def check_scrape(template, c, argv):
-    """--metrics listens on the port the container declares and the annotations name."""
+    """--metrics listens on the port the container declares and the annotations name; its
+    every-address form only in the pod's own network namespace."""
     notes = template["metadata"].get("annotations", {})
     ports = {p.get("name"): p.get("containerPort") for p in c.get("ports", [])}
     listen = argv[argv.index("--metrics") + 1] if "--metrics" in argv else ""
@@ -159,6 +160,9 @@ def check_scrape(template, c, argv):
             port, ports.get("metrics"), notes.get("prometheus.io/port")))
     if notes.get("prometheus.io/scrape") != "true" or notes.get("prometheus.io/path") != "/metrics":
         problems.append("scrape annotations")
+    if listen.startswith(":") and template["spec"].get("hostNetwork"):
+        problems.append("--metrics %s with hostNetwork listens on every address of the node "
+                        "(docs/METRICS.md, Kubernetes)" % listen)
     report("manifest metrics port and scrape annotations", problems)
 
 

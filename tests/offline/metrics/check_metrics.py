@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", ".."))
@@ -176,6 +177,56 @@ def check_hostile_clients(host, port, url, text):
         s.close()
 
 
+# Paths whose routes need escaping in a label value (issue 26): quotes, backslashes and line ends
+# percent-encoded and raw, invalid UTF-8, and a try at closing the label set early.
+HOSTILE_PATHS = ["/q/a%22b", "/q/a%5Cb", "/q/a%0Ab", "/q/%22%5C%0A%0D%09", "/q/%FF%C3%28",
+                 "/q/100%25", '/q/raw"quote', "/q/back\\slash", "/q/%22%7D%20x%3D%22y",
+                 "/q/%5C%22", "/q/%5Cn"]
+
+
+def route_of(path):
+    """METRICS.md's rule for these paths (no {id} segment in them): percent-decoded, then bytes
+    outside printable ASCII and % written as %XX."""
+    raw = urllib.parse.unquote_to_bytes(path)
+    return "".join(chr(b) if 0x20 <= b < 0x7f and b != 0x25 else "%%%02X" % b for b in raw)
+
+
+def parsed_routes(text):
+    """{route: count} as Prometheus's Python client parses the exposition (a parser of its own,
+    not ours), and the label names it saw."""
+    try:
+        from prometheus_client.parser import text_string_to_metric_families
+    except ImportError:
+        sys.path.append("/usr/lib/python3/dist-packages")  # Debian's, under another python3
+        from prometheus_client.parser import text_string_to_metric_families
+    routes, names = {}, set()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == SERVER + "_count":
+                routes[sample.labels["http_route"]] = sample.value
+                names |= set(sample.labels)
+    return routes, names
+
+
+def check_hostile_labels(tmp):
+    pcap, out = os.path.join(tmp, "hostile.pcap"), os.path.join(tmp, "hostile.prom")
+    write_pcap(pcap, [[("GET", p, 200, 0.001) for p in HOSTILE_PATHS]])
+    p = run("-r", pcap, "-e", "none", "--metrics-file", out)
+    text = open(out).read() if os.path.exists(out) else ""
+    report("escaped routes: promtool check metrics", promtool(text) if p.returncode == 0 else
+           ["rc %d" % p.returncode])
+    try:
+        routes, names = parsed_routes(text)
+    except ImportError:
+        report("escaped routes: as a Prometheus parser reads them",
+               ["python3-prometheus-client is not installed (scripts/deps.sh lists it)"])
+        return
+    want = {route_of(path): 1 for path in HOSTILE_PATHS}
+    report("escaped routes: as a Prometheus parser reads them", [] if routes == want and names ==
+           {"http_request_method", "http_response_status_code", "http_route", "server_address",
+            "server_port"} else ["got %r, labels %s" % (routes, sorted(names))])
+
+
 def check_errors(tmp, pcap):
     busy = socket.socket()
     busy.bind(("127.0.0.1", 0))
@@ -210,6 +261,7 @@ def main():
         text = check_file(tmp, pcap)
         check_alongside(tmp, pcap, text)
         check_endpoint(pcap, text)
+        check_hostile_labels(tmp)
         check_errors(tmp, pcap)
     CHECKS.exit()
 

@@ -1,5 +1,6 @@
 /* Metrics: labels, buckets, server and client sides, the series cap, the exposition's text. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -228,6 +229,67 @@ static void test_many(void **state)
 	metrics_free(m);
 }
 
+struct counting {
+	struct metrics *m;
+	int series;
+	volatile int done;
+};
+
+/* Counts one exchange on each of c->series new paths, then says so. */
+static void *count_paths(void *arg)
+{
+	struct counting *c = arg;
+	struct fixture f;
+	char path[32];
+
+	for (int i = 0; i < c->series; i++) {
+		snprintf(path, sizeof(path), "/p%d", i);
+		exchange(&f, "GET", path, 200, 1);
+		metrics_exchange(c->m, &f.x);
+	}
+	__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* The value of the line that starts with prefix, or -1. */
+static long line_value(const char *text, const char *prefix)
+{
+	const char *p = strstr(text, prefix);
+
+	return p ? strtol(p + strlen(prefix), NULL, 10) : -1;
+}
+
+/*
+ * Renders while another thread adds series (the array moves under the render's snapshot): each
+ * exposition is whole and agrees with itself, its series as many as its gauge says.
+ */
+static void test_render_while_counting(void **state)
+{
+	struct counting c = { .m = new_metrics(100000, false), .series = 20000 };
+	const char *gauge = "httpeek_metrics_series{metric=\"" SERVER "\"} ";
+	pthread_t t;
+	unsigned renders = 0;
+	long n;
+	char *text;
+
+	assert_int_equal(pthread_create(&t, NULL, count_paths, &c), 0);
+	while (!__atomic_load_n(&c.done, __ATOMIC_ACQUIRE) || !renders) {
+		text = render(c.m);
+		n = line_value(text, gauge);
+		assert_int_equal(count_lines(text, SERVER "_count{"), n);
+		assert_int_equal(count_lines(text, SERVER "_bucket{"), 15 * n);
+		assert_non_null(strstr(text, "httpeek_metrics_series_limit 100000\n"));
+		free(text);
+		renders++;
+	}
+	pthread_join(t, NULL);
+	text = render(c.m);
+	assert_int_equal(line_value(text, gauge), c.series);
+	print_message("%u renders while counting\n", renders);
+	free(text);
+	metrics_free(c.m);
+}
+
 static void test_self(void **state)
 {
 	struct metrics *m = new_metrics(0, false);
@@ -280,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_labels),
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_render_while_counting),
 		cmocka_unit_test(test_self),
 	};
 
