@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs every libFuzzer target of fuzz/, built in build/fuzz by make (make fuzz-smoke, make fuzz),
-# for SECONDS (default 10) each on a copy of its seed corpus. Exits non-zero when a target
-# finds a crash, leak or undefined behaviour, or was not built.
+# for SECONDS (default 10) each on a copy of its seed corpus: one TAP line per target
+# (tests/tap.sh). Exits non-zero when a target finds a crash, leak or undefined behaviour, or
+# was not built.
 set -eu
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
@@ -10,7 +11,7 @@ status=0
 for target in fuzz/fuzz_*.c; do
 	name=$(basename "$target" .c)
 	if [ ! -x "$out/$name" ]; then
-		echo "fuzz: $name FAIL (not built: make fuzz-smoke builds it)"
+		echo "not ok - fuzz: $name: not built (make fuzz-smoke builds it)"
 		status=1
 		continue
 	fi
@@ -27,10 +28,11 @@ for target in fuzz/fuzz_*.c; do
 		-artifact_prefix="$out/$name-" "$work" >"$out/$name.log" 2>&1; then
 		execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/$name.log" | grep -o '[0-9]*$')
 		cov=$(grep -o 'cov: [0-9]*' "$out/$name.log" | tail -1)
-		echo "fuzz: $name ${seconds}s ${execs:-?} execs ${cov:-} ok"
+		echo "ok - fuzz: $name"
+		echo "# fuzz: $name ${seconds}s ${execs:-?} execs ${cov:-}"
 	else
-		tail -30 "$out/$name.log"
-		echo "fuzz: $name FAIL (see $out/$name.log)"
+		tail -30 "$out/$name.log" | sed 's/^/# /'
+		echo "not ok - fuzz: $name: see $out/$name.log"
 		status=1
 	fi
 done

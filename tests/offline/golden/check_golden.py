@@ -4,7 +4,7 @@ in tests/offline/golden/expected.tsv (net_packet_http, and net_packet_http_reque
 expected-flows.tsv (net_flow_http), with stdout holding only well-formed Tracee-shaped JSON lines,
 and write every line expected-summary.tsv lists for it on stderr (a capture listed there may
 have no rows in expected.tsv: it must then report no event).
-Prints "golden: <capture> ok" or "golden: <capture> FAIL" per capture; exits 1 on any failure.
+One TAP line per capture (tests/checklib.py); exits 1 on any failure.
 HTTPEEK in the environment overrides the binary, HTTPEEK_CAPTURES the capture directory (to
 check a fresh scripts/record-captures.sh run before committing it)."""
 
@@ -14,6 +14,9 @@ import os
 import struct
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from checklib import Checks  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
@@ -448,15 +451,15 @@ def main():
     expected = read_table(os.path.join(HERE, "expected.tsv"), MSG_FIELDS)
     flows = read_table(os.path.join(HERE, "expected-flows.tsv"), FLOW_FIELDS)
     summaries = read_table(os.path.join(HERE, "expected-summary.tsv"), SUMMARY_FIELDS)
+    checks = Checks("golden")
     if not os.access(HTTPEEK, os.X_OK):
-        print("golden: httpeek FAIL: %s is not built (run make)" % HTTPEEK)
+        checks.report("httpeek", ["%s is not built (run make)" % HTTPEEK])
         return 1
     files = {}
     for f in sorted(os.listdir(CAPTURES)):
         stem, ext = os.path.splitext(f)
         if ext in (".pcap", ".pcapng"):
             files[stem] = os.path.join(CAPTURES, f)
-    failed = 0
     for name in sorted(set(files) | set(expected) | set(flows) | set(summaries)):
         if name not in files:
             problems = ["no capture file for the expected rows"]
@@ -468,14 +471,10 @@ def main():
                                          flows.get(name), summaries.get(name, []))
             except Failure as e:
                 problems = [str(e)]
-        if problems:
-            failed += 1
-            print("golden: %s FAIL" % name)
-            for line in problems:
-                print("  " + line)
-        else:
-            print("golden: %s ok" % name)
-    return 1 if failed else 0
+        checks.report(name, problems[:1])
+        if len(problems) > 1:
+            checks.note("\n".join("  " + line for line in problems[1:]))
+    return 1 if checks.failures else 0
 
 
 if __name__ == "__main__":

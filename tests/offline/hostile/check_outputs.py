@@ -3,7 +3,7 @@
 once on stderr with the file and the reason, counted in the summary, never claimed; -O and -w
 never follow a symbolic link, are created 0600, refuse another user's file and are not
 emptied by a failed start; --redact masks header values in -w's packets too.
-Prints "outputs: <name> ok" or FAIL per check. HTTPEEK selects the binary."""
+One TAP line per check (tests/checklib.py). HTTPEEK selects the binary."""
 import os
 import re
 import shutil
@@ -88,7 +88,7 @@ def check_full_disk(caps, work):
     """-O and -w on a 1 MiB file system: the files hold whole lines and whole blocks, as many
     as the summary claims, and the rest is counted as not written."""
     if not IS_ROOT:
-        print("outputs: full-disk SKIPPED: needs root (mount)")
+        checks.skip("full-disk", "needs root (mount)")
         return
     mnt = os.path.join(work, "small")
     os.mkdir(mnt)
