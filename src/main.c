@@ -227,6 +227,10 @@ static int run_live(struct live *live, struct pipeline *pipe, struct event_write
 	while (live_poll(live, 0, feed_live, pipe) > 0)
 		;
 	live_flush(live, feed_live, pipe);
+	if (stats_ns) {  /* the last one counts what the summary counts */
+		event_writer_flush(w);
+		print_live_stats(pipe, w, live);
+	}
 	return 0;
 }
 
