@@ -330,8 +330,8 @@ static void print_summary(struct pipeline *pipe, struct event_writer *w, struct 
 		(unsigned long long)(fs.flows_evicted + fs.flows_expired + fs.flows_shed),
 		(unsigned long long)hs.parse_failures);
 	if (fs.flows_shed)
-		fprintf(stderr, " (%llu flows ended at --memory-limit)",
-			(unsigned long long)fs.flows_shed);
+		fprintf(stderr, " (%llu flows ended at --memory-limit, %llu of them came back)",
+			(unsigned long long)fs.flows_shed, (unsigned long long)fs.flows_resumed);
 	if (opt->filter.n)
 		fprintf(stderr, ", %llu filtered out", (unsigned long long)ps.filtered);
 	if (exp)

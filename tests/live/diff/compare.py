@@ -120,8 +120,8 @@ def wire_view(head, request_method=None):
         no_body = code < 200 or code in (204, 304) or request_method == "HEAD"
         view.update(direction="response", protocol=version, status=rest.strip(),
                     status_code=code,
-                    content_length=(-1 if "chunked" in te and not no_body else length
-                                    if length is not None else 0 if no_body else -1))
+                    content_length=(-1 if "chunked" in te else length if length is not None
+                                    else 0 if no_body else -1))
         return view
     method, target, version = start.split(" ")
     path = target.split("?")[0].split("#")[0] if target.startswith("/") else (
