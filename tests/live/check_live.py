@@ -404,7 +404,9 @@ def cmd_events(events_path, cases_path, stderr_path, client_if, server_if, *rec_
              f"owner checked, {unknown} unknown owners")
     with open(stderr_path) as f:
         summary = f.read()
-    need(" 0 kernel drops" in summary, f"summary: {summary.strip()}")
+    need(re.search(r"^httpeek: \d+ packets, .* 0 kernel drops, .* ring-buffer records$", summary,
+                   re.M) and "httpeek: no message missed" in summary,
+         f"summary (httpeek stopped by SIGTERM): {summary.strip()[-300:]}")
     tap_ok("live", "no-kernel-drops")
     # Loopback packets copied once for both ends: at least the responses of the loop cases
     # and the keep-alive requests after the first.

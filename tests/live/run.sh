@@ -176,10 +176,10 @@ run_clients() {
 	wait_quiet
 }
 
-# stop_httpeek [PID]: SIGINT, then httpeek must exit 0.
+# stop_httpeek [PID [SIGNAL]]: SIGINT (or SIGNAL), then httpeek must exit 0.
 stop_httpeek() {
 	local pid=${1:-$HPID} rc=0
-	kill -INT "$pid"
+	kill "-${2:-INT}" "$pid"
 	wait "$pid" || rc=$?
 	if [ "$rc" != 0 ]; then
 		tap_fail "httpeek $pid exit" "status $rc: $(tail -c 300 "$TMP"/*.err)"
@@ -262,7 +262,7 @@ record veth "$NSS" "hs$$" "$V4_C"
 record lo "$NSS" lo 127.0.0.1
 run_clients
 stop_tcpdumps
-stop_httpeek
+stop_httpeek "$HPID" TERM  # what systemd and Kubernetes send: the summary (checked) must come
 stop_filtered
 for r in veth lo; do
 	"$BIN" -r "$TMP/$r.pcap" -e all -O "$TMP/rec-$r.jsonl" 2>"$TMP/rec-$r.err" ||
