@@ -75,3 +75,35 @@ def shared_corpus(root):
         if os.path.isdir(path) or os.path.dirname(d) == d:
             return path if os.path.isdir(path) else first
         d = os.path.dirname(d)
+
+
+TOKEN = set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def canonical_header(name):
+    """Go's textproto.CanonicalMIMEHeaderKey (the events' header names): a name with a byte
+    that is not a token character stays as it is; else each letter at the start or after a
+    '-' upper-case, the rest lower-case."""
+    if not name or any(c not in TOKEN for c in name):
+        return name
+    out, upper = [], True
+    for c in name:
+        out.append(c.upper() if upper else c.lower())
+        upper = c == "-"
+    return "".join(out)
+
+
+def url_path(method, target):
+    """uri_path as Go's url.URL.Path gives it for a request target: the path without query or
+    fragment, percent-decoded (as sent when an escape is invalid); "" for CONNECT, "*"."""
+    import re
+    import urllib.parse
+    if method == "CONNECT" or not target:
+        return ""
+    if target == "*":
+        return "*"
+    path = target.split("?")[0].split("#")[0] if target.startswith("/") else (
+        urllib.parse.urlsplit(target).path)
+    if re.search(r"%(?![0-9A-Fa-f]{2})", path):
+        return path
+    return urllib.parse.unquote(path, errors="surrogateescape")

@@ -96,7 +96,7 @@ def read_pcapng(path):
         if btype == 0x0A0D0D0A:
             ifaces = []
         elif btype == 1:
-            ifaces.append((struct.unpack_from("<H", body)[0], _tsresol(body)))
+            ifaces.append((struct.unpack_from("<H", body)[0], tsresol(body)))
         elif btype == 6:
             ifid, hi, lo, caplen = struct.unpack_from("<IIII", body)
             linktype, units = ifaces[ifid]
@@ -106,7 +106,8 @@ def read_pcapng(path):
     return out
 
 
-def _tsresol(idb):
+def tsresol(idb):
+    """Time stamp units per second of a pcapng interface (the body of its block)."""
     off = 8
     while off + 4 <= len(idb):
         code, olen = struct.unpack_from("<HH", idb, off)

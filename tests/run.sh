@@ -91,6 +91,7 @@ group_unit() {
 
 group_bpf() {
 	suite "bpf prog_test_run" build/tests/prog_test_run
+	suite "bpf frame_twin" build/tests/frame_twin
 }
 
 group_live() {

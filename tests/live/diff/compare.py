@@ -26,12 +26,11 @@ import json
 import os
 import re
 import sys
-import urllib.parse
 
 from traffic import CLIENTS, PORTS, SERVERS
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from checklib import tap_fail, tap_note, tap_ok  # noqa: E402
+from checklib import canonical_header as canonical, tap_fail, tap_note, tap_ok, url_path  # noqa: E402
 
 ADDRS = set(SERVERS.values()) | set(CLIENTS.values())
 DIRECTIONS = {"ingress": "ingress", "egress": "egress", 1: "ingress", 2: "egress"}
@@ -75,26 +74,6 @@ def message(event):
     return DIRECTIONS.get(where, str(where)), (conn, kind), view_key(kind, h)
 
 
-def canonical(name):
-    """Go's textproto.CanonicalMIMEHeaderKey: a name with a byte that is not a token character
-    stays as it is; else each letter after the start or a '-' upper-case, the rest lower."""
-    token = set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    if not name or any(c not in token for c in name):
-        return name
-    out, upper = [], True
-    for c in name:
-        out.append(c.upper() if upper else c.lower())
-        upper = c == "-"
-    return "".join(out)
-
-
-def unquote_go(path):
-    """url.URL.Path of a path: percent-decoded, or as it is when an escape is invalid."""
-    if re.search(r"%(?![0-9A-Fa-f]{2})", path):
-        return path
-    return urllib.parse.unquote(path, errors="surrogateescape")
-
-
 def wire_view(head, request_method=None):
     """The HTTP object httpeek must write for a head, from the head's bytes as a client or a
     server logged them (latin-1 text, ending with the empty line): this file's own reading of
@@ -117,17 +96,17 @@ def wire_view(head, request_method=None):
     if start.startswith("HTTP/"):
         version, _, rest = start.partition(" ")
         code = int(rest[:3])
-        no_body = code < 200 or code in (204, 304) or request_method == "HEAD"
+        # No body, so none to measure: 1xx, 204, 304. A response to HEAD describes the body
+        # it would have: its Content-Length, else unknown (-1).
+        no_body = code < 200 or code in (204, 304)
         view.update(direction="response", protocol=version, status=rest.strip(),
                     status_code=code,
                     content_length=(-1 if "chunked" in te else length if length is not None
                                     else 0 if no_body else -1))
         return view
     method, target, version = start.split(" ")
-    path = target.split("?")[0].split("#")[0] if target.startswith("/") else (
-        urllib.parse.urlsplit(target).path)
     view.update(direction="request", method=method, protocol=version,
-                host=headers.get("Host", [""])[0], uri_path=unquote_go(path),
+                host=headers.get("Host", [""])[0], uri_path=url_path(method, target),
                 content_length=-1 if "chunked" in te else length or 0)
     view["uri"] = target
     return view

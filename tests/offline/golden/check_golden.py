@@ -20,6 +20,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 from checklib import Checks  # noqa: E402
+from pcaplib import tsresol  # noqa: E402
 import derive  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -122,7 +123,7 @@ def pcapng_times(data):
         blen = struct.unpack(endian + "I", data[off + 4:off + 8])[0]
         body = data[off + 8:off + blen - 4]
         if btype == 1:
-            resol.append(idb_resolution(body, endian))
+            resol.append(tsresol(body))
         elif btype == 6:
             ifid, hi, lo = struct.unpack(endian + "III", body[:12])
             units = resol[ifid]
@@ -133,19 +134,6 @@ def pcapng_times(data):
             raise Failure("pcapng: bad block length")
         off += blen
     return times
-
-
-def idb_resolution(body, endian):
-    off = 8
-    while off + 4 <= len(body):
-        code, olen = struct.unpack(endian + "HH", body[off:off + 4])
-        if code == 0:
-            break
-        if code == 9:
-            v = body[off + 4]
-            return 2 ** (v & 0x7f) if v & 0x80 else 10 ** v
-        off += 4 + (olen + 3) // 4 * 4
-    return 1000000
 
 
 def no_dup_keys(pairs):

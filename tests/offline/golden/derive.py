@@ -20,7 +20,8 @@ would otherwise take their connections for one):
   host           the authority of an absolute- or authority-form target, else Host
   headers        every header line, names in Go's canonical form, values trimmed, in order
   content_length what the head says: Content-Length; -1 when chunked; without either, 0 for
-                 a request or a response with no body (1xx, 204, 304, to HEAD), else -1
+                 a request or a response that has no body (1xx, 204, 304), else -1 (a
+                 response to HEAD describes the body it would have: unknown)
   src ... dst_port  the innermost IP and TCP of the frame; direction from pcapng's epb_flags
                  or the SLL packet type, else unknown
   packet_len     the innermost IP length (IPv6: 40 + payload length)
@@ -43,6 +44,8 @@ import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from checklib import canonical_header as canonical, url_path as uri_path  # noqa: E402
 CAPTURES = os.environ.get("HTTPEEK_CAPTURES", os.path.join(ROOT, "tests", "captures"))
 MSG_COLUMNS = ["frame", "kind", "method", "uri", "uri_path", "host", "protocol", "status_code",
                "status", "content_length", "src", "dst", "src_port", "dst_port", "direction",
@@ -51,30 +54,6 @@ FLOW_COLUMNS = ["frame", "method", "uri_path", "status_code", "trans_depth", "cl
                 "client_port", "server", "server_port", "latency_ns"]
 TSHARK = ["tshark", "-n", "-o", "http.desegment_body:FALSE", "--enable-heuristic", "http_tcp",
           "-T", "json", "--no-duplicate-keys", "-J", "frame ip ipv6 tcp http sll vlan"]
-TOKEN = set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-
-
-def canonical(name):
-    """Go's textproto.CanonicalMIMEHeaderKey."""
-    if not name or any(c not in TOKEN for c in name):
-        return name
-    out, upper = [], True
-    for c in name:
-        out.append(c.upper() if upper else c.lower())
-        upper = c == "-"
-    return "".join(out)
-
-
-def uri_path(method, uri):
-    if method == "CONNECT" or not uri:
-        return ""
-    if uri == "*":
-        return "*"
-    path = uri.split("?")[0].split("#")[0] if uri.startswith("/") else (
-        urllib.parse.urlsplit(uri).path)
-    if re.search(r"%(?![0-9A-Fa-f]{2})", path):
-        return path
-    return urllib.parse.unquote(path, errors="surrogateescape")
 
 
 def as_list(v):
@@ -197,7 +176,7 @@ def final(m):
 def finish(msgs):
     """Pairs the responses of each connection with its requests in order, as HTTP/1.x does
     (interim ones with the request they precede, without taking it), sets content_length of
-    responses (a HEAD request's response has no body), then gives the exchanges."""
+    responses, then gives the exchanges."""
     waiting = collections.defaultdict(collections.deque)
     for m in msgs:
         if m["kind"] == "request":
@@ -208,8 +187,7 @@ def finish(msgs):
         if queue and final(m):
             queue.popleft()["answered"] = True
         chunked, length = m.pop("chunked_length")
-        no_body = m["status_code"] < 200 or m["status_code"] in (204, 304) or (
-            m["req"] is not None and m["req"]["method"] == "HEAD")
+        no_body = m["status_code"] < 200 or m["status_code"] in (204, 304)
         m["content_length"] = -1 if chunked else length if length is not None else (
             0 if no_body else -1)
     return exchanges(msgs)
