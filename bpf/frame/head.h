@@ -116,6 +116,8 @@ static __always_inline void frame_request_line(struct frame_dir *d, __u8 ch)
 			d->idx = 1;
 		} else if (frame_target_byte(ch)) {
 			d->st = H_TARGET;  /* "/uri afterspace": blanks inside the target */
+		} else if (ch == '\r' || ch == '\n') {
+			frame_bad_start(d, d->idx);  /* a path and blanks, no version: as in H_TARGET */
 		} else if (!http_ows(ch)) {
 			frame_bad_start(d, 0);
 		}
