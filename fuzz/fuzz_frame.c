@@ -52,8 +52,9 @@ static int version_alone(const struct sim_write *w, size_t n, int side)
 			line[len++] = (char)w[i].bytes[k];
 	line[len] = 0;
 	line[strcspn(line, "\r\n")] = 0;
-	return (int)strcspn(line, " ") + 1 < (int)strlen(line) &&
-	       !strncmp(line + strcspn(line, " ") + 1, "HTTP/", 5);
+	len = strcspn(line, " \t");
+	len += strspn(line + len, " \t");
+	return len && !strncmp(line + len, "HTTP/", 5) && !strpbrk(line + len, " \t");
 }
 
 /* User space's reading of one side's bytes: does it take its first bytes for a message? */
