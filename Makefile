@@ -161,9 +161,20 @@ $(BUILD)/tests/tls-funcs.so: tests/unit/live/tls/funcs.c
 # BPF_PROG_TEST_RUN: the programs of the skeleton on canned packets.
 $(BUILD)/tests/bpf/%.o: tests/bpf/%.c | $(SKEL)
 	@mkdir -p $(@D)
-	$(call msg,CC,$@)$(COMPILE) -Werror $(DEPFLAGS) -c -o $@ $<
+	$(call msg,CC,$@)$(COMPILE) -Itests/unit/frame -Werror $(DEPFLAGS) -c -o $@ $<
 
 $(PROG_TEST): $(BUILD)/tests/bpf/prog_test_run.o $(BUILD)/tests/bpf/prog_test_cases.o
+	$(call msg,LINK,$@)$(LINK) -o $@ $^ $(LIBS) $(LDLIBS)
+
+# The programs against their user-space twin (tests/unit/frame/twin.c), on canned packets
+# and on real sockets.
+FRAME_TWIN := $(BUILD)/tests/frame_twin
+$(BUILD)/tests/bpf/unit/%.o: tests/unit/frame/%.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(COMPILE) -Itests/unit/frame $(DEPFLAGS) -c -o $@ $<
+
+$(FRAME_TWIN): $(BUILD)/tests/bpf/frame_twin.o $(BUILD)/tests/bpf/frame_twin_sock.o \
+		$(BUILD)/tests/bpf/unit/twin.o $(BUILD)/tests/bpf/unit/conv_gen.o
 	$(call msg,LINK,$@)$(LINK) -o $@ $^ $(LIBS) $(LDLIBS)
 
 # libFuzzer targets: the pure stages, built once with the fuzzer's instrumentation.
@@ -200,8 +211,10 @@ $(BUILD)/fuzz/corpus-fuzz_tls_elf/tls-funcs.so: $(BUILD)/tests/tls-funcs.so
 	@mkdir -p $(@D)
 	cp $< $@
 
-# The framer's target runs the kernel framer's user-space build (tests/unit/frame).
-$(BUILD)/fuzz/fuzz_frame: $(BUILD)/fuzz/obj/fuzz_frame.o $(BUILD)/fuzz/obj/frame_sim.o $(LIB_FUZZ)
+# The framer's target runs the kernel framer's user-space build and the programs' twin
+# (tests/unit/frame; tests/bpf/frame_twin holds the twin to the real programs).
+$(BUILD)/fuzz/fuzz_frame: $(BUILD)/fuzz/obj/fuzz_frame.o $(BUILD)/fuzz/obj/frame_sim.o \
+		$(BUILD)/fuzz/obj/twin.o $(LIB_FUZZ)
 	$(call msg,LINK,$@)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PCAP_LIBS)
 
 $(BUILD):
@@ -217,7 +230,7 @@ test-unit: $(UNIT_TESTS)
 test-offline: httpeek $(BUILD)/httpeek-asan $(UNIT_TESTS)
 	$(RUN_TESTS) unit offline
 
-test-bpf: $(PROG_TEST)
+test-bpf: $(PROG_TEST) $(FRAME_TWIN)
 	$(RUN_TESTS) bpf
 
 test-live: httpeek $(BUILD)/httpeek-asan
@@ -226,7 +239,7 @@ test-live: httpeek $(BUILD)/httpeek-asan
 fuzz-smoke: $(FUZZ_BINS)
 	$(RUN_TESTS) fuzz
 
-check: httpeek $(BUILD)/httpeek-asan $(UNIT_TESTS) $(PROG_TEST) $(FUZZ_BINS)
+check: httpeek $(BUILD)/httpeek-asan $(UNIT_TESTS) $(PROG_TEST) $(FRAME_TWIN) $(FUZZ_BINS)
 	$(RUN_TESTS) unit offline bpf live fuzz
 
 fuzz: $(FUZZ_BINS)

@@ -373,6 +373,8 @@ static __always_inline int frame_packet(const struct pkt *p, struct sk_state *st
 	__u32 zero = 0, level, *lvl, nr;
 	struct loop_ctx lc;
 	struct frame_scan *s;
+	/* A head whose first bytes went to user space in earlier packets. */
+	int begun = ds->f.mode == D_HEAD && ds->f.h;
 
 	lvl = bpf_map_lookup_elem(&nest, &zero);
 	if (!lvl)
@@ -395,8 +397,14 @@ static __always_inline int frame_packet(const struct pkt *p, struct sk_state *st
 	frame_pass_done(s, &st->conn);
 	ds->f = s->d;
 	*limit = s->limit;
-	if ((s->d.mode == D_IGNORE || s->d.mode == D_UNSYNCED) && !(s->d.flags & F_PROVEN))
-		s->nr = 0;  /* not HTTP: nothing of it goes to user space */
+	/*
+	 * Not HTTP: nothing of it goes to user space; but when the start line began in copies
+	 * user space already has, the bytes that make it not HTTP go too, so that user space
+	 * judges the line as the kernel did rather than report its start cut.
+	 */
+	if ((s->d.mode == D_IGNORE || s->d.mode == D_UNSYNCED) && !(s->d.flags & F_PROVEN) &&
+	    !begun)
+		s->nr = 0;
 	copy_marked(p, st, ds, s);
 	nr = s->nr;
 	*lvl = level;

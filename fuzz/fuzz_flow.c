@@ -98,7 +98,7 @@ static void fz_fin(void *ctx, void *user, int side)
 	f->side[side].fin = 1;
 }
 
-static void fz_close(void *ctx, void *user)
+static void fz_close(void *ctx, void *user, struct flow_resume *keep)
 {
 	struct fz_ctx *c = ctx;
 	struct fz_flow *f = user;

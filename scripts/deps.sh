@@ -3,7 +3,7 @@
 set -eu
 PACKAGES="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libpcap-dev pkg-config
 libcmocka-dev python3 python3-yaml python3-prometheus-client iproute2 tcpdump tshark nginx-light
-curl wrk httpry hyperfine procps openssl prometheus"
+curl wrk httpry hyperfine procps openssl prometheus systemd"
 
 missing=""
 for p in $PACKAGES; do

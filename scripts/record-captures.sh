@@ -4,8 +4,8 @@
 # per case, taken on the server side. Needs root, iproute2, nginx-light, curl, tcpdump, dumpcap,
 # python3. One pcapng is written by a small recorder of our own (write_epb_recorder): dumpcap
 # 4.0 writes no epb_flags, and that case needs the direction in them. Every namespace, process and temporary file it makes is removed on exit.
-# tests/offline/golden/expected.tsv describes what these captures hold: re-recording must keep the
-# client ports, paths and headers below unchanged.
+# tests/offline/golden/expected.tsv describes what these captures hold (tshark's reading,
+# tests/offline/golden/derive.py --write after a new recording; review its diff).
 set -euo pipefail
 
 usage() {

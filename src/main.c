@@ -28,6 +28,7 @@ static void on_stop_signal(int sig)
 	stop_requested = 1;
 }
 
+/* SIGINT and SIGTERM stop httpeek; a closed pipe is an error of the write (EPIPE). */
 static void install_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_stop_signal };
@@ -35,6 +36,7 @@ static void install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }
 
 static uint64_t wall_ns(void)
@@ -224,6 +226,10 @@ static int run_live(struct live *live, struct pipeline *pipe, struct event_write
 	while (live_poll(live, 0, feed_live, pipe) > 0)
 		;
 	live_flush(live, feed_live, pipe);
+	if (stats_ns) {  /* the last one counts what the summary counts */
+		event_writer_flush(w);
+		print_live_stats(pipe, w, live);
+	}
 	return 0;
 }
 
@@ -343,8 +349,8 @@ static void print_summary(struct pipeline *pipe, struct event_writer *w, struct 
 		(unsigned long long)(fs.flows_evicted + fs.flows_expired + fs.flows_shed),
 		(unsigned long long)hs.parse_failures);
 	if (fs.flows_shed)
-		fprintf(stderr, " (%llu flows ended at --memory-limit)",
-			(unsigned long long)fs.flows_shed);
+		fprintf(stderr, " (%llu flows ended at --memory-limit, %llu of them came back)",
+			(unsigned long long)fs.flows_shed, (unsigned long long)fs.flows_resumed);
 	if (opt->filter.n)
 		fprintf(stderr, ", %llu filtered out", (unsigned long long)ps.filtered);
 	if (exp)
@@ -378,14 +384,21 @@ struct outputs {
 	struct output packets;     /* -w */
 };
 
-/* The first failed write of an output, told at once; later ones are counted. */
+/*
+ * The first failed write of an output, told at once; later ones are counted. When the reader
+ * of the events went away (a closed pipe: httpeek -r x | head), httpeek stops as on SIGTERM.
+ */
 static void output_failed(void *ctx, int err)
 {
 	const struct output *o = ctx;
+	bool gone = err == EPIPE && !strcmp(o->what, "events");
 
-	fprintf(stderr, "httpeek: failed to write %s to %s: %s (tracing goes on; the %s not "
-			"written are counted in the summary)\n",
-		o->what, o->name, strerror(err), o->what);
+	fprintf(stderr, "httpeek: failed to write %s to %s: %s (%s; the %s not written are "
+			"counted in the summary)\n",
+		o->what, o->name, strerror(err), gone ? "its reader is gone: stopping"
+						      : "tracing goes on", o->what);
+	if (gone)
+		stop_requested = 1;
 }
 
 /* -O and -w opened before set-up (live_open drops the privileges that may need), not emptied. */

@@ -63,3 +63,58 @@ class PcapWriter:
     def raw(self, data):
         """Bytes as they are, for broken records."""
         self.f.write(data)
+
+
+def read_pcap(path):
+    """(link type, [(time in ns, bytes)]) of a pcap file (microsecond or nanosecond stamps,
+    either byte order)."""
+    data = open(path, "rb").read()
+    for endian in "<>":
+        magic = struct.unpack(endian + "I", data[:4])[0]
+        if magic in (0xA1B2C3D4, 0xA1B23C4D):
+            break
+    else:
+        raise ValueError(f"{path}: not a pcap file")
+    scale = 1000 if magic == 0xA1B2C3D4 else 1
+    linktype = struct.unpack(endian + "I", data[20:24])[0] & 0x0FFFFFFF
+    out, off = [], 24
+    while off + 16 <= len(data):
+        sec, frac, incl, _ = struct.unpack(endian + "IIII", data[off:off + 16])
+        out.append((sec * 1000000000 + frac * scale, data[off + 16:off + 16 + incl]))
+        off += 16 + incl
+    return linktype, out
+
+
+def read_pcapng(path):
+    """[(link type, time in ns, bytes)] of the Enhanced Packet Blocks of a little-endian
+    pcapng file, by their interface's link type and time stamp resolution."""
+    data = open(path, "rb").read()
+    out, ifaces, off = [], [], 0
+    while off + 12 <= len(data):
+        btype, blen = struct.unpack_from("<II", data, off)
+        body = data[off + 8:off + blen - 4]
+        if btype == 0x0A0D0D0A:
+            ifaces = []
+        elif btype == 1:
+            ifaces.append((struct.unpack_from("<H", body)[0], tsresol(body)))
+        elif btype == 6:
+            ifid, hi, lo, caplen = struct.unpack_from("<IIII", body)
+            linktype, units = ifaces[ifid]
+            out.append((linktype, ((hi << 32) | lo) * 1000000000 // units,
+                        body[20:20 + caplen]))
+        off += blen
+    return out
+
+
+def tsresol(idb):
+    """Time stamp units per second of a pcapng interface (the body of its block)."""
+    off = 8
+    while off + 4 <= len(idb):
+        code, olen = struct.unpack_from("<HH", idb, off)
+        if code == 0:
+            break
+        if code == 9:
+            v = idb[off + 4]
+            return 2 ** (v & 0x7F) if v & 0x80 else 10 ** v
+        off += 4 + (olen + 3) // 4 * 4
+    return 1000000

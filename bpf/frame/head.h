@@ -29,6 +29,28 @@ static __always_inline __u8 frame_chunked_char(__u32 i)
 	return i < 7 ? (__u8)(0x64656b6e756863ull >> (i * 8)) : 0;
 }
 
+/*
+ * The first bytes of a token (in remaining while the token is read, the first byte lowest)
+ * and its length name a method user space takes alone on a line, as a request whose fields
+ * follow (http.c's parse_bare_request(): GET HEAD POST PUT DELETE OPTIONS TRACE CONNECT PATCH).
+ */
+static __always_inline int frame_bare_method(__u64 w, __u32 t)
+{
+	switch (t) {
+	case 3:
+		return w == 0x544547 || w == 0x545550;                    /* GET PUT */
+	case 4:
+		return w == 0x44414548 || w == 0x54534f50;                /* HEAD POST */
+	case 5:
+		return w == 0x4543415254ull || w == 0x4843544150ull;      /* TRACE PATCH */
+	case 6:
+		return w == 0x4554454c4544ull;                            /* DELETE */
+	case 7:
+		return w == 0x534e4f4954504full || w == 0x5443454e4e4f43ull;  /* OPTIONS CONNECT */
+	}
+	return 0;
+}
+
 static __always_inline void frame_token_byte(struct frame_dir *d, __u8 ch)
 {
 	__u32 t = d->aux;
@@ -44,12 +66,21 @@ static __always_inline void frame_token_byte(struct frame_dir *d, __u8 ch)
 			d->method &= ~M_HEAD;
 		if (t >= 7 || ch != (__u8)(0x5443454e4e4f43ull >> (t * 8)))       /* "CONNECT" */
 			d->method &= ~M_CONNECT;
+		if (t < 8)
+			d->remaining |= (__u64)ch << (t * 8);
 		d->aux = t + 1;
 	} else if (ch == ' ' && t) {
 		d->method = (d->method & M_HEAD) && t == 4       ? KIND_HEAD
 			    : (d->method & M_CONNECT) && t == 7 ? KIND_CONNECT
 								 : 0;
 		d->st = H_TSPACE;
+	} else if ((ch == '\r' || ch == '\n') && frame_bare_method(d->remaining, t)) {
+		/* A bare method: its fields follow, as after a whole request line. */
+		d->method = (d->method & M_HEAD) && t == 4       ? KIND_HEAD
+			    : (d->method & M_CONNECT) && t == 7 ? KIND_CONNECT
+								 : 0;
+		d->remaining = 0;
+		d->st = ch == '\r' ? H_LINE_CR : H_LSTART;
 	} else {
 		frame_bad_start(d, 0);
 	}
@@ -85,6 +116,8 @@ static __always_inline void frame_request_line(struct frame_dir *d, __u8 ch)
 			d->idx = 1;
 		} else if (frame_target_byte(ch)) {
 			d->st = H_TARGET;  /* "/uri afterspace": blanks inside the target */
+		} else if (ch == '\r' || ch == '\n') {
+			frame_bad_start(d, d->idx);  /* a path and blanks, no version: as in H_TARGET */
 		} else if (!http_ows(ch)) {
 			frame_bad_start(d, 0);
 		}
@@ -285,6 +318,7 @@ static __always_inline void frame_head_byte(struct frame_scan *s, struct frame_c
 		d->st = H_TOKEN;
 		d->aux = 0;
 		d->h = 0;
+		d->remaining = 0;
 		d->method = M_HTTP | M_HEAD | M_CONNECT;
 		frame_count_head(s);
 		frame_token_byte(d, ch);

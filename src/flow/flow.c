@@ -144,50 +144,6 @@ static void lru_append(struct flow_table *t, struct flow *f)
 	t->lru_tail = f;
 }
 
-/* Ends f: held data out as gaps allow, fin for each side not ended, close(), free. */
-static void flow_end(struct flow_table *t, struct flow *f)
-{
-	int side;
-
-	for (side = 0; side < 2; side++)
-		flow_side_flush(t, f, side);
-	for (side = 0; side < 2; side++)
-		flow_side_finish(t, f, side);
-	t->cb->close(t->ctx, f->user);
-	hash_unlink(f);
-	lru_unlink(t, f);
-	t->st.flows_active--;
-	free(f);
-}
-
-static struct flow *flow_create(struct flow_table *t, uint64_t hash, const struct segment *seg)
-{
-	struct flow *f;
-
-	if (t->st.flows_active >= t->lim.max_flows && t->lru_head) {
-		t->st.flows_evicted++;
-		flow_end(t, t->lru_head);
-	}
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return NULL;
-	f->hash = hash;
-	f->info.end[0] = seg->src;
-	f->info.end[1] = seg->dst;
-	f->info.family = seg->family;
-	f->info.sock_cookie = seg->sock_cookie;
-	f->info.zone = seg->zone;
-	f->info.tls = seg->tls;
-	if (t->st.flows_active >= t->nbuckets && t->nbuckets < (1u << 30))
-		hash_grow(t);
-	hash_link(t->buckets, t->nbuckets, f);
-	lru_append(t, f);
-	t->st.flows_created++;
-	t->st.flows_active++;
-	f->user = t->cb->open(t->ctx, &f->info);
-	return f;
-}
-
 static int32_t *tomb_bucket(struct flow_tombs *tb, uint64_t hash)
 {
 	return &tb->bucket[hash & (FLOW_TOMBS - 1)];
@@ -205,8 +161,11 @@ static void tomb_drop_oldest(struct flow_tombs *tb)
 	tb->count--;
 }
 
-/* Remembers f, which ended with both FINs or a RST; on allocation failure, forgets it. */
-static void tomb_add(struct flow_table *t, const struct flow *f)
+/*
+ * Remembers f, which ended with both FINs or a RST, or at the memory limit (keep); on
+ * allocation failure, forgets it.
+ */
+static void tomb_add(struct flow_table *t, const struct flow *f, const struct flow_resume *keep)
 {
 	struct flow_tombs *tb = t->tombs;
 	struct flow_tomb *m;
@@ -224,7 +183,10 @@ static void tomb_add(struct flow_table *t, const struct flow *f)
 	i = (int32_t)((tb->head + tb->count++) & (FLOW_TOMBS - 1));
 	m = &tb->slot[i];
 	b = tomb_bucket(tb, f->hash);
-	*m = (struct flow_tomb){ .hash = f->hash, .ts_ns = f->last_ns, .info = f->info, .next = *b };
+	*m = (struct flow_tomb){ .hash = f->hash, .ts_ns = f->last_ns, .info = f->info,
+				 .shed = keep != NULL, .next = *b };
+	if (keep)
+		m->info.resume = *keep;
 	for (int side = 0; side < 2; side++) {
 		const struct flow_side *sd = &f->side[side];
 
@@ -260,6 +222,32 @@ static bool tomb_holds(struct flow_table *t, uint64_t hash, const struct segment
 	return true;
 }
 
+/*
+ * A segment (not a SYN) of a connection ended at the memory limit: info takes what it left,
+ * its client side as info numbers the sides; the tomb then only guards against late copies.
+ */
+static bool tomb_resume(struct flow_table *t, uint64_t hash, const struct segment *seg,
+			struct flow_info *info)
+{
+	struct flow_tombs *tb = t->tombs;
+	struct flow_tomb *m;
+	int32_t i;
+
+	if (!tb || (seg->tcp_flags & TCP_SYN))
+		return false;
+	for (i = *tomb_bucket(tb, hash); i >= 0; i = tb->slot[i].next)
+		if (tb->slot[i].shed && info_match(&tb->slot[i].info, tb->slot[i].hash, hash, seg))
+			break;
+	if (i < 0)
+		return false;
+	m = &tb->slot[i];
+	m->shed = false;
+	info->resume = m->info.resume;
+	if (!endpoint_eq(&m->info.end[0], &info->end[0]))
+		info->resume.client_side ^= 1;
+	return true;
+}
+
 /* Forgets connections that ended before limit. */
 static void tomb_expire(struct flow_table *t, uint64_t limit)
 {
@@ -267,6 +255,59 @@ static void tomb_expire(struct flow_table *t, uint64_t limit)
 
 	while (tb && tb->count && tb->slot[tb->head].ts_ns < limit)
 		tomb_drop_oldest(tb);
+}
+
+/*
+ * Ends f: held data out as gaps allow, fin for each side not ended, close(), free. keep: f
+ * is ended at the memory limit; it is remembered with what close() leaves there.
+ */
+static void flow_end(struct flow_table *t, struct flow *f, struct flow_resume *keep)
+{
+	int side;
+
+	for (side = 0; side < 2; side++)
+		flow_side_flush(t, f, side);
+	for (side = 0; side < 2; side++)
+		flow_side_finish(t, f, side);
+	t->cb->close(t->ctx, f->user, keep);
+	if (keep)
+		tomb_add(t, f, keep);
+	hash_unlink(f);
+	lru_unlink(t, f);
+	t->st.flows_active--;
+	free(f);
+}
+
+static struct flow *flow_create(struct flow_table *t, uint64_t hash, const struct segment *seg)
+{
+	struct flow *f;
+
+	if (t->st.flows_active >= t->lim.max_flows && t->lru_head) {
+		t->st.flows_evicted++;
+		flow_end(t, t->lru_head, NULL);
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->hash = hash;
+	f->info.end[0] = seg->src;
+	f->info.end[1] = seg->dst;
+	f->info.family = seg->family;
+	f->info.sock_cookie = seg->sock_cookie;
+	f->info.zone = seg->zone;
+	f->info.tls = seg->tls;
+	f->info.resumed = tomb_resume(t, hash, seg, &f->info);
+	if (t->st.flows_active >= t->nbuckets && t->nbuckets < (1u << 30))
+		hash_grow(t);
+	hash_link(t->buckets, t->nbuckets, f);
+	lru_append(t, f);
+	if (f->info.resumed)
+		t->st.flows_resumed++;
+	else
+		t->st.flows_created++;
+	t->st.flows_active++;
+	f->user = t->cb->open(t->ctx, &f->info);
+	return f;
 }
 
 /* A SYN from a side whose stream already started elsewhere: the 4-tuple was reused. */
@@ -314,7 +355,7 @@ void flow_segment(struct flow_table *t, const struct segment *seg)
 	int side;
 
 	if (f && is_new_connection(f, side_of(f, seg), seg)) {
-		flow_end(t, f);
+		flow_end(t, f, NULL);
 		f = NULL;
 	}
 	if (!f) {
@@ -333,8 +374,8 @@ void flow_segment(struct flow_table *t, const struct segment *seg)
 	side = side_of(f, seg);
 	flow_side_segment(t, f, side, seg);
 	if ((seg->tcp_flags & TCP_RST) || (f->side[0].fin_done && f->side[1].fin_done)) {
-		tomb_add(t, f);
-		flow_end(t, f);
+		tomb_add(t, f, NULL);
+		flow_end(t, f, NULL);
 	}
 }
 
@@ -347,7 +388,7 @@ void flow_expire(struct flow_table *t, uint64_t now_ns)
 	limit = now_ns - t->lim.idle_timeout_ns;
 	while (t->lru_head && t->lru_head->last_ns < limit) {
 		t->st.flows_expired++;
-		flow_end(t, t->lru_head);
+		flow_end(t, t->lru_head, NULL);
 	}
 	tomb_expire(t, limit);
 }
@@ -373,8 +414,10 @@ uint64_t flow_table_shed(struct flow_table *t, uint64_t bytes)
 		next = f->lru_next;
 		n = flow_held(t, f);
 		if (n) {
+			struct flow_resume keep = { 0 };
+
 			t->st.flows_shed++;
-			flow_end(t, f);
+			flow_end(t, f, &keep);
 			freed += n;
 		}
 		f = next;
@@ -392,7 +435,7 @@ void flow_table_free(struct flow_table *t)
 	if (!t)
 		return;
 	while (t->lru_head)
-		flow_end(t, t->lru_head);
+		flow_end(t, t->lru_head, NULL);
 	free(t->tombs);
 	free(t->buckets);
 	free(t);

@@ -24,6 +24,18 @@ struct flow_limits {
 #define FLOW_DEFAULT_MAX_TOTAL_BUFFER (64ull << 20)
 #define FLOW_DEFAULT_IDLE_TIMEOUT_NS (300ull * 1000000000ull)
 
+/*
+ * What a connection ended at the memory limit leaves for its return (flow_table_shed()): the
+ * consumer fills it in close() and finds it again in open() (flow_info.resume), sides as the
+ * new flow numbers them, when packets of the same connection come later.
+ */
+struct flow_resume {
+	uint32_t requests;         /* requests seen so far */
+	uint32_t owed;             /* responses due to requests already reported */
+	uint32_t owed_head;        /* bit i: the i-th of them answers a HEAD */
+	uint8_t client_side;       /* the side that sent those requests */
+};
+
 /* Who a flow is between. Side 0 is the sender of the first segment seen. */
 struct flow_info {
 	struct endpoint end[2];
@@ -31,6 +43,8 @@ struct flow_info {
 	uint64_t sock_cookie;
 	uint64_t zone;             /* struct segment.zone: the outer identifiers it came in */
 	bool tls;          /* the plaintext inside TLS on that connection (a flow of its own) */
+	bool resumed;      /* the connection was ended at the memory limit and came back */
+	struct flow_resume resume;  /* when resumed */
 };
 
 /* Where the bytes handed to data() came from. */
@@ -51,8 +65,11 @@ struct flow_callbacks {
 	void (*gap)(void *ctx, void *user, int side, uint32_t len);
 	/* side sent FIN (its stream ended). */
 	void (*fin)(void *ctx, void *user, int side);
-	/* The flow is gone (closed, reset, expired, evicted or table freed): free user. */
-	void (*close)(void *ctx, void *user);
+	/*
+	 * The flow is gone (closed, reset, expired, evicted or table freed): free user. keep is
+	 * NULL, or, when the memory limit ended it, where to leave what its return needs.
+	 */
+	void (*close)(void *ctx, void *user, struct flow_resume *keep);
 	/* Memory the consumer holds for the flow (NULL: none), for flow_table_shed(). */
 	uint64_t (*held)(void *ctx, void *user);
 };
@@ -63,6 +80,7 @@ struct flow_stats {
 	uint64_t flows_evicted;      /* pushed out by max_flows */
 	uint64_t flows_expired;      /* idle past idle_timeout_ns */
 	uint64_t flows_shed;         /* ended by flow_table_shed() (a memory limit) */
+	uint64_t flows_resumed;      /* of those, connections that came back (not in created) */
 	uint64_t gaps;
 	uint64_t gap_bytes;
 	uint64_t overlaps;           /* retransmitted or overlapping bytes, first data kept */
@@ -88,7 +106,10 @@ uint64_t flow_table_held(const struct flow_table *t);
 /*
  * Ends the least recently active flows that hold memory (out-of-order bytes, or what the
  * consumer's held() says) until at least bytes were freed or none holds any; counted in
- * flows_shed. Returns the bytes freed. Must not be called from a callback.
+ * flows_shed. Each is remembered, with what close() left in its flow_resume: a later
+ * segment of the same connection (not a SYN) opens a flow with resumed set, counted in
+ * flows_resumed, not flows_created. Returns the bytes freed. Must not be called from a
+ * callback.
  */
 uint64_t flow_table_shed(struct flow_table *t, uint64_t bytes);
 

@@ -43,9 +43,10 @@ struct flow {
 };
 
 /*
- * A connection that ended with both FINs or a RST, remembered for a while (FLOW_TOMBS at most,
- * idle_timeout_ns at longest) so that a late retransmission of its bytes is not taken for a
- * new connection.
+ * A connection that ended with both FINs or a RST, or at the memory limit, remembered for a
+ * while (FLOW_TOMBS at most, idle_timeout_ns at longest) so that a late retransmission of its
+ * bytes is not taken for a new connection, and a connection ended at the memory limit comes
+ * back as itself.
  */
 struct flow_tomb {
 	uint64_t hash;
@@ -53,6 +54,7 @@ struct flow_tomb {
 	struct flow_info info;
 	uint32_t end_seq[2];     /* per side: the sequence number past its last byte */
 	bool started[2];
+	bool shed;               /* ended at the memory limit (info.resume): it may come back */
 	int32_t next;            /* the next tomb in its bucket; -1: none */
 };
 

@@ -152,6 +152,13 @@ void http_stream_data(struct http_stream *s, const uint8_t *bytes, size_t len, u
  */
 void http_stream_gap(struct http_stream *s, size_t len, http_emit_fn emit, void *ctx);
 
+/*
+ * The stream goes on from the middle of a message whose start was reported, or lost: it is
+ * read from the next message start on (after a mark, live), and the bytes before it are no
+ * parse failure. For a new stream only (a connection the memory limit ended came back).
+ */
+void http_stream_resume(struct http_stream *s);
+
 /* The next byte starts between two messages (the source knows): resynchronise there. */
 void http_stream_boundary(struct http_stream *s);
 

@@ -706,6 +706,15 @@ void http_stream_gap(struct http_stream *s, size_t len, http_emit_fn emit, void 
 	s->wait_mark = s->lim->resync_at_marks;
 }
 
+void http_stream_resume(struct http_stream *s)
+{
+	s->fresh = false;
+	s->state = ST_RESYNC;
+	s->resyncing = true;
+	s->at_line_start = false;
+	s->wait_mark = s->lim->resync_at_marks;
+}
+
 void http_stream_boundary(struct http_stream *s)
 {
 	if (!s->wait_mark)

@@ -39,9 +39,9 @@ static void on_fin(void *ctx, void *user, int side)
 	session_fin(user, side);
 }
 
-static void on_close(void *ctx, void *user)
+static void on_close(void *ctx, void *user, struct flow_resume *keep)
 {
-	session_close(user);
+	session_close(user, keep);
 }
 
 static uint64_t on_held(void *ctx, void *user)

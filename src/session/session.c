@@ -54,6 +54,10 @@ struct session {
 	uint32_t pending_head, pending_count, pending_cap;
 	struct pending_request inline_pending[SESSION_INLINE_PENDING];
 	uint32_t requests;
+	uint32_t owed;              /* resumed: responses due to requests reported before */
+	uint32_t owed_head;         /* bit i: the i-th of those answers a HEAD */
+	uint8_t owed_client;        /* the side that sent those requests */
+	bool resumed;               /* the connection came back after the memory limit */
 	uint32_t copies;            /* pending requests holding a copy */
 	bool h2;                    /* found to speak HTTP/2 (counted once) */
 	bool spoke;                 /* a byte came from either side */
@@ -90,6 +94,13 @@ struct session *session_new(struct session_env *env, const struct flow_info *inf
 	s->pending_cap = SESSION_INLINE_PENDING;
 	for (int i = 0; i < 2; i++)
 		s->sides[i] = (struct session_side){ .session = s, .side = i };
+	if (info->resumed) {
+		s->resumed = true;
+		s->requests = info->resume.requests;
+		s->owed = info->resume.owed;
+		s->owed_head = info->resume.owed_head;
+		s->owed_client = info->resume.client_side;
+	}
 	return s;
 }
 
@@ -334,6 +345,14 @@ static enum http_next on_response(struct session *s, const struct session_side *
 			export_list_clear(s->env->report.exp, &s->x->kept[from->side]);
 		return next;  /* interim: the exchange goes on */
 	}
+	if (s->owed && from->side != s->owed_client) {
+		/* It answers a request reported before the memory limit ended the flow. */
+		next = s->owed_head & 1 ? HTTP_NEXT_NO_BODY : HTTP_NEXT_DEFAULT;
+		s->owed--;
+		s->owed_head >>= 1;
+		write_exchange(s, !from->side, NULL, msg, from->side, msg->ts_ns, req_dir);
+		return next;
+	}
 	paired = pending_pop(s, &req);
 	if (paired && req.is_head)
 		next = HTTP_NEXT_NO_BODY;
@@ -445,6 +464,8 @@ void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t le
 						  s->env->parse_cache);
 		if (!s->stream[side])
 			return;
+		if (s->resumed)
+			http_stream_resume(s->stream[side]);
 	}
 	s->sides[side].dir = meta->dir;
 	if (meta->boundary)
@@ -497,7 +518,18 @@ void session_fin(struct session *s, int side)
 	http_stream_end(s->stream[side], on_message, &s->sides[side]);
 }
 
-void session_close(struct session *s)
+/* What a resumed connection needs: the numbering, and the responses now owed. */
+static void keep_for_resume(struct session *s, const struct pending_request *req,
+			    struct flow_resume *keep)
+{
+	if (!keep->owed && !s->owed)
+		keep->client_side = req->side;
+	if (keep->owed + s->owed < 32)
+		keep->owed_head |= (uint32_t)req->is_head << (keep->owed + s->owed);
+	keep->owed++;
+}
+
+void session_close(struct session *s, struct flow_resume *keep)
 {
 	struct pending_request req;
 
@@ -506,8 +538,17 @@ void session_close(struct session *s)
 	for (int i = 0; i < 2; i++)
 		session_fin(s, i);
 	while (pending_pop(s, &req)) {
+		if (keep)
+			keep_for_resume(s, &req, keep);
 		write_exchange(s, req.side, &req, NULL, -1, s->last_ts, req.dir);
 		pending_free(s, &req);
+	}
+	if (keep) {
+		keep->requests = s->requests;
+		if (s->owed && !keep->owed)
+			keep->client_side = s->owed_client;
+		keep->owed_head = s->owed_head | keep->owed_head;
+		keep->owed += s->owed;
 	}
 	for (int i = 0; i < 2; i++) {
 		if (s->stream[i])

@@ -38,7 +38,12 @@ struct session_env {
 
 struct session;
 
-/* A session for a new flow; NULL on allocation failure (the flow is then not parsed). */
+/*
+ * A session for a new flow; NULL on allocation failure (the flow is then not parsed). A flow
+ * that resumes a connection ended at the memory limit (info->resumed) goes on with its
+ * requests' numbering, answers first the responses it owes without a request, and reads each
+ * direction from the next message start on.
+ */
 struct session *session_new(struct session_env *env, const struct flow_info *info);
 
 void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t len,
@@ -49,7 +54,11 @@ void session_fin(struct session *s, int side);
 /* Memory s holds: heads in progress, copies of waiting requests, its request queue. */
 uint64_t session_held(const struct session *s);
 
-/* The flow ended: emits requests still waiting for a response, then frees s. */
-void session_close(struct session *s);
+/*
+ * The flow ended: emits requests still waiting for a response (a head in progress first, cut),
+ * then frees s. keep (may be NULL): the memory limit ended it; what its connection's return
+ * needs is left there.
+ */
+void session_close(struct session *s, struct flow_resume *keep);
 
 #endif

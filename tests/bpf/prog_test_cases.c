@@ -309,7 +309,7 @@ void filter_cases(void)
 		unload(&l);
 		quiet = 0;
 		if (failures == before)
-			printf("prog: filter %s ok: %d of %d records\n", filters[i].name, total[i],
+			printf("ok - prog: filter %s: %d of %d records\n", filters[i].name, total[i],
 			       total[0]);
 	}
 }
@@ -336,7 +336,7 @@ void costs(void)
 		if (run_one(names[i], l.skel->progs.httpeek_egress, &p[i], 2000, &ns))
 			break;
 		ring_buffer__consume(l.rb);
-		printf("prog: cost %s: %u ns\n", names[i], ns);
+		printf("# prog: cost %s: %u ns\n", names[i], ns);
 	}
 	unload(&l);
 }

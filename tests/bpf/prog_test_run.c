@@ -4,7 +4,7 @@
  * the verifier's log captured (no warning allowed), then runs both cgroup_skb programs with
  * BPF_PROG_TEST_RUN on canned packets: malformed, truncated, non-TCP, huge, HTTP starts, and
  * the kernel filter. Every run must allow the packet (return 1), leave it unchanged and
- * produce exactly the expected ring-buffer records. Prints "prog: <name> ok" per check.
+ * produce exactly the expected ring-buffer records. One TAP line per check ("ok - prog: NAME").
  *
  * make test-bpf builds it (build/tests/prog_test_run) and runs it.
  */
@@ -49,16 +49,26 @@ static int capture_log(enum libbpf_print_level level, const char *fmt, va_list a
 	return 0;
 }
 
+/* A failed check: "not ok - prog: " and the first line, the rest as TAP comments. */
 void fail(const char *fmt, ...)
 {
+	char *text = NULL, *line, *save = NULL;
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	fputs("prog: FAIL ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	n = vasprintf(&text, fmt, ap);
 	va_end(ap);
 	failures++;
+	if (n < 0) {
+		printf("not ok - prog: (out of memory formatting a failure)\n");
+		return;
+	}
+	line = strtok_r(text, "\n", &save);
+	printf("not ok - prog: %s\n", line ? line : "");
+	while ((line = strtok_r(NULL, "\n", &save)))
+		printf("# %s\n", line);
+	free(text);
 }
 
 /* Ethernet + IP (4 or 6) + TCP (doff words) + payload; proto other than 6 means no TCP. */
@@ -246,7 +256,7 @@ void expect_last(struct loaded *l, const char *name, const struct pkt *p, int wa
 			fail("%s: wire length %ld, want %zu", name, seen.wire_len, p->len - ETH_LEN);
 	}
 	if (failures == before && !quiet)
-		printf("prog: %s ok\n", name);
+		printf("ok - prog: %s\n", name);
 }
 
 /* expect_last() for one record holding cap bytes. */
@@ -282,9 +292,9 @@ static int verifier_clean(void)
 		insns = n ? strstr(p + n, "processed ") : NULL;
 		end = n ? strstr(p + n, "-- END PROG LOAD LOG --") : NULL;
 		if (insns && end && insns < end)
-			printf("prog: verifier %s %.*s\n", name, (int)strcspn(insns, "\n"), insns);
+			printf("# prog: verifier %s %.*s\n", name, (int)strcspn(insns, "\n"), insns);
 	}
-	printf("prog: verifier-no-warnings ok\n");
+	printf("ok - prog: verifier-no-warnings\n");
 	return 0;
 }
 
@@ -309,6 +319,6 @@ int main(void)
 	costs();
 	free(log_text);
 	if (failures)
-		fprintf(stderr, "prog: %d failures\n", failures);
+		printf("# prog: %d failures\n", failures);
 	return failures ? 1 : 0;
 }

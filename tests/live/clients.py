@@ -11,6 +11,8 @@ binary HOST PORT: a non-HTTP exchange with an echo server.
 chunked-spoof HOST PORT PATH: a POST with a chunked body: its head, then a segment with the
   chunk size and 1000 bytes of data, then a segment of chunk data that begins "GET /SPOOFED
   HTTP/1.1" (a request line inside a body); then GET /after on the same connection.
+ext6 HOST PORT PATH: one GET whose packets carry IPv6 hop-by-hop and destination options
+  headers (servers.EXT6_OPTIONS each).
 flood HOST PORT N BYTES: N connections, each sending BYTES of a head that never ends; all
   stay open until the server closes them or 60 s pass.
 """
@@ -19,6 +21,12 @@ import os
 import socket
 import sys
 import time
+
+
+def host_header(host, port):
+    """The Host value http.client and curl send: IPv6 in brackets, the port unless 80."""
+    name = f"[{host}]" if ":" in host else host
+    return name if port == 80 else f"{name}:{port}"
 
 
 def get(host, port, path):
@@ -42,8 +50,24 @@ def keepalive(host, port, *paths):
     conn.close()
 
 
+def ext6(host, port, path):
+    from servers import EXT6_OPTIONS
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_HOPOPTS, EXT6_OPTIONS)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_DSTOPTS, EXT6_OPTIONS)
+    s.connect((host, port))
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host_header(host, port)}\r\n\r\n".encode())
+    resp = http.client.HTTPResponse(s)
+    resp.begin()
+    resp.read()
+    s.close()
+    if resp.status != 200:
+        sys.exit(1)
+
+
 def exchange(s, host, path):
-    s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())  # host_header()
     resp = http.client.HTTPResponse(s)
     resp.begin()
     resp.read()
@@ -53,6 +77,7 @@ def exchange(s, host, path):
 
 def handoff(host, port, pidfile, p1, p2, p3):
     s = socket.create_connection((host, port), timeout=5)
+    host = host_header(host, port)
     exchange(s, host, p1)
     child = os.fork()
     if child == 0:
@@ -69,16 +94,16 @@ def handoff(host, port, pidfile, p1, p2, p3):
 
 
 def pipeline(host, port, *paths, bodies=None):
-    reqs = []
+    reqs, name = [], host_header(host, port)
     for i, p in enumerate(paths):
         close = "Connection: close\r\n" if i == len(paths) - 1 else ""
         if bodies:
             body = bodies[i]
-            reqs.append(f"POST {p} HTTP/1.1\r\nHost: {host}\r\n{close}"
+            reqs.append(f"POST {p} HTTP/1.1\r\nHost: {name}\r\n{close}"
                         "Content-Type: application/x-www-form-urlencoded\r\n"
                         f"Content-Length: {len(body)}\r\n\r\n{body}".encode())
         else:
-            reqs.append(f"GET {p} HTTP/1.1\r\nHost: {host}\r\n{close}\r\n".encode())
+            reqs.append(f"GET {p} HTTP/1.1\r\nHost: {name}\r\n{close}\r\n".encode())
     s = socket.create_connection((host, port), timeout=5)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     s.sendall(b"".join(reqs))
@@ -157,5 +182,5 @@ if __name__ == "__main__":
     cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     cmds = {"get": get, "keepalive": keepalive, "handoff": handoff, "pipeline": pipeline,
             "post-pipeline": post_pipeline, "binary": binary, "chunked-spoof": chunked_spoof,
-            "flood": flood}
+            "flood": flood, "ext6": ext6}
     cmds[cmd](host, port, *sys.argv[4:])

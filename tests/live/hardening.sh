@@ -6,7 +6,7 @@
 # systemd unit's capability bounding set ending as nobody with no capability. The real
 # ./httpeek (HTTPEEK selects another) in the root namespace, nginx and python servers in
 # network namespaces.
-# Prints "hardening: <name> ok" or FAIL per check; every check runs whatever the others gave.
+# One TAP line per check (tests/tap.sh); every check runs whatever the others gave.
 # Arguments name the checks to run (cgroup, failed_start, chunked_spoof, write_errors, flood,
 # unit_caps); none runs them all.
 set -uo pipefail
@@ -29,7 +29,6 @@ chmod 755 "$TMP"
 NSC=hph-c-$$
 NSS=hph-s-$$
 PIDS=()
-failures=0
 
 cleanup() {
 	for p in "${PIDS[@]}"; do
@@ -50,11 +49,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { echo "hardening: $1${2:+ ($2)} ok"; }
-fail() {
-	echo "hardening: $1 FAIL: $2"
-	failures=$((failures + 1))
+TAP_SUITE=hardening
+. "$ROOT/tests/tap.sh"
+. "$HERE/lib.sh"
+ok() {
+	tap_ok "$1"
+	[ -z "${2:-}" ] || tap_note "$1: $2"
 }
+fail() { tap_fail "$@"; }
 inc() { ip netns exec "$NSC" "$@"; }
 ins() { ip netns exec "$NSS" "$@"; }
 
@@ -68,8 +70,8 @@ setup_net() {
 	ins ip link set lo up
 	inc ip link set "kc$$" up
 	ins ip link set "ks$$" up
-	inc ip addr add 10.202.0.1/24 dev "kc$$"
-	ins ip addr add 10.202.0.2/24 dev "ks$$"
+	inc ip addr add "$V4_C/24" dev "kc$$"
+	ins ip addr add "$V4_S/24" dev "ks$$"
 }
 
 start_nginx() {
@@ -97,13 +99,12 @@ NGINX
 
 # start_httpeek STDERR ARG...: live httpeek in the background, attached when this returns.
 start_httpeek() {
-	local before err=$1
+	local err=$1
 	shift
-	before=$($CHECK prog-ids)
 	"$BIN" "$@" 2>"$err" &
 	HPID=$!
 	PIDS+=($HPID)
-	$CHECK wait-attached "$before" >/dev/null || fail attach "httpeek $* did not attach"
+	$CHECK wait-attached "$HPID" >/dev/null || fail attach "httpeek $* did not attach"
 }
 
 stop_httpeek() {
@@ -155,20 +156,20 @@ check_failed_start() {
 # A POST whose chunk data, in a segment of its own, begins with a request line.
 check_chunked_spoof() {
 	start_httpeek "$TMP/spoof.err" -e all -O "$TMP/spoof.jsonl"
-	inc python3 "$HERE/clients.py" chunked-spoof 10.202.0.2 80 /upload ||
+	inc python3 "$HERE/clients.py" chunked-spoof "$V4_S" 80 /upload ||
 		fail chunked-spoof "client failed"
 	sleep 1
 	stop_httpeek
-	python3 - "$TMP/spoof.jsonl" <<'PY' && ok chunked-spoof "POST and GET /after at both ends, no SPOOFED event" || fail chunked-spoof "$(tail -c 300 "$TMP/spoof.err")"
+	python3 - "$TMP/spoof.jsonl" "$V4_C" "$V4_S" <<'PY' && ok chunked-spoof "POST and GET /after at both ends, no SPOOFED event" || fail chunked-spoof "$(tail -c 300 "$TMP/spoof.err")"
 import json, sys
 evs = [json.loads(l) for l in open(sys.argv[1])]
 http = [e for e in evs if e["eventName"] == "net_packet_http"]
 args = lambda e: {a["name"]: a["value"] for a in e["args"]}
-ours = [args(e)["proto_http"] for e in http if args(e)["dst"] in ("10.202.0.2", "10.202.0.1")]
+ours = [args(e)["proto_http"] for e in http if args(e)["dst"] in sys.argv[2:4]]
 spoofed = [l for l in open(sys.argv[1]) if "SPOOFED" in l]
 reqs = [(h["method"], h["uri_path"]) for h in ours if h["direction"] == "request"]
 resps = [h for h in ours if h["direction"] == "response" and h["status_code"] == 200]
-print(f"hardening: chunked-spoof: requests {reqs}, {len(resps)} responses, "
+print(f"# hardening: chunked-spoof: requests {reqs}, {len(resps)} responses, "
       f"{len(spoofed)} lines with SPOOFED")
 want = [("POST", "/upload"), ("GET", "/after")]
 ok = sorted(reqs) == sorted(want * 2) and len(resps) == 4 and not spoofed
@@ -190,7 +191,7 @@ check_write_errors() {
 	ev=$TMP/small1/ev.jsonl
 	p=$TMP/small2/p.pcapng
 	start_httpeek "$TMP/full.err" -e all --stats 1 -O "$ev" -w "$p"
-	inc wrk -t2 -c16 -d3s http://10.202.0.2/load >/dev/null 2>&1 &
+	inc wrk -t2 -c16 -d3s "http://$V4_S/load" >/dev/null 2>&1 &
 	load=$!
 	if wait_for "$TMP/full.err" "failed to write events to $ev: No space left on device" 8 &&
 		wait_for "$TMP/full.err" "failed to write packets to $p: No space left on device" 8; then
@@ -210,12 +211,11 @@ check_write_errors() {
 	else
 		fail full-disk-counted "rc $RC, $n error lines, file $lines lines, summary $written/$lost, packets $exported/$plost: $(tail -2 "$TMP/full.err")"
 	fi
-	before=$($CHECK prog-ids)
 	"$BIN" --stats 1 >/dev/full 2>"$TMP/devfull.err" &
 	HPID=$!
 	PIDS+=($HPID)
-	$CHECK wait-attached "$before" >/dev/null
-	inc wrk -t2 -c16 -d2s http://10.202.0.2/devfull >/dev/null 2>&1 &
+	$CHECK wait-attached "$HPID" >/dev/null
+	inc wrk -t2 -c16 -d2s "http://$V4_S/devfull" >/dev/null 2>&1 &
 	load=$!
 	if wait_for "$TMP/devfull.err" "failed to write events to standard output: No space left on device" 6; then
 		ok devfull-told-at-once
@@ -236,12 +236,12 @@ check_write_errors() {
 # peak stays under 256 MiB (128 MiB limit) and the summary counts the flows it ended.
 check_flood() {
 	local rss hwm ended client=0
-	ip netns exec "$NSS" python3 "$HERE/servers.py" sink 9100 >/dev/null 2>&1 &
+	ip netns exec "$NSS" python3 "$HERE/servers.py" sink 9100 >"$TMP/sink.out" 2>&1 &
 	PIDS+=($!)  # the server itself: ip netns exec execs it
-	sleep 0.5
+	wait_file "$TMP/sink.out" || fail live-head-flood "the sink server did not start"
 	start_httpeek "$TMP/flood.err" -O /dev/null
 	rss=$(awk '/^VmRSS/ { print int($2 / 1024) }' "/proc/$HPID/status")
-	inc python3 "$HERE/clients.py" flood 10.202.0.2 9100 9000 61440 || client=$?
+	inc python3 "$HERE/clients.py" flood "$V4_S" 9100 9000 61440 || client=$?
 	sleep 1
 	hwm=$(awk '/^VmHWM/ { print int($2 / 1024) }' "/proc/$HPID/status")
 	stop_httpeek
@@ -259,11 +259,10 @@ check_unit_caps() {
 	local caps status
 	caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$ROOT/deploy/httpeek.service" |
 		tr 'A-Z ' 'a-z,' | sed 's/cap_/+/g')
-	before=$($CHECK prog-ids)
 	setpriv --bounding-set "-all,$caps" "$BIN" -O /dev/null 2>"$TMP/unit.err" &
 	HPID=$!
 	PIDS+=($HPID)
-	if $CHECK wait-attached "$before" >/dev/null; then
+	if $CHECK wait-attached "$HPID" >/dev/null; then
 		for _ in $(seq 100); do  # set-up (TLS too) ends with the drop
 			grep -q '^NoNewPrivs:.1' "/proc/$HPID/status" && break
 			sleep 0.1
@@ -283,4 +282,4 @@ start_nginx
 for name in ${*:-cgroup failed_start chunked_spoof write_errors flood unit_caps}; do
 	"check_$name"
 done
-[ "$failures" = 0 ]
+[ "$tap_failures" = 0 ]

@@ -9,6 +9,9 @@ sink PORT: accepts any number of connections and reads them, never answering (he
 pipe-http PORT: reads pipelined requests (bodies framed by Content-Length) until one says
   "Connection: close", then answers them all with small responses in one send(), so that the
   responses after the first start in the middle of a segment, behind a body.
+ext6-http PORT: answers each request with 200 and closes, its packets carrying an IPv6
+  destination options header (EXT6_OPTIONS).
+Each prints "listening PORT" once it listens (the caller's signal that it is ready).
 """
 import resource
 import socket
@@ -22,7 +25,32 @@ def listener(port):
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     s.bind(("::", port))
     s.listen(16)
+    print("listening", port, flush=True)
     return s
+
+
+# An IPv6 extension header of 8 bytes: next header (the kernel fills it), length 0, PadN of 4.
+EXT6_OPTIONS = bytes([0, 0, 1, 4, 0, 0, 0, 0])
+
+
+def read_head(c):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = c.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def ext6_http(port):
+    srv = listener(port)
+    while True:
+        c, _ = srv.accept()
+        c.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_DSTOPTS, EXT6_OPTIONS)
+        read_head(c)
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n")
+        c.close()
 
 
 def late_http(port):
@@ -30,12 +58,7 @@ def late_http(port):
     while True:
         c, _ = srv.accept()
         time.sleep(0.2)
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = c.recv(4096)
-            if not chunk:
-                break
-            data += chunk
+        read_head(c)
         c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n")
         c.close()
 
@@ -108,5 +131,5 @@ def sink(port):
 
 
 if __name__ == "__main__":
-    {"late-http": late_http, "echo": echo, "pipe-http": pipe_http,
+    {"late-http": late_http, "echo": echo, "pipe-http": pipe_http, "ext6-http": ext6_http,
      "sink": sink}[sys.argv[1]](int(sys.argv[2]))

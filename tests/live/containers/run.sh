@@ -2,12 +2,15 @@
 # Containers and Kubernetes (root): synthetic cgroup v2 directories named as docker, containerd,
 # CRI-O, podman and a Kubernetes pod name them, one python client in each, the real ./httpeek
 # live; checks containerId, container.id/runtime, kubernetes.podUID and the container= and
-# cgroup= filters. Prints "containers: <name> ok" or FAIL per check; removes the cgroups after.
+# cgroup= filters. One TAP line per check (tests/tap.sh); removes the cgroups after.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
 BIN=${HTTPEEK:-$ROOT/httpeek}
+TAP_SUITE=containers
+. "$ROOT/tests/tap.sh"
+. "$ROOT/tests/live/lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "containers: needs root" >&2
@@ -21,7 +24,7 @@ fi
 
 TMP=$(mktemp -d /tmp/httpeek-containers.XXXXXX)
 TOP="$CG/httpeek-test-$$"
-PORT=$((20000 + $$ % 20000))
+PORT=$(free_port)
 PIDS=()
 
 hex64() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
@@ -79,7 +82,9 @@ class H(http.server.BaseHTTPRequestHandler):
     do_GET = do_POST = answer
     def log_message(self, *a):
         pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+s = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+print("listening", flush=True)
+s.serve_forever()
 PY
 # The client posts once and stays alive a little so that /proc can be read.
 cat >"$TMP/client.py" <<'PY'
@@ -98,15 +103,9 @@ in_cgroup() {
 	exec sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$dir" "$@"
 }
 
-in_cgroup "$TOP/server" python3 "$TMP/server.py" "$PORT" &
+in_cgroup "$TOP/server" python3 "$TMP/server.py" "$PORT" >"$TMP/server.out" &
 PIDS+=($!)
-for _ in $(seq 50); do
-	python3 - "$PORT" <<'PY' 2>/dev/null && break
-import socket, sys
-socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()
-PY
-	sleep 0.1
-done
+wait_file "$TMP/server.out" || { tap_fail server "did not start"; exit 1; }
 
 "$BIN" -e all -O "$TMP/all.jsonl" 2>"$TMP/all.err" &
 PIDS+=($!)
@@ -122,19 +121,28 @@ HP_CRIO=$!
 	-O "$TMP/recipe.jsonl" 2>"$TMP/recipe.err" &
 PIDS+=($!)
 HP_RECIPE=$!
-sleep 2
+for p in "$HP_ALL" "$HP_DOCKER" "$HP_CRIO" "$HP_RECIPE"; do
+	python3 "$ROOT/tests/live/check_live.py" wait-attached "$p" >/dev/null ||
+		{ tap_fail "httpeek $p start" "not set up: $(tail -c 300 "$TMP"/*.err)"; exit 1; }
+done
 
+CLIENTS=()
 for c in "${CASES[@]}"; do
 	read -r name path _ <<<"$c"
 	in_cgroup "$TOP/$path" python3 "$TMP/client.py" "$PORT" "$name" &
 	PIDS+=($!)
+	CLIENTS+=("$! $name")
 done
-wait "${PIDS[@]:5}" 2>/dev/null || true
-sleep 1
+for c in "${CLIENTS[@]}"; do
+	read -r p name <<<"$c"
+	wait "$p" || tap_fail "client $name" "exited with $?"
+done
 kill -INT "$HP_ALL" "$HP_DOCKER" "$HP_CRIO" "$HP_RECIPE"
 for p in "$HP_ALL" "$HP_DOCKER" "$HP_CRIO" "$HP_RECIPE"; do
-	wait "$p" || echo "containers: httpeek $p exit FAIL"
+	rc=0
+	wait "$p" || rc=$?
+	[ "$rc" = 0 ] || tap_fail "httpeek $p exit" "status $rc"
 done
 
 printf '%s\n' "${CASES[@]}" >"$TMP/cases.txt"
-python3 "$HERE/check_containers.py" "$TMP" "$TOP"
+python3 "$HERE/check_containers.py" "$TMP" "$TOP" && [ "$tap_failures" = 0 ]

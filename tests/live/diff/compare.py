@@ -4,15 +4,20 @@
 compare.py CASE DIR [EXPECT]
 DIR holds live.jsonl and live.err (live httpeek), rec-*.jsonl and rec-*.err (each recording
 read back with httpeek -r), tcpdump-*.err (tcpdump's closing counts) and conns-*.jsonl
-(traffic.py's logs, when traffic.py made the traffic). Prints "diff: CASE CHECK ok" or FAIL:
+(the clients' logs: traffic.py's, or curl's made into one by traffic.py curl). One TAP line per
+check (tests/checklib.py):
   capture    tcpdump dropped nothing (else the run is invalid and nothing is compared)
   traffic    no client connection failed
-  reference  the recording holds the messages the clients sent and read (or EXPECT messages)
+  reference  the recording holds exactly the messages the clients sent and read, every field
+             of each: the heads they logged, parsed here (wire_view(), not httpeek's parser)
   egress, ingress  live's messages of that direction against the recording's: per connection
-             and kind, as ordered lists; any missing or extra one fails, with a breakdown.
+             and kind, as ordered lists; any missing, extra or different one fails, with a
+             breakdown (and the fields that differ)
+  directions every live message is at egress or ingress
   baseline   none of those on the connections of a single GET (a check of the harness)
-A message is keyed by its connection, its kind, and method and path (request) or status
-(response). Exits 1 when a check failed.
+A message is its connection, its kind and every field of its HTTP object: method, target,
+host, protocol, status, each header name and value in order, content_length, truncation.
+Exits 1 when a check failed.
 """
 import bisect
 import collections
@@ -23,6 +28,9 @@ import re
 import sys
 
 from traffic import CLIENTS, PORTS, SERVERS
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from checklib import canonical_header as canonical, tap_fail, tap_note, tap_ok, url_path  # noqa: E402
 
 ADDRS = set(SERVERS.values()) | set(CLIENTS.values())
 DIRECTIONS = {"ingress": "ingress", "egress": "egress", 1: "ingress", 2: "egress"}
@@ -35,13 +43,20 @@ def our_message(a):
 
 
 class Key(tuple):
-    """A message's key (method and path, or status); .whole adds its parsed headers, which
-    tell apart messages of one key (both sides parse the same bytes) when aligning."""
+    """A message's short key (method and path, or status), which aligns the lists; .whole is
+    every field of the message, which must be equal too."""
 
-    def __new__(cls, key, headers):
+    def __new__(cls, key, whole):
         out = super().__new__(cls, key)
-        out.whole = (key, headers)
+        out.whole = whole
         return out
+
+
+def view_key(kind, view):
+    """The Key of a message's fields (the HTTP object, headers as ordered pairs)."""
+    whole = json.dumps({k: (list(v.items()) if k == "headers" else v) for k, v in view.items()})
+    short = (view["method"], view["uri_path"]) if kind == "request" else (view["status_code"],)
+    return Key(short, whole)
 
 
 def message(event):
@@ -55,9 +70,46 @@ def message(event):
     kind = h["direction"]
     ends = [a["src"], a["src_port"], a["dst"], a["dst_port"]]
     conn = tuple(ends if kind == "request" else ends[2:] + ends[:2])
-    key = (h["method"], h["uri_path"]) if kind == "request" else (h["status_code"],)
     where = a["metadata"].get("direction")
-    return DIRECTIONS.get(where, str(where)), (conn, kind), Key(key, json.dumps(h["headers"]))
+    return DIRECTIONS.get(where, str(where)), (conn, kind), view_key(kind, h)
+
+
+def wire_view(head, request_method=None):
+    """The HTTP object httpeek must write for a head, from the head's bytes as a client or a
+    server logged them (latin-1 text, ending with the empty line): this file's own reading of
+    HTTP/1.x, which shares nothing with httpeek's parser. request_method: for a response, the
+    method of its request (a HEAD response has no body)."""
+    lines = head.split("\r\n")
+    start, fields = lines[0], []
+    for line in lines[1:]:
+        if line:
+            name, _, value = line.partition(":")
+            fields.append((canonical(name), value.strip(" \t")))
+    headers = {}
+    for name, value in fields:
+        headers.setdefault(name, []).append(value)
+    te = ",".join(headers.get("Transfer-Encoding", [])).lower()
+    cl = headers.get("Content-Length", [])
+    length = int(cl[0]) if len(set(cl)) == 1 and cl[0].isdigit() else None
+    view = {"direction": "", "method": "", "protocol": "", "host": "", "uri_path": "",
+            "status": "", "status_code": 0, "headers": headers, "content_length": 0}
+    if start.startswith("HTTP/"):
+        version, _, rest = start.partition(" ")
+        code = int(rest[:3])
+        # No body, so none to measure: 1xx, 204, 304. A response to HEAD describes the body
+        # it would have: its Content-Length, else unknown (-1).
+        no_body = code < 200 or code in (204, 304)
+        view.update(direction="response", protocol=version, status=rest.strip(),
+                    status_code=code,
+                    content_length=(-1 if "chunked" in te else length if length is not None
+                                    else 0 if no_body else -1))
+        return view
+    method, target, version = start.split(" ")
+    view.update(direction="request", method=method, protocol=version,
+                host=headers.get("Host", [""])[0], uri_path=url_path(method, target),
+                content_length=-1 if "chunked" in te else length or 0)
+    view["uri"] = target
+    return view
 
 
 def messages(paths):
@@ -81,17 +133,19 @@ def merged(by_direction):
 
 
 def align(want, got):
-    """Indices of want that got lacks and of got that want lacks, along a longest common
-    subsequence of keys (among those, one that pairs the most whole messages)."""
+    """Indices of want that got lacks, of got that want lacks, and pairs (i, j) aligned by key
+    whose fields differ, along a longest common subsequence of keys (among those, one that
+    pairs the most whole messages)."""
     head = 0
     while head < min(len(want), len(got)) and want[head].whole == got[head].whole:
         head += 1
     want, got = want[head:], got[head:]
     if len(want) * len(got) > 250_000:
-        missing, extra = greedy_align(want, got)
+        missing, extra, pairs = greedy_align(want, got)
     else:
-        missing, extra = lcs_align(want, got)
-    return [head + i for i in missing], [head + j for j in extra]
+        missing, extra, pairs = lcs_align(want, got)
+    differ = [(head + i, head + j) for i, j in pairs if want[i].whole != got[j].whole]
+    return [head + i for i in missing], [head + j for j in extra], differ
 
 
 def lcs_align(want, got):
@@ -104,10 +158,11 @@ def lcs_align(want, got):
             row[j] = max(below[j], row[j + 1])
             if want[i] == got[j]:
                 row[j] = max(row[j], below[j + 1] + 1000 + (want[i].whole == got[j].whole))
-    missing, extra, i, j = [], [], 0, 0
+    missing, extra, pairs, i, j = [], [], [], 0, 0
     while i < n and j < m:
         if want[i] == got[j] and score[i][j] == score[i + 1][j + 1] + 1000 + (
                 want[i].whole == got[j].whole):
+            pairs.append((i, j))
             i, j = i + 1, j + 1
         elif score[i][j] == score[i + 1][j]:
             missing.append(i)
@@ -115,7 +170,7 @@ def lcs_align(want, got):
         else:
             extra.append(j)
             j += 1
-    return missing + list(range(i, n)), extra + list(range(j, m))
+    return missing + list(range(i, n)), extra + list(range(j, m)), pairs
 
 
 def greedy_align(want, got):
@@ -124,7 +179,7 @@ def greedy_align(want, got):
     where = collections.defaultdict(list)
     for i, k in enumerate(want):
         where[k].append(i)
-    missing, extra, i = [], [], 0
+    missing, extra, pairs, i = [], [], [], 0
     for j, k in enumerate(got):
         at = where.get(k, [])
         n = bisect.bisect_left(at, i)
@@ -132,8 +187,16 @@ def greedy_align(want, got):
             extra.append(j)
             continue
         missing += range(i, at[n])
+        pairs.append((at[n], j))
         i = at[n] + 1
-    return missing + list(range(i, len(want))), extra
+    return missing + list(range(i, len(want))), extra, pairs
+
+
+def fields_differ(a, b):
+    """The fields of two messages' Keys that differ, with both values (short)."""
+    x, y = json.loads(a.whole), json.loads(b.whole)
+    return "; ".join(f"{k}: {str(x.get(k))[:120]} / {str(y.get(k))[:120]}"
+                     for k in list(x) + [k for k in y if k not in x] if x.get(k) != y.get(k))
 
 
 class Traffic:
@@ -193,11 +256,12 @@ class Report:
         self.last_found = None
 
     def check(self, name, ok, detail):
-        """Prints "diff: CASE NAME ok" and the detail below it, or "... FAIL detail"."""
+        """One TAP line: "ok - diff: CASE NAME" and the detail as a note, or "not ok"."""
         if ok:
-            print(f"diff: {self.case} {name} ok\n  {detail}")
+            tap_ok("diff", f"{self.case} {name}")
+            tap_note(f"  {detail}")
         else:
-            print(f"diff: {self.case} {name} FAIL {detail}")
+            tap_fail("diff", f"{self.case} {name}", detail)
         self.failed |= not ok
 
 
@@ -232,52 +296,59 @@ def check_traffic(report, traffic):
     report.check("traffic", not errors, f"({len(traffic.logs)} connections, {reqs} requests, "
                  f"{resps} responses, {len(errors)} failed)")
     for log in errors[:SHOWN]:
-        print(f"  conn {log['cid']} {log['scenario']} {log['transport']}: {log['error']}")
+        tap_note(f"  conn {log['cid']} {log['scenario']} {log['transport']}: {log['error']}")
 
 
 def sent_and_read(traffic):
-    """{(connection, kind): keys} as the clients sent and read them."""
+    """{(connection, kind): Keys} as the clients sent and read them, from the heads they
+    logged (wire_view())."""
     out = {}
     for conn, log in traffic.by_conn.items():
-        out[conn, "request"] = [(m, p) for m, p, _ in log["requests"]]
-        out[conn, "response"] = [(s,) for s, _ in log["responses"]]
+        out[conn, "request"] = [view_key("request", wire_view(r[3])) for r in log["requests"]]
+        out[conn, "response"] = [
+            view_key("response", wire_view(head, log["requests"][i][0]
+                                           if i < len(log["requests"]) else None))
+            for _, i, head in log["responses"]]
     return {k: v for k, v in out.items() if v}
 
 
-def check_reference(report, rec, traffic, expect):
+def check_reference(report, rec, traffic):
     total = sum(map(len, rec.values()))
-    if expect is not None:
-        report.check("reference", total == expect, f"({total} messages in the recording "
-                     f"on {len({c for c, _ in rec})} connections, want {expect})")
-        return
     clients = sent_and_read(traffic)
-    wrong = sorted(k for k in set(rec) | set(clients) if rec.get(k, []) != clients.get(k, []))
-    report.check("reference", not wrong, f"({total} messages in the recording, "
+    wrong = sorted(k for k in set(rec) | set(clients)
+                   if [x.whole for x in rec.get(k, [])] != [x.whole for x in clients.get(k, [])])
+    report.check("reference", total and not wrong, f"({total} messages in the recording, "
                  f"{sum(map(len, clients.values()))} as the clients sent and read them; "
                  f"{len(wrong)} connection sides differ)")
     for conn, kind in wrong[:SHOWN]:
         a, b = rec.get((conn, kind), []), clients.get((conn, kind), [])
-        i = next((n for n, (x, y) in enumerate(zip(a, b)) if tuple(x) != tuple(y)),
+        i = next((n for n, (x, y) in enumerate(zip(a, b)) if x.whole != y.whole),
                  min(len(a), len(b)))
-        print(f"  {traffic.describe(conn)} {kind}s: recording {len(a)}, clients {len(b)}; "
-              f"from #{i + 1} recording {[x[0] for x in a[i:i + 4]]} clients "
-              f"{[x[0] for x in b[i:i + 4]]}")
+        tap_note(f"  {traffic.describe(conn)} {kind}s: recording {len(a)}, clients {len(b)}; "
+                 f"from #{i + 1} recording {[x[0] for x in a[i:i + 4]]} clients "
+                 f"{[x[0] for x in b[i:i + 4]]}")
+        if i < min(len(a), len(b)):
+            tap_note(f"    #{i + 1} differs (recording / clients): {fields_differ(a[i], b[i])}")
 
 
 def compare_direction(report, direction, rec, live, traffic):
     total = sum(map(len, rec.values()))
-    lost, added = [], []
+    lost, added, changed = [], [], []
     for conn_kind in sorted(set(rec) | set(live)):
         want, got = rec.get(conn_kind, []), live.get(conn_kind, [])
-        missing, extra = align(want, got)
+        missing, extra, differ = align(want, got)
         lost += [(conn_kind, i, want) for i in missing]
         added += [(conn_kind, j, got) for j in extra]
-    report.check(direction, not lost and not added,
-                 f"missing {len(lost)} extra {len(added)} of {total}" if lost or added
-                 else f"({total} messages)")
-    found = [(k, i) for k, i, _ in lost + added]
+        changed += [(conn_kind, i, want, got[j]) for i, j in differ]
+    bad = lost or added or changed
+    report.check(direction, not bad, f"missing {len(lost)} extra {len(added)} different "
+                 f"{len(changed)} of {total}" if bad else f"({total} messages, every field)")
+    for (conn, kind), i, want, got in changed[:SHOWN]:
+        tap_note(f"  different: {show_key(kind, want[i])} #{i + 1} on {conn[0]}:{conn[1]} > "
+                 f"{conn[2]}:{conn[3]} (recording / live): {fields_differ(want[i], got)}")
+    found = [(k, i) for k, i, _ in lost + added] + [(k, i) for k, i, _, _ in changed]
     if found and found == report.last_found:
-        print("  (the same messages as the direction before)")
+        tap_note("  (the same messages as the direction before)")
     elif found:
         breakdown(rec, lost, added, traffic)
     report.last_found = found
@@ -306,9 +377,9 @@ def detail(what, item, traffic):
 
 def breakdown(rec, lost, added, traffic):
     for item in lost[:SHOWN]:
-        print(detail("missing", item, traffic))
+        tap_note(detail("missing", item, traffic))
     for item in added[:SHOWN]:
-        print(detail("extra", item, traffic))
+        tap_note(detail("extra", item, traffic))
     per_scenario, per_transport = collections.Counter(), collections.Counter()
     for (conn, _), keys in rec.items():
         per_scenario[traffic.scenario(conn)] += len(keys)
@@ -327,7 +398,7 @@ def counts(title, items, key, totals=None):
         return
     c = collections.Counter(key(conn, kind, i, keys) for (conn, kind), i, keys in items)
     parts = [f"{k} {n}" + (f"/{totals[k]}" if totals else "") for k, n in c.most_common(16)]
-    print(f" {title}: " + ", ".join(parts))
+    tap_note(f" {title}: " + ", ".join(parts))
 
 
 def summaries(tmp):
@@ -336,24 +407,33 @@ def summaries(tmp):
             continue
         for line in open(path):
             if line.startswith("httpeek: ") and ("packets" in line or "records" in line):
-                print(f"  {os.path.basename(path)[:-4]}: {line.rstrip()}")
+                tap_note(f"  {os.path.basename(path)[:-4]}: {line.rstrip()}")
 
 
-def main(case, tmp, expect=None):
+def check_exits(report, tmp):
+    """httpeek -r read every recording to its end (exit 0, as rec-*.rc says)."""
+    rcs = {os.path.basename(p)[4:-3]: open(p).read().strip()
+           for p in sorted(glob.glob(os.path.join(tmp, "rec-*.rc")))}
+    bad = {k: v for k, v in rcs.items() if v != "0"}
+    report.check("recording-read", rcs and not bad, f"(httpeek -r exit statuses {rcs})")
+
+
+def main(case, tmp):
     report = Report(case)
     traffic = Traffic(sorted(glob.glob(os.path.join(tmp, "conns-*.jsonl"))))
     check_traffic(report, traffic)
     if check_capture(report, tmp):
+        check_exits(report, tmp)
         rec = merged(messages(sorted(glob.glob(os.path.join(tmp, "rec-*.jsonl")))))
-        check_reference(report, rec, traffic, None if expect is None else int(expect))
+        check_reference(report, rec, traffic)
         live = messages([os.path.join(tmp, "live.jsonl")])
         found = []
         for direction in ("egress", "ingress"):
             found += compare_direction(report, direction, rec, live.get(direction, {}), traffic)
         check_baseline(report, rec, traffic, found)
         other = {d: sum(map(len, v.values())) for d, v in live.items() if d not in DIRECTIONS}
-        if other:
-            print(f"  live messages with another direction: {other}")
+        report.check("directions", not other, f"(live messages at neither egress nor ingress: "
+                     f"{other or 'none'})")
     summaries(tmp)
     return 1 if report.failed else 0
 

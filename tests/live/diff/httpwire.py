@@ -1,6 +1,7 @@
 """HTTP/1.x framing on a blocking socket, for the differential test's clients and server.
 
-Wire(sock) buffers what it reads from sock. head() returns the next head, body() reads a body
+Wire(sock) buffers what it reads from sock. head() returns the next head (and keeps its raw
+bytes in last_head, for the test's own record of what went over the wire), body() reads a body
 framed by Content-Length or chunked encoding, rest() reads until the peer closes. Every read
 honours the socket's timeout; a peer that closes inside a message raises Closed.
 """
@@ -14,6 +15,7 @@ class Wire:
     def __init__(self, sock):
         self.sock = sock
         self.buf = bytearray()
+        self.last_head = b""
 
     def _fill(self):
         data = self.sock.recv(262144)
@@ -49,6 +51,7 @@ class Wire:
         raw = self._until(b"\r\n\r\n")
         if raw is None:
             return None
+        self.last_head = raw + b"\r\n\r\n"
         lines = raw.decode("latin-1").split("\r\n")
         fields = {}
         for line in lines[1:]:

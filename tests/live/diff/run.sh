@@ -3,10 +3,12 @@
 # by tcpdump; the recording read back with httpeek -r is the reference, and live must report
 # every message of it once at egress and once at ingress, nothing more (compare.py). Both
 # sides write net_packet_http: one event per message, with its direction.
-# Two namespaces joined by a veth pair (10.202.0.0/24, fd00:202::/64) hold nginx and origin.py
-# (server side) and traffic.py's clients; loopback traffic runs inside the server namespace.
-# Cases, each its own httpeek and tcpdump session: the two regressions of the bug report, one
-# seeded random mix per seed, and the extremes. Prints "diff: CASE CHECK ok" or FAIL per check.
+# Every field of every message is compared (compare.py), with the recording and with the heads
+# the clients logged (traffic.py, and curl -v for the curl case).
+# Two namespaces joined by a veth pair (addresses and ports of this run: ../lib.sh) hold nginx
+# and origin.py (server side) and traffic.py's clients; loopback traffic runs inside the server
+# namespace. Cases, each its own httpeek and tcpdump session: the two regressions of the bug
+# report, one seeded random mix per seed, and the extremes. One TAP line per check.
 # DIFF_SEEDS ("1 2 3"), DIFF_SCALE (messages per seed, 2400), DIFF_EXTREMES (1; 0 skips),
 # DIFF_KEEP=1 keeps the temporary directory (pcaps, events, logs) and prints its path.
 set -uo pipefail
@@ -15,6 +17,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
 BIN=${HTTPEEK:-$ROOT/httpeek}
 CHECK="python3 $ROOT/tests/live/check_live.py"
+TAP_SUITE=diff
+. "$ROOT/tests/tap.sh"
+. "$ROOT/tests/live/lib.sh"
 SEEDS=${DIFF_SEEDS:-1 2 3}
 SCALE=${DIFF_SCALE:-2400}
 EXTREMES=${DIFF_EXTREMES:-1}
@@ -37,10 +42,12 @@ NSC=$ID-c
 NSS=$ID-s
 VC=${ID}c
 VS=${ID}s
-SRV4=10.202.0.2
-NGINX=8280
-ORIGIN=8281
-fails=0
+SRV4=$V4_S
+# Ports of this run: loopback traffic in the server namespace is told from a neighbour's by them.
+NGINX=$((20000 + $$ % 20000))
+ORIGIN=$((NGINX + 1))
+export DIFF_V4_C=$V4_C DIFF_V4_S=$V4_S DIFF_V6_C=$V6_C DIFF_V6_S=$V6_S DIFF_NGINX=$NGINX
+export DIFF_ORIGIN=$ORIGIN
 
 # Ends what is still running of what this script started: its unreaped background jobs (so
 # never a recycled pid) and the nginx whose command line names this run's config.
@@ -76,10 +83,10 @@ setup_net() {
 	ins ip link set lo up
 	inc ip link set "$VC" mtu 1500 up
 	ins ip link set "$VS" mtu 1500 up
-	inc ip addr add 10.202.0.1/24 dev "$VC"
-	ins ip addr add "$SRV4/24" dev "$VS"
-	inc ip -6 addr add fd00:202::1/64 dev "$VC" nodad
-	ins ip -6 addr add fd00:202::2/64 dev "$VS" nodad
+	inc ip addr add "$V4_C/24" dev "$VC"
+	ins ip addr add "$V4_S/24" dev "$VS"
+	inc ip -6 addr add "$V6_C/64" dev "$VC" nodad
+	ins ip -6 addr add "$V6_S/64" dev "$VS" nodad
 }
 
 # Static files of 0, 1, 2, 100, one MSS, several MSS and 200 KB bytes, a page, and a text
@@ -162,16 +169,14 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # session_start CASE DIR: live httpeek (attached) and both recordings running; a failure
 # ends the suite.
 session_start() {
-	local dir=$2 before
+	local dir=$2
 	mkdir -p "$dir"
-	before=$($CHECK prog-ids)
 	"$BIN" -v -e net_packet_http -O "$dir/live.jsonl" 2>"$dir/live.err" &
 	HPID=$!
 	TCPDUMPS=()
-	if ! $CHECK wait-attached "$before" >/dev/null || ! start_tcpdump "$dir" veth "$VS" ||
+	if ! $CHECK wait-attached "$HPID" >/dev/null || ! start_tcpdump "$dir" veth "$VS" ||
 		! start_tcpdump "$dir" lo lo; then
-		echo "diff: $1 start FAIL httpeek or tcpdump did not start"
-		cat "$dir/live.err" >&2
+		tap_fail "$1 start" "httpeek or tcpdump did not start: $(tail -c 300 "$dir/live.err")"
 		exit 1
 	fi
 	CPU0=$(cpu_ticks "$HPID")
@@ -184,7 +189,7 @@ report_cost() {
 	msgs=$(($(wc -l <"$dir/live.jsonl") / 2))
 	bytes=$(sed -n 's/.*ring-buffer records (\([0-9]*\) bytes.*/\1/p' "$dir/live.err")
 	awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v m="$msgs" -v b="${bytes:-0}" 'BEGIN {
-		printf "  cost: %d messages, httpeek CPU %.1f ms per 1000 messages, %.0f ring-buffer bytes per message\n",
+		printf "#  cost: %d messages, httpeek CPU %.1f ms per 1000 messages, %.0f ring-buffer bytes per message\n",
 			m, m ? t * 1000 / hz * 1000 / m : 0, m ? b / m : 0 }'
 }
 
@@ -202,15 +207,18 @@ session_stop() {
 	wait "$HPID"
 	rc=$?
 	report_cost "$dir" "$ticks"
-	result "$name httpeek-exit" "$([ "$rc" = 0 ] && echo ok || echo "FAIL exit status $rc")"
+	if [ "$rc" = 0 ]; then
+		tap_ok "$name httpeek-exit"
+	else
+		tap_fail "$name httpeek-exit" "exit status $rc: $(tail -c 300 "$dir/live.err")"
+	fi
 	for f in "$dir"/cap-*.pcap; do
 		p=$(basename "$f" .pcap)
 		"$BIN" -r "$f" -e net_packet_http -O "$dir/rec-${p#cap-}.jsonl" 2>"$dir/rec-${p#cap-}.err"
+		echo $? >"$dir/rec-${p#cap-}.rc"
 	done
-	python3 "$HERE/compare.py" "$name" "$dir" "${@:3}" || fails=$((fails + 1))
+	python3 "$HERE/compare.py" "$name" "$dir" || tap_failures=$((tap_failures + 1))
 }
-
-result() { echo "diff: $1 $2"; [[ "$2" == ok* ]] || fails=$((fails + 1)); }
 
 # traffic CASE DIR ARGS...: traffic.py ARGS over the veth pair and over loopback at once. It
 # exits 1 when a connection failed (compare.py reports those); without its logs, fails here.
@@ -225,12 +233,13 @@ traffic() {
 	wait "$veth"
 	wait "$lo"
 	if [ ! -f "$dir/conns-veth.jsonl" ] || [ ! -f "$dir/conns-lo.jsonl" ]; then
-		result "$name traffic" "FAIL traffic.py wrote no log"
+		tap_fail "$name traffic" "traffic.py wrote no log"
 	fi
 }
 
 # The bug report's cases: (a) three pipelined requests in one write, the third a HEAD of a
-# missing page; (b) curl fetching four URLs over one connection, after a 201 'ok'.
+# missing page; (b) curl fetching four URLs over one connection, after a 201 'ok' (its heads
+# as curl -v wrote them, its addresses as -w did, made into traffic.py's log).
 regressions() {
 	local dir=$TMP/regression-a url=http://$SRV4:$NGINX
 	session_start regression-a "$dir"
@@ -238,9 +247,12 @@ regressions() {
 	session_stop regression-a "$dir"
 	dir=$TMP/regression-b
 	session_start regression-b "$dir"
-	inc curl -sS -o /dev/null -o /dev/null -o /dev/null -o /dev/null \
-		"$url/api/p" "$url/missing" "$url/api/q" "$url/index.html"
-	session_stop regression-b "$dir" 8
+	inc curl -sSv -o /dev/null -o /dev/null -o /dev/null -o /dev/null \
+		-w '%{local_ip} %{local_port} %{remote_ip} %{remote_port}\n' \
+		"$url/api/p" "$url/missing" "$url/api/q" "$url/index.html" \
+		>"$dir/curl.out" 2>"$dir/curl.err" || tap_fail "regression-b curl" "exit $?"
+	python3 "$HERE/traffic.py" curl "$dir/curl.err" "$dir/curl.out" "$dir/conns-curl.jsonl"
+	session_stop regression-b "$dir"
 }
 
 seeded() {
@@ -258,7 +270,7 @@ extremes() {
 }
 
 if ! setup_net || ! { make_files && start_nginx && start_origin; }; then
-	echo "diff: set-up FAIL"
+	tap_fail set-up "namespaces, nginx or origin.py"
 	exit 1
 fi
 start=$SECONDS
@@ -266,6 +278,10 @@ regressions
 for seed in $SEEDS; do
 	seeded "$seed"
 done
-[ "$EXTREMES" = 1 ] && extremes
-echo "  diff: $((SECONDS - start)) s"
-[ "$fails" -eq 0 ]
+if [ "$EXTREMES" = 1 ]; then
+	extremes
+else
+	tap_skip extremes "DIFF_EXTREMES=$EXTREMES"
+fi
+tap_note "diff: $((SECONDS - start)) s"
+[ "$tap_failures" -eq 0 ]

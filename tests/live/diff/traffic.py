@@ -7,10 +7,16 @@ traffic.py random SEED SCALE SIDE LOG  connections drawn from SEED until about S
 traffic.py regression-a SIDE LOG       three pipelined requests to nginx in one write
 traffic.py extremes SIDE LOG           1,000 pipelined requests in one write (to nginx and to
     origin.py) and 10,000 requests on one keep-alive connection to nginx
+traffic.py curl VERBOSE WRITEOUT LOG  one connection of curl, from what curl -v wrote (its heads
+    sent and received) and what -w '%{local_ip} %{local_port} %{remote_ip} %{remote_port}\n' did
 LOG gets one JSON line per connection: its scenario, transport and addresses, the requests sent
-(method, path, label) and the responses read, interim ones too (status, request index), in
-order, and the error if it failed. Every socket has a timeout. Exits 1 when a connection failed.
+(method, path, label, the head as sent) and the responses read, interim ones too (status,
+request index, the head as read), in order, and the error if it failed. Heads are latin-1 text.
+Every socket has a timeout. Exits 1 when a connection failed.
+The addresses and ports come from DIFF_V4_C, DIFF_V4_S, DIFF_V6_C, DIFF_V6_S, DIFF_NGINX and
+DIFF_ORIGIN (run.sh gives each run its own).
 """
+import os
 import json
 import random
 import socket
@@ -23,9 +29,12 @@ from dataclasses import dataclass, field
 from httpwire import Closed, Wire
 
 # The addresses run.sh gives the namespaces; the ports of nginx and origin.py.
-SERVERS = {"veth4": "10.202.0.2", "veth6": "fd00:202::2", "lo4": "127.0.0.1", "lo6": "::1"}
-CLIENTS = {"veth4": "10.202.0.1", "veth6": "fd00:202::1"}
-PORTS = {"nginx": 8280, "origin": 8281}
+SERVERS = {"veth4": os.environ.get("DIFF_V4_S", "10.202.0.2"),
+           "veth6": os.environ.get("DIFF_V6_S", "fd00:202::2"), "lo4": "127.0.0.1", "lo6": "::1"}
+CLIENTS = {"veth4": os.environ.get("DIFF_V4_C", "10.202.0.1"),
+           "veth6": os.environ.get("DIFF_V6_C", "fd00:202::1")}
+PORTS = {"nginx": int(os.environ.get("DIFF_NGINX", "8280")),
+         "origin": int(os.environ.get("DIFF_ORIGIN", "8281"))}
 SIDES = {"veth": ("veth4", "veth6"), "lo": ("lo4", "lo6")}
 TIMEOUT = 10
 WORKERS = 8
@@ -230,7 +239,7 @@ def read_response(wire, method, log, index):
             raise Closed("EOF before a response")
         start, fields = got
         status = int(start.split(" ")[1])
-        log["responses"].append([status, index])
+        log["responses"].append([status, index, wire.last_head.decode("latin-1")])
         if not 100 <= status < 200:
             break
     if method == "HEAD" or status in (204, 304):
@@ -253,15 +262,16 @@ def send_pieces(sock, data, cuts):
 
 def send_alone(sock, wire, conn, req, log):
     index = len(log["requests"])
-    log["requests"].append([req.method, req.path, req.label()])
     head, body = req.head(conn.host()), req.wire_body()
+    log["requests"].append([req.method, req.path, req.label(), head.decode("latin-1")])
     if not (req.cuts or req.expect or req.body_apart):
         sock.sendall(head + body)
         return read_response(wire, req.method, log, index)
     send_pieces(sock, head, req.cuts)
     if req.expect:
         start, _ = wire.head() or ("EOF 0", {})
-        log["responses"].append([int(start.split(" ")[1]), index])
+        log["responses"].append([int(start.split(" ")[1]), index,
+                                 wire.last_head.decode("latin-1")])
         if log["responses"][-1][0] != 100:
             raise ValueError(f"{start!r} instead of 100 Continue")
     if body:
@@ -272,7 +282,8 @@ def send_alone(sock, wire, conn, req, log):
 def send_burst(sock, wire, conn, group, log):
     """Writes the group in one send() from a second thread while this one reads."""
     first = len(log["requests"])
-    log["requests"] += [[r.method, r.path, r.label()] for r in group]
+    log["requests"] += [[r.method, r.path, r.label(), r.head(conn.host()).decode("latin-1")]
+                        for r in group]
     data = b"".join(r.head(conn.host()) + r.wire_body() for r in group)
     failed = []
     writer = threading.Thread(target=write_all, args=(sock, data, failed))
@@ -318,6 +329,34 @@ def run_conn(conn):
     return log
 
 
+def curl_log(verbose_path, writeout_path, log_path):
+    """traffic.py's log of one curl connection, from curl -v's "> " and "< " lines (the heads
+    curl sent and read, one line each, CRLF taken off) and its -w addresses."""
+    local_ip, local_port, remote_ip, remote_port = open(writeout_path).read().split()[:4]
+    log = {"cid": 0, "scenario": "curl", "transport": "veth4", "requests": [],
+           "responses": [], "error": None, "client": [local_ip, int(local_port)],
+           "server": [remote_ip, int(remote_port)]}
+    heads = {">": [], "<": []}
+    current = {">": [], "<": []}
+    for line in open(verbose_path, encoding="latin-1"):
+        side, text = line[:1], line[2:].rstrip("\r\n")
+        if side not in heads or line[1:2] != " ":
+            continue
+        if text:
+            current[side].append(text)
+        elif current[side]:
+            heads[side].append("\r\n".join(current[side]) + "\r\n\r\n")
+            current[side] = []
+    for head in heads[">"]:
+        method, target = head.split(" ")[:2]
+        log["requests"].append([method, target, f"{method} {target}", head])
+    for i, head in enumerate(heads["<"]):
+        log["responses"].append([int(head.split(" ")[1]), i, head])
+    with open(log_path, "w") as f:
+        f.write(json.dumps(log) + "\n")
+    return 0
+
+
 def plan(args):
     if args[0] == "random":
         return plan_random(int(args[1]), int(args[2])), args[3:]
@@ -325,6 +364,8 @@ def plan(args):
 
 
 def main(argv):
+    if argv[0] == "curl":
+        return curl_log(*argv[1:4])
     conns, (side, log_path) = plan(argv)
     mine = [c for c in conns if c.transport in SIDES[side]]
     with ThreadPoolExecutor(WORKERS) as pool:

@@ -3,8 +3,8 @@
 finds: requests as [method, path], responses as status codes), ./httpeek -r pcap/NAME.pcap must
 report every one of them (multiset containment), and every message it reports beyond them must
 be listed in tests/offline/corpus/extras.tsv as real HTTP, with evidence. An allow-listed extra that is
-not reported fails too. Prints "corpus: NAME ok" or "corpus: NAME FAIL" per capture; without
-../shared/corpus it prints why it skipped and exits 0. HTTPEEK in the environment overrides the
+not reported fails too. One TAP line per capture (tests/checklib.py); without ../shared/corpus
+one skipped check, and exit 0. HTTPEEK in the environment overrides the
 binary, HTTPEEK_CORPUS the corpus directory.
 
 Paths are compared as httpeek's uri_path: tshark's URI without query or fragment, the path of an
@@ -20,10 +20,12 @@ import subprocess
 import sys
 import urllib.parse
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from checklib import shared_corpus, Checks  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
-CORPUS = os.environ.get("HTTPEEK_CORPUS",
-                        os.path.join(os.path.dirname(ROOT), "shared", "corpus"))
+CORPUS = shared_corpus(ROOT)
 HTTPEEK = os.environ.get("HTTPEEK", os.path.join(ROOT, "httpeek"))
 EXTRAS = os.path.join(HERE, "extras.tsv")
 TIMEOUT = 60
@@ -147,29 +149,24 @@ def check_one(name, allowed):
 
 
 def main():
+    checks = Checks("corpus")
     if not os.path.isdir(os.path.join(CORPUS, "expected")):
-        print("corpus: skipped: %s is absent" % CORPUS)
+        checks.skip("the public corpus", "%s is absent" % CORPUS)
         return 0
     if not os.access(HTTPEEK, os.X_OK):
-        print("corpus: httpeek FAIL: %s is not built (run make)" % HTTPEEK)
+        checks.report("httpeek", ["%s is not built (run make)" % HTTPEEK])
         return 1
     extras = load_extras()
     names = sorted(f[:-5] for f in os.listdir(os.path.join(CORPUS, "expected"))
                    if f.endswith(".json"))
-    failed = 0
     for name in sorted(set(extras) - set(names)):
-        failed += 1
-        print("corpus: %s FAIL\n  extras.tsv names a capture the corpus lacks" % name)
+        checks.report(name, ["extras.tsv names a capture the corpus lacks"])
     for name in names:
         problems, summary = check_one(name, extras.get(name, collections.Counter()))
-        if problems:
-            failed += 1
-            print("corpus: %s FAIL" % name)
-            for line in problems:
-                print("  " + line)
-        else:
-            print("corpus: %s: %s: ok" % (name, summary))
-    return 1 if failed else 0
+        checks.report(name, problems)
+        if not problems:
+            checks.note("%s: %s" % (name, summary))
+    return 1 if checks.failures else 0
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Filters (-f), packet export (-w) and the progress line, offline, on the capture that
-make_capture.py writes. Prints "filters: <name> ok" or FAIL per check; exits 1 on failure."""
+make_capture.py writes. One TAP line per check (tests/checklib.py); exits 1 on failure."""
 import json
 import os
 import pty

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Golden tests: ./httpeek -r on each capture in tests/captures/ must report exactly the events
 in tests/offline/golden/expected.tsv (net_packet_http, and net_packet_http_request/_response) and
-expected-flows.tsv (net_flow_http), with stdout holding only well-formed Tracee-shaped JSON lines,
-and write every line expected-summary.tsv lists for it on stderr (a capture listed there may
-have no rows in expected.tsv: it must then report no event).
-Prints "golden: <capture> ok" or "golden: <capture> FAIL" per capture; exits 1 on any failure.
+expected-flows.tsv (net_flow_http: every capture, none where it has no rows), every field of
+each, with stdout holding only well-formed Tracee-shaped JSON lines, and write every line
+expected-summary.tsv lists for it on stderr (a capture listed there may have no rows in
+expected.tsv: it must then report no event). The two tables are tshark's reading of the
+captures (derive.py, with tshark-differs.tsv): each capture's rows must also equal what
+derive.py gives now, so that the writer and its expectations cannot drift together.
+One TAP line per capture (tests/checklib.py); exits 1 on any failure.
 HTTPEEK in the environment overrides the binary, HTTPEEK_CAPTURES the capture directory (to
 check a fresh scripts/record-captures.sh run before committing it)."""
 
@@ -14,6 +17,11 @@ import os
 import struct
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from checklib import Checks  # noqa: E402
+from pcaplib import tsresol  # noqa: E402
+import derive  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
@@ -44,14 +52,11 @@ HTTP_ARGS = [("src", "const char*"), ("dst", "const char*"), ("src_port", "uint1
 DIRECTIONS = {0: "unknown", 1: "ingress", 2: "egress"}
 PROTO_KEYS = ["direction", "method", "protocol", "host", "uri_path", "status", "status_code",
               "headers", "content_length"]
-MSG_FIELDS = ["frame", "kind", "method", "uri_path", "host", "protocol", "status_code",
-              "status", "content_length", "src", "dst", "src_port", "dst_port", "direction",
-              "header_names", "headers", "packet_len", "truncated", "tunnel"]
+MSG_FIELDS = derive.MSG_COLUMNS
 SUMMARY_FIELDS = ["line"]
-FLOW_FIELDS = ["frame", "method", "uri_path", "status_code", "trans_depth", "client",
-               "client_port", "server", "server_port"]
+FLOW_FIELDS = derive.FLOW_COLUMNS
 INT_FIELDS = {"frame", "status_code", "content_length", "src_port", "dst_port", "trans_depth",
-              "client_port", "server_port", "packet_len"}
+              "client_port", "server_port", "packet_len", "latency_ns"}
 
 
 class Failure(Exception):
@@ -78,8 +83,10 @@ def read_table(path, fields):
             row = {}
             for name, val in zip(header[1:], cols[1:]):
                 if val == "-":
-                    val = ""
-                row[name] = int(val) if name in INT_FIELDS else val
+                    val = [] if name == "headers" else ""
+                elif name == "headers":
+                    val = json.loads(val)
+                row[name] = int(val) if name in INT_FIELDS and val != "" else val
             rows.setdefault(cols[0], []).append(row)
     return rows
 
@@ -116,7 +123,7 @@ def pcapng_times(data):
         blen = struct.unpack(endian + "I", data[off + 4:off + 8])[0]
         body = data[off + 8:off + blen - 4]
         if btype == 1:
-            resol.append(idb_resolution(body, endian))
+            resol.append(tsresol(body))
         elif btype == 6:
             ifid, hi, lo = struct.unpack(endian + "III", body[:12])
             units = resol[ifid]
@@ -127,19 +134,6 @@ def pcapng_times(data):
             raise Failure("pcapng: bad block length")
         off += blen
     return times
-
-
-def idb_resolution(body, endian):
-    off = 8
-    while off + 4 <= len(body):
-        code, olen = struct.unpack(endian + "HH", body[off:off + 4])
-        if code == 0:
-            break
-        if code == 9:
-            v = body[off + 4]
-            return 2 ** (v & 0x7f) if v & 0x80 else 10 ** v
-        off += 4 + (olen + 3) // 4 * 4
-    return 1000000
 
 
 def no_dup_keys(pairs):
@@ -255,12 +249,18 @@ def project_packet_http(ev, where):
          and type(meta["direction"]) is int and meta["direction"] in DIRECTIONS, where,
          "metadata %r" % meta)
     return {"timestamp": ev["timestamp"], "kind": p["direction"], "method": p["method"],
-            "uri_path": p["uri_path"], "host": p["host"], "protocol": p["protocol"],
+            "uri": p.get("uri", ""), "uri_path": p["uri_path"], "host": p["host"],
+            "protocol": p["protocol"],
             "status_code": p["status_code"], "status": p["status"],
             "content_length": p["content_length"], "src": a["src"]["value"],
             "dst": a["dst"]["value"], "src_port": a["src_port"]["value"],
             "dst_port": a["dst_port"]["value"], "direction": DIRECTIONS[meta["direction"]],
-            "headers": p["headers"], **extras(p, where)}
+            "headers": pairs(p["headers"]), **extras(p, where)}
+
+
+def pairs(headers):
+    """The headers object as the tables write it: [name, value] in order."""
+    return [[k, v] for k, vs in headers.items() for v in vs]
 
 
 def project_split(ev, where):
@@ -278,10 +278,12 @@ def project_split(ev, where):
     want(m.get("iface") == "any" and m.get("protocol") == 6, where, "PktMeta %r" % m)
     out = {"timestamp": ev["timestamp"], "kind": "request" if req else "response",
            "src": m.get("src_ip"), "dst": m.get("dst_ip"), "src_port": m.get("src_port"),
-           "dst_port": m.get("dst_port"), "headers": p["headers"],
+           "dst_port": m.get("dst_port"), "headers": pairs(p["headers"]),
            "packet_len": m.get("packet_len"), **extras(p, where)}
     for k in keys[:-2] + ["content_length"]:
         out[k] = p[k]
+    if req:
+        out["uri"] = p.get("uri", "")
     return out
 
 
@@ -294,7 +296,7 @@ def project_flow(ev, where):
     return {"timestamp": ev["timestamp"],
             "method": req["method"] if req else "",
             "uri_path": req["uri_path"] if req else "",
-            "status_code": resp["status_code"] if resp else None,
+            "status_code": resp["status_code"] if resp else "",
             "trans_depth": a["trans_depth"]["value"], "client": a["client_ip"]["value"],
             "client_port": a["client_port"]["value"], "server": a["server_ip"]["value"],
             "server_port": a["server_port"]["value"],
@@ -313,20 +315,7 @@ def expected_view(row, times):
 
 def matches(exp, got):
     """True when every field of exp the projection got has agrees with it."""
-    for k, v in exp.items():
-        if k == "header_names":
-            if "headers" in got and ",".join(got["headers"].keys()) != v:
-                return False
-        elif k == "headers":
-            if "headers" not in got:
-                continue
-            for item in v.split("|") if v else []:
-                name, _, val = item.partition("=")
-                if got["headers"].get(name) != [val]:
-                    return False
-        elif k in got and got[k] != v:
-            return False
-    return True
+    return all(got[k] == v for k, v in exp.items() if k in got)
 
 
 def match_all(exps, gots):
@@ -352,7 +341,7 @@ def match_all(exps, gots):
 def describe(d, times):
     shown = []
     for k, v in d.items():
-        if k == "headers" and isinstance(v, dict):
+        if k == "headers":
             v = json.dumps(v)
         if k == "timestamp":
             frames = [i + 1 for i, t in enumerate(times) if t == v]
@@ -363,22 +352,8 @@ def describe(d, times):
 
 
 def field_diff(exp, got):
-    diffs = []
-    for k, v in exp.items():
-        if k in ("header_names", "headers"):
-            continue
-        if k in got and got[k] != v:
-            diffs.append("%s: want %r got %r" % (k, v, got[k]))
-    if "headers" in got:
-        names = ",".join(got["headers"].keys())
-        if names != exp.get("header_names", names):
-            diffs.append("header_names: want %r got %r" % (exp["header_names"], names))
-        for item in exp["headers"].split("|") if exp.get("headers") else []:
-            name, _, val = item.partition("=")
-            if got["headers"].get(name) != [val]:
-                diffs.append("headers[%s]: want %r got %r" % (name, [val],
-                                                              got["headers"].get(name)))
-    return diffs
+    return ["%s: want %r got %r" % (k, v, got[k]) for k, v in exp.items()
+            if k in got and got[k] != v]
 
 
 def compare(label, exps, gots, times):
@@ -401,6 +376,20 @@ def compare(label, exps, gots, times):
 def check_order(evs, where):
     ts = [ev["timestamp"] for ev in evs]
     want(ts == sorted(ts), where, "events not in timestamp order: %r" % ts)
+
+
+def check_derivation(name, derived):
+    """The committed rows of a capture against derive.py's reading of it now."""
+    lines = []
+    for table, (path, _) in derive.TABLES.items():
+        _, rows = derive.committed(table)
+        want = collections.Counter(derived.get(name, {}).get(table, []))
+        have = collections.Counter(rows.get(name, []))
+        lines += ["%s is not tshark's reading (derive.py): it lacks %s" % (path, l[:300])
+                  for l in want - have]
+        lines += ["%s is not tshark's reading (derive.py): it adds %s" % (path, l[:300])
+                  for l in have - want]
+    return lines
 
 
 def check_capture(name, path, rows, flow_rows, summary_rows):
@@ -430,11 +419,10 @@ def check_capture(name, path, rows, flow_rows, summary_rows):
     gots = [project_split(ev, "%s line %d" % (ev["eventName"], n))
             for n, ev in enumerate(split, 1)]
     problems += compare("net_packet_http_request/_response", exps, gots, times)
-    if flow_rows is not None:
-        fexps = [expected_view(r, times) for r in flow_rows]
-        gots = [project_flow(ev, "net_flow_http line %d" % n)
-                for n, ev in enumerate(runs["net_flow_http"], 1)]
-        problems += compare("net_flow_http", fexps, gots, times)
+    fexps = [expected_view(r, times) for r in flow_rows]
+    gots = [project_flow(ev, "net_flow_http line %d" % n)
+            for n, ev in enumerate(runs["net_flow_http"], 1)]
+    problems += compare("net_flow_http", fexps, gots, times)
     every = ",".join(EVENT_IDS.keys())
     together = sorted(json.dumps(ev) for ev in run_httpeek(path, every))
     apart = sorted(json.dumps(ev) for evs in runs.values() for ev in evs)
@@ -448,15 +436,17 @@ def main():
     expected = read_table(os.path.join(HERE, "expected.tsv"), MSG_FIELDS)
     flows = read_table(os.path.join(HERE, "expected-flows.tsv"), FLOW_FIELDS)
     summaries = read_table(os.path.join(HERE, "expected-summary.tsv"), SUMMARY_FIELDS)
+    checks = Checks("golden")
     if not os.access(HTTPEEK, os.X_OK):
-        print("golden: httpeek FAIL: %s is not built (run make)" % HTTPEEK)
+        checks.report("httpeek", ["%s is not built (run make)" % HTTPEEK])
         return 1
     files = {}
     for f in sorted(os.listdir(CAPTURES)):
         stem, ext = os.path.splitext(f)
         if ext in (".pcap", ".pcapng"):
             files[stem] = os.path.join(CAPTURES, f)
-    failed = 0
+    derived, trouble = derive.derive()
+    checks.report("tshark-differs.tsv", trouble)
     for name in sorted(set(files) | set(expected) | set(flows) | set(summaries)):
         if name not in files:
             problems = ["no capture file for the expected rows"]
@@ -464,18 +454,15 @@ def main():
             problems = ["capture has no rows in expected.tsv or expected-summary.tsv"]
         else:
             try:
-                problems = check_capture(name, files[name], expected.get(name, []),
-                                         flows.get(name), summaries.get(name, []))
+                problems = check_derivation(name, derived) + check_capture(
+                    name, files[name], expected.get(name, []), flows.get(name, []),
+                    summaries.get(name, []))
             except Failure as e:
                 problems = [str(e)]
-        if problems:
-            failed += 1
-            print("golden: %s FAIL" % name)
-            for line in problems:
-                print("  " + line)
-        else:
-            print("golden: %s ok" % name)
-    return 1 if failed else 0
+        checks.report(name, problems[:1])
+        if len(problems) > 1:
+            checks.note("\n".join("  " + line for line in problems[1:]))
+    return 1 if checks.failures else 0
 
 
 if __name__ == "__main__":

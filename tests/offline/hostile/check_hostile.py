@@ -1,20 +1,28 @@
 #!/usr/bin/env python3
 """Hostile captures: no crash, no hang, valid JSON only, a clear message for bad input, bounded
-memory, and the normal exchange placed after the hostile part still reported."""
+memory, and the normal exchange placed after the hostile part still reported. Every run's exit
+status is the one the contract names (0 read to the end, 1 cut short or not a capture), never
+a signal, and its stderr holds no sanitizer report. One TAP line per check (tests/checklib.py)."""
 import glob
 import json
 import os
-import resource
+import re
 import subprocess
 import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from checklib import Checks  # noqa: E402
+
 HTTPEEK = os.environ.get("HTTPEEK", os.path.join(ROOT, "httpeek"))
 # Sanitizers inflate memory: the bounds are checked on the plain binary only.
 MEM_SCALE = 8 if os.environ.get("HTTPEEK_SANITIZED") else 1
 TIMEOUT = 120
-failures = 0
+CHECKS = Checks("hostile")
+# What a sanitizer or the C library prints when the process is not sound.
+CRASH_WORDS = ("AddressSanitizer", "LeakSanitizer", "runtime error:", "UndefinedBehavior",
+               "Segmentation fault", "Aborted", "core dumped", "stack smashing")
 
 
 def run(pcap, *extra):
@@ -63,17 +71,81 @@ def paths(events):
 
 
 def check(name, cond, detail=""):
-    global failures
-    if cond:
-        print(f"hostile: {name} ok")
-    else:
-        failures += 1
-        print(f"hostile: {name} FAIL {detail}")
+    CHECKS.report(name, [] if cond else [detail or "failed"])
+
+
+def exited(rc, err, want):
+    """Problems with an exit: not the status wanted, killed by a signal, a sanitizer report."""
+    out = []
+    if rc < 0:
+        out.append("killed by signal %d" % -rc)
+    elif rc != want:
+        out.append("exit %d, want %d" % (rc, want))
+    out += ["stderr has %r" % w for w in CRASH_WORDS if w in err]
+    return out
+
+
+def check_run(name, rc, err, want, cond, detail=""):
+    """A check of one run: its exit (exited()) and cond."""
+    problems = exited(rc, err, want)
+    if not cond:
+        problems.append(detail or "failed")
+    if problems and err.strip():
+        problems.append("stderr ends %r" % err.strip()[-200:])
+    CHECKS.report(name, problems)
 
 
 def tail_seen(events):
     return "/after-hostile" in paths(events) and any(
         http_args(e)["status_code"] == 200 for e in events)
+
+
+# What the connection of make_hostile.py --evict reports at a 4 MiB limit (docs/LIVE.md,
+# "Memory"): messages (kind, method or status, path, truncated) and exchanges (method, path,
+# status, trans_depth) in order.
+EVICT_MESSAGES = [("request", "GET", "/v1", False), ("response", 200, "", False),
+                  ("request", "GET", "/v2", True), ("request", "GET", "/v3", False),
+                  ("response", 200, "", False), ("response", 404, "", False),
+                  ("request", "POST", "/v4", False), ("response", 201, "", False)]
+EVICT_FLOWS = [("GET", "/v1", 200, 1), ("GET", "/v2", None, 2), (None, None, 200, 0),
+               ("GET", "/v3", 404, 3), ("POST", "/v4", 201, 4)]
+
+
+def check_eviction():
+    """A keep-alive connection ended at --memory-limit in the middle of a head: the head is
+    reported cut and its request as an exchange without response; when the connection goes
+    on it is the same connection (not counted twice), the response owed to that request is an
+    exchange without request, later requests pair with their own responses and go on with
+    their numbering, and the bytes skipped until the next message start are no parse
+    failure."""
+    gen = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "offline", "hostile",
+                                                       "make_hostile.py"), "--evict"],
+                         capture_output=True, check=True)
+    p = subprocess.run([HTTPEEK, "-r", "-", "--memory-limit", str(4 << 20), "-e", "all"],
+                       input=gen.stdout, capture_output=True, timeout=TIMEOUT)
+    err = p.stderr.decode("utf-8", "replace")
+    msgs, flows, problems = [], [], []
+    for line in p.stdout.splitlines():
+        e = json.loads(line)
+        a = {x["name"]: x["value"] for x in e["args"]}
+        if e["eventName"] == "net_packet_http" and 50000 in (a["src_port"], a["dst_port"]):
+            h = a["proto_http"]
+            msgs.append((h["direction"], h["method"] or h["status_code"], h["uri_path"],
+                         h.get("truncated", False)))
+        elif e["eventName"] == "net_flow_http" and a["client_port"] == 50000:
+            r, q = a["request"] or {}, a["response"] or {}
+            flows.append((r.get("method"), r.get("uri_path"), q.get("status_code"),
+                          a["trans_depth"]))
+    if msgs != EVICT_MESSAGES:
+        problems.append(f"messages {msgs}")
+    if flows != EVICT_FLOWS:
+        problems.append(f"exchanges {flows}")
+    m = re.search(r"httpeek: \d+ packets, \d+ bytes, (\d+) flows, .* (\d+) parse failures "
+                  r"\((\d+) flows ended at --memory-limit, (\d+) of them came back\)", err)
+    if not m or m.group(1) != "302" or m.group(2) != "0" or not int(m.group(4)):
+        problems.append("summary: want 302 flows (301 connections and the last exchange's), "
+                        "0 parse failures, flows that came back")
+    check_run("eviction", p.returncode, err, 0, not problems, "; ".join(problems))
 
 
 def main():
@@ -87,55 +159,67 @@ def main():
     # 9,000 connections each holding an unterminated 60 KiB head (540 MB of heads): the
     # memory limit (128 MiB by default) ends the least recently active ones.
     rc, ev, err, rss = run_flood(9000, 60 * 1024)
-    check("head-flood", rc == 0 and tail_seen(ev) and rss < 256 * MEM_SCALE and
-          "ended at --memory-limit" in err, f"rc={rc} rss={rss:.0f}MiB {err.strip()[-200:]}")
-    print(f"hostile: head-flood: peak RSS {rss:.1f} MiB (9,000 heads of 60 KiB)")
+    check_run("head-flood", rc, err, 0, tail_seen(ev) and rss < 256 * MEM_SCALE and
+              "ended at --memory-limit" in err, f"rss={rss:.0f}MiB")
+    CHECKS.note(f"head-flood: peak RSS {rss:.1f} MiB (9,000 heads of 60 KiB)")
     rc, ev, err, rss = run_flood(1000, 60 * 1024, "--memory-limit", str(16 << 20))
-    check("head-flood-limit", rc == 0 and tail_seen(ev) and rss < 64 * MEM_SCALE,
-          f"rc={rc} rss={rss:.0f}MiB")
+    check_run("head-flood-limit", rc, err, 0, tail_seen(ev) and rss < 64 * MEM_SCALE,
+              f"rss={rss:.0f}MiB")
+    check_eviction()
     rc, ev, err, rss, _ = run(p("huge-head.pcap"))
-    check("huge-head", rc == 0 and tail_seen(ev) and rss < 64 * MEM_SCALE, f"rc={rc} rss={rss:.0f}MiB")
+    check_run("huge-head", rc, err, 0, tail_seen(ev) and rss < 64 * MEM_SCALE, f"rss={rss:.0f}MiB")
     rc, ev, err, rss, _ = run(p("many-flows.pcap"))
-    check("many-flows", rc == 0 and tail_seen(ev) and rss < 256 * MEM_SCALE, f"rc={rc} rss={rss:.0f}MiB")
-    print(f"hostile: many-flows peak RSS {rss:.1f} MiB ok")
+    check_run("many-flows", rc, err, 0, tail_seen(ev) and rss < 256 * MEM_SCALE,
+              f"rss={rss:.0f}MiB")
+    CHECKS.note(f"many-flows: peak RSS {rss:.1f} MiB")
     rc, ev, err, rss, _ = run(p("overlap-wrap.pcap"))
     ps = paths(ev)
-    check("overlap-wrap", rc == 0 and "/first-wins" in ps and "/evil-second" not in ps
-          and tail_seen(ev), f"paths={ps}")
+    check_run("overlap-wrap", rc, err, 0, "/first-wins" in ps and "/evil-second" not in ps
+              and tail_seen(ev), f"paths={ps}")
     rc, ev, err, rss, _ = run(p("many-fields.pcap"))
     req = [http_args(e) for e in ev if http_args(e)["uri_path"] == "/fields"]
-    check("many-fields", rc == 0 and req and req[0].get("truncated") is True and
-          len(req[0]["headers"]) <= 512 and tail_seen(ev), f"rc={rc}")
+    check_run("many-fields", rc, err, 0, req and req[0].get("truncated") is True and
+              len(req[0]["headers"]) <= 512 and tail_seen(ev))
     rc, ev, err, rss, _ = run(p("every-byte.pcap"))
     req = [http_args(e) for e in ev if http_args(e)["uri_path"] == "/bytes"]
     printable = "".join(chr(b) for b in range(0x21, 0x7F))
-    check("every-byte-json", rc == 0 and req and printable in req[0]["headers"]["X-All"][0]
-          and tail_seen(ev))
+    check_run("every-byte-json", rc, err, 0, req and printable in req[0]["headers"]["X-All"][0]
+              and tail_seen(ev))
     rc, _, err, _, raw = run(p("every-byte.pcap"), "-o", "table")
     bad = [b for b in raw if (b < 0x20 and b != 0x0A) or b == 0x7F]
-    check("every-byte-table", rc == 0 and not bad and b"/bytes" in raw, f"control bytes {bad[:5]}")
+    check_run("every-byte-table", rc, err, 0, not bad and b"/bytes" in raw,
+              f"control bytes {bad[:5]}")
 
+    # Cut short: every event before the cut, one line saying where, exit 1.
     for name in ("truncated-record", "absurd-caplen"):
         rc, ev, err, _, _ = run(p(name + ".pcap"))
-        check(name, rc != 0 and len(err.strip().splitlines()) <= 2 and "/after-hostile" in
-              paths(ev), f"rc={rc} err={err!r}")
+        lines = err.strip().splitlines()
+        check_run(name, rc, err, 1, lines and "cut short after" in lines[0] and len(lines) <= 2
+                  and "/after-hostile" in paths(ev))
     for name in ("truncated-header", "garbage"):
         rc, ev, err, _, _ = run(p(name + ".pcap"))
-        check(name, rc != 0 and not ev and len(err.strip().splitlines()) == 1 and
-              "failed to open capture" in err, f"rc={rc} err={err!r}")
+        check_run(name, rc, err, 1, not ev and len(err.strip().splitlines()) == 1 and
+                  "failed to open capture" in err)
     rc, ev, err, _, _ = run(p("wirelen-below-caplen.pcap"))
-    check("wirelen-below-caplen", tail_seen(ev), f"rc={rc} err={err!r}")
+    check_run("wirelen-below-caplen", rc, err, 0, tail_seen(ev))
     flips = sorted(glob.glob(p("flip-*.pcap")))
     for f in flips:
-        rc, ev, err, _, _ = run(f)          # valid JSON and no crash is the check
-        check(os.path.basename(f), rc in (0, 1) and (rc == 0 or err.strip()), f"rc={rc}")
+        rc, ev, err, _, _ = run(f)          # valid JSON (run() raises otherwise)
+        lines = err.strip().splitlines() or [""]
+        if rc == 1:   # cut short, or not a capture any more: the reason first
+            told = lines[0].startswith(("httpeek: capture ", "httpeek: failed to open capture"))
+        else:         # read to the end: the summary
+            told = any(line.startswith("httpeek: ") and " parse failures" in line
+                       for line in lines)
+        check_run(os.path.basename(f), rc, err, rc if rc in (0, 1) else 0, told,
+                  "no summary or reason on stderr")
     subprocess.run(["rm", "-rf", work])
-    return 1 if failures else 0
+    return 1 if CHECKS.failures else 0
 
 
 if __name__ == "__main__":
     try:
         sys.exit(main())
     except (ValueError, json.JSONDecodeError) as e:
-        print(f"hostile: json FAIL {e}")
+        CHECKS.report("json", [str(e)])
         sys.exit(1)

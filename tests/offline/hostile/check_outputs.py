@@ -3,7 +3,7 @@
 once on stderr with the file and the reason, counted in the summary, never claimed; -O and -w
 never follow a symbolic link, are created 0600, refuse another user's file and are not
 emptied by a failed start; --redact masks header values in -w's packets too.
-Prints "outputs: <name> ok" or FAIL per check. HTTPEEK selects the binary."""
+One TAP line per check (tests/checklib.py). HTTPEEK selects the binary."""
 import os
 import re
 import shutil
@@ -16,6 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "offline", "hostile"))
 from checklib import Checks  # noqa: E402
+from pcaplib import read_pcap, read_pcapng  # noqa: E402
 from make_hostile import SECRETS  # noqa: E402
 
 HTTPEEK = os.environ.get("HTTPEEK", os.path.join(ROOT, "httpeek"))
@@ -88,7 +89,7 @@ def check_full_disk(caps, work):
     """-O and -w on a 1 MiB file system: the files hold whole lines and whole blocks, as many
     as the summary claims, and the rest is counted as not written."""
     if not IS_ROOT:
-        print("outputs: full-disk SKIPPED: needs root (mount)")
+        checks.skip("full-disk", "needs root (mount)")
         return
     mnt = os.path.join(work, "small")
     os.mkdir(mnt)
@@ -205,6 +206,81 @@ def check_redact(caps, work):
     checks.report("redact-w", problems)
 
 
+REDACTED_NAMES = (b"authorization", b"proxy-authorization", b"cookie", b"set-cookie")
+
+
+def masked_spans(stream, names):
+    """Offsets of stream (one direction's bytes) that --redact masks: the non-blank bytes of
+    the values of the named headers, folded lines included."""
+    out, pos, in_value = set(), 0, False
+    for line in stream.split(b"\n"):
+        name, colon, _ = line.partition(b":")
+        if line[:1] in (b" ", b"\t") and in_value:
+            start = pos
+        elif colon and b" " not in name:
+            in_value = name.strip().lower() in names
+            start = pos + len(name) + 1
+        else:
+            in_value = False
+        if in_value:
+            out |= {start + i for i, c in enumerate(line[start - pos:]) if c not in b" \t\r"}
+        pos += len(line) + 1
+    return out
+
+
+def streams(packets):
+    """{(addresses, ports): (first seq, bytes)} of the TCP payloads of raw IPv4 packets, each
+    direction of each connection in order."""
+    out = {}
+    for _, ip in packets:
+        ihl = (ip[0] & 15) * 4
+        key = (ip[12:20], ip[ihl:ihl + 4])
+        seq = struct.unpack_from("!I", ip, ihl + 4)[0]
+        payload = tcp_payload(ip)
+        if not payload:
+            continue
+        first, data = out.get(key, (seq, b""))
+        if seq - first == len(data):
+            data += payload
+        out[key] = (first, data)
+    return out
+
+
+def check_export_bytes(caps, work):
+    """-w writes the input's packets as they were, byte for byte, with their time stamps and
+    link type; with --redact only the masked values differ, each of their non-blank bytes
+    a '*'."""
+    for name, path in (("many", caps["many"]), ("secrets", caps["secrets"])):
+        linktype, packets = read_pcap(path)
+        by_ts = dict(packets)
+        names = REDACTED_NAMES + (b"x-api-key",)
+        flows = streams(packets)
+        spans = {k: masked_spans(d, names) for k, (_, d) in flows.items()}
+        for redact in ((), ("--redact=X-Api-Key",)):
+            out = os.path.join(work, f"bytes-{name}-{len(redact)}.pcapng")
+            rc, err = run("-r", path, "-e", "all", *redact, "-w", out)
+            got, problems = read_pcapng(out) if rc == 0 else [], []
+            if rc or not got:
+                problems.append(f"rc={rc}, {len(got)} packets: {err.strip()[-200:]}")
+            for lt, ts, data in got:
+                want = by_ts.get(ts)
+                if lt != linktype or want is None or len(want) != len(data):
+                    problems.append(f"packet at {ts} (link type {lt}, {len(data)} bytes): no "
+                                    f"input packet at that time of that type and length")
+                    continue
+                ihl = (want[0] & 15) * 4
+                key = (want[12:20], want[ihl:ihl + 4])
+                at = struct.unpack_from("!I", want, ihl + 4)[0] - flows[key][0]
+                hl = len(want) - len(tcp_payload(want))
+                for i, (a, b) in enumerate(zip(want, data)):
+                    mask = bool(redact) and i >= hl and at + i - hl in spans[key]
+                    if (b != ord("*")) if mask else (a != b):
+                        problems.append(f"packet at {ts}: byte {i} is {b:#x}, want "
+                                        f"{'*' if mask else hex(a)}")
+                        break
+            checks.report(f"export-bytes {name}{' redacted' if redact else ''}", problems[:3])
+
+
 def main():
     if sys.argv[1:2] == ["--count"]:
         # check_outputs.py --count FILE N: FILE is whole pcapng blocks with N packets.
@@ -224,6 +300,7 @@ def main():
         check_full_disk(caps, work)
         check_files(caps, work)
         check_redact(caps, work)
+        check_export_bytes(caps, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     checks.exit()

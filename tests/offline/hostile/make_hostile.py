@@ -5,6 +5,9 @@ request/response exchange on a fresh connection that must still be reported.
 Usage: make_hostile.py OUTDIR [REAL_CAPTURE ...]   (real captures are the byte-flip sources)
        make_hostile.py --flood N BYTES   (to stdout: N connections, each an unterminated head
                                           of BYTES bytes, then the normal exchange)
+       make_hostile.py --evict           (to stdout: a keep-alive connection ended at a 4 MiB
+                                          --memory-limit in the middle of a head, which then
+                                          goes on: evict() tells the story)
 """
 import os
 import random
@@ -241,7 +244,49 @@ def head_flood(f, n, size):
     cap.close()
 
 
+EVICT_LINE = b"X-Fill: " + b"f" * 1390 + b"\r\n"
+
+
+def evict(f):
+    """A connection (port 50000) exchanges GET /v1 and 200, then sends most of the head of
+    GET /v2 (20 KiB); 300 other connections each send 20 KiB of a head that never ends, past
+    a 4 MiB limit, the victim's being the least recently active. Then the victim's head ends,
+    GET /v3 follows at once (pipelined), the 200 to /v2 (body "v2") and the 404 to /v3 come
+    back, POST /v4 (body "abc", chunked) gets 201 "made", and the connection closes; the
+    normal exchange last."""
+    cap = Pcap(f)
+    v = Conn(cap, 50000)
+    v.handshake()
+    v.send(b"GET /v1 HTTP/1.1\r\nHost: v\r\n\r\n")
+    v.send(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", from_client=False)
+    v.send(b"GET /v2 HTTP/1.1\r\nHost: v\r\n")
+    for _ in range(14):
+        v.segment(EVICT_LINE)
+    flood = []
+    for i in range(300):
+        c = Conn(cap, 51000 + i, client=bytes([10, 12, i >> 8, i & 255]))
+        c.handshake()
+        c.send(b"GET /flood/%d HTTP/1.1\r\nHost: flood.example\r\n" % i)
+        flood.append(c)
+    for _ in range(14):
+        for c in flood:
+            c.segment(EVICT_LINE)
+    v.send(b"X-End: 1\r\n\r\n")
+    v.send(b"GET /v3 HTTP/1.1\r\nHost: v\r\n\r\n")
+    v.send(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nv2", from_client=False)
+    v.send(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", from_client=False)
+    v.send(b"POST /v4 HTTP/1.1\r\nHost: v\r\nTransfer-Encoding: chunked\r\n\r\n"
+           b"3\r\nabc\r\n0\r\n\r\n")
+    v.send(b"HTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\nmade", from_client=False)
+    v.close()
+    normal_tail(cap)
+    cap.close()
+
+
 def main():
+    if sys.argv[1] == "--evict":
+        evict(sys.stdout.buffer)
+        return
     if sys.argv[1] == "--flood":
         head_flood(sys.stdout.buffer, int(sys.argv[2]), int(sys.argv[3]))
         return

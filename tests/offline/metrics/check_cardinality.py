@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Cardinality: 100k exchanges on 100k distinct random paths keep each histogram at the series cap
 (the overflow series counts the rest, no exchange is lost) and peak memory, with the exposition
-served once, close to that of the same 100k exchanges on 100 paths. Prints "metrics-cap: <name> ok" or FAIL; exits 1 on failure."""
+served once, close to that of the same 100k exchanges on 100 paths. One TAP line per check; exits 1 on failure."""
 import os
 import re
 import shutil
@@ -72,7 +72,7 @@ def main():
                [] if over == EXCHANGES - (CAP - 1) and total(big) == EXCHANGES and
                '_count{http_request_method="__overflow__"' in big else
                ["overflow %s, total %s" % (over, total(big))])
-        print("metrics-cap: peak RSS %.1f MiB with 100 paths, %.1f MiB with 100k (limit: "
+        CHECKS.note("metrics-cap: peak RSS %.1f MiB with 100 paths, %.1f MiB with 100k (limit: "
               "%d MiB more)" % (rss_small, rss_big, EXTRA_RSS_MIB * MEM_SCALE))
         report("100k paths: RSS bounded", [] if rss_big - rss_small < EXTRA_RSS_MIB * MEM_SCALE
                else ["%.1f MiB more than with 100 paths" % (rss_big - rss_small)])

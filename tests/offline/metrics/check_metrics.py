@@ -2,7 +2,7 @@
 """Metrics from captures (no root): counts, buckets, routes and filters in --metrics-file; the
 endpoint (GET /metrics, other paths and methods, oversized, silent and slow clients, more
 clients than it has slots); promtool's check; one-line errors for bad options.
-Prints "metrics: <name> ok" or FAIL per check; exits 1 on failure."""
+One TAP line per check (tests/checklib.py); exits 1 on failure."""
 import json
 import os
 import re

@@ -8,9 +8,8 @@ httpeek's writer: what a numeric arg's type string may be, which keys each struc
 what each key must hold, the JSON type of each top-level field, and the args of each event.
 
 Every event of all four kinds that `httpeek -r FILE -e all` writes for the golden captures
-(tests/captures) and for ../shared/corpus/pcap (when present) is checked. Prints
-"tracee-rules: NAME ok" or "... FAIL: why" per capture, then one line per event kind; a kind that
-no capture produced fails. Other checkers import check_event() for their own events (live).
+(tests/captures) and for ../shared/corpus/pcap (when present) is checked. One TAP
+line per capture, then one per event kind; a kind that no capture produced fails. Other checkers import check_event() for their own events (live).
 HTTPEEK overrides the binary, HTTPEEK_CORPUS the corpus directory."""
 
 import collections
@@ -22,12 +21,11 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-from checklib import Checks  # noqa: E402
+from checklib import shared_corpus, Checks, tap_note  # noqa: E402
 
 HTTPEEK = os.environ.get("HTTPEEK", os.path.join(ROOT, "httpeek"))
 CAPTURES = os.path.join(ROOT, "tests", "captures")
-CORPUS = os.environ.get("HTTPEEK_CORPUS",
-                        os.path.join(os.path.dirname(ROOT), "shared", "corpus"))
+CORPUS = shared_corpus(ROOT)
 TIMEOUT = 60
 
 # What a JSON value must be to fill a Go field of each kind without an error or a silent change
@@ -270,7 +268,7 @@ def captures():
             if f.endswith((".pcap", ".pcapng")):
                 out.append(("corpus/" + f, os.path.join(pcaps, f)))
     else:
-        print("tracee-rules: no %s: only the golden captures are read" % pcaps)
+        tap_note("tracee-rules: no %s: only the golden captures are read" % pcaps)
     return out
 
 
@@ -295,7 +293,7 @@ def main():
                                               if len(problems) > 10 else []))
     for name in EVENTS:
         checks.report(name, [] if total[name] else ["no capture produced one"])
-    print("tracee-rules: %s" % ", ".join("%d %s" % (total[n], n) for n in EVENTS))
+    checks.note("tracee-rules: %s" % ", ".join("%d %s" % (total[n], n) for n in EVENTS))
     checks.exit()
 
 

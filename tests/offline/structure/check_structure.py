@@ -9,7 +9,7 @@
   users);
 - no .c file loose in src/ but main.c and options.c, and every source file named in
   docs/ARCHITECTURE.md.
-Prints one "structure: <check> ok" or FAIL line per check."""
+One TAP line per check (tests/checklib.py)."""
 import os
 import re
 import subprocess

@@ -117,13 +117,18 @@ static void cb_fin(void *ctx, void *user, int side)
 	log_add(" f%d", side);
 }
 
-static void cb_close(void *ctx, void *user)
+/* Flows ended at the memory limit leave this for their return (the session's part). */
+static const struct flow_resume resume_left = { .requests = 7, .owed = 2, .owed_head = 2 };
+
+static void cb_close(void *ctx, void *user, struct flow_resume *keep)
 {
 	struct rec_flow *r = user;
 
 	r->closed++;
 	assert_int_equal(r->closed, 1);
-	log_add(" c%d", r->id);
+	log_add(" c%d%s", r->id, keep ? "s" : "");
+	if (keep)
+		*keep = resume_left;
 }
 
 /* What the consumer says it holds per flow, by flow id (flow_table_shed). */
@@ -745,6 +750,47 @@ static void test_shed(void **state)
 	flow_table_free(t);
 }
 
+/*
+ * A connection ended at the memory limit comes back as itself: the flow opened for its next
+ * segment is resumed (not counted as created) with what close() left, its client side as
+ * the new flow numbers sides; a late copy of its old bytes is no new flow; a SYN on the same
+ * ports is a new connection.
+ */
+static void test_shed_resume(void **state)
+{
+	struct flow_table *t = table_default();
+	const struct flow_stats *st = flow_table_stats(t);
+
+	feed(t, 0, A, TCP_SYN, 0, NULL);
+	feed(t, 0, B, TCP_SYN | TCP_ACK, 0, NULL);
+	feed(t, 0, A, 0, 1, "GET /a");
+	consumer_held[0] = 100;
+	assert_int_equal(flow_table_shed(t, 1), 100);
+	assert_int_equal(st->flows_created, 1);
+	feed(t, 0, A, 0, 4, "/a");          /* a late copy of old bytes */
+	assert_int_equal(nrec, 1);
+	feed(t, 0, B, 0, 1, "HTTP/1.1 200");  /* the server side first, now side 0 */
+	assert_int_equal(nrec, 2);
+	assert_true(rec[1]->info.resumed);
+	assert_int_equal(rec[1]->info.resume.requests, 7);
+	assert_int_equal(rec[1]->info.resume.owed, 2);
+	assert_int_equal(rec[1]->info.resume.owed_head, 2);
+	assert_int_equal(rec[1]->info.resume.client_side, 1);
+	assert_int_equal(st->flows_created, 1);
+	assert_int_equal(st->flows_resumed, 1);
+	feed(t, 0, A, 0, 7, " HTTP/1.1");     /* the same flow, on */
+	assert_int_equal(nrec, 2);
+	assert_stream(1, 1, " HTTP/1.1");
+	consumer_held[1] = 100;
+	assert_int_equal(flow_table_shed(t, 1), 100);
+	feed(t, 0, A, TCP_SYN, 1000, NULL);  /* the ports used again: a new connection */
+	assert_int_equal(nrec, 3);
+	assert_false(rec[2]->info.resumed);
+	assert_int_equal(st->flows_created, 2);
+	assert_int_equal(st->flows_resumed, 1);
+	flow_table_free(t);
+}
+
 static void test_expire(void **state)
 {
 	struct flow_limits lim = lim_default();
@@ -1041,6 +1087,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eviction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shed_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookie_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_retransmission, setup, teardown),

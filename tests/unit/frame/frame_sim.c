@@ -1,7 +1,6 @@
 /*
- * The kernel's framer without a kernel: what httpeek.bpf.c does per packet (follow a
- * direction from its first byte, frame it, copy the marked ranges) replayed in user space,
- * and a generator of random HTTP/1.x conversations to feed it. See frame_sim.h.
+ * One connection as whole packets and as the kernel's copies (twin.c) of the same packets,
+ * both through the pipeline. See frame_sim.h.
  */
 #define _GNU_SOURCE
 #include <linux/types.h>
@@ -13,45 +12,9 @@
 #include "frame_sim.h"
 #include "output/event.h"
 #include "pipeline/pipeline.h"
-#include "record.h"
-
-struct sim_src {
-	const uint8_t *p;
-	uint32_t len;
-};
-
-#include "frame/frame.h"
+#include "twin.h"
 
 #define HDR 40   /* IPv4 and TCP headers, no options */
-
-/* One step of a pass, reading the packet as bpf_skb_load_bytes() would. */
-static int sim_step(struct frame_scan *s, struct frame_conn *c, const struct sim_src *src)
-{
-	uint32_t n = frame_need(s), off = s->off + s->pos;
-
-	if (n) {
-		if (off > src->len || n > src->len - off) {
-			frame_unreadable(s);
-			return 1;
-		}
-		memcpy(s->buf, src->p + off, n);
-		frame_loaded(s, n);
-	}
-	return frame_step(s, c);
-}
-
-/* One direction as the kernel keeps it (struct dir_state). */
-struct sim_dir {
-	struct frame_dir f;
-	struct frame_seq q;
-};
-
-/* The kernel's state for the client's socket: [1] what it sends, [0] what it receives. */
-struct sim_kernel {
-	bool storage;
-	struct sim_dir d[2];
-	struct frame_conn conn;
-};
 
 /* A TCP segment as both views see it. */
 struct sim_seg {
@@ -67,7 +30,7 @@ struct sim_seg {
 /* Both views of the connection: whole packets and the kernel's copies. */
 struct sim {
 	const struct sim_options *opt;
-	struct sim_kernel k;
+	struct twin_sock k;
 	struct pipeline *pipe[2];  /* [0] whole, [1] framed */
 	struct event_writer *w[2];
 	FILE *out[2];
@@ -145,144 +108,47 @@ static void feed(struct sim *sim, int view, const uint8_t *data, uint32_t caplen
 	pipeline_packet(sim->pipe[view], &pkt);
 }
 
-/* A kernel copy of payload [lo, hi) of the packet, standing for [lo, end). */
-static void copy(struct sim *sim, const uint8_t *pkt, uint32_t plen, uint32_t lo, uint32_t hi,
-		 uint32_t end, uint8_t flags)
+/* A kernel record of the packet: its headers and the copied payload, as the pipeline gets it. */
+static void copy(struct sim *sim, const uint8_t *pkt, uint32_t plen, const struct twin_copy *c)
 {
-	uint8_t *c = malloc(HDR + (hi - lo) + 1);
+	uint8_t *p = malloc(HDR + c->n + 1);
 
-	if (!c)
+	if (!p)
 		return;
-	memcpy(c, pkt, HDR);
-	memcpy(c + HDR, pkt + HDR + lo, hi - lo);
-	feed(sim, 1, c, HDR + (hi - lo), HDR + plen, lo, end - lo, flags);
+	memcpy(p, pkt, HDR);
+	memcpy(p + HDR, pkt + HDR + c->lo, c->n);
+	feed(sim, 1, p, HDR + c->n, HDR + plen, c->lo, c->span, c->flags);
 	sim->res->copies++;
-	sim->res->copied_bytes += hi - lo;
-	if (flags & REC_F_WHOLE)
+	sim->res->copied_bytes += c->n;
+	if (c->flags & REC_F_WHOLE)
 		sim->res->whole_copies++;
-	free(c);
+	free(p);
 }
 
-static void follow_from(struct sim_dir *sd, uint32_t seq, bool joined)
+/* The kernel's view of a segment at the client's socket: the TCP facts stream_start() reads
+ * there (a side is fresh until its first byte went by in order), then handle(). */
+static void kernel(struct sim *sim, const uint8_t *pkt, const struct sim_seg *g)
 {
-	memset(sd, 0, sizeof(*sd));
-	frame_head_begin(&sd->f);
-	sd->f.flags = joined ? F_JOINED : 0;
-	frame_seq_init(&sd->q, seq);
-}
+	const struct twin_knobs kn = { sim->opt->max_head, sim->opt->body_bytes };
+	struct twin_packet tp = { .bytes = pkt, .hl = HDR, .plen = g->len, .seq = g->seq,
+				  .tcp_flags = g->fin ? 0x11 : 0x18,
+				  .dir = g->side ? REC_DIR_INGRESS : REC_DIR_EGRESS };
+	struct twin_facts f = { .self_fresh = !sim->started[g->side], .self_first = sim->isn[g->side],
+				.other_fresh = !sim->started[!g->side],
+				.other_first = sim->isn[!g->side] };
+	struct twin_result r;
 
-/* The bytes starts_message() in httpeek.bpf.c loads of a payload of n bytes. */
-static uint32_t probe_len(uint32_t n)
-{
-	return n < HTTP_START_PROBE ? n : HTTP_START_PROBE;
-}
-
-/* Mirrors sync(): may the kernel start following direction di with this segment? */
-static bool may_start(const struct sim_seg *g)
-{
-	uint8_t c = g->payload[0];
-
-	return http_is_tchar(c) || c == '\r' || c == '\n';
-}
-
-/* Mirrors sync(); a side is fresh until its first byte went by in order. */
-static bool sim_sync(struct sim *sim, const struct sim_seg *g, int di)
-{
-	struct sim_kernel *k = &sim->k;
-	bool fresh = !sim->started[g->side];
-
-	if (fresh && g->seq == sim->isn[g->side] && !may_start(g)) {
-		sim->res->ignored = 1;  /* its first bytes are not HTTP */
-		return false;
-	}
-	if (!fresh && !(may_start(g) && http_starts_message(g->payload, probe_len(g->len))))
-		return false;
-	if (!k->storage) {
-		k->storage = true;
-		if (!sim->started[!g->side])
-			follow_from(&k->d[di ^ 1], sim->isn[!g->side], false);
-	}
-	follow_from(&k->d[di], fresh ? sim->isn[g->side] : g->seq, !fresh);
-	sim->res->joined |= !fresh;
-	return true;
-}
-
-static bool followed(const struct sim_dir *sd)
-{
-	return sd->f.mode != D_UNSYNCED && sd->f.mode != D_IGNORE;
-}
-
-/* Mirrors copy_end(): a header-only copy for FIN or RST on a socket that carries HTTP. */
-static void sim_end(struct sim *sim, const uint8_t *pkt, const struct sim_seg *g)
-{
-	if (g->fin && (followed(&sim->k.d[0]) || followed(&sim->k.d[1])))
-		copy(sim, pkt, g->len, g->len, g->len, g->len, 0);
-}
-
-/* Mirrors frame_packet(): frames payload [from, *limit) and copies the marked ranges. */
-static int sim_frame(struct sim *sim, int di, const uint8_t *pkt, const struct sim_seg *g,
-		     uint32_t from, uint32_t *limit)
-{
-	struct sim_kernel *k = &sim->k;
-	struct sim_dir *sd = &k->d[di];
-	struct sim_src src = { pkt, HDR + g->len };
-	struct frame_scan s;
-
-	memset(&s, 0, sizeof(s));
-	frame_scan_init(&s, &sd->f, HDR, from, *limit);
-	s.max_head = sim->opt->max_head;
-	s.body_bytes = sim->opt->body_bytes;
-	s.dir = (uint8_t)di;
-	for (int i = 0; i < FRAME_STEPS_MAX && !sim_step(&s, &k->conn, &src); i++)
-		;
-	frame_pass_done(&s, &k->conn);
-	sd->f = s.d;
-	*limit = s.limit;
-	if ((s.d.mode == D_IGNORE || s.d.mode == D_UNSYNCED) && !(s.d.flags & F_PROVEN))
-		s.nr = 0;
-	sim->res->ignored |= s.d.mode == D_IGNORE;  /* not HTTP, or HTTP/2 */
-	for (uint32_t i = 0; i < s.nr; i++)
-		copy(sim, pkt, g->len, s.r[i].lo, s.r[i].hi,
-		     i + 1 < s.nr ? s.r[i + 1].lo : s.limit, (uint8_t)s.r[i].flags);
-	if (!s.nr && s.limit == g->len)
-		sim_end(sim, pkt, g);
-	return (int)s.nr;
-}
-
-/* Mirrors follow(): one packet with payload of a followed direction. */
-static void sim_follow(struct sim *sim, int di, const uint8_t *pkt, const struct sim_seg *g)
-{
-	struct sim_kernel *k = &sim->k;
-	struct sim_dir *sd = &k->d[di];
-	struct frame_plan pl;
-	uint32_t tail;
-	int nr, mark;
-
-	if (k->conn.tunnel[di])
-		sd->f.mode = D_TUNNEL;
-	frame_plan(&sd->q, &sd->f, g->seq, g->len, &pl);
-	if (pl.act == ACT_NONE) {
-		sim_end(sim, pkt, g);
-		return;
-	}
-	if (pl.act == ACT_WHOLE) {
-		copy(sim, pkt, g->len, pl.from, g->len, g->len,
-		     REC_F_WHOLE | (pl.early ? REC_F_EARLY : 0));
-		return;
-	}
-	nr = sim_frame(sim, di, pkt, g, pl.from, &pl.limit);
-	tail = frame_after(&sd->q, &sd->f, g->seq, g->len, pl.limit, nr > 0, &mark);
-	if (mark)
-		copy(sim, pkt, g->len, pl.limit - 1, pl.limit - 1, pl.limit, 0);
-	if (tail < g->len)
-		copy(sim, pkt, g->len, tail, g->len, g->len, REC_F_WHOLE);
+	twin_packet(&sim->k, &kn, &tp, &f, &r);
+	sim->res->ignored |= r.ignored;
+	sim->res->ignored_side[g->side] |= r.not_http;
+	sim->res->joined |= r.joined;
+	for (int i = 0; i < r.n; i++)
+		copy(sim, pkt, g->len, &r.copy[i]);
 }
 
 /* One segment: whole to the first view, as the kernel copies it to the second. */
 static void segment(struct sim *sim, const struct sim_seg *g)
 {
-	struct sim_kernel *k = &sim->k;
-	int di = g->side ? 0 : 1;
 	uint8_t *pkt = malloc(HDR + g->len + 1);
 
 	if (!pkt)
@@ -294,14 +160,7 @@ static void segment(struct sim *sim, const struct sim_seg *g)
 	feed(sim, 0, pkt, HDR + g->len, HDR + g->len, 0, 0, 0);
 	sim->res->packets++;
 	sim->res->payload_bytes += g->len;
-	if (!g->len) {
-		if (k->storage && g->fin && (followed(&k->d[0]) || followed(&k->d[1])))
-			feed(sim, 1, pkt, HDR, HDR, 0, 0, 0);
-	} else if ((k->storage && k->d[di].f.mode != D_UNSYNCED) || sim_sync(sim, g, di)) {
-		sim_follow(sim, di, pkt, g);
-		if (k->d[di].f.mode == D_WHOLE)
-			k->conn.kinds_lost = 1;
-	}
+	kernel(sim, pkt, g);
 	if ((int32_t)(g->seq + g->len - sim->sent_max[g->side]) > 0)
 		sim->sent_max[g->side] = g->seq + g->len;
 	sim->started[g->side] |= g->seq == sim->isn[g->side] && g->len;

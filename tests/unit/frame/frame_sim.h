@@ -1,8 +1,9 @@
 /*
  * The kernel's framer (bpf/frame/frame.h) checked against user space without a kernel: one
  * connection's bytes go through the real pipeline twice, once as whole packets (what a
- * capture holds) and once as the copies the kernel programs would make of the same packets
- * (what live mode gets), and the two event outputs must be the same.
+ * capture holds) and once as the copies the kernel programs make of the same packets (what
+ * live mode gets: twin.h, held to the real programs by tests/bpf/frame_twin), and the two
+ * event outputs must be the same.
  */
 #ifndef HTTPEEK_FRAME_SIM_H
 #define HTTPEEK_FRAME_SIM_H
@@ -32,6 +33,8 @@ struct sim_result {
 	uint64_t packets, copies, copied_bytes, payload_bytes;
 	uint64_t whole_copies; /* copies the framer could not frame */
 	int ignored;           /* a direction's first line was not HTTP: live leaves it out */
+	int ignored_side[2];   /* a side whose first line the framer judged not HTTP/1.x (0 the
+				* client's, 1 the server's) */
 	int joined;            /* a direction was followed from a packet that looked like a
 				* message start, not from its first byte (as live does with
 				* connections older than itself): the two may differ */

@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""How httpeek ends when it is told to, offline (live: tests/live/run.sh stops its main instance
+with SIGTERM, as systemd and Kubernetes do):
+
+  closed-pipe  httpeek -r BIG | head -1: the reader goes away; httpeek says so once, stops
+               reading, writes the summary counting what was not written, and exits 1; not
+               killed by SIGPIPE (a shell's pipeline restores SIGPIPE's default, as here)
+  sigterm      httpeek -r - while its input is still open: SIGTERM once all of it was read
+               (nothing left in the pipe); exit 0, every event of the packets given, the summary
+  sigint       the same with SIGINT (Ctrl-C)
+
+One TAP line per check (tests/checklib.py). HTTPEEK selects the binary."""
+import fcntl
+import os
+import re
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from checklib import Checks  # noqa: E402
+
+HTTPEEK = os.environ.get("HTTPEEK", os.path.join(ROOT, "httpeek"))
+CHECKS = Checks("stop")
+SUMMARY = re.compile(r"^httpeek: (\d+) packets, \d+ bytes, \d+ flows, \d+ messages, (\d+) events"
+                     r"(?: \((\d+) not written\))?", re.M)
+
+
+def closed_pipe(big):
+    p = subprocess.Popen([HTTPEEK, "-r", big, "-e", "all"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    first = p.stdout.readline()
+    p.stdout.close()
+    err = p.stderr.read().decode("utf-8", "replace")
+    rc = p.wait(timeout=60)
+    told = [line for line in err.splitlines()
+            if "failed to write events to standard output: Broken pipe" in line]
+    m = SUMMARY.search(err)
+    total = subprocess.run([HTTPEEK, "-r", big, "-e", "none", "--metrics-file", os.devnull],
+                           capture_output=True, text=True).stderr
+    n = SUMMARY.search(total)
+    problems = []
+    if rc != 1:
+        problems.append(f"exit {rc}" + (" (killed by SIGPIPE)" if rc == -signal.SIGPIPE else "")
+                        + ", want 1")
+    if not first.startswith(b"{"):
+        problems.append(f"first line {first[:80]!r}")
+    if len(told) != 1 or "its reader is gone: stopping" not in told[0]:
+        problems.append(f"the closed pipe told {len(told)} times: {told[:1]}")
+    if not m or not m.group(3) or err.index(m.group(0)) < err.index(told[0] if told else ""):
+        problems.append("no summary counting the events not written after the message")
+    elif n and int(m.group(1)) >= int(n.group(1)):
+        problems.append(f"read {m.group(1)} of {n.group(1)} packets: it did not stop")
+    CHECKS.report("closed-pipe", problems + ([f"stderr {err.strip()[-300:]!r}"] if problems
+                                             else []))
+
+
+def drained(pipe):
+    """Waits until the reader took every byte written into pipe (FIONREAD on its write end)."""
+    for _ in range(200):
+        if not struct.unpack("i", fcntl.ioctl(pipe, termios.FIONREAD, b"\0" * 4))[0]:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def stopped_by(sig, capture):
+    data = open(capture, "rb").read()
+    want = subprocess.run([HTTPEEK, "-r", capture, "-e", "all"], capture_output=True)
+    p = subprocess.Popen([HTTPEEK, "-r", "-", "-e", "all"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdin.write(data)
+    p.stdin.flush()
+    problems = [] if drained(p.stdin) else ["the input was not read in 10 s"]
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=30)
+    p.stdin.close()
+    err = err.decode("utf-8", "replace")
+    if p.returncode != 0:
+        problems.append(f"exit {p.returncode}, want 0")
+    if out != want.stdout:
+        problems.append(f"{len(out.splitlines())} events, {len(want.stdout.splitlines())} "
+                        f"from the same capture read to its end")
+    m = SUMMARY.search(err)
+    if not m or int(m.group(2)) != len(want.stdout.splitlines()):
+        problems.append(f"summary {err.strip()[-200:]!r}")
+    CHECKS.report(signal.Signals(sig).name.lower(), problems)
+
+
+def main():
+    with tempfile.TemporaryDirectory() as work:
+        subprocess.run([sys.executable, os.path.join(ROOT, "tests", "offline", "hostile",
+                                                     "make_hostile.py"), work], check=True)
+        closed_pipe(os.path.join(work, "many-exchanges.pcap"))
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            stopped_by(sig, os.path.join(ROOT, "tests", "captures", "keepalive.pcap"))
+    CHECKS.exit()
+
+
+if __name__ == "__main__":
+    main()
