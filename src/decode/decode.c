@@ -3,7 +3,9 @@
  * Decoder: link header -> [encapsulations] -> IPv4/IPv6 -> TCP. Every read is checked
  * against the captured length first; offsets are compared as remaining lengths so nothing
  * computes p + len past the end of the buffer. What IP may be wrapped in (VLAN tags, MPLS,
- * PPPoE, tunnels) is stepped through by decap.c; a packet may pass MAX_LAYERS of them.
+ * PPPoE, tunnels) is stepped through by decap.c, 802.11 by wifi.c; a packet may pass
+ * MAX_LAYERS of them. An IP fragment is described (struct fragment) for the defragmenter,
+ * whose datagram comes back through decode_packet_from().
  */
 #include <string.h>
 #include <pcap/dlt.h>
@@ -14,6 +16,9 @@
 #define LINKTYPE_RAW 101    /* the file value; libpcap maps it to DLT_RAW */
 #define LINK_C_HDLC 104     /* Cisco HDLC */
 #define LINK_SLL2 276       /* DLT_LINUX_SLL2, missing from older headers */
+#define LINK_IEEE802_11 105
+#define LINK_RADIOTAP 127
+#define LINK_PPI 192
 
 #define IP6_MAX_EXT 8
 #define MAX_LAYERS 16       /* headers stepped through between the link layer and TCP */
@@ -22,11 +27,6 @@
 #define NFULA_PAYLOAD 9
 #define NF_HOOK_LOCAL_IN 1
 #define NF_HOOK_LOCAL_OUT 3
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
-}
 
 static uint16_t he16(const uint8_t *p)
 {
@@ -119,7 +119,7 @@ static int link_c_hdlc(const uint8_t *d, struct decode_cursor *n)
 		return DECODE_MALFORMED;
 	if ((d[0] != 0x0f && d[0] != 0x8f) || d[1])
 		return DECODE_MALFORMED;
-	n->ethertype = be16(d + 2);
+	n->ethertype = wire_ethertype(be16(d + 2));
 	n->off = 4;
 	return 0;
 }
@@ -207,6 +207,10 @@ static int decode_link(const struct packet *pkt, struct decode_cursor *n)
 	case DLT_PPP_ETHER:
 		n->ethertype = ETH_PPPOE;
 		return 0;
+	case LINK_IEEE802_11:
+	case LINK_RADIOTAP:
+	case LINK_PPI:
+		return decap_wlan_link(d, n, pkt->linktype);
 	}
 	return undecoded(n, DECODE_KIND_LINK, (uint32_t)pkt->linktype);
 }
@@ -228,11 +232,12 @@ static void ip_set_len(struct decode_cursor *n, uint32_t len)
 		n->cap_end = (uint32_t)end;
 }
 
-/* Protocols whose packets may hold a TCP header: a fragment of one is counted. */
+/* Protocols whose packets may hold a TCP header: a fragment of one is reassembled. */
 static int may_hold_tcp(uint8_t proto)
 {
 	switch (proto) {
 	case IP_PROTO_TCP:
+	case IP_PROTO_UDP:  /* tunnels */
 	case 4:    /* IPv4 in IP */
 	case 41:   /* IPv6 in IP */
 	case 47:   /* GRE */
@@ -258,6 +263,40 @@ static int ip4_ah(const uint8_t *d, struct decode_cursor *n)
 	return n->proto == 51 ? DECODE_MALFORMED : 0;
 }
 
+/*
+ * A fragment: its data starts at n->off, after the IP header at n->ip_off (and, IPv6, the
+ * extension headers up to hdr_end). Describes it in n->frag when asked for.
+ */
+static int fragment(const uint8_t *d, struct decode_cursor *n, uint32_t hdr_end,
+		    uint32_t offset, int more, uint32_t id)
+{
+	const uint8_t *h = d + n->ip_off;
+	struct fragment *f = n->frag;
+	int v4 = h[0] >> 4 == 4;
+
+	if (n->off > n->cap_end || !be16(h + (v4 ? 2 : 4)))
+		return DECODE_MALFORMED;  /* no length: a fragment of unknown size */
+	if (!f)
+		return DECODE_FRAGMENT;
+	f->hdr = h;
+	f->hdr_len = hdr_end - n->ip_off;
+	f->data = d + n->off;
+	f->len = n->cap_end - n->off;
+	f->wire_len = (uint32_t)(n->wire_end - n->off);
+	f->offset = offset;
+	f->more = more;
+	f->id = id;
+	f->family = v4 ? 4 : 6;
+	f->proto = n->proto;
+	f->nh_at = (uint16_t)(n->nh_at - n->ip_off);
+	memset(f->src, 0, sizeof(f->src));
+	memset(f->dst, 0, sizeof(f->dst));
+	memcpy(f->src, h + (v4 ? 12 : 8), v4 ? 4 : 16);
+	memcpy(f->dst, h + (v4 ? 16 : 24), v4 ? 4 : 16);
+	f->outer = (struct decode_outer){ .zone = n->zone, .dir = n->dir, .layers = n->layers };
+	return DECODE_FRAGMENT;
+}
+
 static int decode_ip4(const uint8_t *d, struct decode_cursor *n, struct segment *seg)
 {
 	const uint8_t *h;
@@ -278,11 +317,14 @@ static int decode_ip4(const uint8_t *d, struct decode_cursor *n, struct segment 
 	memset(seg->dst.addr + 4, 0, 12);
 	n->proto = h[9];
 	frag = be16(h + 6);
-	if (frag & 0x3fff)  /* MF or a non-zero offset */
-		return may_hold_tcp(n->proto) ? DECODE_FRAGMENT : DECODE_NOT_TCP;
 	n->ip_off = n->off;
 	ip_set_len(n, total);
 	n->off += hlen;
+	if (frag & 0x3fff) {  /* MF or a non-zero offset */
+		if (!may_hold_tcp(n->proto))
+			return DECODE_NOT_TCP;
+		return fragment(d, n, n->off, (frag & 0x1fff) * 8u, frag & 0x2000, be16(h + 4));
+	}
 	return ip4_ah(d, n);
 }
 
@@ -306,12 +348,14 @@ static int ip6_ext(const uint8_t *d, struct decode_cursor *n)
 		n->proto = h[0];
 		if (!(frag & 0xfff9))  /* offset and M clear (bits 1-2 reserved): atomic */
 			return skip(n, 8);
-		if (may_hold_tcp(n->proto) || ip6_is_ext(n->proto))
-			return DECODE_FRAGMENT;
-		return DECODE_NOT_TCP;
+		if (!may_hold_tcp(n->proto) && !ip6_is_ext(n->proto))
+			return DECODE_NOT_TCP;
+		n->off += 8;
+		return fragment(d, n, n->off - 8, frag & 0xfff8u, frag & 1, be32(h + 4));
 	}
 	len = n->proto == 51 ? (h[1] + 2) * 4u : (h[1] + 1) * 8u;
 	n->proto = h[0];
+	n->nh_at = n->off;
 	return skip(n, len);
 }
 
@@ -344,6 +388,7 @@ static int decode_ip6(const uint8_t *d, struct decode_cursor *n, struct segment 
 	ip6_unmap(seg);
 	n->proto = h[6];
 	n->ip_off = n->off;
+	n->nh_at = n->off + 6;
 	ip_set_len(n, be16(h + 4) ? 40u + be16(h + 4) : 0);
 	n->off += 40;
 	for (i = 0; i < IP6_MAX_EXT && ip6_is_ext(n->proto); i++) {
@@ -429,9 +474,19 @@ static int apply_span(const struct packet *pkt, struct segment *seg)
 	return DECODE_TCP;
 }
 
-int decode_packet(const struct packet *pkt, struct segment *seg)
+/* Where a reassembled datagram's decoding starts: at its IP header, inside what came before. */
+static int resume(const struct packet *pkt, const struct decode_outer *o, struct decode_cursor *n)
 {
-	struct decode_cursor n = { .dir = DIR_UNKNOWN };
+	n->zone = o->zone;
+	n->dir = o->dir;
+	n->layers = o->layers ? o->layers - 1 : 0;  /* its IP header is counted again */
+	return link_raw(pkt->data, n);
+}
+
+int decode_packet_from(const struct packet *pkt, const struct decode_from *from,
+		       struct segment *seg, struct fragment *frag)
+{
+	struct decode_cursor n = { .dir = DIR_UNKNOWN, .frag = frag };
 	int ret;
 
 	memset(seg, 0, sizeof(*seg));
@@ -439,9 +494,11 @@ int decode_packet(const struct packet *pkt, struct segment *seg)
 		return DECODE_MALFORMED;
 	n.cap_end = pkt->caplen;
 	n.wire_end = pkt->wirelen > pkt->caplen ? pkt->wirelen : pkt->caplen;
-	ret = decode_link(pkt, &n);
+	n.msdu_at = from ? from->msdu : 0;
+	ret = from && from->outer ? resume(pkt, from->outer, &n) : decode_link(pkt, &n);
 	if (!ret)
 		ret = decode_layers(pkt->data, &n, seg);
+	seg->msdu_next = n.msdu_next;
 	if (ret == DECODE_UNSUPPORTED)
 		seg->undecoded = n.undecoded;
 	if (ret)
@@ -454,6 +511,11 @@ int decode_packet(const struct packet *pkt, struct segment *seg)
 	seg->ifindex = pkt->ifindex;
 	seg->tls = pkt->flags & PACKET_TLS;
 	return apply_span(pkt, seg);
+}
+
+int decode_packet(const struct packet *pkt, struct segment *seg)
+{
+	return decode_packet_from(pkt, NULL, seg, NULL);
 }
 
 int decode_link_supported(int linktype)

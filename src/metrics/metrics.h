@@ -24,6 +24,14 @@ struct metrics_options {
 	bool live;                 /* one end's view: its exchanges are server's or client's */
 };
 
+#define METRICS_NOT_DECODED 17    /* kinds of packets not decoded, "other kinds" included */
+
+/* Packets of one kind the decoder could not look into. */
+struct metrics_kind {
+	char name[96];             /* as the summary names it; "": unused */
+	uint64_t packets;
+};
+
 /* httpeek's own counters, as the main loop last copied them in. */
 struct metrics_self {
 	uint64_t packets;
@@ -36,6 +44,11 @@ struct metrics_self {
 	uint64_t records;          /* ring-buffer records */
 	uint64_t kernel_drops;
 	uint64_t lost_heads;       /* heads in copies the ring buffer had no room for */
+	struct metrics_kind not_decoded[METRICS_NOT_DECODED];
+	/* offline: IP fragments (the counters of struct defrag_stats) */
+	uint64_t ip_fragments, ip_reassembled, ip_overlaps, ip_overlap_conflicts, ip_tiny;
+	uint64_t ip_incomplete_timeout, ip_incomplete_memory, ip_incomplete_limits;
+	uint64_t ip_incomplete_invalid, ip_incomplete_end;
 };
 
 struct metrics;
