@@ -5,6 +5,8 @@ request/response exchange on a fresh connection that must still be reported.
 Usage: make_hostile.py OUTDIR [REAL_CAPTURE ...]   (real captures are the byte-flip sources)
        make_hostile.py --flood N BYTES   (to stdout: N connections, each an unterminated head
                                           of BYTES bytes, then the normal exchange)
+       make_hostile.py --frag-flood N    (to stdout: N IPv4 datagrams whose first 1400-byte
+                                          fragment never gets the rest, then the exchange)
 """
 import os
 import random
@@ -241,9 +243,48 @@ def head_flood(f, n, size):
     cap.close()
 
 
+def fragment(src, dst, ident, offset, more, data, proto=6):
+    """An IPv4 fragment: data at byte offset of datagram ident."""
+    flags = (0x2000 if more else 0) | offset // 8
+    return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(data), ident & 0xffff, flags, 64,
+                       proto, 0, src, dst) + data
+
+
+def frag_flood(f, n):
+    """n datagrams, each from its own source, whose first fragment (1400 bytes) comes alone."""
+    cap = Pcap(f)
+    chunk = b"\x55" * 1400
+    for i in range(n):
+        src = bytes([10, 12 + (i >> 16), (i >> 8) & 255, i & 255])
+        cap.packet(fragment(src, SERVER, i, 0, True, chunk))
+    normal_tail(cap)
+    cap.close()
+
+
+def frag_evasions(out):
+    """What fragmenting evasions send: a datagram in 8-byte fragments past the fragments one
+    datagram may hold, the same fragment 20,000 times with other bytes each time, 5,000
+    tiny first fragments, fragments past 65535 bytes and ones that disagree on the end."""
+    cap = Pcap(os.path.join(out, "frag-evasions.pcap"))
+    for off in range(0, 60000, 8):
+        cap.packet(fragment(CLIENT, SERVER, 1, off, True, bytes([off & 255]) * 8))
+    for k in range(20000):
+        cap.packet(fragment(CLIENT, SERVER, 2, 64, True, bytes([k & 255]) * 64))
+    for k in range(5000):
+        cap.packet(fragment(CLIENT, SERVER, 1000 + k, 0, True, b"\x01" * 8))
+    cap.packet(fragment(CLIENT, SERVER, 3, 65528, False, b"x" * 16))
+    cap.packet(fragment(CLIENT, SERVER, 4, 64, False, b"y" * 8))
+    cap.packet(fragment(CLIENT, SERVER, 4, 64, False, b"y" * 16))
+    normal_tail(cap)
+    cap.close()
+
+
 def main():
     if sys.argv[1] == "--flood":
         head_flood(sys.stdout.buffer, int(sys.argv[2]), int(sys.argv[3]))
+        return
+    if sys.argv[1] == "--frag-flood":
+        frag_flood(sys.stdout.buffer, int(sys.argv[2]))
         return
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -255,6 +296,7 @@ def main():
     broken_files(out)
     secrets(out)
     many_exchanges(out)
+    frag_evasions(out)
     byte_flips(out, sys.argv[2:])
 
 
