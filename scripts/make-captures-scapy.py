@@ -309,7 +309,7 @@ def case_frag_overlap(name):
             continue
         ip = eth[IP]
         seg = bytes(ip.payload)   # 32 bytes of TCP header, then "GET /index.html HTTP/1.1"
-        frags = [(0, seg[0:16]), (16, seg[16:32]), (32, seg[32:48]), (40, b"ex.evil "),
+        frags = [(0, seg[0:16]), (16, seg[16:32]), (32, seg[32:48]), (32, b"GET /index.evil "),
                  (24, seg[24:32] + b"GET /bad"), (48, seg[48:])]
         fr = [frag4(ip, off, chunk, k < len(frags) - 1) for k, (off, chunk) in enumerate(frags)]
         add_fragmented(cap, i, ns, eth, fr, len(fr) - 1)
