@@ -42,7 +42,8 @@ static size_t feed(struct defrag *d, const uint8_t *rec, const uint8_t *rest, si
 	struct fragment f = {
 		.hdr = v6 ? hdr6 : hdr4, .hdr_len = v6 ? 48 : 20, .nh_at = 40,
 		.offset = (uint32_t)(rec[1] << 8 | rec[2]) * 8u, .id = flags & 3,
-		.wire_len = (uint32_t)((rec[3] & 0x1f) << 8 | rec[4]), .family = v6 ? 6 : 4, .proto = 6,
+		.wire_len = (uint32_t)((rec[3] & 0x1f) << 8 | rec[4]), .family = v6 ? 6 : 4,
+		.proto = 6,
 		.more = flags & 4, .src = { 10, 0, 0, 1 }, .dst = { 10, 0, 0, 2 },
 		.outer = { .zone = flags & 0x80 ? 9 : 0, .layers = 2 },
 	};

@@ -258,7 +258,8 @@ static void take_from_later(struct defrag *d, struct dgram *g, const struct frag
 			pp = &p->next;
 			continue;
 		}
-		*seen |= 1 | differ(p, f, p->start > s ? p->start : s, p->end < e ? p->end : e) << 1;
+		*seen |= 1 | differ(p, f, p->start > s ? p->start : s,
+				    p->end < e ? p->end : e) << 1;
 		if (p->origin <= s) {
 			pp = &p->next;
 			continue;

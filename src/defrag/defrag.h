@@ -33,7 +33,7 @@ enum defrag_cause {
 	DEFRAG_TIMEOUT,            /* timeout_ns passed */
 	DEFRAG_MEMORY,             /* defrag_shed() (the memory limit), or no memory */
 	DEFRAG_TOO_MANY,           /* max_datagrams or max_fragments */
-	DEFRAG_INVALID,            /* longer than 65535 bytes, or fragments disagreeing on its end */
+	DEFRAG_INVALID,            /* past 65535 bytes, or fragments disagreeing on its end */
 	DEFRAG_END,                /* still incomplete at defrag_flush() (the end of the capture) */
 	DEFRAG_CAUSES,
 };

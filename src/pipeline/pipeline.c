@@ -161,13 +161,13 @@ static void reassemble(struct pipeline *p, const struct packet *pkt, const struc
 	struct segment seg;
 	struct packet whole;
 
-	if (defrag_fragment(p->defrag, f, pkt->ts_ns, &dg) != 1) {
-		keep_memory_limit(p);
+	if (defrag_fragment(p->defrag, f, pkt->ts_ns, &dg) != 1)
 		return;
-	}
 	whole = (struct packet){ .ts_ns = pkt->ts_ns, .data = dg.data, .caplen = dg.caplen,
 				 .wirelen = dg.len, .linktype = DLT_RAW, .dir = pkt->dir };
 	decoded(p, &whole, decode_packet_from(&whole, &from, &seg, &inner), &seg, &inner);
+	if (p->opt.exp)
+		export_end(p->opt.exp, &whole);
 	free(dg.data);
 }
 
@@ -177,12 +177,9 @@ static void decoded(struct pipeline *p, const struct packet *pkt, int ret,
 {
 	switch (ret) {
 	case DECODE_TCP:
-		if (p->opt.exp)
+		if (p->opt.exp)  /* ended by the caller, once for all of pkt's subframes */
 			export_begin(p->opt.exp, pkt, seg->payload_len);
 		flow_segment(p->flows, seg);
-		if (p->opt.exp)
-			export_end(p->opt.exp);
-		keep_memory_limit(p);
 		break;
 	case DECODE_NOT_TCP:
 		p->stats.not_tcp++;
@@ -219,6 +216,9 @@ void pipeline_packet(struct pipeline *p, const struct packet *pkt)
 		decoded(p, pkt, ret, &seg, &frag);
 		from.msdu = seg.msdu_next > from.msdu ? seg.msdu_next : 0;
 	} while (from.msdu);
+	if (p->opt.exp)
+		export_end(p->opt.exp, pkt);
+	keep_memory_limit(p);
 }
 
 void pipeline_tick(struct pipeline *p, uint64_t now_ns)
