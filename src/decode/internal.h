@@ -115,6 +115,12 @@ static inline int undecoded(struct decode_cursor *n, uint32_t kind, uint32_t val
 	return DECODE_UNSUPPORTED;
 }
 
+/* The link header of pkt (link.c): n->ethertype for the first layer inside, n->off past it. */
+int decap_link(const struct packet *pkt, struct decode_cursor *n);
+
+/* Raw IP: IPv4 or IPv6 by the version in the packet's first byte. */
+int decap_link_raw(const uint8_t *d, struct decode_cursor *n);
+
 /* Ethernet payload types: VLAN tags, MPLS, PPPoE, LLC/SNAP, an inner Ethernet frame. */
 int decap_ether(const uint8_t *d, struct decode_cursor *n);
 
