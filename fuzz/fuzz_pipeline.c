@@ -2,8 +2,9 @@
  * libFuzzer target for the whole offline pipeline, with filters and packet export on. The
  * input is [filters:1] then a sequence of packets, each [flags:1][len:2 big-endian][bytes];
  * the first byte picks the -f terms (its low bits) and whether exchanges are written, the
- * flags' low bits pick the link type, bit 7 advances time by a minute (so idle expiry runs).
- * Small limits make eviction and buffer limits reachable.
+ * flags' low three bits pick the link type, bit 7 advances time by a minute (so idle expiry
+ * and fragment time-outs run). Small limits make eviction, buffer and fragment limits
+ * reachable.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -15,7 +16,8 @@
 #include "report/filter.h"
 #include "pipeline/pipeline.h"
 
-static const int link_types[] = { DLT_EN10MB, DLT_RAW, DLT_LINUX_SLL, DLT_NULL };
+static const int link_types[] = { DLT_EN10MB, DLT_RAW, DLT_LINUX_SLL, DLT_NULL,
+				  DLT_IEEE802_11, DLT_IEEE802_11_RADIO, DLT_PPI, DLT_RAW };
 
 /* Term sets that keep some messages and drop others, on request and response fields. */
 static const char *const filter_sets[][3] = {
@@ -44,6 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.flow = { .max_flows = 8, .max_flow_buffer = 4096, .max_total_buffer = 16384,
 			  .idle_timeout_ns = 30000000000ull },
 		.http = { .max_head = 2048, .max_fields = 16 },
+		.defrag = { .timeout_ns = 30000000000ull, .max_datagrams = 4, .max_fragments = 8 },
+		.memory_limit = 65536,
 	};
 	struct event_writer *w = NULL;
 	struct pipeline *p = NULL;
@@ -79,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			.data = data + off,
 			.caplen = (uint32_t)len,
 			.wirelen = (uint32_t)len + (flags & 0x40 ? 100 : 0),
-			.linktype = link_types[flags & 3],
+			.linktype = link_types[flags & 7],
 		};
 		pipeline_packet(p, &pkt);
 		pipeline_tick(p, ts);

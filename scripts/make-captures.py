@@ -22,7 +22,7 @@ CAPTURES = os.path.join(os.path.dirname(HERE), "tests", "captures")
 
 LINK_ETHER = 1
 LINK_C_HDLC = 104
-LINK_802_11 = 105
+LINK_FDDI = 10
 
 CLIENT_MAC = bytes.fromhex("02000000c001")
 SERVER_MAC = bytes.fromhex("02000000c002")
@@ -438,13 +438,14 @@ def case_undecoded_encap(name):
 
 
 def case_undecoded_link(name):
-    # IEEE 802.11 data frames (link type 105), which httpeek does not decode
+    # FDDI frames (link type 10), which httpeek does not decode: frame control (LLC,
+    # asynchronous), addresses, LLC/SNAP
     magic, recs = source("get")
     out = []
     for hdr, f, _ in recs:
-        wifi = struct.pack("<HH", 0x0208, 0) + f[:6] + f[6:12] + f[6:12] + b"\0\0"
-        out.append((hdr, wifi + bytes([0xaa, 0xaa, 3, 0, 0, 0, 8, 0]) + ip_of(f)))
-    return LINK_802_11, magic, out
+        fddi = bytes([0x50]) + f[:6] + f[6:12]
+        out.append((hdr, fddi + bytes([0xaa, 0xaa, 3, 0, 0, 0, 8, 0]) + ip_of(f)))
+    return LINK_FDDI, magic, out
 
 
 CASES = {

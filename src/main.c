@@ -55,6 +55,41 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+_Static_assert(METRICS_NOT_DECODED == PIPELINE_UNDECODED_KINDS + 1, "a slot for \"other kinds\"");
+
+/* The kinds of packets not decoded, named as the summary names them, the rest as others. */
+static void publish_not_decoded(struct metrics_self *s, const struct pipeline_stats *ps)
+{
+	const struct pipeline_undecoded *u = ps->undecoded_kinds;
+	uint64_t other = ps->undecoded;
+	int i;
+
+	for (i = 0; i < PIPELINE_UNDECODED_KINDS && u[i].kind; i++) {
+		pipeline_undecoded_name(u[i].kind, s->not_decoded[i].name,
+					sizeof(s->not_decoded[i].name));
+		s->not_decoded[i].packets = u[i].packets;
+		other -= u[i].packets;
+	}
+	if (other) {
+		snprintf(s->not_decoded[i].name, sizeof(s->not_decoded[i].name), "other kinds");
+		s->not_decoded[i].packets = other;
+	}
+}
+
+static void publish_fragments(struct metrics_self *s, const struct defrag_stats *ds)
+{
+	s->ip_fragments = ds->fragments;
+	s->ip_reassembled = ds->reassembled;
+	s->ip_overlaps = ds->overlaps;
+	s->ip_overlap_conflicts = ds->overlap_conflicts;
+	s->ip_tiny = ds->tiny;
+	s->ip_incomplete_timeout = ds->incomplete[DEFRAG_TIMEOUT];
+	s->ip_incomplete_memory = ds->incomplete[DEFRAG_MEMORY];
+	s->ip_incomplete_limits = ds->incomplete[DEFRAG_TOO_MANY];
+	s->ip_incomplete_invalid = ds->incomplete[DEFRAG_INVALID];
+	s->ip_incomplete_end = ds->incomplete[DEFRAG_END];
+}
+
 /* Copies the counters of every stage into the metrics' own counters. */
 static void publish_metrics(struct metrics *m, struct pipeline *pipe, struct event_writer *w,
 			    struct live *live)
@@ -74,6 +109,8 @@ static void publish_metrics(struct metrics *m, struct pipeline *pipe, struct eve
 	s.gap_losses = hs.gap_losses;
 	s.unpaired_requests = ps.unpaired_requests;
 	s.unpaired_responses = ps.unpaired_responses;
+	publish_not_decoded(&s, &ps);
+	publish_fragments(&s, &ps.defrag);
 	if (live) {
 		live_get_stats(live, &ls);
 		s.records = ls.records;
@@ -291,18 +328,51 @@ static void print_count(const char *sep, uint64_t n, const char *noun)
 	fprintf(stderr, "%s %llu %s%s", sep, (unsigned long long)n, noun, n == 1 ? "" : "s");
 }
 
+/* Why incomplete IP datagrams were given up, as the summary names them. */
+static const char *const incomplete_cause[DEFRAG_CAUSES] = {
+	[DEFRAG_TIMEOUT] = "timed out",
+	[DEFRAG_MEMORY] = "given up at --memory-limit",
+	[DEFRAG_TOO_MANY] = "past the limits of datagrams or fragments held",
+	[DEFRAG_INVALID] = "invalid (past 65535 bytes, or fragments disagreeing on the end)",
+	[DEFRAG_END] = "at the end of the capture",
+};
+
+/* ", N IP fragments of M incomplete datagrams (K timed out, ...)" when there were some. */
+static void print_incomplete(const char *sep, const struct defrag_stats *ds)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < DEFRAG_CAUSES; i++)
+		n += ds->incomplete[i];
+	if (!n)
+		return;
+	print_count(sep, ds->incomplete_fragments, "IP fragment");
+	fputs(" of", stderr);
+	print_count("", n, "incomplete datagram");
+	for (i = 0, sep = " ("; i < DEFRAG_CAUSES; i++) {
+		if (!ds->incomplete[i])
+			continue;
+		fprintf(stderr, "%s%llu %s", sep, (unsigned long long)ds->incomplete[i],
+			incomplete_cause[i]);
+		sep = ", ";
+	}
+	fputc(')', stderr);
+}
+
 /*
  * What was not looked into, one line: packets of each kind the decoder could not open, IP
- * fragments, HTTP/2 connections. Nothing when there was none.
+ * fragments never reassembled, HTTP/2 connections. Nothing when there was none.
  */
 static void print_undecoded(const struct pipeline_stats *ps)
 {
 	const struct pipeline_undecoded *u = ps->undecoded_kinds;
+	const struct defrag_stats *ds = &ps->defrag;
 	uint64_t other = ps->undecoded;
 	const char *sep = "";
 	char name[PIPELINE_KIND_NAME];
 
-	if (!ps->undecoded && !ps->fragments && !ps->http2)
+	if (!ps->undecoded && !ps->fragments && !ps->http2 && !ds->incomplete_fragments)
 		return;
 	fputs("httpeek: not decoded:", stderr);
 	for (int i = 0; i < PIPELINE_UNDECODED_KINDS && u[i].kind; i++, sep = ",") {
@@ -321,10 +391,29 @@ static void print_undecoded(const struct pipeline_stats *ps)
 		fputs(" (not reassembled)", stderr);
 		sep = ",";
 	}
+	if (ds->incomplete_fragments) {
+		print_incomplete(sep, ds);
+		sep = ",";
+	}
 	if (ps->http2) {
 		print_count(sep, ps->http2, "HTTP/2 connection");
 		fputs(" (not HTTP/1.x, not reported)", stderr);
 	}
+	fputc('\n', stderr);
+}
+
+/* IP fragments reassembled, and the evasions among them; nothing without fragments. */
+static void print_fragments(const struct defrag_stats *ds)
+{
+	if (!ds->fragments)
+		return;
+	fprintf(stderr, "httpeek: IP fragments: %llu read,", (unsigned long long)ds->fragments);
+	print_count("", ds->reassembled, "datagram");
+	fputs(" reassembled;", stderr);
+	print_count("", ds->overlaps, "overlapping fragment");
+	fprintf(stderr, " (%llu with different bytes: the lowest offset's kept),",
+		(unsigned long long)ds->overlap_conflicts);
+	print_count("", ds->tiny, "tiny first fragment");
 	fputc('\n', stderr);
 }
 
@@ -365,6 +454,7 @@ static void print_summary(struct pipeline *pipe, struct event_writer *w, struct 
 	}
 	fputc('\n', stderr);
 	print_undecoded(&ps);
+	print_fragments(&ps.defrag);
 	if (opt->verbose)
 		fprintf(stderr, "httpeek: head parse cache: %llu hits, %llu misses\n",
 			(unsigned long long)hs.cache_hits, (unsigned long long)hs.cache_misses);
@@ -452,6 +542,7 @@ static int open_source(struct options *opt, struct capture **cap, struct live **
 	opt->events.iface_name = live_iface_name;
 	opt->events.iface_ctx = *live;
 	opt->pipeline.flow.in_order_source = true;
+	opt->pipeline.defrag.max_datagrams = 0;  /* the kernel hands over whole datagrams */
 	opt->pipeline.http.resync_at_marks = true;
 	opt->pipeline.http.opaque_tunnels = true;
 	opt->pipeline.owner_lookup = live_owner_lookup;

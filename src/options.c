@@ -98,9 +98,10 @@ static const char usage_text[] =
 "                                                         --flow-buffer 4194304\n"
 "      --total-buffer BYTES out-of-order bytes in all (67108864)\n"
 "                                                         --total-buffer 268435456\n"
-"      --memory-limit BYTES heads in progress, out-of-order bytes and waiting requests\n"
-"                           together (134217728); past it the least recently active\n"
-"                           flows holding any are ended   --memory-limit 536870912\n"
+"      --memory-limit BYTES heads in progress, out-of-order bytes, waiting requests and IP\n"
+"                           fragments together (134217728); past it the oldest\n"
+"                           incomplete datagrams are given up, then the least recently\n"
+"                           active flows holding any are ended   --memory-limit 536870912\n"
 "      --idle-timeout SEC   forget flows idle this long (300)   --idle-timeout 60\n"
 "Live\n"
 "      --ringbuf BYTES      ring buffer size, power of two (16777216)\n"
@@ -136,6 +137,11 @@ static void set_defaults(struct options *opt)
 		.idle_timeout_ns = FLOW_DEFAULT_IDLE_TIMEOUT_NS,
 	};
 	opt->pipeline.memory_limit = PIPELINE_DEFAULT_MEMORY_LIMIT;
+	opt->pipeline.defrag = (struct defrag_limits){
+		.timeout_ns = DEFRAG_DEFAULT_TIMEOUT_NS,
+		.max_datagrams = DEFRAG_DEFAULT_MAX_DATAGRAMS,
+		.max_fragments = DEFRAG_DEFAULT_MAX_FRAGMENTS,
+	};
 	opt->pipeline.http = (struct http_limits){
 		.max_head = HTTP_DEFAULT_MAX_HEAD,
 		.max_fields = HTTP_DEFAULT_MAX_FIELDS,

@@ -2,8 +2,8 @@
 /*
  * Encapsulations: what network sensors see IP wrapped in. Inside Ethernet: VLAN tags, MPLS
  * label stacks, PPPoE sessions, 802.3 frames with LLC/SNAP. Inside IP: GRE (IP, Ethernet,
- * ERSPAN II and III, WCCP, MPLS, PPTP's PPP), IP in IP, EtherIP, MPLS in IP; tunnels in UDP
- * are in decap_udp.c. Also the names of what the decoder cannot look into. Each step
+ * ERSPAN II and III, WCCP, MPLS, PPTP's PPP, Aruba's 802.11), IP in IP, EtherIP, MPLS in IP;
+ * tunnels in UDP are in decap_udp.c, 802.11 frames in wifi.c. Also the names of what the decoder cannot look into. Each step
  * checks its header against the bytes present, moves n->off past it and names what follows
  * in n->ethertype. Identifiers that keep tunnels apart go into n->zone: VLAN ids, VXLAN,
  * VXLAN-GPE and Geneve VNIs, GRE keys (not MPLS labels, GTP TEIDs or PPTP call ids, which
@@ -18,6 +18,8 @@
 #define ETH_ERSPAN2 0x88be
 #define ETH_ERSPAN3 0x22eb
 #define ETH_WCCP 0x883e
+#define GRE_ARUBA_FIRST 0x8200  /* Aruba's controllers: 802.11 frames, 0x8200 to 0x8350 */
+#define GRE_ARUBA_LAST 0x8350
 
 static int gre(const uint8_t *d, struct decode_cursor *n);
 
@@ -59,6 +61,10 @@ static int ether_vlan(const uint8_t *d, struct decode_cursor *n)
 		decap_zone_add(n, ZONE_VLAN, be16(d + n->off) & 0x0fff);
 		n->ethertype = be16(d + n->off + 2);
 		n->off += 4;
+		if (n->ethertype <= 1500) {  /* 802.3 inside the tag: a length, then LLC */
+			net_set_end(n, n->ethertype);
+			n->ethertype = ETH_LLC;
+		}
 	}
 }
 
@@ -94,7 +100,7 @@ static int ether_llc(const uint8_t *d, struct decode_cursor *n)
 		return DECODE_MALFORMED;
 	oui = (uint32_t)h[3] << 16 | (uint32_t)h[4] << 8 | h[5];
 	if (oui == 0 || oui == 0xf8)
-		n->ethertype = be16(h + 6);
+		n->ethertype = wire_ethertype(be16(h + 6));
 	n->off += 8;
 	return 0;
 }
@@ -194,6 +200,10 @@ int decap_ether(const uint8_t *d, struct decode_cursor *n)
 		return ppp_protocol(d, n);
 	case ETH_GRE:
 		return gre(d, n);
+	case ETH_WLAN:
+		return decap_wlan(d, n);
+	case ETH_AMSDU:
+		return decap_amsdu(d, n);
 	case ETH_NONE:
 		return DECODE_NOT_TCP;
 	}
@@ -240,6 +250,10 @@ static int gre_payload(const uint8_t *d, struct decode_cursor *n, uint16_t proto
 	case ETH_WCCP:  /* WCCP v2 redirect header, unless IPv4 follows at once (v1) */
 		n->ethertype = ETH_IP;
 		return have(n, 1) && d[n->off] >> 4 == 4 ? 0 : skip(n, 4);
+	}
+	if (proto >= GRE_ARUBA_FIRST && proto <= GRE_ARUBA_LAST && !(proto & 0xf)) {
+		n->ethertype = ETH_WLAN;
+		return 0;
 	}
 	return undecoded(n, DECODE_KIND_GRE, proto);
 }
@@ -327,6 +341,17 @@ static const char *tunnel_name(uint32_t t)
 	return t < sizeof(names) / sizeof(names[0]) && names[t] ? names[t] : "tunnel";
 }
 
+static const char *wifi_name(uint32_t what)
+{
+	switch (what) {
+	case DECODE_WIFI_PROTECTED:
+		return "802.11 protected (encrypted)";
+	case DECODE_WIFI_FRAGMENT:
+		return "802.11 fragments (not reassembled)";
+	}
+	return "802.11 protocol version other than 0";
+}
+
 void decode_kind_name(uint32_t kind, char *buf, size_t size)
 {
 	uint32_t v = kind & 0xffffff;
@@ -357,6 +382,9 @@ void decode_kind_name(uint32_t kind, char *buf, size_t size)
 		break;
 	case DECODE_KIND_TUNNEL:
 		snprintf(buf, size, "%s payload type 0x%04x", tunnel_name(v >> 16), v & 0xffff);
+		break;
+	case DECODE_KIND_WIFI:
+		snprintf(buf, size, "%s", wifi_name(v));
 		break;
 	default:
 		snprintf(buf, size, "encapsulations nested deeper than %u", v);

@@ -2,214 +2,16 @@
 /*
  * Decoder: link header -> [encapsulations] -> IPv4/IPv6 -> TCP. Every read is checked
  * against the captured length first; offsets are compared as remaining lengths so nothing
- * computes p + len past the end of the buffer. What IP may be wrapped in (VLAN tags, MPLS,
- * PPPoE, tunnels) is stepped through by decap.c; a packet may pass MAX_LAYERS of them.
+ * computes p + len past the end of the buffer. The link header is link.c's; what IP may be
+ * wrapped in (VLAN tags, MPLS, PPPoE, tunnels) is stepped through by decap.c, 802.11 by
+ * wifi.c; a packet may pass MAX_LAYERS of them. An IP fragment is described (struct fragment) for the defragmenter,
+ * whose datagram comes back through decode_packet_from().
  */
 #include <string.h>
-#include <pcap/dlt.h>
 #include "decode/internal.h"
-
-#define LINK_RAW_A 12       /* DLT_RAW on most systems */
-#define LINK_RAW_B 14       /* DLT_RAW on BSD/OS */
-#define LINKTYPE_RAW 101    /* the file value; libpcap maps it to DLT_RAW */
-#define LINK_C_HDLC 104     /* Cisco HDLC */
-#define LINK_SLL2 276       /* DLT_LINUX_SLL2, missing from older headers */
 
 #define IP6_MAX_EXT 8
 #define MAX_LAYERS 16       /* headers stepped through between the link layer and TCP */
-
-#define NFULA_PACKET_HDR 1
-#define NFULA_PAYLOAD 9
-#define NF_HOOK_LOCAL_IN 1
-#define NF_HOOK_LOCAL_OUT 3
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
-}
-
-static uint16_t he16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static enum direction sll_dir(unsigned int pkttype)
-{
-	if (pkttype <= 3)  /* host, broadcast, multicast, other host */
-		return DIR_INGRESS;
-	if (pkttype == 4)  /* outgoing */
-		return DIR_EGRESS;
-	return DIR_UNKNOWN;
-}
-
-/* A cooked capture's protocol: an ethertype, or below 0x0600 one of Linux's own values. */
-static uint16_t sll_type(uint16_t proto)
-{
-	if (proto >= 0x0600)
-		return proto;
-	return proto == ETH_LLC ? ETH_LLC : ETH_NONE;
-}
-
-static int link_sll(const uint8_t *d, struct decode_cursor *n)
-{
-	if (!have(n, 16))
-		return DECODE_MALFORMED;
-	n->dir = sll_dir(be16(d));
-	n->ethertype = sll_type(be16(d + 14));
-	n->off = 16;
-	return 0;
-}
-
-static int link_sll2(const uint8_t *d, struct decode_cursor *n)
-{
-	if (!have(n, 20))
-		return DECODE_MALFORMED;
-	n->dir = sll_dir(d[10]);
-	n->ethertype = sll_type(be16(d));
-	n->off = 20;
-	return 0;
-}
-
-static int link_raw(const uint8_t *d, struct decode_cursor *n)
-{
-	if (!have(n, 1))
-		return DECODE_MALFORMED;
-	switch (d[0] >> 4) {
-	case 4:
-		n->ethertype = ETH_IP;
-		return 0;
-	case 6:
-		n->ethertype = ETH_IPV6;
-		return 0;
-	}
-	return DECODE_MALFORMED;
-}
-
-/* BSD address families as DLT_NULL and DLT_LOOP carry them. */
-static uint16_t bsd_family(uint32_t af)
-{
-	if (af == 2)
-		return ETH_IP;
-	if (af == 24 || af == 28 || af == 30)  /* NetBSD/OpenBSD, FreeBSD, Darwin */
-		return ETH_IPV6;
-	return ETH_NONE;
-}
-
-static int link_null(const uint8_t *d, struct decode_cursor *n, int network_order)
-{
-	uint32_t af;
-
-	if (!have(n, 4))
-		return DECODE_MALFORMED;
-	af = network_order ? be32(d) : le32(d);
-	if (!network_order && af > 0xffff)  /* written by a big-endian host */
-		af = be32(d);
-	n->ethertype = bsd_family(af);
-	n->off = 4;
-	return 0;
-}
-
-/* Cisco HDLC: address (0x0f unicast, 0x8f broadcast), control 0, then an ethertype. */
-static int link_c_hdlc(const uint8_t *d, struct decode_cursor *n)
-{
-	if (!have(n, 4))
-		return DECODE_MALFORMED;
-	if ((d[0] != 0x0f && d[0] != 0x8f) || d[1])
-		return DECODE_MALFORMED;
-	n->ethertype = be16(d + 2);
-	n->off = 4;
-	return 0;
-}
-
-/* Reads the TLV at n->off (4 bytes present); the payload TLV ends the walk. */
-static int nflog_tlv(const uint8_t *d, struct decode_cursor *n, uint32_t len, uint16_t type)
-{
-	if (type == NFULA_PACKET_HDR && len >= 8 && have(n, 8)) {
-		if (d[n->off + 6] == NF_HOOK_LOCAL_IN)
-			n->dir = DIR_INGRESS;
-		else if (d[n->off + 6] == NF_HOOK_LOCAL_OUT)
-			n->dir = DIR_EGRESS;
-	}
-	if (type != NFULA_PAYLOAD)
-		return 0;
-	n->wire_end = (uint64_t)n->off + len;
-	if (n->wire_end < n->cap_end)
-		n->cap_end = (uint32_t)n->wire_end;
-	n->off += 4;
-	return 1;
-}
-
-/* nflog header (family, version, resource id), then TLVs with host-order lengths. */
-static int link_nflog(const uint8_t *d, struct decode_cursor *n)
-{
-	uint32_t len, step;
-	int ret;
-
-	if (!have(n, 4))
-		return DECODE_MALFORMED;
-	n->ethertype = d[0] == 2 ? ETH_IP : d[0] == 10 ? ETH_IPV6 : ETH_NONE;
-	n->off = 4;
-	while (have(n, 4)) {
-		len = he16(d + n->off);
-		if (len < 4)
-			return DECODE_MALFORMED;
-		ret = nflog_tlv(d, n, len, he16(d + n->off + 2) & 0x3fff);
-		if (ret)
-			return 0;
-		if (!have(n, len))
-			return DECODE_MALFORMED;
-		step = (len + 3) & ~3u;
-		n->off += have(n, step) ? step : len;  /* the last TLV may lack its padding */
-	}
-	/* no payload: fine when the record is whole, cut short otherwise */
-	return n->off == n->cap_end && n->wire_end == n->cap_end ? DECODE_NOT_TCP :
-								    DECODE_MALFORMED;
-}
-
-/* Sets n->ethertype (and n->off past the link header) for the first layer inside. */
-static int decode_link(const struct packet *pkt, struct decode_cursor *n)
-{
-	const uint8_t *d = pkt->data;
-
-	switch (pkt->linktype) {
-	case DLT_EN10MB:
-		n->ethertype = ETH_TEB;
-		return 0;
-	case DLT_LINUX_SLL:
-		return link_sll(d, n);
-	case LINK_SLL2:
-		return link_sll2(d, n);
-	case LINK_RAW_A:
-	case LINK_RAW_B:
-	case LINKTYPE_RAW:
-		return link_raw(d, n);
-	case DLT_IPV4:
-		n->ethertype = ETH_IP;
-		return 0;
-	case DLT_IPV6:
-		n->ethertype = ETH_IPV6;
-		return 0;
-	case DLT_NULL:
-		return link_null(d, n, 0);
-	case DLT_LOOP:
-		return link_null(d, n, 1);
-	case DLT_NFLOG:
-		return link_nflog(d, n);
-	case LINK_C_HDLC:
-		return link_c_hdlc(d, n);
-	case DLT_PPP:
-	case DLT_PPP_SERIAL:
-		n->ethertype = ETH_PPP;
-		return 0;
-	case DLT_PPP_ETHER:
-		n->ethertype = ETH_PPPOE;
-		return 0;
-	}
-	return undecoded(n, DECODE_KIND_LINK, (uint32_t)pkt->linktype);
-}
 
 /*
  * Sets the end of the IP packet from its header; len 0 means the header cannot tell. The
@@ -228,11 +30,12 @@ static void ip_set_len(struct decode_cursor *n, uint32_t len)
 		n->cap_end = (uint32_t)end;
 }
 
-/* Protocols whose packets may hold a TCP header: a fragment of one is counted. */
+/* Protocols whose packets may hold a TCP header: a fragment of one is reassembled. */
 static int may_hold_tcp(uint8_t proto)
 {
 	switch (proto) {
 	case IP_PROTO_TCP:
+	case IP_PROTO_UDP:  /* tunnels */
 	case 4:    /* IPv4 in IP */
 	case 41:   /* IPv6 in IP */
 	case 47:   /* GRE */
@@ -258,6 +61,40 @@ static int ip4_ah(const uint8_t *d, struct decode_cursor *n)
 	return n->proto == 51 ? DECODE_MALFORMED : 0;
 }
 
+/*
+ * A fragment: its data starts at n->off, after the IP header at n->ip_off (and, IPv6, the
+ * extension headers up to hdr_end). Describes it in n->frag when asked for.
+ */
+static int fragment(const uint8_t *d, struct decode_cursor *n, uint32_t hdr_end,
+		    uint32_t offset, int more, uint32_t id)
+{
+	const uint8_t *h = d + n->ip_off;
+	struct fragment *f = n->frag;
+	int v4 = h[0] >> 4 == 4;
+
+	if (n->off > n->cap_end || !be16(h + (v4 ? 2 : 4)))
+		return DECODE_MALFORMED;  /* no length: a fragment of unknown size */
+	if (!f)
+		return DECODE_FRAGMENT;
+	f->hdr = h;
+	f->hdr_len = hdr_end - n->ip_off;
+	f->data = d + n->off;
+	f->len = n->cap_end - n->off;
+	f->wire_len = (uint32_t)(n->wire_end - n->off);
+	f->offset = offset;
+	f->more = more;
+	f->id = id;
+	f->family = v4 ? 4 : 6;
+	f->proto = n->proto;
+	f->nh_at = (uint16_t)(n->nh_at - n->ip_off);
+	memset(f->src, 0, sizeof(f->src));
+	memset(f->dst, 0, sizeof(f->dst));
+	memcpy(f->src, h + (v4 ? 12 : 8), v4 ? 4 : 16);
+	memcpy(f->dst, h + (v4 ? 16 : 24), v4 ? 4 : 16);
+	f->outer = (struct decode_outer){ .zone = n->zone, .dir = n->dir, .layers = n->layers };
+	return DECODE_FRAGMENT;
+}
+
 static int decode_ip4(const uint8_t *d, struct decode_cursor *n, struct segment *seg)
 {
 	const uint8_t *h;
@@ -278,11 +115,14 @@ static int decode_ip4(const uint8_t *d, struct decode_cursor *n, struct segment 
 	memset(seg->dst.addr + 4, 0, 12);
 	n->proto = h[9];
 	frag = be16(h + 6);
-	if (frag & 0x3fff)  /* MF or a non-zero offset */
-		return may_hold_tcp(n->proto) ? DECODE_FRAGMENT : DECODE_NOT_TCP;
 	n->ip_off = n->off;
 	ip_set_len(n, total);
 	n->off += hlen;
+	if (frag & 0x3fff) {  /* MF or a non-zero offset */
+		if (!may_hold_tcp(n->proto))
+			return DECODE_NOT_TCP;
+		return fragment(d, n, n->off, (frag & 0x1fff) * 8u, frag & 0x2000, be16(h + 4));
+	}
 	return ip4_ah(d, n);
 }
 
@@ -306,12 +146,14 @@ static int ip6_ext(const uint8_t *d, struct decode_cursor *n)
 		n->proto = h[0];
 		if (!(frag & 0xfff9))  /* offset and M clear (bits 1-2 reserved): atomic */
 			return skip(n, 8);
-		if (may_hold_tcp(n->proto) || ip6_is_ext(n->proto))
-			return DECODE_FRAGMENT;
-		return DECODE_NOT_TCP;
+		if (!may_hold_tcp(n->proto) && !ip6_is_ext(n->proto))
+			return DECODE_NOT_TCP;
+		n->off += 8;
+		return fragment(d, n, n->off - 8, frag & 0xfff8u, frag & 1, be32(h + 4));
 	}
 	len = n->proto == 51 ? (h[1] + 2) * 4u : (h[1] + 1) * 8u;
 	n->proto = h[0];
+	n->nh_at = n->off;
 	return skip(n, len);
 }
 
@@ -344,6 +186,7 @@ static int decode_ip6(const uint8_t *d, struct decode_cursor *n, struct segment 
 	ip6_unmap(seg);
 	n->proto = h[6];
 	n->ip_off = n->off;
+	n->nh_at = n->off + 6;
 	ip_set_len(n, be16(h + 4) ? 40u + be16(h + 4) : 0);
 	n->off += 40;
 	for (i = 0; i < IP6_MAX_EXT && ip6_is_ext(n->proto); i++) {
@@ -429,9 +272,19 @@ static int apply_span(const struct packet *pkt, struct segment *seg)
 	return DECODE_TCP;
 }
 
-int decode_packet(const struct packet *pkt, struct segment *seg)
+/* Where a reassembled datagram's decoding starts: at its IP header, inside what came before. */
+static int resume(const struct packet *pkt, const struct decode_outer *o, struct decode_cursor *n)
 {
-	struct decode_cursor n = { .dir = DIR_UNKNOWN };
+	n->zone = o->zone;
+	n->dir = o->dir;
+	n->layers = o->layers ? o->layers - 1 : 0;  /* its IP header is counted again */
+	return decap_link_raw(pkt->data, n);
+}
+
+int decode_packet_from(const struct packet *pkt, const struct decode_from *from,
+		       struct segment *seg, struct fragment *frag)
+{
+	struct decode_cursor n = { .dir = DIR_UNKNOWN, .frag = frag };
 	int ret;
 
 	memset(seg, 0, sizeof(*seg));
@@ -439,9 +292,11 @@ int decode_packet(const struct packet *pkt, struct segment *seg)
 		return DECODE_MALFORMED;
 	n.cap_end = pkt->caplen;
 	n.wire_end = pkt->wirelen > pkt->caplen ? pkt->wirelen : pkt->caplen;
-	ret = decode_link(pkt, &n);
+	n.msdu_at = from ? from->msdu : 0;
+	ret = from && from->outer ? resume(pkt, from->outer, &n) : decap_link(pkt, &n);
 	if (!ret)
 		ret = decode_layers(pkt->data, &n, seg);
+	seg->msdu_next = n.msdu_next;
 	if (ret == DECODE_UNSUPPORTED)
 		seg->undecoded = n.undecoded;
 	if (ret)
@@ -457,10 +312,15 @@ int decode_packet(const struct packet *pkt, struct segment *seg)
 	return apply_span(pkt, seg);
 }
 
+int decode_packet(const struct packet *pkt, struct segment *seg)
+{
+	return decode_packet_from(pkt, NULL, seg, NULL);
+}
+
 int decode_link_supported(int linktype)
 {
 	struct packet pkt = { .linktype = linktype };
 	struct decode_cursor n = { 0 };
 
-	return decode_link(&pkt, &n) != DECODE_UNSUPPORTED;
+	return decap_link(&pkt, &n) != DECODE_UNSUPPORTED;
 }

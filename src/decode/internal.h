@@ -18,6 +18,8 @@
 #define ETH_LLC 0x0004      /* an 802.2 LLC header follows (a cooked capture's type) */
 #define ETH_PPP 0x880b      /* a PPP protocol field follows (GRE version 1, L2TP) */
 #define ETH_GRE 0x0005      /* a GRE header follows (GRE in UDP); not a real ethertype */
+#define ETH_WLAN 0x0006     /* an 802.11 frame follows (Aruba's GRE); not a real ethertype */
+#define ETH_AMSDU 0x0007    /* an 802.11 A-MSDU subframe follows; not a real ethertype */
 #define ETH_NONE 0          /* not a network layer httpeek looks into, and not worth a word */
 
 #define IP_PROTO_IPIP 4
@@ -29,7 +31,7 @@
 #define IP_PROTO_MPLS 137
 
 /* What an identifier in struct segment.zone was. */
-enum zone_tag { ZONE_VLAN = 1, ZONE_VNI, ZONE_GRE_KEY };
+enum zone_tag { ZONE_VLAN = 1, ZONE_VNI, ZONE_GRE_KEY, ZONE_BSSID_HI, ZONE_BSSID };
 
 /*
  * Where the packet being decoded stands inside pkt->data: the link layer fills it, each
@@ -48,6 +50,10 @@ struct decode_cursor {
 	enum direction dir;
 	uint64_t zone;      /* struct segment.zone so far */
 	uint32_t undecoded; /* DECODE_UNSUPPORTED: what, as decode_kind_name() reads it */
+	uint32_t nh_at;     /* IPv6: where the next-header byte naming the header at off is */
+	uint32_t msdu_at;   /* in: the A-MSDU subframe to decode (0: the first) */
+	uint32_t msdu_next; /* out: the A-MSDU subframe after the one decoded (0: none) */
+	struct fragment *frag; /* filled on DECODE_FRAGMENT when not NULL */
 };
 
 static inline uint16_t be16(const uint8_t *p)
@@ -58,6 +64,16 @@ static inline uint16_t be16(const uint8_t *p)
 static inline uint32_t be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[1] << 8 | p[0]);
+}
+
+static inline uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
 }
 
 /* True when at least need bytes are present at n->off. */
@@ -85,12 +101,25 @@ static inline void net_set_end(struct decode_cursor *n, uint32_t len)
 		n->cap_end = (uint32_t)end;
 }
 
+/* A type field read off the wire: below 0x0600 it is no ethertype (and never one of the
+ * values above that name what the decoder itself found). */
+static inline uint16_t wire_ethertype(uint16_t type)
+{
+	return type < 0x0600 ? ETH_NONE : type;
+}
+
 /* Stops decoding: kind (DECODE_KIND_*) with value could carry TCP but is not decoded. */
 static inline int undecoded(struct decode_cursor *n, uint32_t kind, uint32_t value)
 {
 	n->undecoded = kind << 24 | (value & 0xffffff);
 	return DECODE_UNSUPPORTED;
 }
+
+/* The link header of pkt (link.c): n->ethertype for the first layer inside, n->off past it. */
+int decap_link(const struct packet *pkt, struct decode_cursor *n);
+
+/* Raw IP: IPv4 or IPv6 by the version in the packet's first byte. */
+int decap_link_raw(const uint8_t *d, struct decode_cursor *n);
 
 /* Ethernet payload types: VLAN tags, MPLS, PPPoE, LLC/SNAP, an inner Ethernet frame. */
 int decap_ether(const uint8_t *d, struct decode_cursor *n);
@@ -100,6 +129,13 @@ int decap_ip(const uint8_t *d, struct decode_cursor *n);
 
 /* UDP at n->off: a tunnel by its well-known port, else DECODE_NOT_TCP. */
 int decap_udp(const uint8_t *d, struct decode_cursor *n);
+
+/* The link types of 802.11 captures: IEEE802_11, IEEE802_11_RADIO (radiotap) and PPI. */
+int decap_wlan_link(const uint8_t *d, struct decode_cursor *n, int linktype);
+
+/* An 802.11 frame at n->off (ETH_WLAN), or an A-MSDU subframe (ETH_AMSDU). */
+int decap_wlan(const uint8_t *d, struct decode_cursor *n);
+int decap_amsdu(const uint8_t *d, struct decode_cursor *n);
 
 /* Mixes an outer identifier into n->zone (never 0 after). */
 static inline void decap_zone_add(struct decode_cursor *n, enum zone_tag tag, uint32_t id)

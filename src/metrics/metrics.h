@@ -25,6 +25,14 @@ struct metrics_options {
 	bool live;                 /* one end's view: its exchanges are server's or client's */
 };
 
+#define METRICS_NOT_DECODED 17    /* kinds of packets not decoded, "other kinds" included */
+
+/* Packets of one kind the decoder could not look into. */
+struct metrics_kind {
+	char name[96];             /* as the summary names it; "": unused */
+	uint64_t packets;
+};
+
 /* httpeek's own counters, as the main loop last copied them in. */
 struct metrics_self {
 	uint64_t packets;
@@ -41,6 +49,11 @@ struct metrics_self {
 	uint64_t tls_libraries;    /* libssl.so.3 files attached to */
 	uint64_t tls_skipped[LIVE_TLS_SKIPS];  /* files of that name not attached to, by cause */
 	uint64_t tls_mappings_lost;  /* mapping reports lost (every process's maps read again) */
+	struct metrics_kind not_decoded[METRICS_NOT_DECODED];
+	/* offline: IP fragments (the counters of struct defrag_stats) */
+	uint64_t ip_fragments, ip_reassembled, ip_overlaps, ip_overlap_conflicts, ip_tiny;
+	uint64_t ip_incomplete_timeout, ip_incomplete_memory, ip_incomplete_limits;
+	uint64_t ip_incomplete_invalid, ip_incomplete_end;
 };
 
 struct metrics;

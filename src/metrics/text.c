@@ -207,6 +207,41 @@ static void put_tls(struct json_buf *b, const struct metrics_self *s)
 		   "are read again).", "counter", s->tls_mappings_lost);
 }
 
+/* Offline: IP fragments reassembled, their evasions, the datagrams given up by cause. */
+static void put_fragments(struct json_buf *b, const struct metrics_self *s)
+{
+	static const char over[] = "httpeek_ip_fragment_overlaps_total";
+	static const char lost[] = "httpeek_ip_datagrams_incomplete_total";
+
+	put_number(b, "httpeek_ip_fragments_total", "IP fragments read.", "counter",
+		   s->ip_fragments);
+	put_number(b, "httpeek_ip_datagrams_reassembled_total", "IP datagrams made whole.",
+		   "counter", s->ip_reassembled);
+	put_family(b, over, "Fragments overlapping bytes already held, by whether theirs "
+			    "differed (the lowest offset's are kept).", "counter");
+	put_labelled(b, over, "bytes", "same", s->ip_overlaps - s->ip_overlap_conflicts);
+	put_labelled(b, over, "bytes", "different", s->ip_overlap_conflicts);
+	put_number(b, "httpeek_ip_fragments_tiny_total",
+		   "First fragments too short for a TCP header (RFC 1858).", "counter", s->ip_tiny);
+	put_family(b, lost, "IP datagrams given up incomplete, by cause.", "counter");
+	put_labelled(b, lost, "cause", "timeout", s->ip_incomplete_timeout);
+	put_labelled(b, lost, "cause", "memory_limit", s->ip_incomplete_memory);
+	put_labelled(b, lost, "cause", "limits", s->ip_incomplete_limits);
+	put_labelled(b, lost, "cause", "invalid", s->ip_incomplete_invalid);
+	put_labelled(b, lost, "cause", "capture_end", s->ip_incomplete_end);
+}
+
+/* Packets the decoder could not look into, by kind (only the kinds seen). */
+static void put_not_decoded(struct json_buf *b, const struct metrics_self *s)
+{
+	static const char name[] = "httpeek_packets_not_decoded_total";
+
+	put_family(b, name, "Packets that may carry TCP but that httpeek cannot look into, by "
+			    "kind.", "counter");
+	for (int i = 0; i < METRICS_NOT_DECODED && s->not_decoded[i].name[0]; i++)
+		put_labelled(b, name, "kind", s->not_decoded[i].name, s->not_decoded[i].packets);
+}
+
 static void put_self(struct json_buf *b, const struct metrics_self *s)
 {
 	const char *missed = "httpeek_messages_missed_total";
@@ -224,6 +259,9 @@ static void put_self(struct json_buf *b, const struct metrics_self *s)
 		   "counter");
 	put_labelled(b, unpaired, "message", "request", s->unpaired_requests);
 	put_labelled(b, unpaired, "message", "response", s->unpaired_responses);
+	put_not_decoded(b, s);
+	if (!s->live)
+		put_fragments(b, s);
 	if (s->tls)
 		put_tls(b, s);
 }

@@ -297,9 +297,13 @@ struct export *export_new(int fd, const struct export_options *opt)
 
 void export_begin(struct export *e, const struct packet *pkt, uint32_t payload_len)
 {
+	e->cur_payload = payload_len;
+	if (e->cur == pkt)
+		return;
+	if (e->cur)
+		export_end(e, e->cur);
 	e->cur = pkt;
 	e->seq++;
-	e->cur_payload = payload_len;
 	e->cur_len = 0;
 	e->cur_n = 0;
 }
@@ -323,11 +327,13 @@ static void cur_header(const struct export *e, struct export_pkt *h)
 	};
 }
 
-void export_end(struct export *e)
+void export_end(struct export *e, const struct packet *pkt)
 {
 	struct export_pkt h;
 
-	if (e->cur && e->cur_n) {
+	if (!e->cur || e->cur != pkt)
+		return;
+	if (e->cur_n) {
 		cur_header(e, &h);
 		write_epb(e, &h, cur_data(e), e->cur_comments, e->cur_n);
 	}

@@ -58,11 +58,13 @@ struct export;
 struct export *export_new(int fd, const struct export_options *opt);
 
 /*
- * The packet the pipeline is processing now (payload_len: its TCP payload bytes); pkt must
- * stay valid until export_end(), which writes it when some event named it.
+ * The packet the pipeline is processing now (payload_len: the TCP payload bytes of its
+ * segment); pkt must stay valid until export_end(e, pkt), which writes it when some event
+ * named it. Begun again for the same pkt (the next A-MSDU subframe), it stays one packet with
+ * every comment; begun for another packet, the one before is ended first.
  */
 void export_begin(struct export *e, const struct packet *pkt, uint32_t payload_len);
-void export_end(struct export *e);
+void export_end(struct export *e, const struct packet *pkt);
 
 /*
  * In-order bytes of one stream (sc: its scan state), about to be parsed: the values of header

@@ -1,4 +1,7 @@
-/* The pipeline: decoded segments into flows, flow bytes into HTTP streams, heads into events. */
+/*
+ * The pipeline: packets decoded (each A-MSDU subframe in turn), IP fragments into datagrams,
+ * decoded again; segments into flows, flow bytes into HTTP streams, heads into events.
+ */
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -12,6 +15,8 @@ struct pipeline {
 	struct event_writer *writer;
 	struct flow_table *flows;   /* NULL once finished */
 	struct flow_stats flow_final;
+	struct defrag *defrag;      /* NULL: fragments counted, not reassembled */
+	struct defrag_stats defrag_final;
 	struct session_env env;
 	struct http_stats http;
 	struct pipeline_stats stats;  /* the pipeline's own counters */
@@ -58,12 +63,21 @@ static const struct flow_callbacks flow_to_session = {
 	.held = on_held,
 };
 
-/* Over the memory limit: ends the least recently active flows that hold memory. */
+/*
+ * Over the memory limit: gives up the oldest incomplete IP datagrams, then ends the least
+ * recently active flows that hold memory.
+ */
 static void keep_memory_limit(struct pipeline *p)
 {
-	uint64_t used = p->http.head_bytes + p->sessions.held_bytes + flow_table_held(p->flows);
+	uint64_t frags = p->defrag ? defrag_held(p->defrag) : 0;
+	uint64_t used = p->http.head_bytes + p->sessions.held_bytes + flow_table_held(p->flows) +
+			frags;
 
-	if (p->opt.memory_limit && used > p->opt.memory_limit)
+	if (!p->opt.memory_limit || used <= p->opt.memory_limit)
+		return;
+	if (frags)
+		used -= defrag_shed(p->defrag, used - p->opt.memory_limit);
+	if (used > p->opt.memory_limit)
 		flow_table_shed(p->flows, used - p->opt.memory_limit);
 }
 
@@ -88,7 +102,10 @@ struct pipeline *pipeline_new(const struct pipeline_options *opt, struct event_w
 				 (opt->filter && filter_needs_request(opt->filter)),
 	};
 	p->flows = flow_table_new(&p->opt.flow, &flow_to_session, &p->env);
-	if (!p->flows || !p->env.parse_cache) {
+	if (opt->defrag.max_datagrams)
+		p->defrag = defrag_new(&opt->defrag);
+	if (!p->flows || !p->env.parse_cache || (opt->defrag.max_datagrams && !p->defrag)) {
+		defrag_free(p->defrag);
 		flow_table_free(p->flows);
 		http_parse_cache_free(p->env.parse_cache);
 		free(p);
@@ -132,32 +149,49 @@ static void count_undecoded(struct pipeline *p, uint32_t kind)
 	u[i].packets++;
 }
 
-void pipeline_packet(struct pipeline *p, const struct packet *pkt)
-{
-	struct segment seg;
+static void decoded(struct pipeline *p, const struct packet *pkt, int ret,
+		    const struct segment *seg, const struct fragment *frag);
 
-	if (!p->flows)
+/* A fragment to the defragmenter; the datagram it completes is decoded from its IP header. */
+static void reassemble(struct pipeline *p, const struct packet *pkt, const struct fragment *f)
+{
+	struct defrag_datagram dg;
+	struct decode_from from = { .outer = &dg.outer };
+	struct fragment inner;
+	struct segment seg;
+	struct packet whole;
+
+	if (defrag_fragment(p->defrag, f, pkt->ts_ns, &dg) != 1)
 		return;
-	p->stats.packets++;
-	p->stats.bytes += pkt->wirelen;
-	p->env.packet_seq++;
-	switch (decode_packet(pkt, &seg)) {
+	whole = (struct packet){ .ts_ns = pkt->ts_ns, .data = dg.data, .caplen = dg.caplen,
+				 .wirelen = dg.len, .linktype = DLT_RAW, .dir = pkt->dir };
+	decoded(p, &whole, decode_packet_from(&whole, &from, &seg, &inner), &seg, &inner);
+	if (p->opt.exp)
+		export_end(p->opt.exp, &whole);
+	free(dg.data);
+}
+
+/* What the decoder made of pkt (ret): a segment to its flow, a fragment, or a count. */
+static void decoded(struct pipeline *p, const struct packet *pkt, int ret,
+		    const struct segment *seg, const struct fragment *frag)
+{
+	switch (ret) {
 	case DECODE_TCP:
-		if (p->opt.exp)
-			export_begin(p->opt.exp, pkt, seg.payload_len);
-		flow_segment(p->flows, &seg);
-		if (p->opt.exp)
-			export_end(p->opt.exp);
-		keep_memory_limit(p);
+		if (p->opt.exp)  /* ended by the caller, once for all of pkt's subframes */
+			export_begin(p->opt.exp, pkt, seg->payload_len);
+		flow_segment(p->flows, seg);
 		break;
 	case DECODE_NOT_TCP:
 		p->stats.not_tcp++;
 		break;
 	case DECODE_FRAGMENT:
-		p->stats.fragments++;
+		if (p->defrag)
+			reassemble(p, pkt, frag);
+		else
+			p->stats.fragments++;
 		break;
 	case DECODE_UNSUPPORTED:
-		count_undecoded(p, seg.undecoded);
+		count_undecoded(p, seg->undecoded);
 		break;
 	default:
 		p->stats.malformed++;
@@ -165,16 +199,46 @@ void pipeline_packet(struct pipeline *p, const struct packet *pkt)
 	}
 }
 
+void pipeline_packet(struct pipeline *p, const struct packet *pkt)
+{
+	struct decode_from from = { 0 };
+	struct fragment frag;
+	struct segment seg;
+	int ret;
+
+	if (!p->flows)
+		return;
+	p->stats.packets++;
+	p->stats.bytes += pkt->wirelen;
+	p->env.packet_seq++;
+	do {  /* an A-MSDU: each of its subframes, further on each time */
+		ret = decode_packet_from(pkt, &from, &seg, p->defrag ? &frag : NULL);
+		decoded(p, pkt, ret, &seg, &frag);
+		from.msdu = seg.msdu_next > from.msdu ? seg.msdu_next : 0;
+	} while (from.msdu);
+	if (p->opt.exp)
+		export_end(p->opt.exp, pkt);
+	keep_memory_limit(p);
+}
+
 void pipeline_tick(struct pipeline *p, uint64_t now_ns)
 {
 	if (p->flows)
 		flow_expire(p->flows, now_ns);
+	if (p->defrag)
+		defrag_expire(p->defrag, now_ns);
 }
 
 void pipeline_finish(struct pipeline *p)
 {
 	if (!p->flows)
 		return;
+	if (p->defrag) {
+		defrag_flush(p->defrag);
+		p->defrag_final = *defrag_get_stats(p->defrag);
+		defrag_free(p->defrag);
+		p->defrag = NULL;
+	}
 	p->flow_final = *flow_table_stats(p->flows);
 	flow_table_free(p->flows);
 	p->flows = NULL;
@@ -193,6 +257,7 @@ void pipeline_stats(const struct pipeline *p, struct pipeline_stats *ps, struct 
 		ps->filtered = p->sessions.filtered;
 		ps->held_bytes = p->sessions.held_bytes;
 		ps->http2 = p->sessions.http2;
+		ps->defrag = p->defrag ? *defrag_get_stats(p->defrag) : p->defrag_final;
 	}
 	if (fs)
 		*fs = p->flows ? *flow_table_stats(p->flows) : p->flow_final;

@@ -1,11 +1,13 @@
 /*
- * The pipeline both packet sources feed: decode -> flow and reassembly -> HTTP ->
- * pairing -> events. Nothing after pipeline_packet() knows where the bytes came from.
+ * The pipeline both packet sources feed: decode -> IP fragments (offline) -> flow and
+ * reassembly -> HTTP -> pairing -> events. Nothing after pipeline_packet() knows where the
+ * bytes came from.
  */
 #ifndef HTTPEEK_PIPELINE_H
 #define HTTPEEK_PIPELINE_H
 
 #include <stdint.h>
+#include "defrag/defrag.h"
 #include "output/event.h"
 #include "output/export.h"
 #include "report/filter.h"
@@ -23,9 +25,12 @@ struct pipeline_options {
 	const struct filter_set *filter;  /* -f terms (kept, not copied); NULL: no filter */
 	struct export *exp;            /* -w: packets of reported messages; NULL: none */
 	struct metrics *metrics;       /* --metrics: counts the exchanges; NULL: none */
-	uint64_t memory_limit;         /* heads in progress, out-of-order bytes and requests
-					* waiting, together; past it the least recently active
-					* flows holding any are ended. 0: no limit */
+	uint64_t memory_limit;         /* heads in progress, out-of-order bytes, requests
+					* waiting and IP fragments, together; past it the oldest
+					* incomplete datagrams are given up, then the least recently
+					* active flows holding any are ended. 0: no limit */
+	struct defrag_limits defrag;   /* IP fragments; max_datagrams 0: counted, not reassembled
+					* (live: the kernel reassembles) */
 };
 
 #define PIPELINE_DEFAULT_MEMORY_LIMIT (128ull << 20)
@@ -42,7 +47,7 @@ struct pipeline_stats {
 	uint64_t packets;
 	uint64_t bytes;
 	uint64_t not_tcp;
-	uint64_t fragments;        /* IP fragments skipped */
+	uint64_t fragments;        /* IP fragments skipped (when not reassembled) */
 	uint64_t malformed;
 	uint64_t undecoded;        /* DECODE_UNSUPPORTED: every kind together */
 	struct pipeline_undecoded undecoded_kinds[PIPELINE_UNDECODED_KINDS];
@@ -53,6 +58,7 @@ struct pipeline_stats {
 	uint64_t pending_dropped;  /* requests past the per-flow pairing queue */
 	uint64_t filtered;         /* messages and exchanges the filters left out */
 	uint64_t held_bytes;       /* now: memory of requests waiting (copies, queues) */
+	struct defrag_stats defrag; /* IP fragments reassembled */
 };
 
 struct pipeline;

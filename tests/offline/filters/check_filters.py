@@ -278,6 +278,28 @@ def check_paths(tmp):
                ["rc %d, got %s, want %s" % (p.returncode, paths, want)])
 
 
+def check_export_frames(tmp):
+    """-w of an A-MSDU (three responses in one frame: the frame once, with three comments) and
+    of IP fragments (the reassembled datagrams, whole, as raw IP)."""
+    caps = os.path.join(ROOT, "tests", "captures")
+    out = os.path.join(tmp, "f.pcapng")
+    p = run(["-r", os.path.join(caps, "wifi-amsdu.pcap"), "-w", out])
+    rows = tshark(out, ["frame.comment", "http.response.code"])
+    want = [["net_packet_http GET /index.html,net_packet_http GET /missing,"
+             "net_packet_http GET /small.txt", ""],
+            ["net_packet_http 200 OK,net_packet_http 404 Not Found,net_packet_http 200 OK",
+             "200,404,200"]]
+    report("export A-MSDU frame once", [] if p.returncode == 0 and rows == want else
+           ["rc %d rows %s" % (p.returncode, rows)])
+    p = run(["-r", os.path.join(caps, "frag-ip4.pcap"), "-w", out])
+    rows = tshark(out, ["frame.comment", "http.request.method", "http.response.code",
+                        "frame.len"])
+    want = [["net_packet_http POST /submit", "POST", "", "229"],
+            ["net_packet_http 201 Created", "", "201", "205"]]
+    report("export reassembled datagrams", [] if p.returncode == 0 and rows == want else
+           ["rc %d rows %s" % (p.returncode, rows)])
+
+
 def check_directions():
     """direction= on a capture that knows directions; the events hold Tracee's numbers."""
     cap = os.path.join(ROOT, "tests", "captures", "sll2.pcap")
@@ -301,6 +323,7 @@ def main():
         check_export(cap, tmp)
         check_progress(tmp)
         check_paths(tmp)
+        check_export_frames(tmp)
     check_directions()
     CHECKS.exit()
 

@@ -12,8 +12,8 @@ check_golden.py runs the same derivation: the committed tables must equal it, an
 must equal the tables. A new capture in tests/captures gets its rows with --write.
 
 How a row is made from tshark (4.x, HTTP bodies not reassembled, so that a message is at the
-frame that completed its head; captures with several VLANs read one VLAN at a time, as tshark
-would otherwise take their connections for one):
+frame that completed its head; captures with several VLANs or 802.11 BSSIDs read one network at a time, as tshark
+would otherwise take their connections for one; an A-MSDU frame's subframes each on its own):
   frame          the frame tshark shows the message in
   method, uri, protocol, status_code, status   the start line (status: code and phrase)
   uri_path       the target's path, without query, percent-decoded as Go's url.URL.Path
@@ -24,7 +24,8 @@ would otherwise take their connections for one):
                  response to HEAD describes the body it would have: unknown)
   src ... dst_port  the innermost IP and TCP of the frame; direction from pcapng's epb_flags
                  or the SLL packet type, else unknown
-  packet_len     the innermost IP length (IPv6: 40 + payload length)
+  packet_len     the innermost IP length (IPv6: 40 + payload length), of the whole datagram
+                 when tshark made it from fragments
   truncated      "yes" when a frame holding the head was cut by the snap length
   exchanges      each final response (and 101) with the request it answers (in order on the
                  connection); the request's number on its connection (trans_depth); latency
@@ -53,7 +54,7 @@ MSG_COLUMNS = ["frame", "kind", "method", "uri", "uri_path", "host", "protocol",
 FLOW_COLUMNS = ["frame", "method", "uri_path", "status_code", "trans_depth", "client",
                 "client_port", "server", "server_port", "latency_ns"]
 TSHARK = ["tshark", "-n", "-o", "http.desegment_body:FALSE", "--enable-heuristic", "http_tcp",
-          "-T", "json", "--no-duplicate-keys", "-J", "frame ip ipv6 tcp http sll vlan"]
+          "-T", "json", "--no-duplicate-keys", "-J", "frame ip ipv6 tcp http sll vlan wlan wlan_aggregate"]
 
 
 def as_list(v):
@@ -80,14 +81,32 @@ def start_line(pdu):
     return None, None
 
 
+def reassembled(header, key):
+    """The length tshark gives a datagram it made whole from fragments (key, anywhere in the
+    header's tree), else None."""
+    for k, v in header.items():
+        if k == key:
+            return int(as_list(v)[-1])
+        if isinstance(v, dict):
+            found = reassembled(v, key)
+            if found is not None:
+                return found
+    return None
+
+
 def ends(layers):
-    """(src, dst, family) of the innermost IP header, and its length."""
+    """(src, dst, family) of the innermost IP header, and its length (of the whole datagram
+    when it came in fragments)."""
     ip, ip6 = last(layers, "ip"), last(layers, "ipv6")
     # In a frame with both (a tunnel), the innermost is the one tshark shows last.
     order = [k for k in layers if k in ("ip", "ipv6")]
     if order and order[-1] == "ipv6" and ip6:
-        return ip6["ipv6.src"], ip6["ipv6.dst"], 40 + int(ip6["ipv6.plen"])
-    return ip["ip.src"], ip["ip.dst"], int(ip["ip.len"])
+        whole = reassembled(ip6, "ipv6.reassembled.length")
+        return ip6["ipv6.src"], ip6["ipv6.dst"], 40 + (
+            whole if whole is not None else int(ip6["ipv6.plen"]))
+    whole = reassembled(ip, "ip.reassembled.length")
+    return ip["ip.src"], ip["ip.dst"], (
+        int(ip["ip.hdr_len"]) + whole if whole is not None else int(ip["ip.len"]))
 
 
 def direction(frame, layers):
@@ -106,8 +125,7 @@ def messages(packets, frame_of=None):
     """Every HTTP/1.x message tshark shows, in frame order: dicts of the row's fields and
     the pairing fields (request_in, stream)."""
     out = []
-    for pkt in packets:
-        layers = pkt["_source"]["layers"]
+    for pkt, layers in subframes(packets):
         frame = layers["frame"]
         number = int(frame["frame.number"])
         number = frame_of[number - 1] if frame_of else number
@@ -136,6 +154,19 @@ def messages(packets, frame_of=None):
                 response_fields(m, sl, headers)
             out.append(m)
     return out
+
+
+def subframes(packets):
+    """(packet, layers) of each packet; an 802.11 A-MSDU frame gives one per subframe, each
+    with its own IP and TCP."""
+    for pkt in packets:
+        layers = pkt["_source"]["layers"]
+        aggregate = layers.get("wlan_aggregate")
+        if not aggregate:
+            yield pkt, layers
+            continue
+        for sub in as_list(aggregate.get("wlan_aggregate.a_mdsu.subframe")):
+            yield pkt, dict(sub, frame=layers["frame"])
 
 
 def frame_time(frame):
@@ -221,31 +252,39 @@ def flow_row(frame, req, resp):
             "latency_ns": resp["time"] - req["time"] if req and resp else 0}
 
 
-def vlans(packets):
-    """The VLAN ids of the packets (the outermost tag of each)."""
-    ids = set()
-    for pkt in packets:
-        tag = pkt["_source"]["layers"].get("vlan")
-        if tag:
-            ids.add(as_list(tag)[0]["vlan.id"])
-    return sorted(ids, key=int)
+def networks(packets):
+    """[(read filter, frame numbers)] of the networks a capture holds, when several could
+    reuse addresses: VLANs (the outermost tag of each packet), else 802.11 BSSIDs. tshark
+    would take their connections for one; httpeek keeps them apart."""
+    def split(key):
+        parts = collections.defaultdict(list)
+        for pkt in packets:
+            layers = pkt["_source"]["layers"]
+            field = "vlan.id" if key == "vlan" else "wlan.bssid"
+            tag = as_list(layers.get(key))[:1]
+            if tag and field in tag[0]:
+                parts[tag[0][field]].append(int(layers["frame"]["frame.number"]))
+        return parts
+    vlans, bssids = split("vlan"), split("wlan")
+    if len(vlans) >= 2:
+        return [(f"vlan.id == {v}", vlans[v]) for v in sorted(vlans, key=int)]
+    if len(bssids) >= 2:
+        return [(f"wlan.bssid == {b}", bssids[b]) for b in sorted(bssids)]
+    return []
 
 
 def derive_capture(path):
     """(message rows, exchange rows) of one capture, tshark's reading alone."""
     packets = tshark(path)
-    ids = vlans(packets)
-    if len(ids) < 2:
+    parts = networks(packets)
+    if not parts:
         msgs = messages(packets)
         return msgs, finish(msgs)
     rows, flows = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        for vid in ids:
-            part = os.path.join(tmp, f"vlan{vid}.pcapng")
-            numbers = [int(p["_source"]["layers"]["frame"]["frame.number"]) for p in packets
-                       if as_list(p["_source"]["layers"].get("vlan"))[:1]
-                       and as_list(p["_source"]["layers"]["vlan"])[0]["vlan.id"] == vid]
-            subprocess.run(["tshark", "-n", "-r", path, "-Y", f"vlan.id == {vid}", "-w", part],
+        for i, (read_filter, numbers) in enumerate(parts):
+            part = os.path.join(tmp, f"part{i}.pcapng")
+            subprocess.run(["tshark", "-n", "-r", path, "-Y", read_filter, "-w", part],
                            check=True, capture_output=True)
             msgs = messages(tshark(part), numbers)
             rows += msgs

@@ -42,13 +42,13 @@ def run(pcap, *extra):
     return proc.returncode, events, errtext, usage.ru_maxrss / 1024, raw
 
 
-def run_flood(n, size, *extra):
-    """httpeek -r - on a head flood made on the fly (make_hostile.py --flood): (exit code,
-    the events of the normal exchange, stderr, peak RSS in MiB). The flood's own events
+def run_flood(n, size, *extra, kind="--flood"):
+    """httpeek -r - on a flood made on the fly (make_hostile.py --flood, --frag-flood): (exit
+    code, the events of the normal exchange, stderr, peak RSS in MiB). The flood's own events
     (each a 60 KiB head) are not loaded: this process must stay small."""
     gen = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "offline", "hostile",
-                                                         "make_hostile.py"), "--flood",
-                            str(n), str(size)], stdout=subprocess.PIPE)
+                                                         "make_hostile.py"), kind,
+                            str(n)] + ([str(size)] if size else []), stdout=subprocess.PIPE)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen([HTTPEEK, "-r", "-", *extra], stdin=gen.stdout, stdout=out,
                                 stderr=err)
@@ -166,6 +166,22 @@ def main():
     check_run("head-flood-limit", rc, err, 0, tail_seen(ev) and rss < 64 * MEM_SCALE,
               f"rss={rss:.0f}MiB")
     check_eviction()
+    # 100,000 IPv4 datagrams whose first 1400-byte fragment never gets the rest (140 MB):
+    # at most 65,536 are held at once, and the memory limit bounds them too.
+    rc, ev, err, rss = run_flood(100000, 0, kind="--frag-flood")
+    check_run("frag-flood", rc, err, 0, tail_seen(ev) and rss < 256 * MEM_SCALE and
+          "100000 IP fragments of 100000 incomplete datagrams (34464 past the limits" in err,
+          f"rc={rc} rss={rss:.0f}MiB {err.strip()[-300:]}")
+    CHECKS.note(f"frag-flood: peak RSS {rss:.1f} MiB (100,000 incomplete datagrams)")
+    rc, ev, err, rss = run_flood(50000, 0, "--memory-limit", str(16 << 20),
+                                 kind="--frag-flood")
+    check_run("frag-flood-limit", rc, err, 0, tail_seen(ev) and rss < 64 * MEM_SCALE and
+          "given up at --memory-limit" in err, f"rc={rc} rss={rss:.0f}MiB {err.strip()[-300:]}")
+    CHECKS.note(f"frag-flood-limit: peak RSS {rss:.1f} MiB (--memory-limit 16 MiB)")
+    rc, ev, err, rss, _ = run(p("frag-evasions.pcap"))
+    check_run("frag-evasions", rc, err, 0, tail_seen(ev) and "19999 overlapping fragments" in err
+          and "5001 tiny first fragments" in err and "past the limits" in err and
+          "invalid" in err, f"rc={rc} {err.strip()[-400:]}")
     rc, ev, err, rss, _ = run(p("huge-head.pcap"))
     check_run("huge-head", rc, err, 0, tail_seen(ev) and rss < 64 * MEM_SCALE, f"rss={rss:.0f}MiB")
     rc, ev, err, rss, _ = run(p("many-flows.pcap"))

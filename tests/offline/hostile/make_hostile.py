@@ -8,6 +8,8 @@ Usage: make_hostile.py OUTDIR [REAL_CAPTURE ...]   (real captures are the byte-f
        make_hostile.py --evict           (to stdout: a keep-alive connection ended at a 4 MiB
                                           --memory-limit in the middle of a head, which then
                                           goes on: evict() tells the story)
+       make_hostile.py --frag-flood N    (to stdout: N IPv4 datagrams whose first 1400-byte
+                                          fragment never gets the rest, then the exchange)
 """
 import os
 import random
@@ -279,6 +281,38 @@ def evict(f):
            b"3\r\nabc\r\n0\r\n\r\n")
     v.send(b"HTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\nmade", from_client=False)
     v.close()
+def fragment(src, dst, ident, offset, more, data, proto=6):
+    """An IPv4 fragment: data at byte offset of datagram ident."""
+    flags = (0x2000 if more else 0) | offset // 8
+    return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(data), ident & 0xffff, flags, 64,
+                       proto, 0, src, dst) + data
+
+
+def frag_flood(f, n):
+    """n datagrams, each from its own source, whose first fragment (1400 bytes) comes alone."""
+    cap = Pcap(f)
+    chunk = b"\x55" * 1400
+    for i in range(n):
+        src = bytes([10, 12 + (i >> 16), (i >> 8) & 255, i & 255])
+        cap.packet(fragment(src, SERVER, i, 0, True, chunk))
+    normal_tail(cap)
+    cap.close()
+
+
+def frag_evasions(out):
+    """What fragmenting evasions send: a datagram in 8-byte fragments past the fragments one
+    datagram may hold, the same fragment 20,000 times with other bytes each time, 5,000
+    tiny first fragments, fragments past 65535 bytes and ones that disagree on the end."""
+    cap = Pcap(os.path.join(out, "frag-evasions.pcap"))
+    for off in range(0, 60000, 8):
+        cap.packet(fragment(CLIENT, SERVER, 1, off, True, bytes([off & 255]) * 8))
+    for k in range(20000):
+        cap.packet(fragment(CLIENT, SERVER, 2, 64, True, bytes([k & 255]) * 64))
+    for k in range(5000):
+        cap.packet(fragment(CLIENT, SERVER, 1000 + k, 0, True, b"\x01" * 8))
+    cap.packet(fragment(CLIENT, SERVER, 3, 65528, False, b"x" * 16))
+    cap.packet(fragment(CLIENT, SERVER, 4, 64, False, b"y" * 8))
+    cap.packet(fragment(CLIENT, SERVER, 4, 64, False, b"y" * 16))
     normal_tail(cap)
     cap.close()
 
@@ -290,6 +324,9 @@ def main():
     if sys.argv[1] == "--flood":
         head_flood(sys.stdout.buffer, int(sys.argv[2]), int(sys.argv[3]))
         return
+    if sys.argv[1] == "--frag-flood":
+        frag_flood(sys.stdout.buffer, int(sys.argv[2]))
+        return
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     huge_head(out)
@@ -300,6 +337,7 @@ def main():
     broken_files(out)
     secrets(out)
     many_exchanges(out)
+    frag_evasions(out)
     byte_flips(out, sys.argv[2:])
 
 

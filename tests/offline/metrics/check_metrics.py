@@ -118,6 +118,47 @@ def check_file(tmp, pcap):
     return text
 
 
+def metric(text, line):
+    m = re.search("^" + re.escape(line) + r" (\d+)$", text, re.M)
+    return int(m.group(1)) if m else None
+
+
+def check_not_decoded(tmp):
+    """What was not decoded and the IP fragments, in the self-counters as in the summary."""
+    caps = os.path.join(ROOT, "tests", "captures")
+    out = os.path.join(tmp, "nd.prom")
+    problems = []
+    p = run("-r", os.path.join(caps, "wifi-protected.pcap"), "-e", "none", "--metrics-file", out)
+    text = open(out).read()
+    n = re.search(r"not decoded: (\d+) packets of 802.11 protected", p.stderr)
+    if not n or metric(text, 'httpeek_packets_not_decoded_total{kind="802.11 protected '
+                             '(encrypted)"}') != int(n.group(1)):
+        problems.append("802.11 protected: summary %r, metrics %r" % (p.stderr, text[-300:]))
+    problems += promtool(text)
+    p = run("-r", os.path.join(caps, "frag-overlap.pcap"), "-e", "none", "--metrics-file", out)
+    text = open(out).read()
+    n = re.search(r"IP fragments: (\d+) read, (\d+) datagrams? reassembled; (\d+) overlapping "
+                  r"fragments? \((\d+) with different bytes[^)]*\), (\d+) tiny", p.stderr)
+    got = [metric(text, k) for k in (
+        "httpeek_ip_fragments_total", "httpeek_ip_datagrams_reassembled_total",
+        'httpeek_ip_fragment_overlaps_total{bytes="same"}',
+        'httpeek_ip_fragment_overlaps_total{bytes="different"}',
+        "httpeek_ip_fragments_tiny_total")]
+    want = [int(x) for x in n.groups()] if n else []
+    if want and (got[0], got[1], got[2] + got[3], got[3], got[4]) != tuple(want):
+        problems.append("fragments: summary %r, metrics %r" % (want, got))
+    p = run("-r", os.path.join(caps, "frag-incomplete.pcap"), "-e", "none", "--metrics-file",
+            out)
+    text = open(out).read()
+    n = re.search(r"of (\d+) incomplete datagrams? \((\d+) at the end of the capture\)",
+                  p.stderr)
+    if not n or metric(text, 'httpeek_ip_datagrams_incomplete_total{cause="capture_end"}') != \
+            int(n.group(2)):
+        problems.append("incomplete: summary %r" % p.stderr)
+    problems += promtool(text)
+    report("not decoded and IP fragments, as the summary says", problems)
+
+
 def check_alongside(tmp, pcap, alone):
     """Events and metrics together count the same exchanges; filters narrow both."""
     out = os.path.join(tmp, "both.prom")
@@ -260,6 +301,7 @@ def main():
         capture(pcap)
         text = check_file(tmp, pcap)
         check_alongside(tmp, pcap, text)
+        check_not_decoded(tmp)
         check_endpoint(pcap, text)
         check_hostile_labels(tmp)
         check_errors(tmp, pcap)

@@ -521,11 +521,13 @@ static const struct pcase cases[] = {
 	BAD(L_RAW, IP4, REQ, POKE(0, 0x44)),
 	BAD(L_RAW, IP4, REQ, POKE(2, 0), POKE(3, 19)),
 	BAD(L_RAW, IP4, REQ, POKE(2, 0), POKE(3, 30)),
-	/* IPv4 fragments: only a whole datagram is decoded; non-TCP ones are not counted */
+	/* IPv4 fragments: only a whole datagram is decoded; those that cannot hold TCP (not TCP,
+	 * UDP or a tunnel) are not counted */
 	OK4(L_RAW, IP4X(0, 6, 0), REQ),
 	FRG(L_RAW, IP4X(0, 6, 0x2000), REQ),
 	FRG(L_RAW, IP4X(0, 6, 0x00b9), BYTES(64)),
-	NOT(L_RAW, IP4X(0, 17, 0x20b9), BYTES(64)),
+	FRG(L_RAW, IP4X(0, 17, 0x20b9), BYTES(64)),
+	NOT(L_RAW, IP4X(0, 1, 0x20b9), BYTES(64)),
 	/* IPv6 extension headers, alone and chained, with a bound on their number */
 	OK6(L_RAW, IP6(0), EXT(0, 6, 2), REQ),
 	OK6(L_RAW, IP6(43), EXT(43, 6, 2), REQ),
@@ -544,7 +546,8 @@ static const struct pcase cases[] = {
 	FRG(L_RAW, IP6(44), FRAG(6, 0, 1), REQ),
 	FRG(L_RAW, IP6(44), FRAG(6, 185, 0), BYTES(64)),
 	FRG(L_RAW, IP6(44), FRAG(60, 185, 0), BYTES(64)),
-	NOT(L_RAW, IP6(44), FRAG(17, 185, 1), BYTES(64)),
+	FRG(L_RAW, IP6(44), FRAG(17, 185, 1), BYTES(64)),
+	NOT(L_RAW, IP6(44), FRAG(58, 185, 1), BYTES(64)),
 	/* not TCP, and TCP headers that do not fit */
 	NOT(L_EN10MB, ETH(0x0800), IP4X(0, 17, 0), BYTES(20)),
 	NOT(L_RAW, IP4X(0, 1, 0), BYTES(8)),
@@ -848,9 +851,9 @@ static void test_tcp_header(void **state)
 
 static void test_links_supported(void **state)
 {
-	static const int yes[] = { 0, 1, 9, 12, 14, 50, 51, 101, 104, 108, 113, 228, 229, 239,
-				   276 };
-	static const int no[] = { -1, 2, 6, 105, 127, 147, 192, 220, 1000 };
+	static const int yes[] = { 0, 1, 9, 12, 14, 50, 51, 101, 104, 105, 108, 113, 127, 192, 228,
+				   229, 239, 276 };
+	static const int no[] = { -1, 2, 6, 10, 147, 220, 1000 };
 	static const struct layer l[] = { IP4, REQ, END };
 	struct segment seg;
 	struct pb p;
@@ -874,7 +877,7 @@ static void test_undecoded_kinds(void **state)
 		int linktype;
 		const char *name;
 	} cases[] = {
-		{ { IP4, REQ, END }, 105, "link type 105" },
+		{ { IP4, REQ, END }, 10, "link type 10" },
 		{ { ETH(0x88b5), BYTES(46), END }, L_EN10MB, "ethertype 0x88b5" },
 		{ { OIP4(50), BYTES(40), END }, L_RAW, "IP protocol 50 (ESP, encrypted)" },
 		{ { OIP4(47), GRE(0, 0x1234, 0), BYTES(20), END }, L_RAW, "GRE protocol 0x1234" },
