@@ -281,6 +281,10 @@ def evict(f):
            b"3\r\nabc\r\n0\r\n\r\n")
     v.send(b"HTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\nmade", from_client=False)
     v.close()
+    normal_tail(cap)
+    cap.close()
+
+
 def fragment(src, dst, ident, offset, more, data, proto=6):
     """An IPv4 fragment: data at byte offset of datagram ident."""
     flags = (0x2000 if more else 0) | offset // 8

@@ -7,7 +7,7 @@ the same innermost addresses and ports.
 
 First the captures are made again (Debian's /usr/bin/python3 with python3-scapy) and each must
 be, byte for byte, the committed file: the test data is what the script in the tree makes.
-Prints "oracle: <capture> ok (N messages, tshark N)" or FAIL per capture; exits 1 on a failure.
+One TAP line per capture (tests/checklib.py), with the counts as a note; exits 1 on a failure.
 HTTPEEK in the environment overrides the binary."""
 
 import collections
@@ -22,6 +22,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 CAPTURES = os.path.join(ROOT, "tests", "captures")
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from checklib import Checks  # noqa: E402
 MAKER = os.path.join(ROOT, "scripts", "make-captures-scapy.py")
 HTTPEEK = os.environ.get("HTTPEEK", os.path.join(ROOT, "httpeek"))
 SCAPY_PYTHON = "/usr/bin/python3"
@@ -131,27 +133,19 @@ def check(name, tmp):
 
 
 def main():
-    failed = 0
+    checks = Checks("oracle")
     tmp = tempfile.mkdtemp(prefix="httpeek-oracle-")
-    problems = remade(tmp)
-    print("oracle: captures made again %s" % ("FAIL" if problems else "ok"))
-    for line in problems:
-        print("  " + line)
-    failed += bool(problems)
+    checks.report("captures made again", remade(tmp))
     for name in ORACLE:
         try:
             got, want, lines = check(name, tmp)
         except (RuntimeError, subprocess.SubprocessError, ValueError) as e:
-            got, want, lines = 0, 0, ["  %s" % e]
-        if lines:
-            failed += 1
-            print("oracle: %s FAIL (%d messages, tshark %d)" % (name, got, want))
-            print("\n".join(lines))
-        else:
-            print("oracle: %s ok (%d messages, tshark %d)" % (name, got, want))
+            got, want, lines = 0, 0, [str(e)]
+        checks.report(name, [line.strip() for line in lines])
+        checks.note("%s: %d messages, tshark %d" % (name, got, want))
     shutil.rmtree(tmp)
-    return 1 if failed else 0
+    checks.exit()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
