@@ -74,7 +74,7 @@ PROG_TEST := $(BUILD)/tests/prog_test_run
 # One BPF object and skeleton per bpf/*.bpf.c.
 SKEL := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(wildcard bpf/*.bpf.c))
 
-.PHONY: all run check test-unit test-offline test-bpf test-live fuzz-smoke fuzz bench \
+.PHONY: all run check test-unit test-offline test-bpf test-live fuzz-smoke fuzz bench mutants \
 	install install-extras clean deps help vmlinux-min
 .SECONDARY:
 .DELETE_ON_ERROR:
@@ -90,6 +90,7 @@ help:
 	@echo 'make test-live       end-to-end in network namespaces (root)'
 	@echo 'make fuzz-smoke      every libFuzzer target for FUZZ_SECONDS (10) each'
 	@echo 'make fuzz            the same, for a long run: make fuzz FUZZ_SECONDS=600'
+	@echo 'make mutants         break the code on purpose: each check must go red (root)'
 	@echo 'make bench           httpeek against httpry and tshark, live overhead (root)'
 	@echo 'make install         PREFIX=$(PREFIX) DESTDIR=...'
 	@echo 'make vmlinux-min     regenerate bpf/vmlinux_min.h (needs kernel BTF)'
@@ -255,6 +256,9 @@ run: httpeek
 
 bench: httpeek
 	python3 scripts/bench.py
+
+mutants:
+	bash tests/mutants/run.sh
 
 clean:
 	rm -rf $(BUILD) httpeek

@@ -1,0 +1,91 @@
+#!/bin/bash
+# Breaks the code on purpose, one defect at a time, and asserts that the check meant to see it
+# goes red (make mutants; root for the live and bpf ones). Each mutant is a perl substitution
+# on one file of a scratch worktree of HEAD, built incrementally, then reverted. A mutant whose
+# pattern no longer matches fails too: the code moved, the mutant must follow it.
+#   tests/mutants/run.sh [NAME...]     (all mutants without names)
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+TAP_SUITE=mutants
+. "$ROOT/tests/tap.sh"
+WT=$(mktemp -d /tmp/httpeek-mutants.XXXXXX)
+trap 'git -C "$ROOT" worktree remove --force "$WT" >/dev/null 2>&1; rm -rf "$WT"' EXIT
+git -C "$ROOT" worktree add -q --detach "$WT" HEAD || exit 1
+[ -e "$ROOT/../shared" ] && ln -s "$ROOT/../shared" "$WT/../shared" 2>/dev/null
+WANT=("$@")
+FAILED=0
+
+wanted() {
+	[ ${#WANT[@]} = 0 ] && return 0
+	local w
+	for w in "${WANT[@]}"; do [ "$w" = "$1" ] && return 0; done
+	return 1
+}
+
+# mutant NAME FILE PERL-SUBSTITUTION TARGET CHECK...: the weakness it stands for is in NAME.
+mutant() {
+	local name=$1 file=$2 subst=$3 target=$4
+	shift 4
+	wanted "$name" || return 0
+	(cd "$WT" && perl -0pi -e "$subst" "$file")
+	if git -C "$WT" diff --quiet -- "$file"; then
+		tap_fail "$name" "the pattern no longer matches $file"
+		FAILED=1
+		return
+	fi
+	if ! (cd "$WT" && make -s $target >"$WT/build.log" 2>&1); then
+		tap_fail "$name" "does not build: $(tail -c 300 "$WT/build.log")"
+		FAILED=1
+	elif (cd "$WT" && "$@" >"$WT/check.log" 2>&1); then
+		tap_fail "$name" "$* stayed green with the defect"
+		FAILED=1
+	else
+		tap_ok "$name"
+		tap_note "$name: $(grep -m1 '^not ok' "$WT/check.log" | cut -c1-200)"
+	fi
+	git -C "$WT" checkout -q -- "$file"
+}
+
+(cd "$WT" && make -s httpeek build/httpeek-asan >/dev/null 2>&1) || { tap_fail build "HEAD does not build"; exit 1; }
+
+# Golden: every exchange's latency is tshark's (net_flow_http was barely checked).
+mutant golden-latency src/session/session.c \
+	's/resp->ts_ns - req->ts_ns : 0/resp->ts_ns - req->ts_ns + 1000 : 0/' httpeek \
+	python3 tests/offline/golden/check_golden.py
+# Golden: header values are compared, not only their count.
+mutant golden-header-value src/output/event_http.c \
+	's/json_str\(b, s->p, s->len\);/json_str(b, s->p, s->len ? s->len - 1 : 0);/' httpeek \
+	python3 tests/offline/golden/check_golden.py
+# Hostile: a crash on a hostile input is a failure, whatever the exit status was meant to be.
+mutant hostile-crash src/http/http.c \
+	's/else\n\t\tm->truncated = true;\n\}/else\n\t\tabort();\n}/' httpeek \
+	python3 tests/offline/hostile/check_hostile.py
+# SIGTERM and a closed pipe: the summary must be written.
+mutant stop-summary src/main.c \
+	's/\tprint_summary\(pipe, writer, live, &opt, exp\);\n/\tif (!stop_requested)\n\t\tprint_summary(pipe, writer, live, &opt, exp);\n/' httpeek \
+	python3 tests/offline/hostile/check_stop.py
+# -w: the exported packets' time stamps equal the input's.
+mutant export-timestamps src/output/export.c \
+	's/put_u32\(e, \(uint32_t\)p->ts_ns\);/put_u32(e, (uint32_t)p->ts_ns + 1000);/' httpeek \
+	python3 tests/offline/hostile/check_outputs.py
+# Metrics: a quote in a route must be escaped in the label.
+mutant metrics-escape src/metrics/metrics.c \
+	"s/c != '\\\\\\\\' && c != '\"'\\)/c != '\\\\\\\\')/" httpeek \
+	python3 tests/offline/metrics/check_metrics.py
+if [ "$(id -u)" = 0 ]; then
+	# The framer's tests hold the real programs: a change in the kernel glue alone is seen.
+	mutant bpf-glue-fin bpf/httpeek.bpf.c \
+		's/if \(\(p->flags & \(TH_FIN \| TH_RST\)\) &&/if ((p->flags & TH_RST) \&\&/' httpeek \
+		make -s test-bpf
+	# Live: a byte lost from each kernel copy differs from the recording of the same traffic.
+	mutant live-copy-byte src/live/live.c \
+		's/\.caplen = r->cap_len,/.caplen = r->cap_len > 60 ? r->cap_len - 1 : r->cap_len,/' \
+		httpeek bash tests/live/run.sh
+	# TLS: an abort at shutdown is a failure of the TLS test, not a pass.
+	mutant tls-exit src/live/tls/tls.c \
+		's/\tlive_tls_detach\(t\);\n\ttls_bpf__destroy/\tabort();\n\ttls_bpf__destroy/' httpeek \
+		sh tests/live/fresh.sh python3 tests/live/tls/check_tls.py
+else
+	tap_skip "bpf and live mutants" "not root"
+fi
+exit $FAILED
