@@ -85,6 +85,10 @@ if [ "$(id -u)" = 0 ]; then
 	mutant tls-exit src/live/tls/tls.c \
 		's/\tlive_tls_detach\(t\);\n\ttls_bpf__destroy/\tabort();\n\ttls_bpf__destroy/' httpeek \
 		sh tests/live/fresh.sh python3 tests/live/tls/check_tls.py
+	# The README's commands: what each printed is checked, not only that it printed.
+	mutant readme-table-status src/output/table.c \
+		's/if \(m->status.len\)\n\t\tput_safe\(b, &m->status\);\n\telse\n\t\t//' httpeek \
+		sh tests/live/fresh.sh python3 tests/live/check_readme.py
 else
 	tap_skip "bpf and live mutants" "not root"
 fi
