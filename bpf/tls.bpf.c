@@ -37,6 +37,14 @@ __u64 tls_not_http = 0;
 __u64 tls_no_socket = 0;
 __u64 tls_untracked = 0;  /* calls not followed: the map of calls in progress was full */
 
+/*
+ * At least as many as the entries in tls_calls (each insert counts one, each delete that
+ * removed one takes it back; entries the LRU evicts stay counted): while it is 0 no thread
+ * is inside an SSL call, and the send and receive programs, which run for every socket of
+ * the host, stop before their hash lookup.
+ */
+__u64 tls_calls_open = 0;
+
 /* The TCP connection under an SSL object. */
 struct tls_sock {
 	__u64 cookie;     /* 0: not seen yet */
@@ -132,6 +140,7 @@ static __always_inline void call_enter(__u64 ssl, __u64 buf, __u64 len_ptr, __u8
 		__sync_fetch_and_add(&tls_untracked, 1);
 		return;
 	}
+	__sync_fetch_and_add(&tls_calls_open, 1);
 	c = bpf_map_lookup_elem(&tls_calls, &id);
 	if (!c)
 		return;
@@ -144,10 +153,14 @@ static __always_inline void call_enter(__u64 ssl, __u64 buf, __u64 len_ptr, __u8
 /* A send or receive inside an SSL call: the socket under the SSL object. */
 static __always_inline void tie(struct sock *sk)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
+	__u64 id;
+	struct tls_call *c;
 	__u16 family;
 
+	if (!*(volatile __u64 *)&tls_calls_open)
+		return;
+	id = bpf_get_current_pid_tgid();
+	c = bpf_map_lookup_elem(&tls_calls, &id);
 	if (!c || c->sk.cookie || sk->sk_protocol != IPPROTO_TCP)
 		return;
 	family = sk->__sk_common.skc_family;
@@ -445,7 +458,8 @@ static __always_inline void call_exit(long ret, int ex)
 			call_data(c, t, c->kind == CALL_WRITE, n);
 		}
 	}
-	bpf_map_delete_elem(&tls_calls, &id);
+	if (!bpf_map_delete_elem(&tls_calls, &id))
+		__sync_fetch_and_add(&tls_calls_open, -1);
 }
 
 SEC("uprobe")
