@@ -20,6 +20,11 @@ varied   (root) the differential test's traffic (tests/live/diff: keep-alive, pi
          CPU per 1000 messages, ring-buffer bytes per message, messages missed.
 attach   (root) a new copy of libssl.so.3 loaded by a process, one per round: the time from
          the load's return to httpeek's -v line naming the copy (this build and HTTPEEK_BASE).
+bulk     (root) 1 GiB of binary data over one loopback TCP connection (not HTTP), untraced,
+         with httpeek (and HTTPEEK_BASE) and with tcpdump -i lo -w /dev/null: paired time
+         ratios, the tracer's CPU and the BPF programs' kernel time per GiB.
+idle     (root) 1,000 keep-alive connections to nginx, one request each, then idle: each
+         tracer's CPU, its programs' kernel time and its peak RSS.
 metrics  (root) the live workload with events only, events + --metrics and metrics only
          (-e none), /metrics scraped every second, side by side in alternating rounds: the
          throughput ratio, httpeek's CPU per 1000 requests, its peak RSS, and the exchanges the
@@ -27,7 +32,8 @@ metrics  (root) the live workload with events only, events + --metrics and metri
          --metrics-file): wall time and CPU per 1000 exchanges.
 
 Usage: bench.py [--rounds N] [--live-seconds S] [--quick] [offline] [live] [scaling] [tls]
-[varied] [metrics] [attach] (no part named: all seven). Captures are recorded once into build/bench/.
+[varied] [metrics] [attach] [bulk] [idle] (no part named: all nine). The live part runs
+tcpdump -i lo -w /dev/null rounds beside httpeek's. Captures are recorded once into build/bench/.
 HTTPEEK=/path/to/httpeek measures another build, HTTPEEK_LIVE_ARGS="--ringbuf N" other live
 options, HTTPEEK_BASE=/path/to/httpeek adds a previous build to the live and varied rounds,
 side by side. Run it on a quiet machine: the ratios are only as good as the machine is idle.
@@ -45,6 +51,8 @@ import tempfile
 import threading
 import time
 import urllib.request
+
+import bench_host
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build", "bench")
@@ -532,17 +540,19 @@ def live(rounds, conns, secs, verbose=True):
         nginx = Nginx(d, LIVE_PORT)
         try:
             wrk(nginx.port, conns, 1)  # warm-up
-            plain, traced, base = [], [], []
+            plain, traced, base, dump = [], [], [], []
             for _ in range(rounds):
                 plain.append(wrk(nginx.port, conns, secs))
                 traced.append(traced_round(nginx, conns, secs, errf))
                 if BASE:
                     base.append(traced_round(nginx, conns, secs, errf, BASE))
+                dump.append(bench_host.tcpdump_round(wrk, nginx.port, conns, secs,
+                                                     nginx.requests))
             profile = bpf_profile(nginx, conns, secs, errf, rounds) if verbose else ""
         finally:
             nginx.stop()
-    if verbose and base:
-        print_base(plain, traced, base)
+    if verbose:
+        print_base(plain, traced, base, dump)
     ratio = med([t["rps"] / p for p, t in zip(plain, traced)])
     req = sum(t["requests"] for t in traced)
     res = {
@@ -606,20 +616,28 @@ def tls(rounds, conns, secs):
           "no-tls: the cleartext programs alone, which see only encrypted bytes)")
 
 
-def print_base(plain, traced, base):
-    """The base build's rounds beside this build's (HTTPEEK_BASE)."""
+def print_base(plain, traced, base, dump):
+    """The base build's rounds (HTTPEEK_BASE) and tcpdump's beside this build's."""
     def fig(rounds):
         return (med([t["rps"] / p for p, t in zip(plain, rounds)]),
                 med([t["cpu"] / t["requests"] * 1e6 for t in rounds]),
                 sum(t["events"] for t in rounds) / sum(t["requests"] for t in rounds),
                 sum(t["ring-buffer records"] for t in rounds) / sum(t["requests"] for t in rounds))
-    print(f"\n## live, side by side with {build_name(BASE)} (same rounds, alternating)\n")
-    print(f"{'build':>6} {'ratio':>6} {'cpu ms/1k':>9} {'ev/req':>7} {'records/req':>11}")
+    other = f"{build_name(BASE)} and " if BASE else ""
+    print(f"\n## live, side by side with {other}tcpdump -i lo -w /dev/null (same rounds, "
+          f"alternating)\n")
+    print(f"{'build':>7} {'ratio':>6} {'cpu ms/1k':>9} {'ev/req':>7} {'records/req':>11}")
     for name, rounds in (("this", traced), ("base", base)):
-        r = fig(rounds)
-        print(f"{name:>6} {r[0]:6.3f} {r[1]:9.3f} {r[2]:7.4f} {r[3]:11.3f}")
-    print(f"paired cpu ratio this/base: "
-          f"{med([t['cpu'] / t['requests'] / (b['cpu'] / b['requests']) for t, b in zip(traced, base)]):.3f}")
+        if rounds:
+            r = fig(rounds)
+            print(f"{name:>7} {r[0]:6.3f} {r[1]:9.3f} {r[2]:7.4f} {r[3]:11.3f}")
+    print(f"{'tcpdump':>7} {med([t['rps'] / p for p, t in zip(plain, dump)]):6.3f} "
+          f"{med([t['cpu'] / t['requests'] * 1e6 for t in dump]):9.3f}")
+    if base:
+        print(f"paired cpu ratio this/base: "
+              f"{med([t['cpu'] / t['requests'] / (b['cpu'] / b['requests']) for t, b in zip(traced, base)]):.3f}")
+    print(f"paired throughput ratio this/tcpdump: "
+          f"{med([t['rps'] / d['rps'] for t, d in zip(traced, dump)]):.3f}")
 
 
 # A process that loads a library file and says when it has (CLOCK_MONOTONIC, as Python's).
@@ -764,9 +782,10 @@ def main():
     ap.add_argument("--live-seconds", type=int, default=3, help="wrk seconds per live round")
     ap.add_argument("--quick", action="store_true",
                     help="3 rounds, 2 s live rounds, scaling without the 1M capture")
-    ap.add_argument("parts", nargs="*", help="offline, live, scaling, tls, varied (default: all)")
+    ap.add_argument("parts", nargs="*", help="offline, live, scaling, tls, varied, metrics, "
+                    "attach, bulk, idle (default: all)")
     args = ap.parse_args()
-    names = ["offline", "live", "scaling", "tls", "varied", "metrics", "attach"]
+    names = ["offline", "live", "scaling", "tls", "varied", "metrics", "attach", "bulk", "idle"]
     parts = args.parts or names
     if set(parts) - set(names):
         ap.error("parts are " + ", ".join(names))
@@ -799,6 +818,15 @@ def main():
         metrics_offline(rounds, args.requests)
     if "attach" in parts and live_ok:
         attach(max(rounds, 5))
+    if "bulk" in parts and live_ok:
+        bench_host.bulk(rounds, HTTPEEK, BASE)
+    if "idle" in parts and live_ok:
+        with tempfile.TemporaryDirectory() as d:
+            nginx = Nginx(d, LIVE_PORT)
+            try:
+                bench_host.idle(rounds, nginx.port, HTTPEEK, BASE)
+            finally:
+                nginx.stop()
     verdicts(off, lv)
     return 0
 
