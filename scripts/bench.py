@@ -26,7 +26,8 @@ bulk     (root) 1 GiB of binary data over one loopback TCP connection (not HTTP)
 idle     (root) 1,000 keep-alive connections to nginx, one request each, then idle: each
          tracer's CPU, its programs' kernel time and its peak RSS.
 metrics  (root) the live workload with events only, events + --metrics and metrics only
-         (-e none), /metrics scraped every second, side by side in alternating rounds: the
+         (-e none; with HTTPEEK_BASE also its events only and events + --metrics), /metrics
+         scraped every second, side by side in alternating rounds: the
          throughput ratio, httpeek's CPU per 1000 requests, its peak RSS, and the exchanges the
          metrics counted per request; then the same three modes offline (-r on the wrk capture,
          --metrics-file): wall time and CPU per 1000 exchanges.
@@ -430,7 +431,8 @@ def mode_rounds(nginx, conns, secs, rounds, errf, modes):
     for _ in range(rounds):
         plain.append(wrk(nginx.port, conns, secs, nginx.scheme))
         for name, args in modes:
-            runs[name].append(traced_round(nginx, conns, secs, errf, args=args))
+            binary = BASE if name.startswith("base ") else HTTPEEK
+            runs[name].append(traced_round(nginx, conns, secs, errf, binary, args=args))
     return plain, runs
 
 
@@ -439,14 +441,16 @@ def metrics_cost(rounds, conns, secs):
     with tempfile.TemporaryDirectory() as d, open(os.path.join(d, "httpeek.err"), "w+") as errf:
         nginx = Nginx(d, LIVE_PORT)
         try:
-            plain, runs = mode_rounds(nginx, conns, secs, rounds, errf, METRICS_MODES)
+            modes = METRICS_MODES + ([("base " + n, a) for n, a in METRICS_MODES[:2]]
+                                     if BASE else [])
+            plain, runs = mode_rounds(nginx, conns, secs, rounds, errf, modes)
         finally:
             nginx.stop()
     print(f"\n## metrics: nginx (1 worker) on loopback, wrk -t1 -c{conns} -d{secs}s, {rounds} "
           f"alternating rounds; /metrics scraped every second\n")
     print(f"{'httpeek':18} {'ratio':>6} {'cpu ms/1k':>9} {'RSS MiB':>8} {'ev/req':>7} "
           f"{'counted/req':>11} {'scrapes':>7} {'drops':>6}")
-    for name, _ in METRICS_MODES:
+    for name in runs:
         r = runs[name]
         req = sum(t["requests"] for t in r)
         counted = (f"{sum(t['counted'] for t in r) / req:11.4f}" if r[0]["counted"] is not None
@@ -456,11 +460,14 @@ def metrics_cost(rounds, conns, secs):
               f"{max(t['rss_kib'] for t in r) / 1024:8.1f} "
               f"{sum(t['events'] for t in r) / req:7.4f} {counted} "
               f"{sum(t['scrapes'] for t in r):7d} {sum(t['kernel drops'] for t in r):6d}")
-    base = runs["events only"]
+    def paired(name, over):
+        return med([t["cpu"] / t["requests"] / (b["cpu"] / b["requests"])
+                    for t, b in zip(runs[name], runs[over])])
     for name, _ in METRICS_MODES[1:]:
-        paired = med([t["cpu"] / t["requests"] / (b["cpu"] / b["requests"])
-                      for t, b in zip(runs[name], base)])
-        print(f"paired cpu ratio {name} / events only: {paired:.3f}")
+        print(f"paired cpu ratio {name} / events only: {paired(name, 'events only'):.3f}")
+    if BASE:
+        print(f"{build_name(BASE)} (base): paired cpu ratio events + metrics / events only: "
+              f"{paired('base events + metrics', 'base events only'):.3f}")
     print("(ratio: traced/untraced throughput, median of rounds; counted/req: server-side "
           "exchanges of /index.html in the last scrape per request nginx counted)")
 
