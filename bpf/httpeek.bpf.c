@@ -4,7 +4,8 @@
  * every HTTP/1.x connection with the framer of frame.h and copy, from each packet, the IP
  * and TCP headers and the payload ranges user space needs (everything but body and chunk
  * data) into the ring buffer; every packet is allowed. tp_btf programs tell user space
- * which process uses a socket; the first packet of a socket on an interface names it.
+ * which process uses a socket, and tie SSL calls to their sockets for tls.bpf.c; the first
+ * packet of a socket on an interface names it.
  * Layouts shared with user space are in record.h.
  */
 #include "vmlinux_min.h"
@@ -19,6 +20,7 @@
 #include "lib/loopback.bpf.h"
 #include "lib/owner.bpf.h"
 #include "lib/iface.bpf.h"
+#include "lib/tie.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -555,6 +557,7 @@ SEC("tp_btf/sock_send_length")
 int BPF_PROG(httpeek_send, struct sock *sk, int ret, int flags)
 {
 	touch(sk);
+	tls_tie(sk);
 	return 0;
 }
 
@@ -562,6 +565,7 @@ SEC("tp_btf/sock_recv_length")
 int BPF_PROG(httpeek_recv, struct sock *sk, int ret, int flags)
 {
 	touch(sk);
+	tls_tie(sk);
 	return 0;
 }
 

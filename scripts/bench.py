@@ -604,23 +604,28 @@ def tls(rounds, conns, secs):
     with tempfile.TemporaryDirectory() as d, open(os.path.join(d, "httpeek.err"), "w+") as errf:
         nginx = Nginx(d, TLS_PORT, tls=True)
         try:
-            plain, runs = mode_rounds(nginx, conns, secs, rounds, errf, TLS_MODES)
+            modes = TLS_MODES + ([("base traced", TLS_MODES[0][1])] if BASE else [])
+            plain, runs = mode_rounds(nginx, conns, secs, rounds, errf, modes)
         finally:
             nginx.stop()
     print(f"\n## tls: nginx (1 worker, TLS) on loopback, wrk -t1 -c{conns} -d{secs}s https, "
           f"{rounds} alternating rounds\n")
-    print(f"{'build':>8} {'req/s':>8} {'ratio':>6} {'cpu ms/1k':>9} {'ev/req':>7} "
+    print(f"{'build':>11} {'req/s':>8} {'ratio':>6} {'cpu ms/1k':>9} {'ev/req':>7} "
           f"{'drops':>6} {'missed':>6}")
-    print(f"{'untraced':>8} {med(plain):8.0f}")
+    print(f"{'untraced':>11} {med(plain):8.0f}")
     for name, rs in runs.items():
         req = sum(t["requests"] for t in rs)
-        print(f"{name:>8} {med([t['rps'] for t in rs]):8.0f} "
+        print(f"{name:>11} {med([t['rps'] for t in rs]):8.0f} "
               f"{med([t['rps'] / p for p, t in zip(plain, rs)]):6.3f} "
               f"{med([t['cpu'] / t['requests'] * 1e6 for t in rs]):9.3f} "
               f"{sum(t['events'] for t in rs) / req:7.4f} "
               f"{sum(t['kernel drops'] for t in rs):6d} {sum(t['missed'] for t in rs):6d}")
     print("(traced: every request and response at both ends, read from OpenSSL calls; "
-          "no-tls: the cleartext programs alone, which see only encrypted bytes)")
+          "no-tls: the cleartext programs alone, which see only encrypted bytes"
+          + (f"; base traced: {build_name(BASE)})" if BASE else ")"))
+    if BASE:
+        print(f"paired throughput ratio traced/base traced: "
+              f"{med([t['rps'] / b['rps'] for t, b in zip(runs['traced'], runs['base traced'])]):.3f}")
 
 
 def print_base(plain, traced, base, dump):
