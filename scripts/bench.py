@@ -472,13 +472,15 @@ def metrics_cost(rounds, conns, secs):
           "exchanges of /index.html in the last scrape per request nginx counted)")
 
 
-def bpf_prog_stats():
-    """run_time_ns and run_cnt of the loaded httpeek_* and tls_* programs
-    (kernel.bpf_stats_enabled)."""
+def bpf_prog_stats(pid):
+    """run_time_ns and run_cnt of process pid's httpeek_* and tls_* programs
+    (kernel.bpf_stats_enabled); other httpeek instances on the host are left out."""
     out = subprocess.run(["bpftool", "-j", "prog", "show"], check=True,
                          stdout=subprocess.PIPE, text=True).stdout
+    ids = bench_host.prog_ids(pid)
     return {p["name"]: (p.get("run_time_ns", 0), p.get("run_cnt", 0))
-            for p in json.loads(out) if p.get("name", "").startswith(("httpeek_", "tls_"))}
+            for p in json.loads(out)
+            if p.get("name", "").startswith(("httpeek_", "tls_")) and p["id"] in ids}
 
 
 def bpf_round(nginx, conns, secs, errf, binary):
@@ -497,7 +499,7 @@ def bpf_round(nginx, conns, secs, errf, binary):
     try:
         wait_ready(proc)
         wrk(nginx.port, conns, secs)
-        stats = bpf_prog_stats()
+        stats = bpf_prog_stats(proc.pid)
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait()

@@ -39,12 +39,27 @@ def peak_rss_kib(pid):
     return 0
 
 
-def prog_ns():
-    """Total run_time_ns of the loaded httpeek_* and tls_* programs (bpf_stats on)."""
+def prog_ids(pid):
+    """The BPF programs process pid holds (its program and link descriptors)."""
+    ids = set()
+    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+        try:
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                for line in f:
+                    if line.startswith("prog_id:"):
+                        ids.add(int(line.split()[1]))
+        except OSError:
+            pass
+    return ids
+
+
+def prog_ns(pid):
+    """Total run_time_ns of process pid's httpeek_* and tls_* programs (bpf_stats on)."""
     out = subprocess.run(["bpftool", "-j", "prog", "show"], check=True,
                          stdout=subprocess.PIPE, text=True).stdout
+    ids = prog_ids(pid)
     return sum(p.get("run_time_ns", 0) for p in json.loads(out)
-               if p.get("name", "").startswith(("httpeek_", "tls_")))
+               if p.get("name", "").startswith(("httpeek_", "tls_")) and p["id"] in ids)
 
 
 class Tracer:
@@ -87,16 +102,16 @@ class Tracer:
         self.proc.wait()
 
 
-def with_stats(fn):
-    """fn() with kernel.bpf_stats_enabled, and the programs' ns it added."""
+def with_stats(fn, pid):
+    """fn() with kernel.bpf_stats_enabled, and the ns it added to process pid's programs."""
     with open(KNOB) as f:
         old = f.read().strip()
     with open(KNOB, "w") as f:
         f.write("1")
     try:
-        ns0 = prog_ns()
+        ns0 = prog_ns(pid)
         res = fn()
-        return res, prog_ns() - ns0
+        return res, prog_ns(pid) - ns0
     finally:
         with open(KNOB, "w") as f:
             f.write(old)
@@ -172,8 +187,8 @@ def bulk(rounds, this, base):
             if t:
                 t.start()
             try:
-                secs, ns = with_stats(lambda: bulk_once(BULK_BYTES)) if t else \
-                    (bulk_once(BULK_BYTES), 0)
+                secs, ns = (with_stats(lambda: bulk_once(BULK_BYTES), t.proc.pid)
+                            if t and t.kind == "httpeek" else (bulk_once(BULK_BYTES), 0))
                 cpu = t.cpu() if t else 0.0
             finally:
                 if t:
@@ -220,7 +235,10 @@ def idle(rounds, port, this, base):
         for name, t in tracers(this, base)[1:]:
             t.start()
             try:
-                _, ns = with_stats(lambda: idle_once(port, IDLE_SECONDS))
+                if t.kind == "httpeek":
+                    _, ns = with_stats(lambda: idle_once(port, IDLE_SECONDS), t.proc.pid)
+                else:
+                    _, ns = idle_once(port, IDLE_SECONDS), 0
                 runs.setdefault(name, []).append((t.cpu(), ns, t.rss_mib()))
             finally:
                 t.stop()
