@@ -54,6 +54,7 @@ import time
 import urllib.request
 
 import bench_host
+from bench_host import cpu_seconds, peak_rss_kib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build", "bench")
@@ -74,7 +75,6 @@ LIVE_PORT = 18090
 TLS_PORT = 18453
 PORT_FILTER = f"tcp port {CAPTURE_PORT}"
 TSHARK_FIELDS = ["http.request.method", "http.request.uri", "http.host", "http.response.code"]
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 UNVERIFIED = ssl._create_unverified_context()  # the bench's own certificate
 SUMMARY_FIELDS = ["messages", "events", "gaps", "kernel drops", "unknown owners",
                   "ring-buffer records", "truncated heads", "parse failures"]
@@ -271,21 +271,6 @@ def summary(text):
     m = re.search(r"messages missed: (\d+) .*; (\d+) times", text)
     out["missed"] = int(m.group(1)) + int(m.group(2)) if m else 0
     return out
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def peak_rss_kib(pid):
-    """VmHWM: the process's peak RSS since exec (ru_maxrss would count the forked python)."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
 
 
 def bpf_map_rss_kib(pid):

@@ -10,7 +10,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 
 BULK_PORT = 18491
@@ -32,6 +31,7 @@ def cpu_seconds(pid):
 
 
 def peak_rss_kib(pid):
+    """VmHWM: the process's peak RSS since exec (ru_maxrss would count the forked python)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
             if line.startswith("VmHWM:"):
