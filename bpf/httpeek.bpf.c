@@ -4,7 +4,8 @@
  * every HTTP/1.x connection with the framer of frame.h and copy, from each packet, the IP
  * and TCP headers and the payload ranges user space needs (everything but body and chunk
  * data) into the ring buffer; every packet is allowed. tp_btf programs tell user space
- * which process uses a socket; the first packet of a socket on an interface names it.
+ * which process uses a socket, and tie SSL calls to their sockets for tls.bpf.c; the first
+ * packet of a socket on an interface names it.
  * Layouts shared with user space are in record.h.
  */
 #include "vmlinux_min.h"
@@ -19,6 +20,7 @@
 #include "lib/loopback.bpf.h"
 #include "lib/owner.bpf.h"
 #include "lib/iface.bpf.h"
+#include "lib/tie.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -109,6 +111,21 @@ static __always_inline __u8 skip_ip6_ext(struct __sk_buff *skb, __u8 nh, __u32 *
 }
 
 /*
+ * n header bytes at off into to: straight from the packet's linear part when they are in it
+ * (no helper call; IP and TCP headers nearly always are), else through bpf_skb_load_bytes.
+ */
+static __always_inline long head_load(struct __sk_buff *skb, __u32 off, void *to, const __u32 n)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+
+	if (off <= REC_HDR_MAX && data + off + n <= end) {
+		__builtin_memcpy(to, data + off, n);
+		return 0;
+	}
+	return bpf_skb_load_bytes(skb, off, to, n);
+}
+
+/*
  * Parses IP and TCP headers: returns the header length, or 0 when the packet is not TCP
  * (or is a fragment, or has headers past REC_HDR_MAX) or the filter knobs reject it.
  */
@@ -118,11 +135,11 @@ static __always_inline __u32 parse_headers(struct __sk_buff *skb, __u32 *seq, __
 	__u32 hl;
 	__u8 ver;
 
-	if (bpf_skb_load_bytes(skb, 0, ip, 1) < 0)
+	if (head_load(skb, 0, ip, 1) < 0)
 		return 0;
 	ver = ip[0] >> 4;
 	if (ver == 4) {
-		if (bpf_skb_load_bytes(skb, 0, ip, 20) < 0 || ip[9] != IPPROTO_TCP)
+		if (head_load(skb, 0, ip, 20) < 0 || ip[9] != IPPROTO_TCP)
 			return 0;
 		if ((ip[6] & 0x3f) || ip[7])  /* a fragment */
 			return 0;
@@ -130,7 +147,7 @@ static __always_inline __u32 parse_headers(struct __sk_buff *skb, __u32 *seq, __
 		if (hl < 20)
 			return 0;
 	} else if (ver == 6) {
-		if (bpf_skb_load_bytes(skb, 0, ip, 40) < 0)
+		if (head_load(skb, 0, ip, 40) < 0)
 			return 0;
 		hl = 40;
 		if (skip_ip6_ext(skb, ip[6], &hl) != IPPROTO_TCP || hl > REC_HDR_MAX - 20)
@@ -138,7 +155,7 @@ static __always_inline __u32 parse_headers(struct __sk_buff *skb, __u32 *seq, __
 	} else {
 		return 0;
 	}
-	if (bpf_skb_load_bytes(skb, hl, tcp, 20) < 0 || (tcp[12] >> 4) < 5)
+	if (head_load(skb, hl, tcp, 20) < 0 || (tcp[12] >> 4) < 5)
 		return 0;
 	if (!filter_pass(ip, ver, tcp))
 		return 0;
@@ -540,6 +557,7 @@ SEC("tp_btf/sock_send_length")
 int BPF_PROG(httpeek_send, struct sock *sk, int ret, int flags)
 {
 	touch(sk);
+	tls_tie(sk);
 	return 0;
 }
 
@@ -547,6 +565,7 @@ SEC("tp_btf/sock_recv_length")
 int BPF_PROG(httpeek_recv, struct sock *sk, int ret, int flags)
 {
 	touch(sk);
+	tls_tie(sk);
 	return 0;
 }
 

@@ -5,7 +5,7 @@
  * each SSL object is framed with frame.h exactly as a TCP stream's packets are, and what user
  * space needs (everything but body) goes to the shared ring buffer as REC_TLS records. The
  * TCP socket under an SSL object is the one its thread sends or receives on inside a call
- * (the sock tracepoints fire on that thread). Which library files get the uprobes is user
+ * (httpeek.bpf.c's send and receive programs tie it: lib/tie.bpf.h). Which library files get the uprobes is user
  * space's business (src/live_tls_attach.c); tls_mappings only holds its perf events.
  */
 #include "vmlinux_min.h"
@@ -18,13 +18,13 @@
 
 #include "lib/maps.bpf.h"
 #include "lib/owner.bpf.h"
+#include "lib/tie.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 #define CALL_WRITE 1
 #define CALL_READ 2
 #define CALL_HANDSHAKE 3
-#define TLS_CALLS_MAX 8192      /* SSL calls in progress at once, host-wide */
 #define TLS_STREAMS_MAX 32768   /* SSL objects followed at once */
 #define COPY_PARTS 8            /* records per range at most */
 
@@ -36,27 +36,6 @@ const volatile __u32 body_bytes = 0;    /* body bytes copied after each head */
 __u64 tls_not_http = 0;
 __u64 tls_no_socket = 0;
 __u64 tls_untracked = 0;  /* calls not followed: the map of calls in progress was full */
-
-/* The TCP connection under an SSL object. */
-struct tls_sock {
-	__u64 cookie;     /* 0: not seen yet */
-	__u8 local[16];
-	__u8 remote[16];
-	__u16 lport, rport;  /* host order */
-	__u8 family;      /* 4 or 6 */
-	__u8 pad[3];
-};
-
-/* One SSL call in progress, by thread: its arguments, the socket used in it, the framer. */
-struct tls_call {
-	__u64 ssl;
-	__u64 buf;
-	__u64 len_ptr;    /* _ex calls: where the library stores the byte count */
-	struct tls_sock sk;
-	__u8 kind;        /* CALL_* */
-	__u8 pad[7];
-	struct frame_scan s;  /* per thread: no slot is shared with a preempted program */
-};
 
 struct tls_key {
 	__u64 ssl;
@@ -76,15 +55,6 @@ struct tls_stream {
 	__u8 dropped[2];  /* a record found the ring full since the last one written */
 	__u8 pad[4];
 };
-
-/* Least recently used entries go when full: a thread killed inside a call, or an SSL object
- * its process never freed, does not stay forever. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, TLS_CALLS_MAX);
-	__type(key, __u64);
-	__type(value, struct tls_call);
-} tls_calls SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -132,6 +102,7 @@ static __always_inline void call_enter(__u64 ssl, __u64 buf, __u64 len_ptr, __u8
 		__sync_fetch_and_add(&tls_untracked, 1);
 		return;
 	}
+	tls_calls_count(1);
 	c = bpf_map_lookup_elem(&tls_calls, &id);
 	if (!c)
 		return;
@@ -139,32 +110,6 @@ static __always_inline void call_enter(__u64 ssl, __u64 buf, __u64 len_ptr, __u8
 	c->buf = buf;
 	c->len_ptr = len_ptr;
 	c->kind = kind;
-}
-
-/* A send or receive inside an SSL call: the socket under the SSL object. */
-static __always_inline void tie(struct sock *sk)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
-	__u16 family;
-
-	if (!c || c->sk.cookie || sk->sk_protocol != IPPROTO_TCP)
-		return;
-	family = sk->__sk_common.skc_family;
-	if (family == AF_INET) {
-		c->sk.family = 4;
-		BPF_CORE_READ_INTO((__u32 *)c->sk.local, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)c->sk.remote, sk, __sk_common.skc_daddr);
-	} else if (family == AF_INET6) {
-		c->sk.family = 6;
-		bpf_core_read(c->sk.local, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(c->sk.remote, 16, &sk->__sk_common.skc_v6_daddr);
-	} else {
-		return;
-	}
-	c->sk.lport = sk->__sk_common.skc_num;
-	c->sk.rport = bpf_ntohs(sk->__sk_common.skc_dport);
-	c->sk.cookie = bpf_get_socket_cookie(sk);
 }
 
 /* The stream of c's SSL object, made when missing (followed from byte 0 when fresh). */
@@ -445,7 +390,8 @@ static __always_inline void call_exit(long ret, int ex)
 			call_data(c, t, c->kind == CALL_WRITE, n);
 		}
 	}
-	bpf_map_delete_elem(&tls_calls, &id);
+	if (!bpf_map_delete_elem(&tls_calls, &id))
+		tls_calls_count(-1);
 }
 
 SEC("uprobe")
@@ -514,19 +460,5 @@ int BPF_KPROBE(tls_free, void *ssl)
 		}
 	}
 	bpf_map_delete_elem(&tls_streams, &k);
-	return 0;
-}
-
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(tls_send, struct sock *sk, int ret, int flags)
-{
-	tie(sk);
-	return 0;
-}
-
-SEC("tp_btf/sock_recv_length")
-int BPF_PROG(tls_recv, struct sock *sk, int ret, int flags)
-{
-	tie(sk);
 	return 0;
 }

@@ -66,6 +66,8 @@ struct __sk_buff {
 	__u32 len;
 	__u32 protocol;
 	__u32 ifindex;
+	__u32 data;
+	__u32 data_end;
 	struct bpf_sock *sk;
 };
 

@@ -20,14 +20,21 @@ varied   (root) the differential test's traffic (tests/live/diff: keep-alive, pi
          CPU per 1000 messages, ring-buffer bytes per message, messages missed.
 attach   (root) a new copy of libssl.so.3 loaded by a process, one per round: the time from
          the load's return to httpeek's -v line naming the copy (this build and HTTPEEK_BASE).
+bulk     (root) 1 GiB of binary data over one loopback TCP connection (not HTTP), untraced,
+         with httpeek (and HTTPEEK_BASE) and with tcpdump -i lo -w /dev/null: paired time
+         ratios, the tracer's CPU and the BPF programs' kernel time per GiB.
+idle     (root) 1,000 keep-alive connections to nginx, one request each, then idle: each
+         tracer's CPU, its programs' kernel time and its peak RSS.
 metrics  (root) the live workload with events only, events + --metrics and metrics only
-         (-e none), /metrics scraped every second, side by side in alternating rounds: the
+         (-e none; with HTTPEEK_BASE also its events only and events + --metrics), /metrics
+         scraped every second, side by side in alternating rounds: the
          throughput ratio, httpeek's CPU per 1000 requests, its peak RSS, and the exchanges the
          metrics counted per request; then the same three modes offline (-r on the wrk capture,
          --metrics-file): wall time and CPU per 1000 exchanges.
 
 Usage: bench.py [--rounds N] [--live-seconds S] [--quick] [offline] [live] [scaling] [tls]
-[varied] [metrics] [attach] (no part named: all seven). Captures are recorded once into build/bench/.
+[varied] [metrics] [attach] [bulk] [idle] (no part named: all nine). The live part runs
+tcpdump -i lo -w /dev/null rounds beside httpeek's. Captures are recorded once into build/bench/.
 HTTPEEK=/path/to/httpeek measures another build, HTTPEEK_LIVE_ARGS="--ringbuf N" other live
 options, HTTPEEK_BASE=/path/to/httpeek adds a previous build to the live and varied rounds,
 side by side. Run it on a quiet machine: the ratios are only as good as the machine is idle.
@@ -45,6 +52,9 @@ import tempfile
 import threading
 import time
 import urllib.request
+
+import bench_host
+from bench_host import cpu_seconds, peak_rss_kib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build", "bench")
@@ -65,7 +75,6 @@ LIVE_PORT = 18090
 TLS_PORT = 18453
 PORT_FILTER = f"tcp port {CAPTURE_PORT}"
 TSHARK_FIELDS = ["http.request.method", "http.request.uri", "http.host", "http.response.code"]
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 UNVERIFIED = ssl._create_unverified_context()  # the bench's own certificate
 SUMMARY_FIELDS = ["messages", "events", "gaps", "kernel drops", "unknown owners",
                   "ring-buffer records", "truncated heads", "parse failures"]
@@ -264,21 +273,6 @@ def summary(text):
     return out
 
 
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def peak_rss_kib(pid):
-    """VmHWM: the process's peak RSS since exec (ru_maxrss would count the forked python)."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
-
-
 def bpf_map_rss_kib(pid):
     """RSS of the process's BPF map mappings (the ring buffer, mapped twice; .bss)."""
     total, in_map = 0, False
@@ -422,7 +416,8 @@ def mode_rounds(nginx, conns, secs, rounds, errf, modes):
     for _ in range(rounds):
         plain.append(wrk(nginx.port, conns, secs, nginx.scheme))
         for name, args in modes:
-            runs[name].append(traced_round(nginx, conns, secs, errf, args=args))
+            binary = BASE if name.startswith("base ") else HTTPEEK
+            runs[name].append(traced_round(nginx, conns, secs, errf, binary, args=args))
     return plain, runs
 
 
@@ -431,14 +426,16 @@ def metrics_cost(rounds, conns, secs):
     with tempfile.TemporaryDirectory() as d, open(os.path.join(d, "httpeek.err"), "w+") as errf:
         nginx = Nginx(d, LIVE_PORT)
         try:
-            plain, runs = mode_rounds(nginx, conns, secs, rounds, errf, METRICS_MODES)
+            modes = METRICS_MODES + ([("base " + n, a) for n, a in METRICS_MODES[:2]]
+                                     if BASE else [])
+            plain, runs = mode_rounds(nginx, conns, secs, rounds, errf, modes)
         finally:
             nginx.stop()
     print(f"\n## metrics: nginx (1 worker) on loopback, wrk -t1 -c{conns} -d{secs}s, {rounds} "
           f"alternating rounds; /metrics scraped every second\n")
     print(f"{'httpeek':18} {'ratio':>6} {'cpu ms/1k':>9} {'RSS MiB':>8} {'ev/req':>7} "
           f"{'counted/req':>11} {'scrapes':>7} {'drops':>6}")
-    for name, _ in METRICS_MODES:
+    for name in runs:
         r = runs[name]
         req = sum(t["requests"] for t in r)
         counted = (f"{sum(t['counted'] for t in r) / req:11.4f}" if r[0]["counted"] is not None
@@ -448,22 +445,27 @@ def metrics_cost(rounds, conns, secs):
               f"{max(t['rss_kib'] for t in r) / 1024:8.1f} "
               f"{sum(t['events'] for t in r) / req:7.4f} {counted} "
               f"{sum(t['scrapes'] for t in r):7d} {sum(t['kernel drops'] for t in r):6d}")
-    base = runs["events only"]
+    def paired(name, over):
+        return med([t["cpu"] / t["requests"] / (b["cpu"] / b["requests"])
+                    for t, b in zip(runs[name], runs[over])])
     for name, _ in METRICS_MODES[1:]:
-        paired = med([t["cpu"] / t["requests"] / (b["cpu"] / b["requests"])
-                      for t, b in zip(runs[name], base)])
-        print(f"paired cpu ratio {name} / events only: {paired:.3f}")
+        print(f"paired cpu ratio {name} / events only: {paired(name, 'events only'):.3f}")
+    if BASE:
+        print(f"{build_name(BASE)} (base): paired cpu ratio events + metrics / events only: "
+              f"{paired('base events + metrics', 'base events only'):.3f}")
     print("(ratio: traced/untraced throughput, median of rounds; counted/req: server-side "
           "exchanges of /index.html in the last scrape per request nginx counted)")
 
 
-def bpf_prog_stats():
-    """run_time_ns and run_cnt of the loaded httpeek_* and tls_* programs
-    (kernel.bpf_stats_enabled)."""
+def bpf_prog_stats(pid):
+    """run_time_ns and run_cnt of process pid's httpeek_* and tls_* programs
+    (kernel.bpf_stats_enabled); other httpeek instances on the host are left out."""
     out = subprocess.run(["bpftool", "-j", "prog", "show"], check=True,
                          stdout=subprocess.PIPE, text=True).stdout
+    ids = bench_host.prog_ids(pid)
     return {p["name"]: (p.get("run_time_ns", 0), p.get("run_cnt", 0))
-            for p in json.loads(out) if p.get("name", "").startswith(("httpeek_", "tls_"))}
+            for p in json.loads(out)
+            if p.get("name", "").startswith(("httpeek_", "tls_")) and p["id"] in ids}
 
 
 def bpf_round(nginx, conns, secs, errf, binary):
@@ -482,7 +484,7 @@ def bpf_round(nginx, conns, secs, errf, binary):
     try:
         wait_ready(proc)
         wrk(nginx.port, conns, secs)
-        stats = bpf_prog_stats()
+        stats = bpf_prog_stats(proc.pid)
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait()
@@ -532,17 +534,19 @@ def live(rounds, conns, secs, verbose=True):
         nginx = Nginx(d, LIVE_PORT)
         try:
             wrk(nginx.port, conns, 1)  # warm-up
-            plain, traced, base = [], [], []
+            plain, traced, base, dump = [], [], [], []
             for _ in range(rounds):
                 plain.append(wrk(nginx.port, conns, secs))
                 traced.append(traced_round(nginx, conns, secs, errf))
                 if BASE:
                     base.append(traced_round(nginx, conns, secs, errf, BASE))
+                dump.append(bench_host.tcpdump_round(wrk, nginx.port, conns, secs,
+                                                     nginx.requests))
             profile = bpf_profile(nginx, conns, secs, errf, rounds) if verbose else ""
         finally:
             nginx.stop()
-    if verbose and base:
-        print_base(plain, traced, base)
+    if verbose:
+        print_base(plain, traced, base, dump)
     ratio = med([t["rps"] / p for p, t in zip(plain, traced)])
     req = sum(t["requests"] for t in traced)
     res = {
@@ -587,39 +591,52 @@ def tls(rounds, conns, secs):
     with tempfile.TemporaryDirectory() as d, open(os.path.join(d, "httpeek.err"), "w+") as errf:
         nginx = Nginx(d, TLS_PORT, tls=True)
         try:
-            plain, runs = mode_rounds(nginx, conns, secs, rounds, errf, TLS_MODES)
+            modes = TLS_MODES + ([("base traced", TLS_MODES[0][1])] if BASE else [])
+            plain, runs = mode_rounds(nginx, conns, secs, rounds, errf, modes)
         finally:
             nginx.stop()
     print(f"\n## tls: nginx (1 worker, TLS) on loopback, wrk -t1 -c{conns} -d{secs}s https, "
           f"{rounds} alternating rounds\n")
-    print(f"{'build':>8} {'req/s':>8} {'ratio':>6} {'cpu ms/1k':>9} {'ev/req':>7} "
+    print(f"{'build':>11} {'req/s':>8} {'ratio':>6} {'cpu ms/1k':>9} {'ev/req':>7} "
           f"{'drops':>6} {'missed':>6}")
-    print(f"{'untraced':>8} {med(plain):8.0f}")
+    print(f"{'untraced':>11} {med(plain):8.0f}")
     for name, rs in runs.items():
         req = sum(t["requests"] for t in rs)
-        print(f"{name:>8} {med([t['rps'] for t in rs]):8.0f} "
+        print(f"{name:>11} {med([t['rps'] for t in rs]):8.0f} "
               f"{med([t['rps'] / p for p, t in zip(plain, rs)]):6.3f} "
               f"{med([t['cpu'] / t['requests'] * 1e6 for t in rs]):9.3f} "
               f"{sum(t['events'] for t in rs) / req:7.4f} "
               f"{sum(t['kernel drops'] for t in rs):6d} {sum(t['missed'] for t in rs):6d}")
     print("(traced: every request and response at both ends, read from OpenSSL calls; "
-          "no-tls: the cleartext programs alone, which see only encrypted bytes)")
+          "no-tls: the cleartext programs alone, which see only encrypted bytes"
+          + (f"; base traced: {build_name(BASE)})" if BASE else ")"))
+    if BASE:
+        print(f"paired throughput ratio traced/base traced: "
+              f"{med([t['rps'] / b['rps'] for t, b in zip(runs['traced'], runs['base traced'])]):.3f}")
 
 
-def print_base(plain, traced, base):
-    """The base build's rounds beside this build's (HTTPEEK_BASE)."""
+def print_base(plain, traced, base, dump):
+    """The base build's rounds (HTTPEEK_BASE) and tcpdump's beside this build's."""
     def fig(rounds):
         return (med([t["rps"] / p for p, t in zip(plain, rounds)]),
                 med([t["cpu"] / t["requests"] * 1e6 for t in rounds]),
                 sum(t["events"] for t in rounds) / sum(t["requests"] for t in rounds),
                 sum(t["ring-buffer records"] for t in rounds) / sum(t["requests"] for t in rounds))
-    print(f"\n## live, side by side with {build_name(BASE)} (same rounds, alternating)\n")
-    print(f"{'build':>6} {'ratio':>6} {'cpu ms/1k':>9} {'ev/req':>7} {'records/req':>11}")
+    other = f"{build_name(BASE)} and " if BASE else ""
+    print(f"\n## live, side by side with {other}tcpdump -i lo -w /dev/null (same rounds, "
+          f"alternating)\n")
+    print(f"{'build':>7} {'ratio':>6} {'cpu ms/1k':>9} {'ev/req':>7} {'records/req':>11}")
     for name, rounds in (("this", traced), ("base", base)):
-        r = fig(rounds)
-        print(f"{name:>6} {r[0]:6.3f} {r[1]:9.3f} {r[2]:7.4f} {r[3]:11.3f}")
-    print(f"paired cpu ratio this/base: "
-          f"{med([t['cpu'] / t['requests'] / (b['cpu'] / b['requests']) for t, b in zip(traced, base)]):.3f}")
+        if rounds:
+            r = fig(rounds)
+            print(f"{name:>7} {r[0]:6.3f} {r[1]:9.3f} {r[2]:7.4f} {r[3]:11.3f}")
+    print(f"{'tcpdump':>7} {med([t['rps'] / p for p, t in zip(plain, dump)]):6.3f} "
+          f"{med([t['cpu'] / t['requests'] * 1e6 for t in dump]):9.3f}")
+    if base:
+        print(f"paired cpu ratio this/base: "
+              f"{med([t['cpu'] / t['requests'] / (b['cpu'] / b['requests']) for t, b in zip(traced, base)]):.3f}")
+    print(f"paired throughput ratio this/tcpdump: "
+          f"{med([t['rps'] / d['rps'] for t, d in zip(traced, dump)]):.3f}")
 
 
 # A process that loads a library file and says when it has (CLOCK_MONOTONIC, as Python's).
@@ -764,9 +781,10 @@ def main():
     ap.add_argument("--live-seconds", type=int, default=3, help="wrk seconds per live round")
     ap.add_argument("--quick", action="store_true",
                     help="3 rounds, 2 s live rounds, scaling without the 1M capture")
-    ap.add_argument("parts", nargs="*", help="offline, live, scaling, tls, varied (default: all)")
+    ap.add_argument("parts", nargs="*", help="offline, live, scaling, tls, varied, metrics, "
+                    "attach, bulk, idle (default: all)")
     args = ap.parse_args()
-    names = ["offline", "live", "scaling", "tls", "varied", "metrics", "attach"]
+    names = ["offline", "live", "scaling", "tls", "varied", "metrics", "attach", "bulk", "idle"]
     parts = args.parts or names
     if set(parts) - set(names):
         ap.error("parts are " + ", ".join(names))
@@ -799,6 +817,15 @@ def main():
         metrics_offline(rounds, args.requests)
     if "attach" in parts and live_ok:
         attach(max(rounds, 5))
+    if "bulk" in parts and live_ok:
+        bench_host.bulk(rounds, HTTPEEK, BASE)
+    if "idle" in parts and live_ok:
+        with tempfile.TemporaryDirectory() as d:
+            nginx = Nginx(d, LIVE_PORT)
+            try:
+                bench_host.idle(rounds, nginx.port, HTTPEEK, BASE)
+            finally:
+                nginx.stop()
     verdicts(off, lv)
     return 0
 

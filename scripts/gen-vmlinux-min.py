@@ -18,7 +18,7 @@ import sys
 
 # type: the fields the BPF code reads ("*": the whole type), and where.
 TYPES = [
-    ("__sk_buff", "len protocol ifindex sk"),                 # httpeek.bpf.c, copy.bpf.h
+    ("__sk_buff", "len protocol ifindex sk data data_end"),   # httpeek.bpf.c, copy.bpf.h
     ("bpf_sock", "state"),                                     # loopback.bpf.h
     ("bpf_sock_tuple", "*"),                                   # loopback.bpf.h: on the stack
     ("sock_common", "skc_family skc_cookie "                   # owner.bpf.h, loopback.bpf.h

@@ -145,6 +145,8 @@ static int load(struct live *l)
 	l->skel->rodata->mirror_loopback = !l->opt.cgroup_path;
 	set_filter(l->skel, &l->opt.filter);
 	err = bpf_map__set_max_entries(l->skel->maps.events, l->opt.ringbuf_bytes);
+	if (!err && !l->opt.tls)  /* no SSL call is ever tracked: no room kept for them */
+		err = bpf_map__set_max_entries(l->skel->maps.tls_calls, 1);
 	if (!err)
 		err = httpeek_bpf__load(l->skel);
 	if (err)
@@ -186,6 +188,8 @@ static void open_tls(struct live *l)
 {
 	struct live_tls_options o = {
 		.events_fd = bpf_map__fd(l->skel->maps.events),
+		.calls_fd = bpf_map__fd(l->skel->maps.tls_calls),
+		.open_fd = bpf_map__fd(l->skel->maps.tls_open),
 		.max_head = l->opt.max_head,
 		.body_bytes = l->opt.body_bytes,
 		.wakeup_bytes = l->opt.ringbuf_bytes / 8,

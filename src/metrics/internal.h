@@ -35,6 +35,15 @@ struct metrics_histogram {
 
 enum { METRICS_SERVER, METRICS_CLIENT, METRICS_HISTOGRAMS };
 
+/* Exchanges counted lately, by what their labels are made of, and the series each went to. */
+#define METRICS_MEMO 4
+#define METRICS_MEMO_RAW 384
+struct metrics_memo {
+	uint32_t len;               /* bytes of raw; 0: empty */
+	uint32_t series;            /* its number in the histogram */
+	char raw[METRICS_MEMO_RAW];
+};
+
 /*
  * One thread counts (metrics_exchange, metrics_set_self), another renders. The lock guards hist
  * and self; a render holds it only to copy the series, whose label strings it may keep reading
@@ -48,6 +57,8 @@ struct metrics {
 	struct metrics_self self;
 	struct json_buf key;        /* scratch: the labels of the exchange being counted */
 	struct json_buf path;       /* scratch: its percent-decoded path */
+	struct metrics_memo memo[METRICS_MEMO];  /* the counting thread's own */
+	unsigned memo_next;
 };
 
 /* Appends a label value: \, " and newline escaped, other control and non-ASCII bytes as '?'. */

@@ -261,19 +261,89 @@ static void observe(struct metrics_series *s, uint64_t ns)
 	s->sum_ns += ns;
 }
 
+/* Appends len bytes of p to raw (*n so far) after their length; false when they do not fit. */
+static bool raw_put(char *raw, size_t *n, const void *p, size_t len)
+{
+	uint16_t l = (uint16_t)len;
+
+	if (len > UINT16_MAX || *n + sizeof(l) + len > METRICS_MEMO_RAW)
+		return false;
+	memcpy(raw + *n, &l, sizeof(l));
+	memcpy(raw + *n + sizeof(l), p, len);
+	*n += sizeof(l) + len;
+	return true;
+}
+
+/*
+ * Everything exchange_labels() reads of x, and the histogram, into raw: two exchanges with
+ * the same raw key have the same labels. Its length, or 0 when it does not fit.
+ */
+static size_t raw_key(const struct exchange *x, unsigned hist, char *raw)
+{
+	const struct owner *o = x->owner;
+	uint8_t fixed[22] = { (uint8_t)hist, x->family };
+	uint16_t status = (uint16_t)x->response->status_code, port = x->server.port;
+	size_t n = 0;
+	bool ok;
+
+	if (x->response->status_code < 0 || x->response->status_code > UINT16_MAX)
+		return 0;
+	memcpy(fixed + 2, &status, 2);
+	memcpy(fixed + 4, &port, 2);
+	memcpy(fixed + 6, x->server.addr, 16);
+	ok = raw_put(raw, &n, fixed, sizeof(fixed)) &&
+	     raw_put(raw, &n, x->request->method.p, x->request->method.len) &&
+	     raw_put(raw, &n, x->request->path.p, x->request->path.len);
+	if (ok && o)
+		ok = raw_put(raw, &n, o->comm, strnlen(o->comm, sizeof(o->comm))) &&
+		     raw_put(raw, &n, o->container_id,
+			     strnlen(o->container_id, sizeof(o->container_id))) &&
+		     raw_put(raw, &n, o->pod_uid, strnlen(o->pod_uid, sizeof(o->pod_uid)));
+	return ok ? n : 0;
+}
+
+/* The memo entry holding raw[0..len), or NULL. */
+static const struct metrics_memo *memo_find(const struct metrics *m, const char *raw, size_t len)
+{
+	for (unsigned i = 0; i < METRICS_MEMO; i++)
+		if (m->memo[i].len == len && !memcmp(m->memo[i].raw, raw, len))
+			return &m->memo[i];
+	return NULL;
+}
+
 void metrics_exchange(struct metrics *m, const struct exchange *x)
 {
-	struct metrics_histogram *h;
+	unsigned which = m->opt.live && x->dir == DIR_EGRESS ? METRICS_CLIENT : METRICS_SERVER;
+	struct metrics_histogram *h = &m->hist[which];
+	const struct metrics_memo *hit;
+	struct metrics_memo *e;
+	char raw[METRICS_MEMO_RAW];
 	struct metrics_series *s;
+	size_t len;
 
 	if (!x->request || !x->response)
 		return;
-	h = &m->hist[m->opt.live && x->dir == DIR_EGRESS ? METRICS_CLIENT : METRICS_SERVER];
+	len = raw_key(x, which, raw);
+	hit = len ? memo_find(m, raw, len) : NULL;
+	if (hit) {
+		/* A series, once made, keeps its number; only its counts change, under the lock. */
+		pthread_mutex_lock(&m->lock);
+		observe(&h->series[hit->series], x->latency_ns);
+		pthread_mutex_unlock(&m->lock);
+		return;
+	}
 	exchange_labels(m, x);  /* m->key is this thread's alone: no lock needed */
 	pthread_mutex_lock(&m->lock);
 	s = series_of(m, h);
 	if (s)
 		observe(s, x->latency_ns);  /* NULL: no memory even for the overflow series */
+	/* The overflow series counts each observation in h->overflowed too: never memoised. */
+	if (s && len && !(h->overflow && s == &h->series[h->overflow - 1])) {
+		e = &m->memo[m->memo_next++ % METRICS_MEMO];
+		e->len = (uint32_t)len;
+		e->series = (uint32_t)(s - h->series);
+		memcpy(e->raw, raw, len);
+	}
 	pthread_mutex_unlock(&m->lock);
 }
 

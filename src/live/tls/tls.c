@@ -18,7 +18,6 @@
 
 struct live_tls {
 	struct tls_bpf *skel;
-	struct bpf_link *tie[2];   /* send and receive tracepoints */
 	struct live_tls_counters *counters;  /* shared with the attacher */
 	pid_t attacher;
 	int attacher_ctl;  /* its control socket: shut down, it ends */
@@ -35,13 +34,14 @@ static int load(struct live_tls *t, const struct live_tls_options *opt)
 	t->skel->rodata->body_bytes = opt->body_bytes;
 	t->skel->rodata->wakeup_bytes = opt->wakeup_bytes;
 	err = bpf_map__reuse_fd(t->skel->maps.events, opt->events_fd);
+	/* The cleartext programs tie each call to its socket in these two maps. */
+	if (!err)
+		err = bpf_map__reuse_fd(t->skel->maps.tls_calls, opt->calls_fd);
+	if (!err)
+		err = bpf_map__reuse_fd(t->skel->maps.tls_open, opt->open_fd);
 	if (!err)
 		err = tls_bpf__load(t->skel);
-	if (err)
-		return err;
-	t->tie[0] = bpf_program__attach(t->skel->progs.tls_send);
-	t->tie[1] = t->tie[0] ? bpf_program__attach(t->skel->progs.tls_recv) : NULL;
-	return t->tie[1] ? 0 : (errno ? -errno : -EINVAL);
+	return err;
 }
 
 int live_tls_open(struct live_tls **out, const struct live_tls_options *opt)
@@ -180,10 +180,6 @@ void live_tls_detach(struct live_tls *t)
 	if (t->attacher > 0) {
 		live_tls_attach_stop(t->attacher, t->attacher_ctl, STOP_MS);
 		t->attacher = 0;
-	}
-	for (int i = 0; i < 2; i++) {
-		bpf_link__destroy(t->tie[i]);
-		t->tie[i] = NULL;
 	}
 }
 

@@ -13,6 +13,8 @@
 
 struct live_tls_options {
 	int events_fd;             /* the ring buffer the programs share */
+	int calls_fd;              /* the SSL calls in progress and their count, which the */
+	int open_fd;               /* cleartext send and receive programs tie to sockets */
 	uint32_t max_head;
 	uint32_t body_bytes;
 	uint64_t wakeup_bytes;
