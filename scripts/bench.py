@@ -20,6 +20,11 @@ varied   (root) the differential test's traffic (tests/live/diff: keep-alive, pi
          CPU per 1000 messages, ring-buffer bytes per message, messages missed.
 attach   (root) a new copy of libssl.so.3 loaded by a process, one per round: the time from
          the load's return to httpeek's -v line naming the copy (this build and HTTPEEK_BASE).
+h2       (root) HTTP/2: nginx (listen ... http2, cleartext) on loopback under h2load (-c16,
+         10 streams per connection), rounds alternating untraced, traced, and traced by the
+         base build (HTTPEEK_BASE) when given: throughput ratios, httpeek's CPU per 1000
+         requests, events per request (4: each message at both ends), drops, blocks not
+         decoded.
 metrics  (root) the live workload with events only, events + --metrics and metrics only
          (-e none), /metrics scraped every second, side by side in alternating rounds: the
          throughput ratio, httpeek's CPU per 1000 requests, its peak RSS, and the exchanges the
@@ -27,7 +32,8 @@ metrics  (root) the live workload with events only, events + --metrics and metri
          --metrics-file): wall time and CPU per 1000 exchanges.
 
 Usage: bench.py [--rounds N] [--live-seconds S] [--quick] [offline] [live] [scaling] [tls]
-[varied] [metrics] [attach] (no part named: all seven). Captures are recorded once into build/bench/.
+[varied] [metrics] [attach] [h2] (no part named: all eight). Captures are recorded once into
+build/bench/.
 HTTPEEK=/path/to/httpeek measures another build, HTTPEEK_LIVE_ARGS="--ringbuf N" other live
 options, HTTPEEK_BASE=/path/to/httpeek adds a previous build to the live and varied rounds,
 side by side. Run it on a quiet machine: the ratios are only as good as the machine is idle.
@@ -63,6 +69,7 @@ def build_name(binary):
 CAPTURE_PORT = 18080
 LIVE_PORT = 18090
 TLS_PORT = 18453
+H2_PORT = 18091
 PORT_FILTER = f"tcp port {CAPTURE_PORT}"
 TSHARK_FIELDS = ["http.request.method", "http.request.uri", "http.host", "http.response.code"]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -205,17 +212,21 @@ def offline_scaling(rounds, sizes):
 class Nginx:
     """nginx from scripts/nginx-conf.sh, one worker, plus a stub_status location."""
 
-    def __init__(self, d, port, tls=False):
+    def __init__(self, d, port, tls=False, h2=False):
         self.dir = d
         self.port = port
         self.scheme = "https" if tls else "http"
         subprocess.run(["sh", os.path.join(ROOT, "scripts", "nginx-conf.sh"), d,
-                        f"127.0.0.1:{port}" + (" ssl" if tls else "")], check=True)
+                        f"127.0.0.1:{port}" + (" ssl" if tls else "") + (" http2" if h2 else "")],
+                       check=True)
         conf = os.path.join(d, "nginx.conf")
         with open(conf) as f:
             text = f.read()
         text = text.replace("location / { }", "location / { }\n\t\tlocation = /bench-status "
                             "{ stub_status; }")
+        self.status_port = port + 1 if h2 else port  # HTTP/1.1 for the status page
+        if h2:
+            text = text.replace("root ", f"listen 127.0.0.1:{self.status_port};\n\t\troot ")
         if tls:
             key, cert = os.path.join(d, "key.pem"), os.path.join(d, "cert.pem")
             subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
@@ -230,7 +241,7 @@ class Nginx:
 
     def requests(self):
         """nginx's request counter (this status request included)."""
-        url = f"{self.scheme}://127.0.0.1:{self.port}/bench-status"
+        url = f"{self.scheme}://127.0.0.1:{self.status_port}/bench-status"
         text = urllib.request.urlopen(url, timeout=5, context=UNVERIFIED).read().decode()
         return int(text.split("\n")[2].split()[2])
 
@@ -241,6 +252,14 @@ class Nginx:
         except (OSError, ValueError):
             pass
         time.sleep(0.3)
+
+
+def h2load(port, conns, secs):
+    """h2load, HTTP/2 with prior knowledge, 10 streams per connection: requests per second."""
+    out = subprocess.run(["h2load", "-c", str(conns), "-m", "10", "-D", str(secs),
+                          f"http://127.0.0.1:{port}/index.html"], check=True,
+                         stdout=subprocess.PIPE, text=True).stdout
+    return float(re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out).group(1))
 
 
 def wrk(port, conns, secs, scheme="http"):
@@ -261,6 +280,8 @@ def summary(text):
         out[name] = int(m.group(1)) if m else 0
     m = re.search(r"messages missed: (\d+) .*; (\d+) times", text)
     out["missed"] = int(m.group(1)) + int(m.group(2)) if m else 0
+    m = re.search(r"HTTP/2: \d+ connections .*?, (\d+) not decoded", text)
+    out["h2 not decoded"] = int(m.group(1)) if m else 0
     return out
 
 
@@ -304,9 +325,11 @@ def wait_ready(proc):
     raise RuntimeError("httpeek did not become ready")
 
 
-def traced_round(nginx, conns, secs, errf, binary=HTTPEEK, args=("-e", "net_packet_http")):
-    """One wrk run with httpeek tracing (args: its options); with --metrics, /metrics is
-    scraped every second meanwhile, and once more at the end for the count of exchanges."""
+def traced_round(nginx, conns, secs, errf, binary=HTTPEEK, args=("-e", "net_packet_http"),
+                 load=None):
+    """One wrk run (load: another load, (port, conns, secs) -> req/s) with httpeek tracing
+    (args: its options); with --metrics, /metrics is scraped every second meanwhile, and once
+    more at the end for the count of exchanges."""
     before = nginx.requests()
     errf.seek(0)
     errf.truncate()
@@ -318,7 +341,8 @@ def traced_round(nginx, conns, secs, errf, binary=HTTPEEK, args=("-e", "net_pack
         if "--metrics" in args:
             scraper = Scraper(errf)
         cpu0 = cpu_seconds(proc.pid)
-        rps = wrk(nginx.port, conns, secs, nginx.scheme)
+        rps = load(nginx.port, conns, secs) if load else wrk(nginx.port, conns, secs,
+                                                             nginx.scheme)
         time.sleep(0.3)  # records are collected at least every 50 ms
         counted = scraper.stop() if scraper else None
         cpu = cpu_seconds(proc.pid) - cpu0
@@ -606,6 +630,38 @@ def tls(rounds, conns, secs):
           "no-tls: the cleartext programs alone, which see only encrypted bytes)")
 
 
+def h2(rounds, conns, secs):
+    """HTTP/2: untraced, traced and (HTTPEEK_BASE) base-traced h2load rounds, alternating."""
+    builds = [("this", HTTPEEK)] + ([("base", BASE)] if BASE else [])
+    with tempfile.TemporaryDirectory() as d, open(os.path.join(d, "httpeek.err"), "w+") as errf:
+        nginx = Nginx(d, H2_PORT, h2=True)
+        try:
+            h2load(nginx.port, conns, 1)  # warm-up
+            plain, runs = [], {name: [] for name, _ in builds}
+            for _ in range(rounds):
+                plain.append(h2load(nginx.port, conns, secs))
+                for name, binary in builds:
+                    runs[name].append(traced_round(nginx, conns, secs, errf, binary,
+                                                   load=h2load))
+        finally:
+            nginx.stop()
+    print(f"\n## h2: nginx (1 worker, http2 cleartext) on loopback, h2load -c{conns} -m10 "
+          f"-D{secs}, {rounds} alternating rounds\n")
+    print(f"{'build':>8} {'req/s':>8} {'ratio':>6} {'cpu ms/1k':>9} {'ev/req':>7} "
+          f"{'drops':>6} {'missed':>6} {'h2 not decoded':>14}")
+    print(f"{'untraced':>8} {med(plain):8.0f}")
+    for name, rs in runs.items():
+        req = sum(t["requests"] for t in rs)
+        print(f"{name:>8} {med([t['rps'] for t in rs]):8.0f} "
+              f"{med([t['rps'] / p for p, t in zip(plain, rs)]):6.3f} "
+              f"{med([t['cpu'] / t['requests'] * 1e6 for t in rs]):9.3f} "
+              f"{sum(t['events'] for t in rs) / req:7.4f} "
+              f"{sum(t['kernel drops'] for t in rs):6d} {sum(t['missed'] for t in rs):6d} "
+              f"{sum(t['h2 not decoded'] for t in rs):14d}")
+    print("(ev/req: 4 when each request and response is reported at both ends; the base build "
+          "before HTTP/2 support reports none)")
+
+
 def print_base(plain, traced, base):
     """The base build's rounds beside this build's (HTTPEEK_BASE)."""
     def fig(rounds):
@@ -764,9 +820,10 @@ def main():
     ap.add_argument("--live-seconds", type=int, default=3, help="wrk seconds per live round")
     ap.add_argument("--quick", action="store_true",
                     help="3 rounds, 2 s live rounds, scaling without the 1M capture")
-    ap.add_argument("parts", nargs="*", help="offline, live, scaling, tls, varied (default: all)")
+    ap.add_argument("parts", nargs="*",
+                    help="offline, live, scaling, tls, varied, metrics, h2 (default: all)")
     args = ap.parse_args()
-    names = ["offline", "live", "scaling", "tls", "varied", "metrics", "attach"]
+    names = ["offline", "live", "scaling", "tls", "varied", "metrics", "attach", "h2"]
     parts = args.parts or names
     if set(parts) - set(names):
         ap.error("parts are " + ", ".join(names))
@@ -793,6 +850,8 @@ def main():
         tls(rounds, 16, secs)
     if "varied" in parts and live_ok:
         varied(min(rounds, 3))
+    if "h2" in parts and live_ok:
+        h2(rounds, 16, secs)
     if "metrics" in parts:
         if live_ok:
             metrics_cost(rounds, 16, secs)
