@@ -279,7 +279,8 @@ def check_h2(events, h2_version):
             want[("request", path, d, "HTTP/2.0", True)] = n
         want[("exchange", path, 200, "HTTP/2.0")] = 2 * n
     if got != want:
-        problems.append(f"got {sorted(got.items())}, want {sorted(want.items())}")
+        problems.append(f"got {sorted(got.items(), key=str)}, want "
+                        f"{sorted(want.items(), key=str)}")
     return problems
 
 
