@@ -360,8 +360,3 @@ void h2_framer_boundary(struct h2_framer *fr)
 	fr->n = 0;
 	fr->resyncs++;
 }
-
-bool h2_framer_lost(const struct h2_framer *fr)
-{
-	return fr->state == H2F_LOST || fr->state == H2F_DEAD;
-}

@@ -108,9 +108,6 @@ void h2_framer_gap(struct h2_framer *fr, size_t n);
 /* The next byte begins a frame (the source knows): framing goes on from there if lost. */
 void h2_framer_boundary(struct h2_framer *fr);
 
-/* True when framing is lost (or the preface was wrong). */
-bool h2_framer_lost(const struct h2_framer *fr);
-
 /*
  * True when p[0..n) begins with HTTP/2 frames: every frame header in it (at least one whole)
  * is valid for its type (known type, stream 0 where required, fixed lengths, length up to

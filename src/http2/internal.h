@@ -45,9 +45,6 @@ struct h2_msg {
 struct h2_msg *h2_msg_new(uint64_t *held, uint32_t stream);
 void h2_msg_free(struct h2_msg *m);
 
-/* A new header block begins in m (its list size counts from 0). */
-void h2_msg_block(struct h2_msg *m);
-
 /*
  * Adds one decoded field. Past lim's head size (counted as RFC 9113 does, 32 bytes a field on
  * top) or field count, m is truncated and the field dropped. Returns true when it was kept.

@@ -52,7 +52,8 @@ void h2_msg_free(struct h2_msg *m)
 	free(m);
 }
 
-void h2_msg_block(struct h2_msg *m)
+/* A new header block begins in m (its list size counts from 0). */
+static void h2_msg_block(struct h2_msg *m)
 {
 	m->list_size = 0;
 }
