@@ -23,8 +23,9 @@ ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/i.86/x86/' -e 's/aarch64
 
 # Libraries, through pkg-config, each with the least version httpeek needs: libbpf 1.0 (its
 # calls return negative errno values and NULL, as src/live.c expects), libpcap 1.5
-# (pcap_fopen_offline_with_tstamp_precision); libelf and zlib (libbpf's own), any.
-LIBS_NEEDED := libbpf>=1.0 libpcap>=1.5 libelf zlib
+# (pcap_fopen_offline_with_tstamp_precision), libnghttp2 1.10 (nghttp2_hd_inflate_hd2,
+# HTTP/2's HPACK); libelf and zlib (libbpf's own), any.
+LIBS_NEEDED := libbpf>=1.0 libpcap>=1.5 libnghttp2>=1.10.0 libelf zlib
 NO_LIBS_GOALS := clean help deps vmlinux-min install-extras
 ifneq ($(filter-out $(NO_LIBS_GOALS),$(or $(MAKECMDGOALS),all)),)
 ifeq ($(shell command -v $(PKG_CONFIG)),)
@@ -44,6 +45,7 @@ LIBBPF_INCLUDES := $(shell $(PKG_CONFIG) --cflags-only-I libbpf)
 LIBS := $(shell $(PKG_CONFIG) --libs $(LIB_NAMES))
 endif
 PCAP_LIBS = $(or $(shell $(PKG_CONFIG) --libs libpcap 2>/dev/null),-lpcap)
+NGHTTP2_LIBS = $(or $(shell $(PKG_CONFIG) --libs libnghttp2 2>/dev/null),-lnghttp2)
 CMOCKA_LIBS = $(or $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null),-lcmocka)
 
 ALL_CPPFLAGS = -Isrc -Ibpf -I$(BUILD) $(LIBS_CFLAGS) $(CPPFLAGS)
@@ -142,7 +144,8 @@ vmlinux-min:
 define unit_test
 $(BUILD)/tests/$(basename $(notdir $(1))): $(patsubst tests/%.c,$(BUILD)/tests/obj/%.o,$(1) \
 		$(filter-out $(dir $(1))test_%,$(wildcard $(dir $(1))*.c))) $(LIB_ASAN)
-	$$(call msg,LINK,$$@)$$(LINK) $$(SANITIZE) -o $$@ $$^ $$(CMOCKA_LIBS) $$(PCAP_LIBS) $$(LDLIBS)
+	$$(call msg,LINK,$$@)$$(LINK) $$(SANITIZE) -o $$@ $$^ $$(CMOCKA_LIBS) $$(PCAP_LIBS) \
+		$$(NGHTTP2_LIBS) $$(LDLIBS)
 endef
 $(foreach t,$(UNIT_SRC),$(eval $(call unit_test,$(t))))
 
@@ -202,7 +205,7 @@ $(LIB_FUZZ): $(patsubst src/%.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRC))
 
 $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/fuzz_%.o $(LIB_FUZZ)
 	$(call msg,LINK,$@)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PCAP_LIBS) \
-		$(FUZZ_LDLIBS)
+		$(NGHTTP2_LIBS) $(FUZZ_LDLIBS)
 
 # The TLS attacher's ELF reader (libelf), seeded with the unit test's shared object.
 $(BUILD)/fuzz/fuzz_tls_elf: FUZZ_LDLIBS = -lelf
@@ -216,7 +219,8 @@ $(BUILD)/fuzz/corpus-fuzz_tls_elf/tls-funcs.so: $(BUILD)/tests/tls-funcs.so
 # (tests/unit/frame; tests/bpf/frame_twin holds the twin to the real programs).
 $(BUILD)/fuzz/fuzz_frame: $(BUILD)/fuzz/obj/fuzz_frame.o $(BUILD)/fuzz/obj/frame_sim.o \
 		$(BUILD)/fuzz/obj/twin.o $(LIB_FUZZ)
-	$(call msg,LINK,$@)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PCAP_LIBS)
+	$(call msg,LINK,$@)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PCAP_LIBS) \
+		$(NGHTTP2_LIBS)
 
 $(BUILD):
 	mkdir -p $@

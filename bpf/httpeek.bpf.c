@@ -175,14 +175,32 @@ __noinline int starts_message(struct __sk_buff *skb, __u32 hl, __u32 plen)
 	return http_starts_message(b, n);
 }
 
-/* The first payload byte could begin a message (a fresh stream's first packet). */
-static __always_inline int may_start(const struct pkt *p)
+/* The payload's first byte; 0xff when it cannot be read (it then starts nothing). */
+static __always_inline __u8 first_byte(const struct pkt *p)
 {
 	__u8 c;
 
-	if (bpf_skb_load_bytes(p->skb, p->hl, &c, 1) < 0)
-		return 0;
+	return bpf_skb_load_bytes(p->skb, p->hl, &c, 1) < 0 ? 0xff : c;
+}
+
+/* First byte c could begin a message (a fresh stream's first packet). */
+static __always_inline int may_start(__u8 c)
+{
 	return http_is_tchar(c) || c == '\r' || c == '\n';
+}
+
+/*
+ * The payload, whose first byte is c, starts with an HTTP/2 frame header: SETTINGS (settings
+ * set: a fresh stream's first frame), or one user space would take as frames in mid-connection.
+ * Only a 0 first byte (frames up to 64 KiB) is looked at further: TLS and text never are.
+ */
+static __always_inline int starts_h2(const struct pkt *p, __u8 c, int settings)
+{
+	__u8 b[F2_HEADER];
+
+	if (c || p->plen < F2_HEADER || bpf_skb_load_bytes(p->skb, p->hl, b, F2_HEADER) < 0)
+		return 0;
+	return frame_h2_header_ok(b, settings);
 }
 
 /* Where a direction of a socket stands: nothing carried yet (fresh), from first. */
@@ -235,11 +253,14 @@ static __always_inline void follow_from(struct dir_state *ds, __u32 seq, int joi
 static __always_inline struct sk_state *sync(const struct pkt *p, struct sk_state *st)
 {
 	struct stream_pos self = { 0 }, other = { 0 };
+	__u8 c = first_byte(p);
+	int h2 = 0;
 
 	stream_start(p, &self, &other);
-	if (self.fresh && self.first == p->seq && !may_start(p))
+	if (self.fresh && self.first == p->seq && !may_start(c) && !starts_h2(p, c, 1))
 		return NULL;
-	if (!self.fresh && !(may_start(p) && starts_message(p->skb, p->hl, p->plen)))
+	if (!self.fresh && !(may_start(c) && starts_message(p->skb, p->hl, p->plen)) &&
+	    !(h2 = starts_h2(p, c, 0)))
 		return NULL;
 	if (!st) {
 		st = bpf_sk_storage_get(&socks, p->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
@@ -250,7 +271,9 @@ static __always_inline struct sk_state *sync(const struct pkt *p, struct sk_stat
 			follow_from(&st->d[(p->di ^ 1) & 1], other.first, 0);
 	}
 	follow_from(&st->d[p->di & 1], self.fresh ? self.first : p->seq, !self.fresh);
-	if (!self.fresh)
+	if (h2)
+		frame_h2_joined(&st->d[p->di & 1].f);  /* counted, never decoded */
+	else if (!self.fresh)
 		__sync_fetch_and_add(&joined, 1);
 	return st;
 }
@@ -323,7 +346,7 @@ static __always_inline void copy_whole(const struct pkt *p, struct sk_state *st,
 /* A direction whose bytes go to user space (or may). */
 static __always_inline int followed(const struct dir_state *ds)
 {
-	return ds->f.mode != D_UNSYNCED && ds->f.mode != D_IGNORE;
+	return ds->f.mode != D_UNSYNCED && ds->f.mode != D_IGNORE && !(ds->f.x & X_COUNT);
 }
 
 /*
@@ -414,6 +437,8 @@ static __always_inline int frame_packet(const struct pkt *p, struct sk_state *st
 	frame_pass_done(s, &st->conn);
 	ds->f = s->d;
 	*limit = s->limit;
+	if (s->d.x & X_COUNT)
+		__sync_fetch_and_add(&h2_joined_blocks, s->h2_blocks);
 	/*
 	 * Not HTTP: nothing of it goes to user space; but when the start line began in copies
 	 * user space already has, the bytes that make it not HTTP go too, so that user space
@@ -435,8 +460,7 @@ static __always_inline void follow(const struct pkt *p, struct sk_state *st, str
 	__u32 tail;
 	int nr, mark;
 
-	if (st->conn.tunnel[p->di & 1])
-		ds->f.mode = D_TUNNEL;
+	frame_tunnel(&ds->f, st->conn.tunnel[p->di & 1]);
 	frame_plan(&ds->q, &ds->f, p->seq, p->plen, &pl);
 	if (pl.act == ACT_NONE) {
 		copy_end(p, st, ds);

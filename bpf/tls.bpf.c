@@ -301,6 +301,16 @@ static __always_inline int call_starts_message(__u64 buf, __u32 n)
 	return http_starts_message(b, n);
 }
 
+/* The call's first bytes are an HTTP/2 frame header (a stream followed from the middle). */
+static __always_inline int call_starts_h2(__u64 buf, __u32 n)
+{
+	__u8 b[F2_HEADER];
+
+	if (n < F2_HEADER || bpf_probe_read_user(b, F2_HEADER, (const void *)buf) < 0)
+		return 0;
+	return frame_h2_header_ok(b, 0);
+}
+
 /* Frames the call's n bytes with the direction's framer and copies the ranges it marks. */
 static __always_inline void frame_call(struct tls_call *c, struct tls_stream *t, struct tls_req *q)
 {
@@ -322,10 +332,12 @@ static __always_inline void frame_call(struct tls_call *c, struct tls_stream *t,
 	}
 	frame_pass_done(s, &t->conn);
 	*f = s->d;
+	if (f->x & X_COUNT)
+		__sync_fetch_and_add(&h2_joined_blocks, s->h2_blocks);
 	if ((f->mode == D_IGNORE || f->mode == D_UNSYNCED) && !(f->flags & F_PROVEN))
 		s->nr = 0;  /* not HTTP: nothing of it goes to user space */
 	if (f->mode == D_IGNORE && !t->not_http) {
-		t->not_http = 1;  /* HTTP/2 (its preface is framed and copied) or not HTTP at all */
+		t->not_http = 1;  /* neither HTTP/1.x nor HTTP/2 */
 		__sync_fetch_and_add(&tls_not_http, 1);
 	}
 	nr = s->nr;
@@ -350,9 +362,10 @@ static __always_inline void call_data(struct tls_call *c, struct tls_stream *t, 
 
 	q.seq = (__u32)t->off[di & 1];
 	t->off[di & 1] += n;
-	if (t->conn.tunnel[di & 1])
-		f->mode = D_TUNNEL;
-	if (f->mode == D_UNSYNCED) {
+	frame_tunnel(f, t->conn.tunnel[di & 1]);
+	if (f->mode == D_UNSYNCED && call_starts_h2(c->buf, n)) {
+		frame_h2_joined(f);  /* counted, never decoded */
+	} else if (f->mode == D_UNSYNCED) {
 		if (!call_starts_message(c->buf, n))
 			return;
 		frame_head_begin(f);

@@ -25,6 +25,11 @@ bulk     (root) 1 GiB of binary data over one loopback TCP connection (not HTTP)
          ratios, the tracer's CPU and the BPF programs' kernel time per GiB.
 idle     (root) 1,000 keep-alive connections to nginx, one request each, then idle: each
          tracer's CPU, its programs' kernel time and its peak RSS.
+h2       (root) HTTP/2: nginx (listen ... http2, cleartext) on loopback under h2load (-c16,
+         10 streams per connection), rounds alternating untraced, traced, and traced by the
+         base build (HTTPEEK_BASE) when given: throughput ratios, httpeek's CPU per 1000
+         requests, events per request (4: each message at both ends), drops, blocks not
+         decoded.
 metrics  (root) the live workload with events only, events + --metrics and metrics only
          (-e none; with HTTPEEK_BASE also its events only and events + --metrics), /metrics
          scraped every second, side by side in alternating rounds: the
@@ -33,7 +38,7 @@ metrics  (root) the live workload with events only, events + --metrics and metri
          --metrics-file): wall time and CPU per 1000 exchanges.
 
 Usage: bench.py [--rounds N] [--live-seconds S] [--quick] [offline] [live] [scaling] [tls]
-[varied] [metrics] [attach] [bulk] [idle] (no part named: all nine). The live part runs
+[varied] [metrics] [attach] [bulk] [idle] [h2] (no part named: all ten). The live part runs
 tcpdump -i lo -w /dev/null rounds beside httpeek's. Captures are recorded once into build/bench/.
 HTTPEEK=/path/to/httpeek measures another build, HTTPEEK_LIVE_ARGS="--ringbuf N" other live
 options, HTTPEEK_BASE=/path/to/httpeek adds a previous build to the live and varied rounds,
@@ -73,6 +78,7 @@ def build_name(binary):
 CAPTURE_PORT = 18080
 LIVE_PORT = 18090
 TLS_PORT = 18453
+H2_PORT = 18091
 PORT_FILTER = f"tcp port {CAPTURE_PORT}"
 TSHARK_FIELDS = ["http.request.method", "http.request.uri", "http.host", "http.response.code"]
 UNVERIFIED = ssl._create_unverified_context()  # the bench's own certificate
@@ -214,17 +220,21 @@ def offline_scaling(rounds, sizes):
 class Nginx:
     """nginx from scripts/nginx-conf.sh, one worker, plus a stub_status location."""
 
-    def __init__(self, d, port, tls=False):
+    def __init__(self, d, port, tls=False, h2=False):
         self.dir = d
         self.port = port
         self.scheme = "https" if tls else "http"
         subprocess.run(["sh", os.path.join(ROOT, "scripts", "nginx-conf.sh"), d,
-                        f"127.0.0.1:{port}" + (" ssl" if tls else "")], check=True)
+                        f"127.0.0.1:{port}" + (" ssl" if tls else "") + (" http2" if h2 else "")],
+                       check=True)
         conf = os.path.join(d, "nginx.conf")
         with open(conf) as f:
             text = f.read()
         text = text.replace("location / { }", "location / { }\n\t\tlocation = /bench-status "
                             "{ stub_status; }")
+        self.status_port = port + 1 if h2 else port  # HTTP/1.1 for the status page
+        if h2:
+            text = text.replace("root ", f"listen 127.0.0.1:{self.status_port};\n\t\troot ")
         if tls:
             key, cert = os.path.join(d, "key.pem"), os.path.join(d, "cert.pem")
             subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
@@ -239,7 +249,7 @@ class Nginx:
 
     def requests(self):
         """nginx's request counter (this status request included)."""
-        url = f"{self.scheme}://127.0.0.1:{self.port}/bench-status"
+        url = f"{self.scheme}://127.0.0.1:{self.status_port}/bench-status"
         text = urllib.request.urlopen(url, timeout=5, context=UNVERIFIED).read().decode()
         return int(text.split("\n")[2].split()[2])
 
@@ -250,6 +260,14 @@ class Nginx:
         except (OSError, ValueError):
             pass
         time.sleep(0.3)
+
+
+def h2load(port, conns, secs):
+    """h2load, HTTP/2 with prior knowledge, 10 streams per connection: requests per second."""
+    out = subprocess.run(["h2load", "-c", str(conns), "-m", "10", "-D", str(secs),
+                          f"http://127.0.0.1:{port}/index.html"], check=True,
+                         stdout=subprocess.PIPE, text=True).stdout
+    return float(re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out).group(1))
 
 
 def wrk(port, conns, secs, scheme="http"):
@@ -270,6 +288,8 @@ def summary(text):
         out[name] = int(m.group(1)) if m else 0
     m = re.search(r"messages missed: (\d+) .*; (\d+) times", text)
     out["missed"] = int(m.group(1)) + int(m.group(2)) if m else 0
+    m = re.search(r"HTTP/2: \d+ connections .*?, (\d+) not decoded", text)
+    out["h2 not decoded"] = int(m.group(1)) if m else 0
     return out
 
 
@@ -298,9 +318,11 @@ def wait_ready(proc):
     raise RuntimeError("httpeek did not become ready")
 
 
-def traced_round(nginx, conns, secs, errf, binary=HTTPEEK, args=("-e", "net_packet_http")):
-    """One wrk run with httpeek tracing (args: its options); with --metrics, /metrics is
-    scraped every second meanwhile, and once more at the end for the count of exchanges."""
+def traced_round(nginx, conns, secs, errf, binary=HTTPEEK, args=("-e", "net_packet_http"),
+                 load=None):
+    """One wrk run (load: another load, (port, conns, secs) -> req/s) with httpeek tracing
+    (args: its options); with --metrics, /metrics is scraped every second meanwhile, and once
+    more at the end for the count of exchanges."""
     before = nginx.requests()
     errf.seek(0)
     errf.truncate()
@@ -312,7 +334,8 @@ def traced_round(nginx, conns, secs, errf, binary=HTTPEEK, args=("-e", "net_pack
         if "--metrics" in args:
             scraper = Scraper(errf)
         cpu0 = cpu_seconds(proc.pid)
-        rps = wrk(nginx.port, conns, secs, nginx.scheme)
+        rps = load(nginx.port, conns, secs) if load else wrk(nginx.port, conns, secs,
+                                                             nginx.scheme)
         time.sleep(0.3)  # records are collected at least every 50 ms
         counted = scraper.stop() if scraper else None
         cpu = cpu_seconds(proc.pid) - cpu0
@@ -615,6 +638,38 @@ def tls(rounds, conns, secs):
               f"{med([t['rps'] / b['rps'] for t, b in zip(runs['traced'], runs['base traced'])]):.3f}")
 
 
+def h2(rounds, conns, secs):
+    """HTTP/2: untraced, traced and (HTTPEEK_BASE) base-traced h2load rounds, alternating."""
+    builds = [("this", HTTPEEK)] + ([("base", BASE)] if BASE else [])
+    with tempfile.TemporaryDirectory() as d, open(os.path.join(d, "httpeek.err"), "w+") as errf:
+        nginx = Nginx(d, H2_PORT, h2=True)
+        try:
+            h2load(nginx.port, conns, 1)  # warm-up
+            plain, runs = [], {name: [] for name, _ in builds}
+            for _ in range(rounds):
+                plain.append(h2load(nginx.port, conns, secs))
+                for name, binary in builds:
+                    runs[name].append(traced_round(nginx, conns, secs, errf, binary,
+                                                   load=h2load))
+        finally:
+            nginx.stop()
+    print(f"\n## h2: nginx (1 worker, http2 cleartext) on loopback, h2load -c{conns} -m10 "
+          f"-D{secs}, {rounds} alternating rounds\n")
+    print(f"{'build':>8} {'req/s':>8} {'ratio':>6} {'cpu ms/1k':>9} {'ev/req':>7} "
+          f"{'drops':>6} {'missed':>6} {'h2 not decoded':>14}")
+    print(f"{'untraced':>8} {med(plain):8.0f}")
+    for name, rs in runs.items():
+        req = sum(t["requests"] for t in rs)
+        print(f"{name:>8} {med([t['rps'] for t in rs]):8.0f} "
+              f"{med([t['rps'] / p for p, t in zip(plain, rs)]):6.3f} "
+              f"{med([t['cpu'] / t['requests'] * 1e6 for t in rs]):9.3f} "
+              f"{sum(t['events'] for t in rs) / req:7.4f} "
+              f"{sum(t['kernel drops'] for t in rs):6d} {sum(t['missed'] for t in rs):6d} "
+              f"{sum(t['h2 not decoded'] for t in rs):14d}")
+    print("(ev/req: 4 when each request and response is reported at both ends; the base build "
+          "before HTTP/2 support reports none)")
+
+
 def print_base(plain, traced, base, dump):
     """The base build's rounds (HTTPEEK_BASE) and tcpdump's beside this build's."""
     def fig(rounds):
@@ -782,9 +837,10 @@ def main():
     ap.add_argument("--quick", action="store_true",
                     help="3 rounds, 2 s live rounds, scaling without the 1M capture")
     ap.add_argument("parts", nargs="*", help="offline, live, scaling, tls, varied, metrics, "
-                    "attach, bulk, idle (default: all)")
+                    "attach, bulk, idle, h2 (default: all)")
     args = ap.parse_args()
-    names = ["offline", "live", "scaling", "tls", "varied", "metrics", "attach", "bulk", "idle"]
+    names = ["offline", "live", "scaling", "tls", "varied", "metrics", "attach", "bulk", "idle",
+             "h2"]
     parts = args.parts or names
     if set(parts) - set(names):
         ap.error("parts are " + ", ".join(names))
@@ -811,6 +867,8 @@ def main():
         tls(rounds, 16, secs)
     if "varied" in parts and live_ok:
         varied(min(rounds, 3))
+    if "h2" in parts and live_ok:
+        h2(rounds, 16, secs)
     if "metrics" in parts:
         if live_ok:
             metrics_cost(rounds, 16, secs)

@@ -476,6 +476,11 @@ CASES = {
     "connect-plain": case_connect_plain,
 }
 
+# HTTP/2 captures go to OUTDIR/h2, with the recorded ones (scripts/record-h2-captures.py):
+# tests/offline/golden/check_h2.py checks them with tshark's http2 dissector; derive.py's
+# tables are HTTP/1.x's.
+H2_CASES = ("h2-prior", "h2c-upgrade")
+
 
 def main(argv):
     out = argv[1] if len(argv) > 1 else CAPTURES
@@ -483,7 +488,8 @@ def main(argv):
     for name in names:
         if name not in CASES:
             raise SystemExit("make-captures: no case %r (cases: %s)" % (name, " ".join(CASES)))
-        write_pcap(os.path.join(out, name + ".pcap"), *CASES[name](name))
+        sub = "h2" if name in H2_CASES else ""
+        write_pcap(os.path.join(out, sub, name + ".pcap"), *CASES[name](name))
     return 0
 
 

@@ -111,8 +111,11 @@ static void publish_metrics(struct metrics *m, struct pipeline *pipe, struct eve
 	s.unpaired_responses = ps.unpaired_responses;
 	publish_not_decoded(&s, &ps);
 	publish_fragments(&s, &ps.defrag);
+	s.h2 = ps.h2;
 	if (live) {
 		live_get_stats(live, &ls);
+		s.h2.not_decoded_joined += ls.h2_joined_blocks;
+		s.h2.blocks += ls.h2_joined_blocks;
 		s.records = ls.records;
 		s.kernel_drops = ls.kernel_drops;
 		s.lost_heads = ls.lost_heads;
@@ -270,7 +273,7 @@ static int run_live(struct live *live, struct pipeline *pipe, struct event_write
 	return 0;
 }
 
-/* Live TLS: the library copies read and those not, by cause; what was not HTTP/1.x. */
+/* Live TLS: the library copies read and those not, by cause; what was neither HTTP/1.x nor 2. */
 static void print_tls(const struct live_stats *ls)
 {
 	const char *sep = " (";
@@ -289,7 +292,7 @@ static void print_tls(const struct live_stats *ls)
 		sep = ", ";
 	}
 	fprintf(stderr, "%s, %llu mapping reports lost (every process's maps read again); %llu "
-			"connections were not HTTP/1.x (HTTP/2 or other); %llu library calls were "
+			"connections were neither HTTP/1.x nor HTTP/2; %llu library calls were "
 			"skipped (connection unknown or too many at once)\n",
 		skipped ? ")" : "", (unsigned long long)ls->tls_mappings_lost,
 		(unsigned long long)ls->tls_not_http, (unsigned long long)ls->tls_no_socket);
@@ -299,18 +302,24 @@ static void print_tls(const struct live_stats *ls)
  * Live: what may be missing and why. Gaps are normal live (body bytes are not copied); what
  * counts is a head that never arrived.
  */
-static void print_missed(const struct live_stats *ls, const struct http_stats *hs)
+static void print_missed(const struct live_stats *ls, const struct http_stats *hs,
+			 const struct h2_stats *h2)
 {
-	if (!ls->lost_heads && !ls->kernel_drops && !hs->gap_losses) {
+	if (!ls->lost_heads && !ls->kernel_drops && !hs->gap_losses && !h2_not_decoded(h2)) {
 		fprintf(stderr, "httpeek: no message missed: every head the kernel found was "
 				"delivered\n");
 	} else {
 		fprintf(stderr,
 			"httpeek: messages missed: %llu in copies the ring buffer had no room for "
 			"(%llu copies dropped); %llu times a head was due where bytes were lost, "
-			"so the messages until the next known message start are missing\n",
+			"so the messages until the next known message start are missing; %llu "
+			"HTTP/2 header blocks not decoded (%llu on connections older than httpeek, "
+			"%llu after a lost header block, %llu refused by the HPACK decoder)\n",
 			(unsigned long long)ls->lost_heads, (unsigned long long)ls->kernel_drops,
-			(unsigned long long)hs->gap_losses);
+			(unsigned long long)hs->gap_losses, (unsigned long long)h2_not_decoded(h2),
+			(unsigned long long)h2->not_decoded_joined,
+			(unsigned long long)h2->not_decoded_lost,
+			(unsigned long long)h2->not_decoded_hpack);
 	}
 	if (ls->tls)
 		print_tls(ls);
@@ -362,7 +371,7 @@ static void print_incomplete(const char *sep, const struct defrag_stats *ds)
 
 /*
  * What was not looked into, one line: packets of each kind the decoder could not open, IP
- * fragments never reassembled, HTTP/2 connections. Nothing when there was none.
+ * fragments never reassembled. Nothing when there was none.
  */
 static void print_undecoded(const struct pipeline_stats *ps)
 {
@@ -372,7 +381,7 @@ static void print_undecoded(const struct pipeline_stats *ps)
 	const char *sep = "";
 	char name[PIPELINE_KIND_NAME];
 
-	if (!ps->undecoded && !ps->fragments && !ps->http2 && !ds->incomplete_fragments)
+	if (!ps->undecoded && !ps->fragments && !ds->incomplete_fragments)
 		return;
 	fputs("httpeek: not decoded:", stderr);
 	for (int i = 0; i < PIPELINE_UNDECODED_KINDS && u[i].kind; i++, sep = ",") {
@@ -393,11 +402,6 @@ static void print_undecoded(const struct pipeline_stats *ps)
 	}
 	if (ds->incomplete_fragments) {
 		print_incomplete(sep, ds);
-		sep = ",";
-	}
-	if (ps->http2) {
-		print_count(sep, ps->http2, "HTTP/2 connection");
-		fputs(" (not HTTP/1.x, not reported)", stderr);
 	}
 	fputc('\n', stderr);
 }
@@ -448,6 +452,8 @@ static void print_summary(struct pipeline *pipe, struct event_writer *w, struct 
 		fprintf(stderr, " (%llu not written)", (unsigned long long)xs->not_written);
 	if (live) {
 		live_get_stats(live, &ls);
+		ps.h2.not_decoded_joined += ls.h2_joined_blocks;  /* framed, never copied */
+		ps.h2.blocks += ls.h2_joined_blocks;
 		fprintf(stderr, ", %llu kernel drops, %llu unknown owners, %llu ring-buffer records",
 			(unsigned long long)ls.kernel_drops, (unsigned long long)ps.unknown_owner,
 			(unsigned long long)ls.records);
@@ -455,11 +461,12 @@ static void print_summary(struct pipeline *pipe, struct event_writer *w, struct 
 	fputc('\n', stderr);
 	print_undecoded(&ps);
 	print_fragments(&ps.defrag);
+	h2_print_summary(stderr, &ps.h2);
 	if (opt->verbose)
 		fprintf(stderr, "httpeek: head parse cache: %llu hits, %llu misses\n",
 			(unsigned long long)hs.cache_hits, (unsigned long long)hs.cache_misses);
 	if (live)
-		print_missed(&ls, &hs);
+		print_missed(&ls, &hs, &ps.h2);
 }
 
 /* One output: where it goes (a path, or "standard output") and what it carries. */

@@ -7,7 +7,7 @@
 #ifndef HTTPEEK_FRAME_PAIRING_H
 #define HTTPEEK_FRAME_PAIRING_H
 
-#include "frame/state.h"
+#include "frame/h2.h"
 
 /* Queues entry e (request number << 2 | KIND_*, maybe SPECIAL_REMOTE). */
 static __always_inline void frame_special_push(struct frame_conn *c, __u32 e)
@@ -44,7 +44,11 @@ static __always_inline void frame_request_done(struct frame_dir *d, struct frame
 	__u32 kind = d->method & 3, k = c->reqs;
 
 	if (d->flags & F_H2) {
-		d->mode = D_IGNORE;
+		frame_h2_preface(d);
+		return;
+	}
+	if (d->x & X_UPGRADED) {
+		d->mode = D_TUNNEL;  /* HTTP/1.x after a 101 is the other protocol's */
 		return;
 	}
 	if (kind)
@@ -77,7 +81,11 @@ static __always_inline void frame_response_done(struct frame_scan *s, struct fra
 	}
 	if (c->kinds_lost) {
 		frame_whole(d);
-	} else if (code == 101 || (kind == KIND_CONNECT && code / 100 == 2)) {
+	} else if (code == 101) {
+		frame_head_begin(d);  /* HTTP/2 (h2c), or a tunnel: the next bytes tell */
+		d->x |= X_UPGRADED;
+		c->tunnel[(s->dir ^ 1) & 1] = 2;
+	} else if (kind == KIND_CONNECT && code / 100 == 2) {
 		d->mode = D_TUNNEL;
 		c->tunnel[(s->dir ^ 1) & 1] = 1;
 	} else if (kind == KIND_HEAD || code == 204 || code == 304) {

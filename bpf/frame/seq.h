@@ -115,11 +115,14 @@ static __always_inline __u32 frame_after(struct frame_seq *q, struct frame_dir *
 	if (q->ooo_end == q->ooo_seq || q->next != q->ooo_seq)
 		return plen;
 	n = q->ooo_end - q->ooo_seq;
-	if ((f->mode == D_BODY || (f->mode == D_CHUNK && f->st == CH_DATA)) && f->remaining >= n) {
+	if ((f->mode == D_BODY || (f->mode == D_CHUNK && f->st == CH_DATA) ||
+	     (f->mode == D_H2 && f->st == F2_SKIP)) && f->remaining >= n) {
 		f->remaining -= n;
 		if (!f->remaining) {
 			if (f->mode == D_BODY)
 				frame_head_begin(f);
+			else if (f->mode == D_H2)
+				f->st = F2_HEAD;
 			else
 				f->st = CH_DATA_CR;
 		}

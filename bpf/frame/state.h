@@ -27,6 +27,7 @@ enum frame_mode {
 	D_TUNNEL,       /* after 101 or a 2xx to CONNECT: not HTTP any more */
 	D_WHOLE,        /* cannot frame as user space would: everything is copied */
 	D_IGNORE,       /* its first bytes were not HTTP/1.x */
+	D_H2,           /* HTTP/2 frames (h2.h) */
 };
 
 /* Byte states in D_HEAD. */
@@ -68,6 +69,13 @@ enum frame_chunk_state {
 #define F_H2 0x80         /* the request line says HTTP/2 or later */
 #define F_KEEP (F_PROVEN | F_JOINED)
 
+/* frame_dir.x */
+#define X_SEEN 0x01       /* a byte of the direction was framed */
+#define X_UPGRADED 0x02   /* after a 101: HTTP/2 (SETTINGS, or the preface) or a tunnel */
+#define X_PROBED 0x04     /* the other direction's 101 was seen (frame_conn.tunnel 2) */
+#define X_COUNT 0x08      /* HTTP/2 found in mid-connection: framed and counted, not copied */
+#define X_PROBING 0x10    /* a first frame header cut by the packet's end: SETTINGS or not */
+
 /* frame_dir.method: candidates while reading the token, then the request's kind. */
 #define M_HTTP 0x01
 #define M_HEAD 0x02
@@ -90,7 +98,7 @@ struct frame_dir {
 	__u8 idx;          /* position in a word being matched; a line state */
 	__u8 flags;        /* F_* */
 	__u8 method;       /* M_* while in the token, then KIND_* */
-	__u8 pad;
+	__u8 x;            /* X_* */
 };
 
 /*
@@ -105,7 +113,8 @@ struct frame_conn {
 	__u32 special_read;              /* entries consumed (response side) */
 	__u32 special[FRAME_SPECIALS];   /* request number << 2 | KIND_*, SPECIAL_REMOTE */
 	__u8 kinds_lost;                 /* special[] overflowed: kinds are unknown */
-	__u8 tunnel[2];                  /* set for a direction by the other: it became a tunnel */
+	__u8 tunnel[2];                  /* set for a direction by the other: 1 it became a
+					  * tunnel, 2 a 101 (HTTP/2 may follow) */
 	__u8 remote_reqs;                /* requests are framed by the peer socket (loopback):
 					  * every final response answers one */
 	__u8 pad[4];
@@ -130,7 +139,8 @@ struct frame_scan {
 	__u32 body_bytes;
 	__u32 nr;          /* ranges used */
 	__u8 dir;          /* this direction's index in frame_conn.tunnel */
-	__u8 pad[7];
+	__u8 pad[3];
+	__u32 h2_blocks;   /* HTTP/2 header blocks framed in the pass */
 	struct frame_range r[FRAME_RANGES];
 	__u8 buf[FRAME_CHUNK] __attribute__((aligned(8)));
 };
@@ -204,7 +214,9 @@ static __always_inline void frame_whole(struct frame_dir *d)
  */
 static __always_inline void frame_bad_start(struct frame_dir *d, int looks_http)
 {
-	if ((d->flags & F_PROVEN) || looks_http)
+	if (d->x & X_UPGRADED)
+		d->mode = D_TUNNEL;  /* after a 101: not HTTP/2's preface */
+	else if ((d->flags & F_PROVEN) || looks_http)
 		d->mode = D_WHOLE;
 	else if (d->flags & F_JOINED)
 		d->mode = D_UNSYNCED;

@@ -33,6 +33,8 @@ static __always_inline __u32 frame_need(const struct frame_scan *s)
 		want = frame_fast_state(d->st) ? 18 : 1;
 	else if (d->mode == D_CHUNK && d->st != CH_DATA)
 		want = 1;
+	else if (d->mode == D_H2 && d->st != F2_COPY && d->st != F2_SKIP)
+		want = d->st == F2_HEAD && !d->idx ? F2_HEADER : 1;
 	else
 		return 0;
 	if (pos - s->buf_lo < s->buf_n && (want == 1 || pos - s->buf_lo + want <= s->buf_n ||
@@ -118,6 +120,12 @@ static __always_inline int frame_step(struct frame_scan *s, struct frame_conn *c
 		return 1;
 	case D_HEAD:
 		break;
+	case D_H2:
+		if (d->st == F2_COPY || d->st == F2_SKIP) {
+			frame_h2_run(s, pos);
+			return 0;
+		}
+		return frame_h2_step(s);
 	case D_WHOLE:
 		frame_mark(s, pos, s->limit - pos, REC_F_WHOLE);
 		s->pos = s->limit;
@@ -126,6 +134,8 @@ static __always_inline int frame_step(struct frame_scan *s, struct frame_conn *c
 		s->pos = s->limit;
 		return 1;
 	}
+	if (d->mode == D_HEAD && d->st == H_LEAD && frame_h2_first(d) && frame_h2_start(s, pos))
+		return d->mode == D_TUNNEL;
 	if (d->mode == D_HEAD)
 		return frame_head_step(s, c);
 	return frame_chunk_step(s);
@@ -158,6 +168,7 @@ static __always_inline void frame_scan_init(struct frame_scan *s, const struct f
 	s->buf_lo = 0;
 	s->buf_n = 0;
 	s->nr = 0;
+	s->h2_blocks = 0;
 }
 
 #endif

@@ -26,6 +26,7 @@ const volatile __u64 wakeup_bytes = 0;  /* wake the reader only past this much u
 __u64 drop_count[2] = {};
 __u64 lost_heads = 0;
 __u64 joined = 0;  /* directions followed from a message start in mid-stream */
+__u64 h2_joined_blocks = 0;  /* HTTP/2 header blocks framed in mid-connection (not copied) */
 
 /*
  * Bumped whenever a socket gets HTTP storage, a new owner or a loopback peer: the owner

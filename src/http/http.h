@@ -43,6 +43,7 @@ struct http_message {
 	struct http_str path;       /* request: target path without query or fragment */
 	struct http_str status;     /* response: code and reason, "200 OK" */
 	int status_code;            /* response */
+	uint32_t stream_id;         /* HTTP/2: the stream that carried it; 0 for HTTP/1.x */
 	struct http_header *headers;
 	uint32_t n_headers;
 	/*
@@ -141,9 +142,12 @@ struct http_stream;  /* one direction of one flow; defined in http/stream.c */
 struct http_stream *http_stream_new(const struct http_limits *lim, struct http_stats *stats,
 				    struct http_parse_cache *cache);
 
-/* In-order bytes; emits each complete head through emit(ctx, msg). */
-void http_stream_data(struct http_stream *s, const uint8_t *bytes, size_t len, uint64_t ts_ns,
-		      http_emit_fn emit, void *ctx);
+/*
+ * In-order bytes; emits each complete head through emit(ctx, msg). Returns the bytes read:
+ * len, or fewer when the stream became a tunnel (101, HTTP/2) in front of the rest.
+ */
+size_t http_stream_data(struct http_stream *s, const uint8_t *bytes, size_t len, uint64_t ts_ns,
+			http_emit_fn emit, void *ctx);
 
 /*
  * len bytes are missing: skipped inside a body of known length, else resynchronise. A head
@@ -183,9 +187,12 @@ bool http_stream_is_tunnel(const struct http_stream *s);
 
 /*
  * True once the stream was found to speak HTTP/2: the connection preface ("PRI *
- * HTTP/2.0"), or a SETTINGS frame as its first bytes. It is then a tunnel: nothing reported.
+ * HTTP/2.0"), or a SETTINGS frame as its first bytes. It is then a tunnel for HTTP/1.x.
  */
 bool http_stream_is_h2(const struct http_stream *s);
+
+/* True when it was the preface: its first line ("PRI * HTTP/2.0\r\n") was read. */
+bool http_stream_h2_preface(const struct http_stream *s);
 
 void http_stream_free(struct http_stream *s);
 

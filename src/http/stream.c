@@ -41,7 +41,7 @@ struct http_stream {
 	bool at_line_start;      /* resync: the next byte begins a line */
 	bool wait_mark;          /* resync only at http_stream_boundary() (after a gap, live) */
 	bool fresh;              /* no byte came yet */
-	bool h2;                 /* it speaks HTTP/2 (the state is ST_TUNNEL) */
+	uint8_t h2;              /* it speaks HTTP/2 (ST_TUNNEL): H2_BY_* */
 	bool inner;              /* a proxy tunnel's first bytes are due: HTTP or opaque */
 };
 
@@ -111,6 +111,8 @@ static bool append(struct http_stream *s, const uint8_t *p, size_t n)
 
 enum start { START_BAD = -1, START_OK, START_HTTP09, START_H2 };
 
+enum { H2_NO, H2_BY_PREFACE, H2_BY_SETTINGS };
+
 static bool has_blank(const struct http_str *t)
 {
 	for (uint32_t i = 0; i < t->len; i++)
@@ -150,10 +152,10 @@ static void become_opaque(struct http_stream *s)
 }
 
 /* HTTP/2 from here on: nothing more is HTTP/1.x. */
-static void become_h2(struct http_stream *s)
+static void become_h2(struct http_stream *s, uint8_t by)
 {
 	drop_head(s);
-	s->h2 = true;
+	s->h2 = by;
 	s->state = ST_TUNNEL;
 }
 
@@ -372,7 +374,7 @@ static size_t scan_start(struct http_stream *s, const uint8_t *p, size_t lim, ht
 		return used;
 	}
 	if (r == START_H2) {
-		become_h2(s);
+		become_h2(s, H2_BY_PREFACE);
 		return used;
 	}
 	s->line1 = true;
@@ -400,8 +402,8 @@ static size_t feed_head(struct http_stream *s, const uint8_t *p, size_t n, http_
 	if (s->line1)
 		return skip + scan_head(s, p, min_size(n, max_head(s) - s->len), emit, ctx);
 	if (s->fresh && !s->len && is_h2_settings(p, n)) {
-		become_h2(s);
-		return skip + n;
+		become_h2(s, H2_BY_SETTINGS);
+		return skip;  /* the frames are the HTTP/2 reader's */
 	}
 	if (s->inner && !start_ok(s, p, n)) {
 		s->state = ST_TUNNEL;  /* TLS or another protocol in the tunnel */
@@ -620,10 +622,10 @@ static void piece_start(struct http_stream *s, const uint8_t *bytes, size_t len)
 		s->piece_at = s->len;
 }
 
-void http_stream_data(struct http_stream *s, const uint8_t *bytes, size_t len, uint64_t ts_ns,
-		      http_emit_fn emit, void *ctx)
+size_t http_stream_data(struct http_stream *s, const uint8_t *bytes, size_t len, uint64_t ts_ns,
+			http_emit_fn emit, void *ctx)
 {
-	size_t used;
+	size_t used, total = len;
 
 	s->ts_ns = ts_ns;
 	piece_start(s, bytes, len);
@@ -655,6 +657,7 @@ void http_stream_data(struct http_stream *s, const uint8_t *bytes, size_t len, u
 		len -= used;
 		s->fresh = false;
 	}
+	return total - len;
 }
 
 /* A head in progress cut by bytes that never came: what it holds goes out, truncated. */
@@ -763,7 +766,12 @@ bool http_stream_is_tunnel(const struct http_stream *s)
 
 bool http_stream_is_h2(const struct http_stream *s)
 {
-	return s->h2;
+	return s->h2 != H2_NO;
+}
+
+bool http_stream_h2_preface(const struct http_stream *s)
+{
+	return s->h2 == H2_BY_PREFACE;
 }
 
 void http_stream_free(struct http_stream *s)

@@ -479,6 +479,7 @@ void live_get_stats(const struct live *l, struct live_stats *st)
 	st->kernel_drops = kernel_drops(l);
 	st->lost_heads = *(const volatile __u64 *)&l->skel->bss->lost_heads;
 	st->joined = *(const volatile __u64 *)&l->skel->bss->joined;
+	st->h2_joined_blocks = *(const volatile __u64 *)&l->skel->bss->h2_joined_blocks;
 	if (l->tls) {
 		struct live_tls_stats t;
 
@@ -487,6 +488,7 @@ void live_get_stats(const struct live *l, struct live_stats *st)
 		st->kernel_drops += t.drops;
 		st->lost_heads += t.lost_heads;
 		st->joined += t.joined;
+		st->h2_joined_blocks += t.h2_joined_blocks;
 		st->tls_libraries = t.libraries;
 		memcpy(st->tls_skipped, t.skipped, sizeof(st->tls_skipped));
 		st->tls_mappings_lost = t.mappings_lost;

@@ -35,7 +35,9 @@ struct live_stats {
 	uint64_t tls_libraries;    /* distinct libssl.so.3 files attached to */
 	uint64_t tls_skipped[LIVE_TLS_SKIPS];  /* files of that name not attached to, by cause */
 	uint64_t tls_mappings_lost;  /* mapping reports lost (then every process's maps are read) */
-	uint64_t tls_not_http;     /* TLS connections whose plaintext is not HTTP/1.x */
+	uint64_t h2_joined_blocks; /* HTTP/2 header blocks on connections older than httpeek:
+				    * counted by the kernel, not copied (they cannot be decoded) */
+	uint64_t tls_not_http;     /* TLS connections whose plaintext is neither HTTP/1.x nor 2 */
 	uint64_t tls_no_socket;    /* TLS calls skipped: connection unknown, or too many at once */
 	bool tls;                  /* TLS is traced */
 };

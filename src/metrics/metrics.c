@@ -25,7 +25,7 @@ const char *const metrics_bucket_le[METRICS_BUCKETS] = {
 /* Every label of both histograms, in the order they are written. */
 static const char *const label_names[] = {
 	"http_request_method", "http_response_status_code", "http_route", "server_address",
-	"server_port", "process_name", "container_id", "k8s_pod_uid",
+	"server_port", "process_name", "container_id", "k8s_pod_uid", "rpc_grpc_status_code",
 };
 
 struct metrics *metrics_new(const struct metrics_options *opt)
@@ -131,6 +131,7 @@ static void exchange_labels(struct metrics *m, const struct exchange *x)
 	struct json_buf *b = &m->key;
 	char text[INET6_ADDRSTRLEN], route[ROUTE_MAX_LEN + 1];
 	size_t n;
+	int grpc;
 
 	json_reset(b);
 	put_label(b, 0, method, strlen(method));
@@ -143,6 +144,11 @@ static void exchange_labels(struct metrics *m, const struct exchange *x)
 	n = (size_t)snprintf(text, sizeof(text), "%u", x->server.port);
 	put_label(b, 4, text, n);
 	put_owner_labels(b, x->owner);
+	grpc = h2_grpc_status(x->response);
+	if (grpc >= 0) {
+		n = (size_t)snprintf(text, sizeof(text), "%d", grpc);
+		put_label(b, 8, text, n);  /* OpenTelemetry's rpc.grpc.status_code */
+	}
 }
 
 /* FNV-1a: label sets are short, and the table only needs a spread. */

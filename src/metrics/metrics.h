@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "http2/http2.h"
 #include "live/tls/files.h"
 #include "metrics/route.h"
 #include "output/json.h"
@@ -41,6 +42,7 @@ struct metrics_self {
 	uint64_t parse_failures;
 	uint64_t gap_losses;       /* heads due where bytes were lost */
 	uint64_t unpaired_requests, unpaired_responses;
+	struct h2_stats h2;        /* HTTP/2: connections, blocks not decoded by cause, ... */
 	bool live;                 /* the next three are known */
 	uint64_t records;          /* ring-buffer records */
 	uint64_t kernel_drops;

@@ -184,6 +184,14 @@ static const struct {
 	COUNTER("httpeek_ringbuf_records_total", records, true, "Ring-buffer records read."),
 	COUNTER("httpeek_kernel_drops_total", kernel_drops, true,
 		"Copies the ring buffer had no room for."),
+	COUNTER("httpeek_http2_connections_total", h2.connections, false,
+		"Connections found to speak HTTP/2."),
+	COUNTER("httpeek_http2_header_lists_cut_total", h2.too_large, false,
+		"HTTP/2 header lists cut at the head limit (HPACK bombs among them)."),
+	COUNTER("httpeek_http2_malformed_frames_total", h2.malformed_frames, false,
+		"HTTP/2 frames whose lengths or order are invalid."),
+	COUNTER("httpeek_grpc_errors_total", h2.grpc_errors, false,
+		"gRPC calls answered with HTTP 200 and a grpc-status other than 0."),
 #undef COUNTER
 };
 
@@ -255,6 +263,9 @@ static void put_self(struct json_buf *b, const struct metrics_self *s)
 	put_labelled(b, missed, "reason", "bytes_lost", s->gap_losses);
 	if (s->live)
 		put_labelled(b, missed, "reason", "ring_buffer_full", s->lost_heads);
+	put_labelled(b, missed, "reason", "h2_joined_midway", s->h2.not_decoded_joined);
+	put_labelled(b, missed, "reason", "h2_header_block_lost", s->h2.not_decoded_lost);
+	put_labelled(b, missed, "reason", "h2_hpack_refused", s->h2.not_decoded_hpack);
 	put_family(b, unpaired, "Requests without a response and responses without a request.",
 		   "counter");
 	put_labelled(b, unpaired, "message", "request", s->unpaired_requests);

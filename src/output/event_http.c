@@ -33,15 +33,20 @@ static uint8_t tchar_class(uint8_t c)
 
 /*
  * Appends the JSON key of a header name: canonical (Go's CanonicalMIMEHeaderKey: upper case
- * first and after each '-', lower case elsewhere) when every byte is a tchar, else as sent.
+ * first and after each '-', lower case elsewhere) when every byte is a tchar, else as sent;
+ * always as sent for HTTP/2 (as_sent), whose names are lower case on the wire.
  */
-static void put_key(struct json_buf *k, const struct http_str *name)
+static void put_key(struct json_buf *k, const struct http_str *name, bool as_sent)
 {
 	size_t start = k->len, i;
 	bool upper = true;
 	uint8_t cls;
 	char *p;
 
+	if (as_sent) {
+		json_str(k, name->p, name->len);
+		return;
+	}
 	event_raw(k, "\"", 1);
 	event_raw(k, name->p, name->len);
 	if (k->failed)
@@ -115,7 +120,7 @@ static int index_keys(struct event_writer *w, const struct http_message *msg)
 	json_reset(k);
 	for (i = 0; i < msg->n_headers; i++) {
 		r[i].off = (uint32_t)k->len;
-		put_key(k, &msg->headers[i].name);
+		put_key(k, &msg->headers[i].name, msg->stream_id != 0);
 		if (k->failed || k->len > UINT32_MAX)
 			return -ENOMEM;
 		r[i].len = (uint32_t)k->len - r[i].off;
@@ -228,6 +233,10 @@ static void put_http_tail(struct event_writer *w, const struct http_message *msg
 	}
 	if (msg->truncated)
 		LIT(b, ",\"truncated\":true");
+	if (msg->stream_id) {
+		LIT(b, ",\"stream_id\":");
+		json_i64(b, msg->stream_id);
+	}
 	if (msg->tunnel.via.len) {
 		LIT(b, ",\"tunnel\":{\"via\":");
 		put_hstr(b, &msg->tunnel.via);
@@ -282,6 +291,7 @@ static void msg_signature(struct json_buf *k, const struct http_message *msg)
 		int64_t content_length;
 		int32_t status_code;
 		uint32_t n_headers;
+		uint32_t stream_id;
 		uint8_t kind, truncated;
 	} fixed;
 	uint32_t i;
@@ -290,6 +300,7 @@ static void msg_signature(struct json_buf *k, const struct http_message *msg)
 	fixed.content_length = msg->content_length;
 	fixed.status_code = msg->status_code;
 	fixed.n_headers = msg->n_headers;
+	fixed.stream_id = msg->stream_id;
 	fixed.kind = (uint8_t)msg->kind;
 	fixed.truncated = msg->truncated;
 	json_reset(k);
@@ -341,6 +352,10 @@ void event_put_proto_http(struct event_writer *w, const struct http_message *msg
 	const struct event_msg_text *c;
 	size_t mark = w->buf.len;
 
+	if (msg->stream_id) {
+		put_proto_http(w, msg);  /* HTTP/2: each message is on a stream of its own */
+		return;
+	}
 	msg_signature(&w->sig, msg);
 	if (w->sig.failed) {
 		put_proto_http(w, msg);

@@ -1,6 +1,7 @@
 /* The table: one aligned line per event for people; no wire byte reaches the terminal raw. */
 #include <string.h>
 #include <time.h>
+#include "http2/http2.h"
 #include "output/event_internal.h"
 
 #define LIT EVENT_LIT
@@ -112,11 +113,26 @@ static void put_safe(struct json_buf *b, const struct http_str *s)
 	json_term_safe(b, s->p, s->len);
 }
 
-/* " [truncated]", " [via socks5 10.0.0.3:1080 host:80]" after a message's text. */
-static void put_marks(struct json_buf *b, const struct http_message *m)
+/*
+ * " [truncated]", " [h2 stream 3]", " [grpc-status 5]", " [via socks5 10.0.0.3:1080 host:80]"
+ * after a message's text; the stream only when stream is set.
+ */
+static void put_marks(struct json_buf *b, const struct http_message *m, bool stream)
 {
+	int grpc = m->kind == HTTP_RESPONSE ? h2_grpc_status(m) : -1;
+
 	if (m->truncated)
 		LIT(b, " [truncated]");
+	if (stream && m->stream_id) {
+		LIT(b, " [h2 stream ");
+		json_u64(b, m->stream_id);
+		LIT(b, "]");
+	}
+	if (grpc >= 0) {
+		LIT(b, " [grpc-status ");
+		json_u64(b, (uint64_t)grpc);
+		LIT(b, "]");
+	}
 	if (!m->tunnel.via.len)
 		return;
 	LIT(b, " [via ");
@@ -148,17 +164,17 @@ static void put_request_text(struct event_writer *w, const struct http_message *
 		LIT(b, "REDACTED");
 	else
 		put_safe(b, &m->target);
-	put_marks(b, m);
+	put_marks(b, m, true);
 }
 
 /* "200 OK", or the bare code when the status line had no reason. */
-static void put_response_text(struct json_buf *b, const struct http_message *m)
+static void put_response_text(struct json_buf *b, const struct http_message *m, bool stream)
 {
 	if (m->status.len)
 		put_safe(b, &m->status);
 	else
 		json_i64(b, m->status_code);
-	put_marks(b, m);
+	put_marks(b, m, stream);
 }
 
 void event_table_message(struct event_writer *w, const struct msg_context *ctx,
@@ -172,7 +188,7 @@ void event_table_message(struct event_writer *w, const struct msg_context *ctx,
 		put_request_text(w, msg);
 	} else {
 		LIT(b, "RESPONSE ");
-		put_response_text(b, msg);
+		put_response_text(b, msg, true);
 	}
 	if (ctx->tls)
 		LIT(b, " [tls]");
@@ -201,7 +217,7 @@ void event_table_exchange(struct event_writer *w, const struct exchange *x)
 		LIT(b, "(no request)");
 	LIT(b, " -> ");
 	if (x->response) {
-		put_response_text(b, x->response);
+		put_response_text(b, x->response, !x->request);
 		if (x->request)
 			put_latency(b, x->latency_ns);
 	} else {

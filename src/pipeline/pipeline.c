@@ -101,6 +101,15 @@ struct pipeline *pipeline_new(const struct pipeline_options *opt, struct event_w
 		.keep_requests = event_wants(w, EVENT_FLOW_HTTP) || opt->metrics ||
 				 (opt->filter && filter_needs_request(opt->filter)),
 	};
+	p->env.h2 = (struct h2_env){
+		.lim = &p->opt.http,
+		.http = &p->http,
+		.stats = &p->sessions.h2,
+		.held = &p->sessions.held_bytes,
+		.exp = opt->exp,
+		.packet_seq = &p->env.packet_seq,
+		.keep_requests = p->env.keep_requests,
+	};
 	p->flows = flow_table_new(&p->opt.flow, &flow_to_session, &p->env);
 	if (opt->defrag.max_datagrams)
 		p->defrag = defrag_new(&opt->defrag);
@@ -258,6 +267,7 @@ void pipeline_stats(const struct pipeline *p, struct pipeline_stats *ps, struct 
 		ps->held_bytes = p->sessions.held_bytes;
 		ps->http2 = p->sessions.http2;
 		ps->defrag = p->defrag ? *defrag_get_stats(p->defrag) : p->defrag_final;
+		ps->h2 = p->sessions.h2;
 	}
 	if (fs)
 		*fs = p->flows ? *flow_table_stats(p->flows) : p->flow_final;

@@ -8,14 +8,15 @@
 
 #include <stdint.h>
 #include "defrag/defrag.h"
-#include "output/event.h"
-#include "output/export.h"
-#include "report/filter.h"
 #include "flow/flow.h"
 #include "http/http.h"
+#include "http2/http2.h"
 #include "metrics/metrics.h"
+#include "output/event.h"
+#include "output/export.h"
 #include "pipeline/owner.h"
 #include "pipeline/packet.h"
+#include "report/filter.h"
 
 struct pipeline_options {
 	struct flow_limits flow;
@@ -51,7 +52,8 @@ struct pipeline_stats {
 	uint64_t malformed;
 	uint64_t undecoded;        /* DECODE_UNSUPPORTED: every kind together */
 	struct pipeline_undecoded undecoded_kinds[PIPELINE_UNDECODED_KINDS];
-	uint64_t http2;            /* connections found to speak HTTP/2 (not reported) */
+	uint64_t http2;            /* connections found to speak HTTP/2 */
+	struct h2_stats h2;        /* what they held, and what could not be decoded */
 	uint64_t unknown_owner;    /* live events whose owner was not known */
 	uint64_t unpaired_requests;
 	uint64_t unpaired_responses;

@@ -10,6 +10,7 @@
 #include <sys/vfs.h>
 #include "report/filter.h"
 #include "http/uri.h"
+#include "http2/http2.h"
 
 #define CGROUP2_MAGIC 0x63677270
 #define PATH_STACK 512
@@ -32,6 +33,7 @@ static const struct {
 	{ "dst", FILTER_DST, V_ADDR, 0 },
 	{ "direction", FILTER_DIRECTION, V_DIR, 0 },
 	{ "tls", FILTER_TLS, V_YESNO, 0 },
+	{ "grpc_status", FILTER_GRPC_STATUS, V_NUM, 99 },
 	{ "comm", FILTER_COMM, V_GLOB, 0 },
 	{ "pid", FILTER_PID, V_NUM, UINT32_MAX },
 	{ "uid", FILTER_UID, V_NUM, UINT32_MAX },
@@ -321,8 +323,8 @@ int filter_add(struct filter_set *f, const char *expr)
 	i = split(expr, t, &value);
 	if (i < 0)
 		return bad(expr, "expected FIELD=VALUE with FIELD one of method, status, host, path, "
-				 "header:NAME, port, src, dst, direction, tls, comm, pid, uid, container, "
-				 "cgroup");
+				 "header:NAME, port, src, dst, direction, tls, grpc_status, comm, pid, "
+				 "uid, container, cgroup");
 	t->field = fields[i].field;
 	value = parse_op(value, &t->op);
 	if (!value)
@@ -466,6 +468,9 @@ static bool match_term(const struct filter_term *t, const struct filter_subject 
 	switch (t->field) {
 	case FILTER_STATUS:
 		return s->response && compare(t->op, (uint64_t)s->response->status_code, t->num);
+	case FILTER_GRPC_STATUS:
+		return h2_grpc_status(s->response) >= 0 &&
+		       compare(t->op, (uint64_t)h2_grpc_status(s->response), t->num);
 	case FILTER_PORT:
 		if (t->op == FILTER_NE)
 			return s->src->port != t->num && s->dst->port != t->num;

@@ -26,6 +26,7 @@ enum filter_field {
 	FILTER_DST,
 	FILTER_DIRECTION,
 	FILTER_TLS,
+	FILTER_GRPC_STATUS,
 	FILTER_COMM,       /* live only from here on */
 	FILTER_PID,
 	FILTER_UID,
@@ -39,7 +40,7 @@ struct filter_term {
 	const char *expr;             /* as given (kept, not copied) */
 	enum filter_field field;
 	enum filter_op op;
-	uint64_t num;                 /* status, port, pid, uid, direction, cgroup id */
+	uint64_t num;                 /* status, grpc_status, port, pid, uid, direction, cgroup */
 	uint8_t family, prefix;       /* src, dst */
 	uint8_t addr[16];
 	char name[FILTER_MAX_TEXT];   /* header name */

@@ -123,7 +123,9 @@ void report_message(const struct report *r, const struct msg_context *mc,
 	if (!r->exp || !event_wants(r->writer, REPORT_MESSAGE_EVENTS))
 		return;
 	message_comment(r, msg, mc->owner, comment, sizeof(comment));
-	if (report && strncmp(comment, "net_", 4) == 0)
+	if (report && strncmp(comment, "net_", 4) == 0 && msg->stream_id)
+		export_write_list(r->exp, kept, comment);  /* HTTP/2: its stream's header frames */
+	else if (report && strncmp(comment, "net_", 4) == 0)
 		export_message(r->exp, kept, report_head_size(msg), comment);
 	else
 		export_list_clear(r->exp, kept);
@@ -158,6 +160,8 @@ void report_exchange(const struct report *r, const struct exchange *x,
 	exchange_comment(x, comment, sizeof(comment));
 	if (req_pkts)
 		export_write_list(r->exp, req_pkts, comment);
-	if (resp_kept)
+	if (resp_kept && (!x->response || x->response->stream_id))
+		export_write_list(r->exp, resp_kept, comment);
+	else if (resp_kept)
 		export_message(r->exp, resp_kept, report_head_size(x->response), comment);
 }

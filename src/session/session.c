@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 #include <arpa/inet.h>
+#include "http2/frame.h"
 #include "session/session.h"
 #include "session/socks.h"
 
@@ -41,6 +42,7 @@ struct session_side {
 	int side;
 	enum direction dir;
 	uint32_t ip_len, ifindex, net_ns;  /* of the latest packet: the one that completes a head */
+	bool spoke;                /* a byte of this side came */
 };
 
 struct session {
@@ -60,6 +62,7 @@ struct session {
 	bool resumed;               /* the connection came back after the memory limit */
 	uint32_t copies;            /* pending requests holding a copy */
 	bool h2;                    /* found to speak HTTP/2 (counted once) */
+	struct h2_conn *h2c;        /* its HTTP/2 reader; NULL: none (or no memory) */
 	bool spoke;                 /* a byte came from either side */
 	uint64_t held;              /* memory of the copies and of a heap-allocated queue */
 	uint64_t last_ts;           /* time of the last head on the flow */
@@ -222,11 +225,11 @@ static void pending_free(struct session *s, struct pending_request *r)
 
 /*
  * Writes net_flow_http for a request (may be NULL) and its response (may be NULL, then
- * resp_side is -1) and counts it in the metrics when it passes the filters.
+ * resp_pkts is NULL too) and counts it in the metrics when it passes the filters.
  */
 static void write_exchange(struct session *s, int client_side, struct pending_request *req,
-			   const struct http_message *resp, int resp_side, uint64_t ts_ns,
-			   enum direction dir)
+			   const struct http_message *resp, struct export_list *resp_pkts,
+			   uint64_t ts_ns, enum direction dir)
 {
 	struct exchange x = {
 		.ts_ns = ts_ns,
@@ -246,8 +249,7 @@ static void write_exchange(struct session *s, int client_side, struct pending_re
 		s->env->stats->unpaired_responses++;
 	else if (!resp)
 		s->env->stats->unpaired_requests++;
-	report_exchange(&s->env->report, &x, req ? req->pkts : NULL,
-			resp_side >= 0 && s->x ? &s->x->kept[resp_side] : NULL);
+	report_exchange(&s->env->report, &x, req ? req->pkts : NULL, resp_pkts);
 }
 
 /* The direction other than side is a tunnel too, even before its first byte. */
@@ -290,13 +292,92 @@ static void tunnel_up(struct session *s, int proxy_side, const char *via, const 
 	p->through = true;
 }
 
-/* The connection speaks HTTP/2 from here on: counted once, and nothing more is parsed. */
-static void session_h2(struct session *s, int side)
+/* The context of a message side sent, at ts_ns, for its events. */
+static void side_context(struct session *s, const struct session_side *from, uint64_t ts_ns,
+			 struct msg_context *mc)
 {
+	*mc = (struct msg_context){
+		.ts_ns = ts_ns,
+		.family = s->info.family,
+		.src = s->info.end[from->side],
+		.dst = s->info.end[!from->side],
+		.dir = from->dir,
+		.packet_len = from->ip_len,
+		.ifindex = from->ifindex,
+		.net_ns = from->net_ns,
+		.owner = session_owner(s),
+		.tls = s->info.tls,
+	};
+}
+
+static void h2_message(void *ctx, int side, const struct http_message *msg,
+		       const struct h2_packet *at, const struct http_message *request,
+		       struct export_list *pkts)
+{
+	struct session *s = ctx;
+	struct msg_context mc;
+
+	side_context(s, &s->sides[side], msg->ts_ns, &mc);
+	mc.packet_len = at->ip_len;
+	mc.ifindex = at->ifindex;
+	s->last_ts = msg->ts_ns;
+	report_message(&s->env->report, &mc, msg, msg->kind == HTTP_REQUEST ? msg : request, pkts);
+}
+
+static void h2_exchange(void *ctx, const struct h2_exchange *x)
+{
+	struct session *s = ctx;
+	int c = x->client_side;
+	struct pending_request req = {
+		.ts_ns = x->request_ts,
+		.copy = (struct http_message *)x->request,
+		.pkts = x->request_pkts,
+		.depth = x->depth,
+		.side = (uint8_t)c,
+		.dir = (uint8_t)s->sides[c].dir,
+	};
+
+	write_exchange(s, c, x->has_request ? &req : NULL, x->response,
+		       x->response_pkts,
+		       x->response ? x->response->ts_ns : s->last_ts, s->sides[c].dir);
+}
+
+/*
+ * The connection speaks HTTP/2 from here on (side found it; client sends the requests):
+ * counted once; HTTP/1.x parsing stops and the HTTP/2 reader takes the bytes.
+ */
+static void session_h2(struct session *s, int side, enum h2_start how, int client)
+{
+	const struct h2_report rep = { h2_message, h2_exchange, s };
+
 	if (!s->h2)
 		s->env->stats->http2++;
 	s->h2 = true;
 	tunnel_other(s, side);
+	for (int i = 0; s->x && i < 2; i++)
+		export_list_clear(s->env->report.exp, &s->x->kept[i]);  /* HTTP/1.x heads only */
+	if (!s->h2c)
+		s->h2c = h2_conn_new(&s->env->h2, &rep, how, client);
+}
+
+/* A 101 to "Upgrade: h2c": HTTP/2 follows, and the request that asked for it is stream 1's. */
+static void upgrade_h2c(struct session *s, const struct session_side *from)
+{
+	struct pending_request req;
+	bool paired = pending_pop(s, &req);
+
+	session_h2(s, from->side, H2_START_UPGRADE, paired ? req.side : !from->side);
+	if (!paired)
+		return;
+	if (s->h2c) {
+		if (req.copy) {
+			hold(s, -copy_cost(req.copy));
+			s->copies--;
+		}
+		h2_conn_upgraded(s->h2c, req.copy, req.depth, req.pkts);
+		req.copy = NULL;
+	}
+	pending_free(s, &req);
 }
 
 /*
@@ -340,6 +421,10 @@ static enum http_next on_response(struct session *s, const struct session_side *
 	enum direction req_dir = from->dir == DIR_INGRESS ? DIR_EGRESS
 			       : from->dir == DIR_EGRESS ? DIR_INGRESS : DIR_UNKNOWN;
 
+	if (msg->status_code == 101 && upgrades_to_h2c(msg)) {
+		upgrade_h2c(s, from);
+		return HTTP_NEXT_TUNNEL;
+	}
 	if (msg->status_code >= 100 && msg->status_code < 200 && msg->status_code != 101) {
 		if (report_exports_exchanges(&s->env->report))
 			export_list_clear(s->env->report.exp, &s->x->kept[from->side]);
@@ -350,7 +435,8 @@ static enum http_next on_response(struct session *s, const struct session_side *
 		next = s->owed_head & 1 ? HTTP_NEXT_NO_BODY : HTTP_NEXT_DEFAULT;
 		s->owed--;
 		s->owed_head >>= 1;
-		write_exchange(s, !from->side, NULL, msg, from->side, msg->ts_ns, req_dir);
+		write_exchange(s, !from->side, NULL, msg, s->x ? &s->x->kept[from->side] : NULL,
+			       msg->ts_ns, req_dir);
 		return next;
 	}
 	paired = pending_pop(s, &req);
@@ -362,10 +448,8 @@ static enum http_next on_response(struct session *s, const struct session_side *
 		tunnel_other(s, from->side);
 	if (next == HTTP_NEXT_INNER)
 		connect_up(s, from->side);
-	if (msg->status_code == 101 && upgrades_to_h2c(msg))
-		session_h2(s, from->side);
-	write_exchange(s, paired ? req.side : !from->side, paired ? &req : NULL, msg, from->side,
-		       msg->ts_ns, paired ? req.dir : req_dir);
+	write_exchange(s, paired ? req.side : !from->side, paired ? &req : NULL, msg,
+		       s->x ? &s->x->kept[from->side] : NULL, msg->ts_ns, paired ? req.dir : req_dir);
 	if (paired)
 		pending_free(s, &req);
 	return next;
@@ -376,20 +460,10 @@ static enum http_next on_message(void *ctx, const struct http_message *msg)
 	struct session_side *from = ctx;
 	struct session *s = from->session;
 	const struct http_message *req;
-	struct msg_context mc = {
-		.ts_ns = msg->ts_ns,
-		.family = s->info.family,
-		.src = s->info.end[from->side],
-		.dst = s->info.end[!from->side],
-		.dir = from->dir,
-		.packet_len = from->ip_len,
-		.ifindex = from->ifindex,
-		.net_ns = from->net_ns,
-		.owner = session_owner(s),
-		.tls = s->info.tls,
-	};
+	struct msg_context mc;
 	struct http_message through;
 
+	side_context(s, from, msg->ts_ns, &mc);
 	if (s->x)
 		s->x->completed_in[from->side] = s->env->packet_seq;
 	s->last_ts = msg->ts_ns;
@@ -454,8 +528,10 @@ static size_t skip_socks(struct session *s, int side, const uint8_t *bytes, uint
 void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t len,
 		  const struct flow_chunk_meta *meta)
 {
+	const struct h2_packet pk = { meta->ts_ns, meta->ip_len, meta->ifindex };
 	size_t used;
 	int version;
+	bool preface;
 
 	if (!s)
 		return;
@@ -470,11 +546,21 @@ void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t le
 	s->sides[side].dir = meta->dir;
 	if (meta->boundary)
 		http_stream_boundary(s->stream[side]);
+	if (meta->boundary && s->h2c)
+		h2_conn_boundary(s->h2c, side);
 	s->sides[side].ip_len = meta->ip_len;
 	s->sides[side].ifindex = meta->ifindex;
 	s->sides[side].net_ns = meta->net_ns;
 	if (s->x)
 		export_redact(s->env->report.exp, &s->x->scan[side], bytes, len);
+	if (!s->h2 && !s->sides[side].spoke && len > H2_FRAME_HEADER && bytes[3] != H2_SETTINGS &&
+	    h2_conn_looks_joined(bytes, len))
+		session_h2(s, side, H2_START_JOINED, !side);  /* frames in mid-connection */
+	s->sides[side].spoke = true;
+	if (s->h2c) {
+		h2_conn_data(s->h2c, side, bytes, len, &pk, true);
+		return;
+	}
 	if (!s->spoke && !s->env->http_limits->opaque_tunnels &&
 	    (version = socks_version(bytes, len)) && proxy_of(s)) {
 		socks_init(&s->proxy->socks, version);
@@ -489,12 +575,18 @@ void session_data(struct session *s, int side, const uint8_t *bytes, uint32_t le
 		if (!len)
 			return;
 	}
-	http_stream_data(s->stream[side], bytes, len, meta->ts_ns, on_message, &s->sides[side]);
-	if (http_stream_is_h2(s->stream[side]))
-		session_h2(s, side);
+	used = http_stream_data(s->stream[side], bytes, len, meta->ts_ns, on_message,
+				&s->sides[side]);
+	if (!s->h2 && http_stream_is_h2(s->stream[side])) {
+		preface = http_stream_h2_preface(s->stream[side]);
+		session_h2(s, side, preface ? H2_START_PREFACE : H2_START_SETTINGS,
+			   preface ? side : !side);
+	}
+	if (s->h2c)
+		h2_conn_data(s->h2c, side, bytes + used, len - used, &pk, !used);
 	else if (s->proxy && s->proxy->inner && http_stream_is_tunnel(s->stream[side]))
 		tunnel_other(s, side);  /* TLS in the tunnel: both directions opaque */
-	if (s->x)
+	if (s->x && !s->h2)
 		keep_packet(s, side, bytes, len);
 }
 
@@ -506,7 +598,9 @@ void session_gap(struct session *s, int side, uint32_t len)
 		s->spoke = true;
 	if (s && s->proxy)
 		s->proxy->socks_on = false;  /* a handshake with a hole is not followed */
-	if (s && s->stream[side])
+	if (s && s->h2c)
+		h2_conn_gap(s->h2c, side, len);
+	else if (s && s->stream[side])
 		http_stream_gap(s->stream[side], len, on_message, &s->sides[side]);
 }
 
@@ -537,10 +631,12 @@ void session_close(struct session *s, struct flow_resume *keep)
 		return;
 	for (int i = 0; i < 2; i++)
 		session_fin(s, i);
+	h2_conn_free(s->h2c);
+	s->h2c = NULL;
 	while (pending_pop(s, &req)) {
 		if (keep)
 			keep_for_resume(s, &req, keep);
-		write_exchange(s, req.side, &req, NULL, -1, s->last_ts, req.dir);
+		write_exchange(s, req.side, &req, NULL, NULL, s->last_ts, req.dir);
 		pending_free(s, &req);
 	}
 	if (keep) {
@@ -566,7 +662,7 @@ void session_close(struct session *s, struct flow_resume *keep)
 
 uint64_t session_held(const struct session *s)
 {
-	uint64_t n = s ? s->held : 0;
+	uint64_t n = s ? s->held + h2_conn_held(s->h2c) : 0;
 
 	for (int i = 0; s && i < 2; i++)
 		n += s->stream[i] ? http_stream_held(s->stream[i]) : 0;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include "flow/flow.h"
 #include "http/http.h"
+#include "http2/http2.h"
 #include "metrics/metrics.h"
 #include "pipeline/owner.h"
 #include "report/report.h"
@@ -20,7 +21,8 @@ struct session_stats {
 	uint64_t pending_dropped;  /* requests past the per-flow pairing queue */
 	uint64_t filtered;         /* messages and exchanges the filters left out */
 	uint64_t held_bytes;       /* now: memory of requests waiting (copies, queues) */
-	uint64_t http2;            /* connections found to speak HTTP/2 (not reported) */
+	uint64_t http2;            /* connections found to speak HTTP/2 */
+	struct h2_stats h2;        /* what the HTTP/2 connections found and missed */
 };
 
 /* What every session shares; owned by the pipeline. */
@@ -33,6 +35,7 @@ struct session_env {
 	owner_lookup_fn owner_lookup;
 	void *owner_ctx;
 	uint64_t packet_seq;              /* number of the packet being processed */
+	struct h2_env h2;                 /* what every HTTP/2 connection shares */
 	bool keep_requests;               /* requests wait with a copy (exchanges, filters) */
 };
 

@@ -171,6 +171,7 @@ void live_tls_get_stats(const struct live_tls *t, struct live_tls_stats *st)
 	st->drops = b->drop_count[0] + b->drop_count[1];
 	st->lost_heads = b->lost_heads;
 	st->joined = b->joined;
+	st->h2_joined_blocks = b->h2_joined_blocks;
 }
 
 void live_tls_detach(struct live_tls *t)

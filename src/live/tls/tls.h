@@ -26,12 +26,13 @@ struct live_tls_stats {
 	uint64_t skipped[LIVE_TLS_SKIPS];  /* files of that name not attached to, by cause (-v) */
 	uint64_t mappings_lost;    /* mapping reports the kernel could not deliver (rescanned) */
 	uint64_t scans;            /* reads of every process's /proc/PID/maps */
-	uint64_t not_http;         /* TLS connections whose plaintext is not HTTP/1.x */
+	uint64_t not_http;         /* TLS connections whose plaintext is neither HTTP/1.x nor 2 */
 	uint64_t no_socket;        /* calls whose connection was never seen (skipped) */
 	uint64_t untracked;        /* calls not followed: too many in progress at once */
 	uint64_t drops;            /* failed ring-buffer reserves of the TLS programs */
 	uint64_t lost_heads;
 	uint64_t joined;           /* directions followed from a message start mid-stream */
+	uint64_t h2_joined_blocks; /* HTTP/2 header blocks of streams older than httpeek */
 };
 
 struct live_tls;

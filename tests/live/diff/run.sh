@@ -29,7 +29,7 @@ KEEP=${DIFF_KEEP:-0}
 preflight() {
 	local tool
 	[ "$(id -u)" = 0 ] || { echo "diff: needs root" >&2; return 1; }
-	for tool in ip ss nginx curl python3 tcpdump bpftool timeout; do
+	for tool in ip ss nginx curl python3 tcpdump bpftool timeout nghttp nghttpd; do
 		command -v "$tool" >/dev/null || { echo "diff: missing $tool" >&2; return 1; }
 	done
 }
@@ -46,8 +46,13 @@ SRV4=$V4_S
 # Ports of this run: loopback traffic in the server namespace is told from a neighbour's by them.
 NGINX=$((20000 + $$ % 20000))
 ORIGIN=$((NGINX + 1))
+NGINX_H2=$((NGINX + 2))  # the h2 case's servers (traffic.py's H2_PORTS)
+NGHTTPD=$((NGINX + 3))
+H2C=$((NGINX + 4))
+GRPC=$((NGINX + 5))
 export DIFF_V4_C=$V4_C DIFF_V4_S=$V4_S DIFF_V6_C=$V6_C DIFF_V6_S=$V6_S DIFF_NGINX=$NGINX
-export DIFF_ORIGIN=$ORIGIN
+export DIFF_ORIGIN=$ORIGIN DIFF_NGINX_H2=$NGINX_H2 DIFF_NGHTTPD=$NGHTTPD DIFF_H2C=$H2C
+export DIFF_GRPC=$GRPC
 
 # Ends what is still running of what this script started: its unreaped background jobs (so
 # never a recycled pid) and the nginx whose command line names this run's config.
@@ -124,6 +129,8 @@ http {
 	server {
 		listen $NGINX;
 		listen [::]:$NGINX;
+		listen $NGINX_H2 http2;
+		listen [::]:$NGINX_H2 http2;
 		root $TMP/www;
 		location /api/ { return 201 'ok'; }
 		location = /empty { return 204; }
@@ -133,6 +140,19 @@ http {
 EOF
 	ins nginx -e "$TMP/nginx-error.log" -c "$TMP/nginx.conf" -p "$TMP/" || return 1
 	wait_for "nginx" listening "$NGINX"
+}
+
+# The h2 case's servers: nghttpd (padding, pushes), h2c_server.py (h2c Upgrade, python3-h2),
+# the gRPC server (python3-grpcio).
+start_h2_servers() {
+	ip netns exec "$NSS" nghttpd --no-tls -b 32 -p /index.html=/f100 -d "$TMP/www" \
+		"$NGHTTPD" >"$TMP/nghttpd.log" 2>&1 &
+	ip netns exec "$NSS" /usr/bin/python3 "$HERE/h2c_server.py" 0.0.0.0 "$H2C" \
+		>"$TMP/h2c.log" 2>&1 &
+	ip netns exec "$NSS" /usr/bin/python3 "$ROOT/scripts/grpc-peer.py" server 0.0.0.0 "$GRPC" \
+		>"$TMP/grpc.log" 2>&1 &
+	wait_for nghttpd listening "$NGHTTPD" && wait_for h2c_server.py listening "$H2C" &&
+		wait_for grpc-peer.py listening "$GRPC"
 }
 
 start_origin() {
@@ -193,8 +213,9 @@ report_cost() {
 			m, m ? t * 1000 / hz * 1000 / m : 0, m ? b / m : 0 }'
 }
 
-# session_stop CASE DIR: stops the recordings and httpeek (SIGINT, it must exit 0), reads the
-# recordings back and compares.
+# session_stop CASE DIR [N]: stops the recordings and httpeek (SIGINT, it must exit 0), reads the
+# recordings back and compares (N: the messages the recording must hold, for traffic that
+# traffic.py did not send).
 session_stop() {
 	local name=$1 dir=$2 p rc f ticks
 	sleep 1
@@ -217,7 +238,7 @@ session_stop() {
 		"$BIN" -r "$f" -e net_packet_http -O "$dir/rec-${p#cap-}.jsonl" 2>"$dir/rec-${p#cap-}.err"
 		echo $? >"$dir/rec-${p#cap-}.rc"
 	done
-	python3 "$HERE/compare.py" "$name" "$dir" || tap_failures=$((tap_failures + 1))
+	python3 "$HERE/compare.py" "$name" "$dir" "${@:3}" || tap_failures=$((tap_failures + 1))
 }
 
 # traffic CASE DIR ARGS...: traffic.py ARGS over the veth pair and over loopback at once. It
@@ -262,6 +283,25 @@ seeded() {
 	session_stop "seed $seed" "$dir"
 }
 
+# HTTP/2 (issue 21), over the veth pair and loopback: nghttp to nghttpd (60 streams at once,
+# padded frames, each /index.html with a pushed /f100), curl to nginx with prior knowledge,
+# curl --http2 to h2c_server.py (HTTP/1.1, 101, then h2c; a POST gets trailers), gRPC calls of
+# every kind (a cancelled one ends in RST_STREAM). The recording must hold 60 x 4 + 20 x 2 on
+# loopback, 2 for nginx, 3 for each Upgrade (request, 101, the HTTP/2 response) and 42 for 3
+# rounds of 7 gRPC calls: 333.
+h2_case() {
+	local dir=$TMP/h2 url=http://$SRV4
+	session_start h2 "$dir"
+	inc nghttp -n -m 60 "$url:$NGHTTPD/index.html" >/dev/null
+	inc curl -sS --http2-prior-knowledge -o /dev/null "$url:$NGINX_H2/f4500"
+	inc curl -sS --http2 -o /dev/null "$url:$H2C/f1448"
+	inc curl -sS --http2 -o /dev/null -d 'x=1' "$url:$H2C/post"
+	inc /usr/bin/python3 "$ROOT/scripts/grpc-peer.py" client "$SRV4" "$GRPC" 3 >/dev/null
+	ins nghttp -n -m 20 "http://127.0.0.1:$NGHTTPD/t.txt" >/dev/null
+	ins curl -sS --http2 -o /dev/null "http://127.0.0.1:$H2C/index.html"
+	session_stop h2 "$dir" 333
+}
+
 extremes() {
 	local dir=$TMP/extremes
 	session_start extremes "$dir"
@@ -269,12 +309,13 @@ extremes() {
 	session_stop extremes "$dir"
 }
 
-if ! setup_net || ! { make_files && start_nginx && start_origin; }; then
-	tap_fail set-up "namespaces, nginx or origin.py"
+if ! setup_net || ! { make_files && start_nginx && start_origin && start_h2_servers; }; then
+	tap_fail set-up "namespaces, nginx, origin.py or the HTTP/2 servers"
 	exit 1
 fi
 start=$SECONDS
 regressions
+h2_case
 for seed in $SEEDS; do
 	seeded "$seed"
 done

@@ -35,6 +35,12 @@ CLIENTS = {"veth4": os.environ.get("DIFF_V4_C", "10.202.0.1"),
            "veth6": os.environ.get("DIFF_V6_C", "fd00:202::1")}
 PORTS = {"nginx": int(os.environ.get("DIFF_NGINX", "8280")),
          "origin": int(os.environ.get("DIFF_ORIGIN", "8281"))}
+# HTTP/2 servers of run.sh's h2 case: nginx (prior knowledge), nghttpd, h2c_server.py (h2c
+# Upgrade), the gRPC server (scripts/grpc-peer.py); their clients are run.sh's.
+H2_PORTS = {"nginx-h2": int(os.environ.get("DIFF_NGINX_H2", "8282")),
+            "nghttpd": int(os.environ.get("DIFF_NGHTTPD", "8283")),
+            "h2c": int(os.environ.get("DIFF_H2C", "8284")),
+            "grpc": int(os.environ.get("DIFF_GRPC", "8285"))}
 SIDES = {"veth": ("veth4", "veth6"), "lo": ("lo4", "lo6")}
 TIMEOUT = 10
 WORKERS = 8

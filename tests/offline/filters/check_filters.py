@@ -314,8 +314,57 @@ def check_directions():
         report("filter %s" % expr, [] if got == want else ["got %s, want %s" % (got, want)])
 
 
+GRPC = os.path.join(ROOT, "tests", "captures", "h2", "h2-grpc.pcap")
+
+
+def grpc_flows(args):
+    """(stream, path, grpc-status) of each net_flow_http of the gRPC capture under args."""
+    p = run(["-r", GRPC, "-e", "net_flow_http"] + args)
+    out = []
+    for line in p.stdout.decode().splitlines():
+        a = {x["name"]: x["value"] for x in json.loads(line)["args"]}
+        rs = a["response"] or {}
+        st = rs.get("headers", {}).get("grpc-status", ["-"])[0]
+        out.append((rs.get("stream_id"), a["request"]["uri_path"], st))
+    return p.returncode, sorted(out)
+
+
+def check_h2(tmp):
+    """gRPC over HTTP/2: -f grpc_status against the statuses the events show, and -w export of
+    the matched streams' header frames (tshark reads them back, stream by stream)."""
+    rc, every = grpc_flows([])
+    problems = [] if rc == 0 and len(every) == 14 else ["rc %d, %d exchanges" % (rc, len(every))]
+    for expr, keep in (("grpc_status>0", lambda s: s not in ("-", "0")),
+                       ("grpc_status=5", lambda s: s == "5"),
+                       ("grpc_status!=0", lambda s: s not in ("-", "0"))):
+        rc, got = grpc_flows(["-f", expr])
+        want = [f for f in every if keep(f[2])]
+        if rc or got != want or not want:
+            problems.append("%s: got %s, want %s" % (expr, got, want))
+    report("h2 grpc_status filter", problems)
+    out = os.path.join(tmp, "grpc.pcapng")
+    p = run(["-r", GRPC, "-e", "net_flow_http", "-f", "grpc_status=7", "-w", out])
+    rows = subprocess.run(["tshark", "-r", out, "-d", "tcp.port==50051,http2", "-T", "fields",
+                           "-e", "frame.comment", "-e", "http2.streamid", "-e", "http2.type"],
+                          capture_output=True, timeout=60).stdout.decode().splitlines()
+    streams = {f[0] for f in every if f[2] == "7"}
+    problems = [] if p.returncode == 0 and rows else ["rc %d, rows %s" % (p.returncode, rows)]
+    headers_seen = set()
+    for r in rows:
+        comment, ids, types = r.split("\t")
+        if comment != "net_flow_http POST /httpeek.test.Echo/Denied -> 200":
+            problems.append("comment %r" % comment)
+        for i, t in zip(ids.split(","), types.split(",")):
+            if t == "1":
+                headers_seen.add(int(i))
+    if headers_seen != streams:
+        problems.append("HEADERS of streams %s exported, want %s" % (headers_seen, streams))
+    report("h2 export of the matched streams", problems)
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
+        check_h2(tmp)
         cap = os.path.join(tmp, "api.pcap")
         subprocess.run([sys.executable, os.path.join(HERE, "make_capture.py"), cap], check=True)
         check_cases(cap)

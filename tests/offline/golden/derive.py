@@ -8,6 +8,10 @@ derive.py              prints what differs between the derivation and the commit
 derive.py --write      rewrites those tables from the derivation (review the diff)
 derive.py --show NAME  prints the derived rows of one capture
 
+HTTP/2 is not derived here: its captures live in tests/captures/h2 (listdir of tests/captures
+never enters it), and check_h2.py holds httpeek to tshark's http2 dissector on them, message by
+message and stream by stream. These tables are HTTP/1.x's.
+
 check_golden.py runs the same derivation: the committed tables must equal it, and httpeek
 must equal the tables. A new capture in tests/captures gets its rows with --write.
 

@@ -43,9 +43,10 @@ def run(pcap, *extra):
 
 
 def run_flood(n, size, *extra, kind="--flood"):
-    """httpeek -r - on a flood made on the fly (make_hostile.py --flood, --frag-flood): (exit
-    code, the events of the normal exchange, stderr, peak RSS in MiB). The flood's own events
-    (each a 60 KiB head) are not loaded: this process must stay small."""
+    """httpeek -r - on a flood made on the fly (make_hostile.py --flood, --frag-flood,
+    --h2-flood): (exit code, the events of the normal exchange, stderr, peak RSS in MiB). The
+    flood's own events (60 KiB heads, HTTP/2 requests) are not loaded: this process must stay
+    small."""
     gen = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "offline", "hostile",
                                                          "make_hostile.py"), kind,
                             str(n)] + ([str(size)] if size else []), stdout=subprocess.PIPE)
@@ -57,7 +58,8 @@ def run_flood(n, size, *extra, kind="--flood"):
         gen.wait()
         out.seek(0)
         err.seek(0)
-        events = [json.loads(line) for line in out if b"/flood/" not in line]
+        events = [json.loads(line) for line in out if b"/flood/" not in line and
+                  b'"HTTP/2.0"' not in line]
         errtext = err.read().decode("utf-8", "replace")
     return os.waitstatus_to_exitcode(status), events, errtext, usage.ru_maxrss / 1024
 
@@ -166,6 +168,12 @@ def main():
     check_run("head-flood-limit", rc, err, 0, tail_seen(ev) and rss < 64 * MEM_SCALE,
               f"rss={rss:.0f}MiB")
     check_eviction()
+    # 1,000 HTTP/2 connections, each 50 requests of 2 KiB of fields that never end: 100 MB of
+    # requests waiting, held by the HTTP/2 reader, within --memory-limit too.
+    rc, ev, err, rss = run_flood(1000, 50, "--memory-limit", str(16 << 20), kind="--h2-flood")
+    check_run("h2-flood-limit", rc, err, 0, tail_seen(ev) and rss < 64 * MEM_SCALE and
+              "ended at --memory-limit" in err, f"rss={rss:.0f}MiB")
+    CHECKS.note(f"h2-flood: peak RSS {rss:.1f} MiB (50,000 open HTTP/2 requests)")
     # 100,000 IPv4 datagrams whose first 1400-byte fragment never gets the rest (140 MB):
     # at most 65,536 are held at once, and the memory limit bounds them too.
     rc, ev, err, rss = run_flood(100000, 0, kind="--frag-flood")
@@ -182,6 +190,14 @@ def main():
     check_run("frag-evasions", rc, err, 0, tail_seen(ev) and "19999 overlapping fragments" in err
           and "5001 tiny first fragments" in err and "past the limits" in err and
           "invalid" in err, f"rc={rc} {err.strip()[-400:]}")
+    rc, ev, err, rss, _ = run(p("h2-hostile.pcap"))
+    bomb = [http_args(e) for e in ev if http_args(e).get("stream_id") == 3 and
+            http_args(e)["direction"] == "request"]
+    biggest = max(len(json.dumps(http_args(e))) for e in ev) if ev else 0
+    check_run("h2-hostile", rc, err, 0, tail_seen(ev) and rss < 64 * MEM_SCALE and
+              len(bomb) == 1 and bomb[0].get("truncated") is True and biggest < 70000 and
+              "2 header lists cut at the head limit, 4 malformed frames, 1 bad prefaces, 1 "
+              in err, f"rss={rss:.0f}MiB largest message {biggest}")
     rc, ev, err, rss, _ = run(p("huge-head.pcap"))
     check_run("huge-head", rc, err, 0, tail_seen(ev) and rss < 64 * MEM_SCALE, f"rss={rss:.0f}MiB")
     rc, ev, err, rss, _ = run(p("many-flows.pcap"))

@@ -10,6 +10,8 @@ Usage: make_hostile.py OUTDIR [REAL_CAPTURE ...]   (real captures are the byte-f
                                           goes on: evict() tells the story)
        make_hostile.py --frag-flood N    (to stdout: N IPv4 datagrams whose first 1400-byte
                                           fragment never gets the rest, then the exchange)
+       make_hostile.py --h2-flood N S    (to stdout: N HTTP/2 connections, each S requests that
+                                          never end, then the normal exchange)
 """
 import os
 import random
@@ -321,12 +323,102 @@ def frag_evasions(out):
     cap.close()
 
 
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+
+def h2_frame(ftype, flags, stream, payload):
+    return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + \
+        struct.pack(">I", stream) + payload
+
+
+def hpack_int(v, prefix_bits, first):
+    """An HPACK integer with an N-bit prefix, first holding the representation's flag bits."""
+    top = (1 << prefix_bits) - 1
+    if v < top:
+        return bytes([first | v])
+    out, v = bytearray([first | top]), v - top
+    while v >= 128:
+        out.append(0x80 | (v & 127))
+        v >>= 7
+    return bytes(out + bytes([v]))
+
+
+def hpack_literal(name, value, indexing=True):
+    """A literal field with a new name (incremental indexing, or without), no Huffman."""
+    return (b"\x40" if indexing else b"\x00") + hpack_int(len(name), 7, 0) + name + \
+        hpack_int(len(value), 7, 0) + value
+
+
+# :method GET, :scheme http, :path /, :authority h (not indexed: the table keeps what the bomb
+# puts there at index 62)
+GET_SLASH = b"\x82\x86\x84\x01\x01h"
+
+
+def h2_hostile(out):
+    """HTTP/2 at its worst, one connection per case: an HPACK bomb (a 4000-byte table entry
+    referenced 16000 times in one 16 KiB block: 64 MB if decoded whole), a CONTINUATION flood
+    (one block of 2000 frames), a wrong preface, a server that never sends SETTINGS, frames
+    whose lengths do not add up, then a normal exchange that must still be reported."""
+    cap = Pcap(os.path.join(out, "h2-hostile.pcap"))
+    settings = h2_frame(4, 0, 0, b"")
+    c = Conn(cap, 41000)
+    c.handshake()
+    c.send(H2_PREFACE + settings)
+    c.send(settings, from_client=False)
+    c.send(h2_frame(1, 5, 1, GET_SLASH + hpack_literal(b"x-bomb", b"b" * 4000)))
+    c.send(h2_frame(1, 5, 3, GET_SLASH + b"\xbe" * 16000))
+    c.send(h2_frame(1, 5, 3, b"\x88"), from_client=False)
+    block = [h2_frame(1, 1, 5, GET_SLASH)]
+    for i in range(2000):
+        block.append(h2_frame(9, 4 if i == 1999 else 0, 5,
+                              hpack_literal(b"x-c", b"%04d" % i * 250, indexing=False)))
+    c.send(b"".join(block))
+    c.close()
+    c = Conn(cap, 41001)
+    c.handshake()
+    c.send(b"PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n" + settings + h2_frame(1, 5, 1, GET_SLASH))
+    c.close()
+    c = Conn(cap, 41002)
+    c.handshake()
+    c.send(H2_PREFACE + settings + h2_frame(1, 5, 1, GET_SLASH))
+    c.send(h2_frame(1, 5, 1, b"\x88"), from_client=False)  # a response, no SETTINGS ever
+    c.close()
+    c = Conn(cap, 41003)
+    c.handshake()
+    c.send(H2_PREFACE + settings + h2_frame(3, 0, 1, b"\0\0") + h2_frame(0, 8, 1, b"\x09ab") +
+           h2_frame(4, 0, 0, b"\0\1\0") + h2_frame(9, 4, 7, b"") + h2_frame(1, 5, 9, GET_SLASH))
+    c.close()
+    normal_tail(cap)
+    cap.close()
+
+
+def h2_flood(f, n, streams):
+    """n HTTP/2 connections, each with streams requests (2 KiB of fields, a full dynamic
+    table) that never end: memory held for requests waiting, side by side."""
+    cap = Pcap(f)
+    conns = []
+    for i in range(n):
+        c = Conn(cap, 1024 + i % 60000, client=bytes([10, 12 + (i >> 16), (i >> 8) & 255, i & 255]))
+        c.handshake()
+        c.send(H2_PREFACE + h2_frame(4, 0, 0, b""))
+        conns.append(c)
+    fields = b"".join(hpack_literal(b"x-f%d" % k, b"v" * 200, indexing=False) for k in range(10))
+    for s in range(streams):
+        for c in conns:
+            c.segment(h2_frame(1, 4, 2 * s + 1, GET_SLASH + fields))
+    normal_tail(cap)
+    cap.close()
+
+
 def main():
     if sys.argv[1] == "--evict":
         evict(sys.stdout.buffer)
         return
     if sys.argv[1] == "--flood":
         head_flood(sys.stdout.buffer, int(sys.argv[2]), int(sys.argv[3]))
+        return
+    if sys.argv[1] == "--h2-flood":
+        h2_flood(sys.stdout.buffer, int(sys.argv[2]), int(sys.argv[3]))
         return
     if sys.argv[1] == "--frag-flood":
         frag_flood(sys.stdout.buffer, int(sys.argv[2]))
@@ -342,6 +434,7 @@ def main():
     secrets(out)
     many_exchanges(out)
     frag_evasions(out)
+    h2_hostile(out)
     byte_flips(out, sys.argv[2:])
 
 

@@ -295,8 +295,36 @@ def check_errors(tmp, pcap):
     busy.close()
 
 
+def check_grpc(tmp):
+    """gRPC over HTTP/2: each call one exchange; rpc_grpc_status_code as the events' trailers
+    say, the errors counted; promtool accepts it."""
+    cap = os.path.join(ROOT, "tests", "captures", "h2", "h2-grpc.pcap")
+    out = os.path.join(tmp, "grpc.prom")
+    p = run("-r", cap, "-e", "net_flow_http", "--metrics-file", out)
+    want = {}
+    for line in p.stdout.splitlines():
+        a = {x["name"]: x["value"] for x in json.loads(line)["args"]}
+        st = (a["response"] or {}).get("headers", {}).get("grpc-status", [""])[0]
+        key = (a["request"]["uri_path"], st)
+        want[key] = want.get(key, 0) + 1
+    text = open(out).read() if os.path.exists(out) else ""
+    got = {}
+    for (n, labels), v in samples(text).items():
+        d = dict(labels)
+        if n == SERVER + "_count":
+            key = (d["http_route"], d.get("rpc_grpc_status_code", ""))
+            got[key] = got.get(key, 0) + v
+    errors = sum(n for (route, st), n in want.items() if st not in ("", "0"))
+    problems = [] if p.returncode == 0 and got == want and len(want) == 7 else [
+        "got %s, want %s" % (got, want)]
+    if not re.search(r"^httpeek_grpc_errors_total %d$" % errors, text, re.M) or errors != 4:
+        problems.append("httpeek_grpc_errors_total is not %d" % errors)
+    report("gRPC: rpc_grpc_status_code and errors", problems + promtool(text))
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
+        check_grpc(tmp)
         pcap = os.path.join(tmp, "routes.pcap")
         capture(pcap)
         text = check_file(tmp, pcap)

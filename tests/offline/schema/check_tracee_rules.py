@@ -257,11 +257,14 @@ def check_lines(data):
 
 
 def captures():
-    """(label, path) of every capture to read: the golden ones, then the corpus'."""
+    """(label, path) of every capture to read: the golden ones (HTTP/2's in h2/ too), then the
+    corpus'."""
     out = []
-    for f in sorted(os.listdir(CAPTURES)):
-        if f.endswith((".pcap", ".pcapng")):
-            out.append((f, os.path.join(CAPTURES, f)))
+    for sub in ("", "h2"):
+        d = os.path.join(CAPTURES, sub)
+        for f in sorted(os.listdir(d)) if os.path.isdir(d) else ():
+            if f.endswith((".pcap", ".pcapng")):
+                out.append((os.path.join(sub, f), os.path.join(d, f)))
     pcaps = os.path.join(CORPUS, "pcap")
     if os.path.isdir(pcaps):
         for f in sorted(os.listdir(pcaps)):

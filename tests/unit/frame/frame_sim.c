@@ -142,6 +142,7 @@ static void kernel(struct sim *sim, const uint8_t *pkt, const struct sim_seg *g)
 	sim->res->ignored |= r.ignored;
 	sim->res->ignored_side[g->side] |= r.not_http;
 	sim->res->joined |= r.joined;
+	sim->res->h2_blocks += r.h2_blocks;
 	for (int i = 0; i < r.n; i++)
 		copy(sim, pkt, g->len, &r.copy[i]);
 }
@@ -207,7 +208,8 @@ static void write_out(struct sim *sim, const struct sim_write *w)
 	int n = 0;
 
 	while (off < w->len) {
-		uint32_t len = segment_size(sim);
+		uint32_t len = sim->opt->first_whole && sim->seq[w->side] == sim->isn[w->side]
+				       ? (uint32_t)w->len : segment_size(sim);
 
 		if (len > w->len - off)
 			len = (uint32_t)(w->len - off);

@@ -8,6 +8,7 @@
 #ifndef HTTPEEK_FRAME_SIM_H
 #define HTTPEEK_FRAME_SIM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,7 @@ struct sim_options {
 	uint32_t max_head;     /* user space's and the kernel's head limit */
 	uint32_t body_bytes;   /* --body-bytes */
 	uint32_t reorder;      /* percent of segments swapped with the next (half as many sent twice) */
+	bool first_whole;      /* each side's first write in one segment (as TCP sends it) */
 };
 
 struct sim_result {
@@ -35,6 +37,7 @@ struct sim_result {
 	int ignored;           /* a direction's first line was not HTTP: live leaves it out */
 	int ignored_side[2];   /* a side whose first line the framer judged not HTTP/1.x (0 the
 				* client's, 1 the server's) */
+	uint64_t h2_blocks;    /* HTTP/2 header blocks the framer went by */
 	int joined;            /* a direction was followed from a packet that looked like a
 				* message start, not from its first byte (as live does with
 				* connections older than itself): the two may differ */

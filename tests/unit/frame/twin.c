@@ -46,16 +46,26 @@ static bool starts_message(const struct twin_packet *p)
 	return n >= 2 && http_starts_message(p->bytes + p->hl, n);
 }
 
+/* starts_h2(): the payload starts with an HTTP/2 frame header (SETTINGS when settings). */
+static bool starts_h2(const struct twin_packet *p, int settings)
+{
+	return !p->bytes[p->hl] && p->plen >= F2_HEADER &&
+	       frame_h2_header_ok(p->bytes + p->hl, settings);
+}
+
 /* sync(): follows the packet's direction from its first byte or from this packet. */
 static bool twin_sync(struct twin_run *t, const struct twin_facts *f)
 {
 	struct twin_sock *k = t->k;
+	bool h2 = false;
 
-	if (f->self_fresh && f->self_first == t->p->seq && !may_start(t->p)) {
+	if (f->self_fresh && f->self_first == t->p->seq && !may_start(t->p) &&
+	    !starts_h2(t->p, 1)) {
 		t->r->ignored = t->r->not_http = true;  /* the fuzzer's question, not the kernel's */
 		return false;
 	}
-	if (!f->self_fresh && !(may_start(t->p) && starts_message(t->p)))
+	if (!f->self_fresh && !(may_start(t->p) && starts_message(t->p)) &&
+	    !(h2 = starts_h2(t->p, 0)))
 		return false;
 	if (!k->storage) {
 		k->storage = true;
@@ -63,6 +73,8 @@ static bool twin_sync(struct twin_run *t, const struct twin_facts *f)
 			follow_from(&k->d[t->di ^ 1], f->other_first, false);
 	}
 	follow_from(&k->d[t->di], f->self_fresh ? f->self_first : t->p->seq, !f->self_fresh);
+	if (h2)
+		frame_h2_joined(&k->d[t->di].f);  /* counted, never decoded */
 	t->r->joined |= !f->self_fresh;
 	return true;
 }
@@ -98,7 +110,7 @@ static void copy_whole(struct twin_run *t, uint32_t from, uint8_t flags)
 
 static bool followed(const struct twin_dir *d)
 {
-	return d->f.mode != D_UNSYNCED && d->f.mode != D_IGNORE;
+	return d->f.mode != D_UNSYNCED && d->f.mode != D_IGNORE && !(d->f.x & X_COUNT);
 }
 
 /* copy_end(): a header-only record for FIN or RST on a socket that carries HTTP. */
@@ -159,6 +171,7 @@ static int frame_packet(struct twin_run *t, uint32_t from, uint32_t *limit)
 	frame_pass_done(&s, &t->k->conn);
 	d->f = s.d;
 	*limit = s.limit;
+	t->r->h2_blocks += s.h2_blocks;
 	if ((s.d.mode == D_IGNORE || s.d.mode == D_UNSYNCED) && !(s.d.flags & F_PROVEN) && !begun)
 		s.nr = 0;
 	t->r->ignored |= s.d.mode == D_IGNORE;
@@ -176,8 +189,7 @@ static void follow(struct twin_run *t)
 	uint32_t tail;
 	int nr, mark;
 
-	if (t->k->conn.tunnel[t->di])
-		d->f.mode = D_TUNNEL;
+	frame_tunnel(&d->f, t->k->conn.tunnel[t->di]);
 	frame_plan(&d->q, &d->f, p->seq, p->plen, &pl);
 	if (pl.act == ACT_NONE) {
 		copy_end(t);

@@ -73,6 +73,7 @@ struct twin_result {
 	bool not_http;     /* that, before any head of it was framed: its first bytes */
 	bool joined;       /* its direction was followed from this packet, a message start in
 			    * the middle of the stream (sync() of a direction not fresh) */
+	uint32_t h2_blocks; /* HTTP/2 header blocks framed (h2_joined_blocks when X_COUNT) */
 };
 
 /*

@@ -201,7 +201,7 @@ static void test_cap(void **state)
 			  "http_response_status_code=\"__overflow__\",http_route=\"__overflow__\","
 			  "server_address=\"__overflow__\",server_port=\"__overflow__\","
 			  "process_name=\"__overflow__\",container_id=\"__overflow__\","
-			  "k8s_pod_uid=\"__overflow__\"} 996");
+			  "k8s_pod_uid=\"__overflow__\",rpc_grpc_status_code=\"__overflow__\"} 996");
 	expect_line(text, "httpeek_metrics_overflow_total{metric=\"" SERVER "\"} 996");
 	expect_line(text, "httpeek_metrics_series{metric=\"" SERVER "\"} 5");
 	expect_line(text, "httpeek_metrics_series_limit 5");
