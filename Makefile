@@ -23,8 +23,9 @@ ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/i.86/x86/' -e 's/aarch64
 
 # Libraries, through pkg-config, each with the least version httpeek needs: libbpf 1.0 (its
 # calls return negative errno values and NULL, as src/live.c expects), libpcap 1.5
-# (pcap_fopen_offline_with_tstamp_precision); libelf and zlib (libbpf's own), any.
-LIBS_NEEDED := libbpf>=1.0 libpcap>=1.5 libelf zlib
+# (pcap_fopen_offline_with_tstamp_precision); libelf and zlib (libbpf's own), any; capstone 4
+# (cs_disasm_iter: the return instructions of Go's (*Conn).Read, src/live/tls/go_rets.c).
+LIBS_NEEDED := libbpf>=1.0 libpcap>=1.5 libelf zlib capstone>=4.0
 NO_LIBS_GOALS := clean help deps vmlinux-min install-extras
 ifneq ($(filter-out $(NO_LIBS_GOALS),$(or $(MAKECMDGOALS),all)),)
 ifeq ($(shell command -v $(PKG_CONFIG)),)
@@ -153,6 +154,9 @@ $(BUILD)/tests/obj/%.o: tests/%.c
 # names, built here from tests/unit/live/tls/funcs.c.
 $(BUILD)/tests/test_live_tls: LDLIBS += -lelf
 $(BUILD)/tests/test_live_tls: | $(BUILD)/tests/tls-funcs.so
+
+# The Go readers: capstone decodes (*Conn).Read.
+$(BUILD)/tests/test_live_tls_go: LDLIBS += $(shell $(PKG_CONFIG) --libs capstone 2>/dev/null)
 
 $(BUILD)/tests/tls-funcs.so: tests/unit/live/tls/funcs.c
 	@mkdir -p $(@D)

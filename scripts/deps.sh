@@ -2,7 +2,7 @@
 # Installs the Debian packages httpeek needs to build, run and test; installs only what is missing.
 set -eu
 PACKAGES="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libpcap-dev pkg-config
-libcmocka-dev python3 python3-yaml python3-prometheus-client python3-scapy iproute2 tcpdump tshark
+libcmocka-dev libcapstone-dev golang-go python3 python3-yaml python3-prometheus-client python3-scapy iproute2 tcpdump tshark
 nginx-light curl wrk httpry hyperfine procps openssl prometheus systemd"
 
 missing=""
