@@ -18,6 +18,7 @@
 
 #include "lib/maps.bpf.h"
 #include "lib/owner.bpf.h"
+#include "lib/go.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -141,30 +142,38 @@ static __always_inline void call_enter(__u64 ssl, __u64 buf, __u64 len_ptr, __u8
 	c->kind = kind;
 }
 
+/* The TCP connection of sk (read through bpf_core_read: sk may be any kernel pointer). */
+static __always_inline void sock_fill(struct tls_sock *out, struct sock *sk, __u64 cookie)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return;
+	if (family == AF_INET) {
+		out->family = 4;
+		BPF_CORE_READ_INTO((__u32 *)out->local, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)out->remote, sk, __sk_common.skc_daddr);
+	} else if (family == AF_INET6) {
+		out->family = 6;
+		bpf_core_read(out->local, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(out->remote, 16, &sk->__sk_common.skc_v6_daddr);
+	} else {
+		return;
+	}
+	out->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	out->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	out->cookie = cookie;
+}
+
 /* A send or receive inside an SSL call: the socket under the SSL object. */
 static __always_inline void tie(struct sock *sk)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
-	__u16 family;
 
 	if (!c || c->sk.cookie || sk->sk_protocol != IPPROTO_TCP)
 		return;
-	family = sk->__sk_common.skc_family;
-	if (family == AF_INET) {
-		c->sk.family = 4;
-		BPF_CORE_READ_INTO((__u32 *)c->sk.local, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)c->sk.remote, sk, __sk_common.skc_daddr);
-	} else if (family == AF_INET6) {
-		c->sk.family = 6;
-		bpf_core_read(c->sk.local, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(c->sk.remote, 16, &sk->__sk_common.skc_v6_daddr);
-	} else {
-		return;
-	}
-	c->sk.lport = sk->__sk_common.skc_num;
-	c->sk.rport = bpf_ntohs(sk->__sk_common.skc_dport);
-	c->sk.cookie = bpf_get_socket_cookie(sk);
+	sock_fill(&c->sk, sk, bpf_get_socket_cookie(sk));
 }
 
 /* The stream of c's SSL object, made when missing (followed from byte 0 when fresh). */
@@ -419,21 +428,11 @@ static __always_inline void call_data(struct tls_call *c, struct tls_stream *t, 
 	frame_call(c, t, &q);
 }
 
-/* A read or write returned: n bytes moved. */
-static __always_inline void call_exit(long ret, int ex)
+/* The call c of thread id is done: n bytes moved (a handshake: its stream starts fresh). */
+static __always_inline void call_done(struct tls_call *c, __u64 id, __u64 n)
 {
-	__u64 id = bpf_get_current_pid_tgid(), n = 0;
-	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
 	struct tls_stream *t;
 
-	if (!c)
-		return;
-	if (ex) {
-		if (ret == 1 && bpf_probe_read_user(&n, sizeof(n), (const void *)c->len_ptr) < 0)
-			n = 0;
-	} else if (ret > 0) {
-		n = ret;
-	}
 	if (c->kind == CALL_HANDSHAKE) {
 		stream_of(c, id >> 32, 1);
 	} else if (n && n <= 0x7fffffff) {
@@ -446,6 +445,23 @@ static __always_inline void call_exit(long ret, int ex)
 		}
 	}
 	bpf_map_delete_elem(&tls_calls, &id);
+}
+
+/* A read or write returned: n bytes moved. */
+static __always_inline void call_exit(long ret, int ex)
+{
+	__u64 id = bpf_get_current_pid_tgid(), n = 0;
+	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
+
+	if (!c)
+		return;
+	if (ex) {
+		if (ret == 1 && bpf_probe_read_user(&n, sizeof(n), (const void *)c->len_ptr) < 0)
+			n = 0;
+	} else if (ret > 0) {
+		n = ret;
+	}
+	call_done(c, id, n);
 }
 
 SEC("uprobe")
@@ -497,15 +513,14 @@ int BPF_KRETPROBE(tls_ret_ex, long ret)
 	return 0;
 }
 
-/* The end of an SSL object: its two directions end (FIN records) and it is forgotten. */
-SEC("uprobe")
-int BPF_KPROBE(tls_free, void *ssl)
+/* The end of an SSL object or Go Conn: its two directions end (FIN records), it is forgotten. */
+static __always_inline void stream_end(__u64 ssl)
 {
-	struct tls_key k = { .ssl = (__u64)ssl, .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct tls_key k = { .ssl = ssl, .tgid = bpf_get_current_pid_tgid() >> 32 };
 	struct tls_stream *t = bpf_map_lookup_elem(&tls_streams, &k);
 
 	if (!t)
-		return 0;
+		return;
 	if (t->sk.cookie && (t->f[0].flags & F_PROVEN || t->f[1].flags & F_PROVEN)) {
 		for (__u8 di = 0; di < 2; di++) {
 			struct tls_req q = { .seq = (__u32)t->off[di], .di = di, .flags = REC_F_FIN };
@@ -514,6 +529,111 @@ int BPF_KPROBE(tls_free, void *ssl)
 		}
 	}
 	bpf_map_delete_elem(&tls_streams, &k);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(tls_free, void *ssl)
+{
+	stream_end((__u64)ssl);
+	return 0;
+}
+
+/*
+ * Go's crypto/tls (registers: lib/go.bpf.h). No uretprobe (Go stacks move): Write is framed
+ * at its entry (its bytes are all there), Read at each of its return instructions, from what
+ * its entry saved by goroutine (goroutines move between threads). The socket is the Conn's
+ * descriptor's, looked up at each call: no thread tie is needed, and a Conn whose address
+ * was reused for another connection starts a new stream.
+ */
+struct go_key {
+	__u64 g;
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct go_read {
+	__u64 conn;
+	__u64 buf;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TLS_CALLS_MAX);
+	__type(key, struct go_key);
+	__type(value, struct go_read);
+} go_reads SEC(".maps");
+
+/* A call of kind on conn moved n bytes at buf (a handshake: n 0): framed as OpenSSL's are. */
+static __always_inline void go_call(__u64 conn, __u64 buf, __u64 n, __u8 kind)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tls_key k = { .ssl = conn, .tgid = id >> 32 };
+	struct tls_stream *t;
+	struct tls_call *c;
+	struct sock *sk;
+
+	call_enter(conn, buf, 0, kind);
+	c = bpf_map_lookup_elem(&tls_calls, &id);
+	if (!c)
+		return;
+	sk = go_conn_sock(conn);
+	if (sk)
+		sock_fill(&c->sk, sk, BPF_CORE_READ(sk, __sk_common.skc_cookie.counter));
+	t = bpf_map_lookup_elem(&tls_streams, &k);
+	if (t && (kind == CALL_HANDSHAKE || (t->sk.cookie && c->sk.cookie &&
+		  c->sk.cookie != t->sk.cookie)))
+		bpf_map_delete_elem(&tls_streams, &k);  /* a new connection at that address */
+	call_done(c, id, n);
+}
+
+SEC("uprobe")
+int go_write(struct pt_regs *ctx)
+{
+	go_call(GO_ARG1(ctx), GO_ARG2(ctx), GO_ARG3(ctx), CALL_WRITE);
+	return 0;
+}
+
+SEC("uprobe")
+int go_read(struct pt_regs *ctx)
+{
+	struct go_key k = { .g = GO_G(ctx), .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct go_read r = { .conn = GO_ARG1(ctx), .buf = GO_ARG2(ctx) };
+
+	if (bpf_map_update_elem(&go_reads, &k, &r, BPF_ANY))
+		__sync_fetch_and_add(&tls_untracked, 1);
+	return 0;
+}
+
+/* On each return instruction of (*Conn).Read. */
+SEC("uprobe")
+int go_read_ret(struct pt_regs *ctx)
+{
+	struct go_key k = { .g = GO_G(ctx), .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct go_read *r = bpf_map_lookup_elem(&go_reads, &k);
+	struct go_read copy;
+	long n = (long)GO_RET1(ctx);
+
+	if (!r)
+		return 0;
+	copy = *r;
+	bpf_map_delete_elem(&go_reads, &k);
+	if (n > 0)
+		go_call(copy.conn, copy.buf, n, CALL_READ);
+	return 0;
+}
+
+/* The client's or the server's handshake begins: the Conn's first bytes start messages. */
+SEC("uprobe")
+int go_handshake(struct pt_regs *ctx)
+{
+	go_call(GO_ARG1(ctx), 0, 0, CALL_HANDSHAKE);
+	return 0;
+}
+
+SEC("uprobe")
+int go_close(struct pt_regs *ctx)
+{
+	stream_end(GO_ARG1(ctx));
 	return 0;
 }
 

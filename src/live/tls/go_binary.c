@@ -15,12 +15,12 @@
 #include "live/tls/go_binary.h"
 #include "live/tls/go_pclntab.h"
 
-enum { F_WRITE, F_READ, F_CLOSE, F_HANDSHAKE, NFUNCS };
+enum { F_WRITE, F_READ, F_CLOSE, F_CLIENT, F_SERVER, NFUNCS };
 static const char *const go_funcs[NFUNCS] = {
 	"crypto/tls.(*Conn).Write", "crypto/tls.(*Conn).Read", "crypto/tls.(*Conn).Close",
-	"crypto/tls.(*Conn).handshakeContext",
+	"crypto/tls.(*Conn).clientHandshake", "crypto/tls.(*Conn).serverHandshake",
 };
-static const uint8_t go_required[NFUNCS] = { 1, 1, 0, 0 };
+static const uint8_t go_required[NFUNCS] = { 1, 1, 0, 0, 0 };
 
 /* The header of the section named name (one of the first LIVE_TLS_ELF_MAX_SECTIONS). */
 static int section(Elf *e, const char *name, GElf_Shdr *out)
@@ -91,7 +91,8 @@ static int read_section(int fd, Elf *e, uint64_t size, const char *name, uint64_
 static int place(int fd, Elf *e, uint64_t size, const struct live_tls_go_func *f,
 		 struct live_tls_go_probes *out)
 {
-	uint64_t *offs[NFUNCS] = { &out->write, &out->read, &out->close, &out->handshake };
+	uint64_t *offs[NFUNCS] = { &out->write, &out->read, &out->close, &out->client_handshake,
+				   &out->server_handshake };
 	uint64_t addrs[LIVE_TLS_GO_MAX_RETS];
 	uint8_t *code;
 	int err, n;

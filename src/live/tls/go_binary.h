@@ -1,6 +1,6 @@
 /*
  * Where the uprobes go in a Go binary: crypto/tls's (*Conn).Write, Read (its entry and each
- * of its return instructions), Close and handshakeContext, found through .gopclntab (stripped
+ * of its return instructions), Close and the client's and server's handshakes, found through .gopclntab (stripped
  * binaries have it too) with bounded work in a file that is hostile input.
  */
 #ifndef HTTPEEK_LIVE_TLS_GO_BINARY_H
@@ -12,9 +12,9 @@
 #define LIVE_TLS_GO_MAX_TABLE (128u << 20)  /* bytes of .gopclntab read at most */
 #define LIVE_TLS_GO_MAX_CODE (64u << 10)    /* bytes of (*Conn).Read decoded at most */
 
-/* File offsets for uprobes; 0: none (Close and handshakeContext are optional). */
+/* File offsets for uprobes; 0: none (Close and the handshakes are optional). */
 struct live_tls_go_probes {
-	uint64_t write, read, close, handshake;
+	uint64_t write, read, close, client_handshake, server_handshake;
 	uint64_t rets[LIVE_TLS_GO_MAX_RETS];   /* (*Conn).Read's return instructions */
 	uint32_t nrets;
 	uint32_t magic;                        /* the pclntab's */
