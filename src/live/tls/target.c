@@ -323,6 +323,10 @@ static int attach_go_file(struct live_tls_targets *t, const struct live_tls_mapp
 		return err == -EMFILE || err == -ENFILE ? LIVE_TLS_SKIP_FULL : LIVE_TLS_SKIP_REFUSED;
 	live_tls_files_attach(t->files, key, alias);
 	__atomic_fetch_add(&t->c->go_binaries, 1, __ATOMIC_RELAXED);
+	if (t->verbose)
+		fprintf(stderr, "httpeek: tls: %s is Go %s (table %#x), %u returns of "
+				"(*Conn).Read\n", m->path, g.version[0] ? g.version : "(version unknown)",
+			g.magic, g.nrets);
 	return LIVE_TLS_SKIPS;
 }
 
