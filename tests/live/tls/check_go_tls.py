@@ -27,34 +27,23 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from checklib import Checks  # noqa: E402
+sys.path.insert(0, HERE)
+import check_tls  # noqa: E402  (its network set-up)
+from check_tls import sh  # noqa: E402
 
 HTTPEEK = os.environ.get("HTTPEEK", os.path.join(ROOT, "httpeek"))
 SANITIZED = os.environ.get("HTTPEEK_SANITIZED") == "1"
 GOCACHE = os.path.join(ROOT, "build", "go-cache")
 NSC, NSS = f"hpk-gc-{os.getpid()}", f"hpk-gs-{os.getpid()}"
 VC, VS = f"hgc{os.getpid()}", f"hgs{os.getpid()}"
-C4, S4 = "10.213.0.1", "10.213.0.2"
+C4, S4, C6, S6 = "10.213.0.1", "10.213.0.2", "fd00:213::1", "fd00:213::2"
 EARLY_PORT, LATE_PORT = 9443, 9444
 N = 6
 checks = Checks("go tls")
 
 
-def sh(*cmd, ns=None, **kw):
-    if ns:
-        cmd = ("ip", "netns", "exec", ns) + cmd
-    return subprocess.run(cmd, check=True, **kw)
-
-
 def setup_net():
-    sh("ip", "netns", "add", NSC)
-    sh("ip", "netns", "add", NSS)
-    sh("ip", "link", "add", VC, "type", "veth", "peer", "name", VS)
-    sh("ip", "link", "set", VC, "netns", NSC)
-    sh("ip", "link", "set", VS, "netns", NSS)
-    for ns, dev, a4 in ((NSC, VC, C4), (NSS, VS, S4)):
-        sh("ip", "link", "set", "lo", "up", ns=ns)
-        sh("ip", "link", "set", dev, "up", ns=ns)
-        sh("ip", "addr", "add", a4 + "/24", "dev", dev, ns=ns)
+    check_tls.setup_net(NSC, NSS, VC, VS, (C4, C6), (S4, S6))
 
 
 def cleanup():
