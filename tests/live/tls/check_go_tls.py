@@ -40,6 +40,11 @@ C4, S4, C6, S6 = "10.213.0.1", "10.213.0.2", "fd00:213::1", "fd00:213::2"
 EARLY_PORT, LATE_PORT = 9443, 9444
 N = 6
 checks = Checks("go tls")
+HOLD = """import mmap, sys, time
+f = open(sys.argv[1], "rb")
+m = mmap.mmap(f.fileno(), 0, mmap.MAP_PRIVATE, mmap.PROT_READ | mmap.PROT_EXEC)
+time.sleep(float(sys.argv[2]))
+"""
 
 
 def setup_net():
@@ -210,8 +215,12 @@ def main():
                  EARLY_PORT)):
             cpid, logged = client(tmp, cmd, port, name)
             cases.append((name, cpid, ccomm, spids[port], scomm[port], port, logged))
-        for b in ("gobad", "goplain"):
-            subprocess.run([f"{tmp}/{b}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Mapped executable for 2 s by a holder (run, each would end before it is read: the
+        # damaged one dies at once, its runtime checks the table too).
+        holders = [subprocess.Popen(["/usr/bin/python3", "-c", HOLD, f"{tmp}/{b}", "2"])
+                   for b in ("gobad", "goplain")]
+        for h in holders:
+            h.wait(timeout=30)
         time.sleep(1)
         hp.send_signal(signal.SIGINT)
         rc = hp.wait(timeout=30)
