@@ -207,8 +207,9 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/fuzz_%.o $(LIB_FUZZ)
 	$(call msg,LINK,$@)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PCAP_LIBS) \
 		$(FUZZ_LDLIBS)
 
-# The TLS attacher's ELF reader (libelf), seeded with the unit test's shared object.
-$(BUILD)/fuzz/fuzz_tls_elf: FUZZ_LDLIBS = -lelf
+# The TLS attacher's ELF readers (libelf; capstone for Go's), seeded with the unit test's
+# shared object.
+$(BUILD)/fuzz/fuzz_tls_elf: FUZZ_LDLIBS = -lelf $(shell $(PKG_CONFIG) --libs capstone 2>/dev/null)
 $(BUILD)/fuzz/fuzz_tls_elf: | $(BUILD)/fuzz/corpus-fuzz_tls_elf/tls-funcs.so
 
 $(BUILD)/fuzz/corpus-fuzz_tls_elf/tls-funcs.so: $(BUILD)/tests/tls-funcs.so
