@@ -24,8 +24,9 @@ ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/i.86/x86/' -e 's/aarch64
 # Libraries, through pkg-config, each with the least version httpeek needs: libbpf 1.0 (its
 # calls return negative errno values and NULL, as src/live.c expects), libpcap 1.5
 # (pcap_fopen_offline_with_tstamp_precision), libnghttp2 1.10 (nghttp2_hd_inflate_hd2,
-# HTTP/2's HPACK); libelf and zlib (libbpf's own), any.
-LIBS_NEEDED := libbpf>=1.0 libpcap>=1.5 libnghttp2>=1.10.0 libelf zlib
+# HTTP/2's HPACK); libelf and zlib (libbpf's own), any; capstone 4 (cs_disasm_iter: the return
+# instructions of Go's (*Conn).Read, src/live/tls/go_rets.c).
+LIBS_NEEDED := libbpf>=1.0 libpcap>=1.5 libnghttp2>=1.10.0 libelf zlib capstone>=4.0
 NO_LIBS_GOALS := clean help deps vmlinux-min install-extras
 ifneq ($(filter-out $(NO_LIBS_GOALS),$(or $(MAKECMDGOALS),all)),)
 ifeq ($(shell command -v $(PKG_CONFIG)),)
@@ -158,6 +159,9 @@ $(BUILD)/tests/obj/%.o: tests/%.c
 $(BUILD)/tests/test_live_tls: LDLIBS += -lelf
 $(BUILD)/tests/test_live_tls: | $(BUILD)/tests/tls-funcs.so
 
+# The Go readers: capstone decodes (*Conn).Read.
+$(BUILD)/tests/test_live_tls_go: LDLIBS += $(shell $(PKG_CONFIG) --libs capstone 2>/dev/null)
+
 $(BUILD)/tests/tls-funcs.so: tests/unit/live/tls/funcs.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) -O1 -fPIC -shared -nostdlib -Wl,--build-id=none -s -o $@ $<
@@ -207,8 +211,9 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/fuzz_%.o $(LIB_FUZZ)
 	$(call msg,LINK,$@)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PCAP_LIBS) \
 		$(NGHTTP2_LIBS) $(FUZZ_LDLIBS)
 
-# The TLS attacher's ELF reader (libelf), seeded with the unit test's shared object.
-$(BUILD)/fuzz/fuzz_tls_elf: FUZZ_LDLIBS = -lelf
+# The TLS attacher's ELF readers (libelf; capstone for Go's), seeded with the unit test's
+# shared object.
+$(BUILD)/fuzz/fuzz_tls_elf: FUZZ_LDLIBS = -lelf $(shell $(PKG_CONFIG) --libs capstone 2>/dev/null)
 $(BUILD)/fuzz/fuzz_tls_elf: | $(BUILD)/fuzz/corpus-fuzz_tls_elf/tls-funcs.so
 
 $(BUILD)/fuzz/corpus-fuzz_tls_elf/tls-funcs.so: $(BUILD)/tests/tls-funcs.so

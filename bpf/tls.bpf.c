@@ -19,6 +19,7 @@
 #include "lib/maps.bpf.h"
 #include "lib/owner.bpf.h"
 #include "lib/tie.bpf.h"
+#include "lib/go.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -110,6 +111,29 @@ static __always_inline void call_enter(__u64 ssl, __u64 buf, __u64 len_ptr, __u8
 	c->buf = buf;
 	c->len_ptr = len_ptr;
 	c->kind = kind;
+}
+
+/* The TCP connection of sk (read through bpf_core_read: sk may be any kernel pointer). */
+static __always_inline void sock_fill(struct tls_sock *out, struct sock *sk, __u64 cookie)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return;
+	if (family == AF_INET) {
+		out->family = 4;
+		BPF_CORE_READ_INTO((__u32 *)out->local, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)out->remote, sk, __sk_common.skc_daddr);
+	} else if (family == AF_INET6) {
+		out->family = 6;
+		bpf_core_read(out->local, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(out->remote, 16, &sk->__sk_common.skc_v6_daddr);
+	} else {
+		return;
+	}
+	out->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	out->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	out->cookie = cookie;
 }
 
 /* The stream of c's SSL object, made when missing (followed from byte 0 when fresh). */
@@ -377,21 +401,11 @@ static __always_inline void call_data(struct tls_call *c, struct tls_stream *t, 
 	frame_call(c, t, &q);
 }
 
-/* A read or write returned: n bytes moved. */
-static __always_inline void call_exit(long ret, int ex)
+/* The call c of thread id is done: n bytes moved (a handshake: its stream starts fresh). */
+static __always_inline void call_done(struct tls_call *c, __u64 id, __u64 n)
 {
-	__u64 id = bpf_get_current_pid_tgid(), n = 0;
-	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
 	struct tls_stream *t;
 
-	if (!c)
-		return;
-	if (ex) {
-		if (ret == 1 && bpf_probe_read_user(&n, sizeof(n), (const void *)c->len_ptr) < 0)
-			n = 0;
-	} else if (ret > 0) {
-		n = ret;
-	}
 	if (c->kind == CALL_HANDSHAKE) {
 		stream_of(c, id >> 32, 1);
 	} else if (n && n <= 0x7fffffff) {
@@ -405,6 +419,23 @@ static __always_inline void call_exit(long ret, int ex)
 	}
 	if (!bpf_map_delete_elem(&tls_calls, &id))
 		tls_calls_count(-1);
+}
+
+/* A read or write returned: n bytes moved. */
+static __always_inline void call_exit(long ret, int ex)
+{
+	__u64 id = bpf_get_current_pid_tgid(), n = 0;
+	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
+
+	if (!c)
+		return;
+	if (ex) {
+		if (ret == 1 && bpf_probe_read_user(&n, sizeof(n), (const void *)c->len_ptr) < 0)
+			n = 0;
+	} else if (ret > 0) {
+		n = ret;
+	}
+	call_done(c, id, n);
 }
 
 SEC("uprobe")
@@ -456,15 +487,14 @@ int BPF_KRETPROBE(tls_ret_ex, long ret)
 	return 0;
 }
 
-/* The end of an SSL object: its two directions end (FIN records) and it is forgotten. */
-SEC("uprobe")
-int BPF_KPROBE(tls_free, void *ssl)
+/* The end of an SSL object or Go Conn: its two directions end (FIN records), it is forgotten. */
+static __always_inline void stream_end(__u64 ssl)
 {
-	struct tls_key k = { .ssl = (__u64)ssl, .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct tls_key k = { .ssl = ssl, .tgid = bpf_get_current_pid_tgid() >> 32 };
 	struct tls_stream *t = bpf_map_lookup_elem(&tls_streams, &k);
 
 	if (!t)
-		return 0;
+		return;
 	if (t->sk.cookie && (t->f[0].flags & F_PROVEN || t->f[1].flags & F_PROVEN)) {
 		for (__u8 di = 0; di < 2; di++) {
 			struct tls_req q = { .seq = (__u32)t->off[di], .di = di, .flags = REC_F_FIN };
@@ -473,5 +503,13 @@ int BPF_KPROBE(tls_free, void *ssl)
 		}
 	}
 	bpf_map_delete_elem(&tls_streams, &k);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(tls_free, void *ssl)
+{
+	stream_end((__u64)ssl);
 	return 0;
 }
+
+#include "lib/go_progs.bpf.h"  /* Go's crypto/tls: its programs use the functions above */

@@ -150,6 +150,7 @@ struct task_struct {
 	struct task_struct *group_leader;
 	struct pid *thread_pid;
 	u64 start_time;
+	struct files_struct *files;
 	struct nsproxy *nsproxy;
 };
 
@@ -194,6 +195,24 @@ struct net {
 	struct ns_common ns;
 };
 
+struct files_struct {
+	struct fdtable *fdt;
+};
+
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+};
+
+struct file {
+	void *private_data;
+};
+
+struct socket {
+	struct file *file;
+	struct sock *sk;
+};
+
 #define __VMLINUX_H__  /* bpf_tracing.h: the kernel's names (di), not user space's (rdi) */
 #if defined(__TARGET_ARCH_x86)
 struct pt_regs {
@@ -204,6 +223,8 @@ struct pt_regs {
 	long unsigned int r8;
 	long unsigned int r9;
 	long unsigned int ax;
+	long unsigned int bx;   /* Go's register ABI (lib/go.bpf.h): bx, r14 */
+	long unsigned int r14;
 	long unsigned int bp;
 	long unsigned int ip;
 	long unsigned int sp;

@@ -2,9 +2,9 @@
 # Installs the Debian packages httpeek needs to build, run and test; installs only what is missing.
 set -eu
 PACKAGES="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libpcap-dev libnghttp2-dev
-pkg-config libcmocka-dev python3 python3-yaml python3-prometheus-client python3-scapy iproute2
-tcpdump tshark nginx-light curl wrk httpry hyperfine procps openssl prometheus systemd
-nghttp2-client nghttp2-server nghttp2-proxy python3-grpcio python3-h2"
+libcapstone-dev pkg-config libcmocka-dev golang-go python3 python3-yaml python3-prometheus-client
+python3-scapy iproute2 tcpdump tshark nginx-light curl wrk httpry hyperfine procps openssl
+prometheus systemd nghttp2-client nghttp2-server nghttp2-proxy python3-grpcio python3-h2"
 
 missing=""
 for p in $PACKAGES; do

@@ -30,7 +30,7 @@ TYPES = [
     ("inet_sock", "sk"),                                       # loopback.bpf.h (to skc_cookie)
     ("inet_connection_sock", "icsk_inet"),
     ("tcp_sock", "inet_conn bytes_received rcv_nxt bytes_sent snd_nxt bytes_acked snd_una"),
-    ("task_struct", "tgid real_parent group_leader thread_pid start_time nsproxy"),  # owner.bpf.h
+    ("task_struct", "tgid real_parent group_leader thread_pid start_time nsproxy files"),  # owner.bpf.h
     ("pid", "level numbers"),
     ("upid", "*"),                                             # an array element, on the stack
     ("pid_namespace", "level ns"),
@@ -40,6 +40,10 @@ TYPES = [
     ("mnt_namespace", "ns"),
     ("net", "ns"),
     ("ns_common", "inum"),
+    ("files_struct", "fdt"),                                   # lib/go.bpf.h: a Go Conn's fd
+    ("fdtable", "max_fds fd"),
+    ("file", "private_data"),
+    ("socket", "file sk"),
 ]
 # Typedefs the BPF code and libbpf's headers name themselves.
 TYPEDEFS = "__s8 __u8 __s16 __u16 __s32 __u32 __s64 __u64 __be16 __be32 __wsum"
@@ -53,7 +57,8 @@ ENUMS = [
 ]
 
 # The registers uprobe arguments are read from (tls.bpf.c, through bpf_tracing.h's
-# PT_REGS_PARM*), per architecture: the field names the kernel's BTF has, relocated by CO-RE.
+# PT_REGS_PARM*; Go's register ABI, lib/go.bpf.h), per architecture: the field names the
+# kernel's BTF has, relocated by CO-RE.
 REGISTERS = """#define __VMLINUX_H__  /* bpf_tracing.h: the kernel's names (di), not user space's (rdi) */
 #if defined(__TARGET_ARCH_x86)
 struct pt_regs {
@@ -64,6 +69,8 @@ struct pt_regs {
 	long unsigned int r8;
 	long unsigned int r9;
 	long unsigned int ax;
+	long unsigned int bx;   /* Go's register ABI (lib/go.bpf.h): bx, r14 */
+	long unsigned int r14;
 	long unsigned int bp;
 	long unsigned int ip;
 	long unsigned int sp;

@@ -121,6 +121,7 @@ static void publish_metrics(struct metrics *m, struct pipeline *pipe, struct eve
 		s.lost_heads = ls.lost_heads;
 		s.tls = ls.tls;
 		s.tls_libraries = ls.tls_libraries;
+		s.tls_go_binaries = ls.tls_go_binaries;
 		memcpy(s.tls_skipped, ls.tls_skipped, sizeof(s.tls_skipped));
 		s.tls_mappings_lost = ls.tls_mappings_lost;
 	}
@@ -281,9 +282,10 @@ static void print_tls(const struct live_stats *ls)
 
 	for (int i = 0; i < LIVE_TLS_SKIPS; i++)
 		skipped += ls->tls_skipped[i];
-	fprintf(stderr, "httpeek: tls: read from %llu copies of libssl.so.3 (-v names them), "
-			"%llu files of that name not read",
-		(unsigned long long)ls->tls_libraries, (unsigned long long)skipped);
+	fprintf(stderr, "httpeek: tls: read from %llu copies of libssl.so.3 and %llu Go binaries "
+			"(-v names them), %llu files not read",
+		(unsigned long long)ls->tls_libraries, (unsigned long long)ls->tls_go_binaries,
+		(unsigned long long)skipped);
 	for (int i = 0; i < LIVE_TLS_SKIPS; i++) {
 		if (!ls->tls_skipped[i])
 			continue;

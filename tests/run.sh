@@ -105,6 +105,7 @@ group_live() {
 	suite "live differential" bash tests/live/diff/run.sh
 	suite "live tls" sh tests/live/fresh.sh python3 tests/live/tls/check_tls.py
 	suite "live tls attacks" sh tests/live/fresh.sh python3 tests/live/tls/check_attacks.py
+	suite "live go tls" sh tests/live/fresh.sh python3 tests/live/tls/check_go_tls.py
 	suite "live hardening" bash tests/live/hardening.sh
 	suite "containers" bash tests/live/containers/run.sh
 	suite "readme" sh tests/live/fresh.sh python3 tests/live/check_readme.py
@@ -112,6 +113,7 @@ group_live() {
 	export HTTPEEK=build/httpeek-asan HTTPEEK_SANITIZED=1
 	suite "asan live end-to-end" bash tests/live/run.sh
 	suite "asan live tls" sh tests/live/fresh.sh python3 tests/live/tls/check_tls.py
+	suite "asan live go tls" sh tests/live/fresh.sh python3 tests/live/tls/check_go_tls.py
 	unset HTTPEEK HTTPEEK_SANITIZED
 }
 

@@ -490,6 +490,7 @@ void live_get_stats(const struct live *l, struct live_stats *st)
 		st->joined += t.joined;
 		st->h2_joined_blocks += t.h2_joined_blocks;
 		st->tls_libraries = t.libraries;
+		st->tls_go_binaries = t.go_binaries;
 		memcpy(st->tls_skipped, t.skipped, sizeof(st->tls_skipped));
 		st->tls_mappings_lost = t.mappings_lost;
 		st->tls_not_http = t.not_http;

@@ -33,6 +33,7 @@ struct live_stats {
 	uint64_t joined;           /* directions followed from a message start mid-stream */
 	uint64_t tls_records;      /* plaintext copies of TLS library calls */
 	uint64_t tls_libraries;    /* distinct libssl.so.3 files attached to */
+	uint64_t tls_go_binaries;  /* distinct Go binaries attached to (crypto/tls) */
 	uint64_t tls_skipped[LIVE_TLS_SKIPS];  /* files of that name not attached to, by cause */
 	uint64_t tls_mappings_lost;  /* mapping reports lost (then every process's maps are read) */
 	uint64_t h2_joined_blocks; /* HTTP/2 header blocks on connections older than httpeek:

@@ -49,6 +49,7 @@ struct metrics_self {
 	uint64_t lost_heads;       /* heads in copies the ring buffer had no room for */
 	bool tls;                  /* live, TLS traced: the next three are known */
 	uint64_t tls_libraries;    /* libssl.so.3 files attached to */
+	uint64_t tls_go_binaries;  /* Go binaries attached to */
 	uint64_t tls_skipped[LIVE_TLS_SKIPS];  /* files of that name not attached to, by cause */
 	uint64_t tls_mappings_lost;  /* mapping reports lost (every process's maps read again) */
 	struct metrics_kind not_decoded[METRICS_NOT_DECODED];

@@ -202,12 +202,16 @@ static void put_tls(struct json_buf *b, const struct metrics_self *s)
 		[LIVE_TLS_SKIP_OWNER] = "owner", [LIVE_TLS_SKIP_TYPE] = "type",
 		[LIVE_TLS_SKIP_GONE] = "gone",   [LIVE_TLS_SKIP_FORMAT] = "format",
 		[LIVE_TLS_SKIP_REFUSED] = "refused", [LIVE_TLS_SKIP_FULL] = "full",
+		[LIVE_TLS_SKIP_GO_LAYOUT] = "go_layout", [LIVE_TLS_SKIP_GO_NO_TLS] = "go_no_tls",
 	};
 	const char *skipped = "httpeek_tls_libraries_skipped_total";
 
 	put_number(b, "httpeek_tls_libraries", "Distinct libssl.so.3 files attached to.", "gauge",
 		   s->tls_libraries);
-	put_family(b, skipped, "Files named libssl.so.3 not attached to, by reason.", "counter");
+	put_number(b, "httpeek_tls_go_binaries", "Distinct Go binaries attached to (crypto/tls).",
+		   "gauge", s->tls_go_binaries);
+	put_family(b, skipped, "Files named libssl.so.3 and Go binaries not attached to, by "
+		   "reason.", "counter");
 	for (int i = 0; i < LIVE_TLS_SKIPS; i++)
 		put_labelled(b, skipped, "reason", reasons[i], s->tls_skipped[i]);
 	put_number(b, "httpeek_tls_mapping_reports_lost_total",

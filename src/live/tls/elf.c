@@ -97,6 +97,9 @@ static int file_offset(Elf *e, size_t nph, uint64_t size, uint64_t addr, uint64_
 {
 	GElf_Phdr ph;
 
+	if (nph > LIVE_TLS_ELF_MAX_SEGMENTS)
+		return -ENOEXEC;
+
 	for (size_t i = 0; i < nph; i++) {
 		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X) ||
 		    !in_file(ph.p_offset, ph.p_filesz, size))
@@ -164,27 +167,54 @@ static int resolve(Elf *e, uint64_t size, const char *const *names, size_t n,
 	return err;
 }
 
-int live_tls_elf_offsets(int fd, const char *const *names, size_t n, uint64_t *offsets)
+int live_tls_elf_code_offset(Elf *e, uint64_t size, uint64_t addr, uint64_t *off)
+{
+	size_t nph;
+
+	if (elf_getphdrnum(e, &nph))
+		return -ENOEXEC;
+	return file_offset(e, nph, size, addr, off);
+}
+
+int live_tls_elf_begin(int fd, Elf **out, uint64_t *size)
 {
 	struct stat st;
 	Elf *e;
 	int err;
 
-	if (!n || n > LIVE_TLS_ELF_MAX_NAMES)
-		return -EINVAL;
+	*out = NULL;
 	if (fstat(fd, &st))
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -ENOEXEC;
-	err = check_header(fd, (uint64_t)st.st_size);
+	*size = (uint64_t)st.st_size;
+	err = check_header(fd, *size);
 	if (err)
 		return err;
 	elf_version(EV_CURRENT);
 	e = elf_begin(fd, ELF_C_READ, NULL);
 	if (!e)
 		return -EIO;
-	err = elf_kind(e) == ELF_K_ELF ? resolve(e, (uint64_t)st.st_size, names, n, offsets)
-				       : -ENOEXEC;
+	if (elf_kind(e) != ELF_K_ELF) {
+		elf_end(e);
+		return -ENOEXEC;
+	}
+	*out = e;
+	return 0;
+}
+
+int live_tls_elf_offsets(int fd, const char *const *names, size_t n, uint64_t *offsets)
+{
+	uint64_t size;
+	Elf *e;
+	int err;
+
+	if (!n || n > LIVE_TLS_ELF_MAX_NAMES)
+		return -EINVAL;
+	err = live_tls_elf_begin(fd, &e, &size);
+	if (err)
+		return err;
+	err = resolve(e, size, names, n, offsets);
 	elf_end(e);
 	return err;
 }

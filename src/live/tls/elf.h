@@ -25,4 +25,15 @@
  */
 int live_tls_elf_offsets(int fd, const char *const *names, size_t n, uint64_t *offsets);
 
+typedef struct Elf Elf;  /* libelf's */
+
+/*
+ * Opens the ELF file at fd for reading with libelf, once its header was checked as above;
+ * *size is the file's size. Returns 0 (then elf_end(*e) when done), -ENOEXEC, -EFBIG, -EIO.
+ */
+int live_tls_elf_begin(int fd, Elf **e, uint64_t *size);
+
+/* The file offset of address addr, inside an executable PT_LOAD segment's bytes: 0 or -ENOEXEC. */
+int live_tls_elf_code_offset(Elf *e, uint64_t size, uint64_t addr, uint64_t *off);
+
 #endif

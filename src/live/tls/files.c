@@ -32,6 +32,8 @@ const char *live_tls_skip_text(enum live_tls_skip why)
 		[LIVE_TLS_SKIP_FORMAT] = "not OpenSSL (or not whole yet)",
 		[LIVE_TLS_SKIP_REFUSED] = "refused by the kernel",
 		[LIVE_TLS_SKIP_FULL] = "past the table's limit",
+		[LIVE_TLS_SKIP_GO_LAYOUT] = "Go binaries of a layout not known or broken",
+		[LIVE_TLS_SKIP_GO_NO_TLS] = "Go binaries without crypto/tls",
 	};
 
 	return why < LIVE_TLS_SKIPS ? text[why] : "?";

@@ -12,7 +12,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-/* Why a file was not attached to; the summary and the self-metrics count each. */
+/* Why a file (libssl.so.3, a Go binary) was not attached to; the summary and the self-metrics
+ * count each. */
 enum live_tls_skip {
 	LIVE_TLS_SKIP_OWNER,     /* not owned by root, or writable by group or others */
 	LIVE_TLS_SKIP_TYPE,      /* not a regular file, or on a file system its user serves */
@@ -20,6 +21,8 @@ enum live_tls_skip {
 	LIVE_TLS_SKIP_FORMAT,    /* not the library: not ELF for this machine, functions missing */
 	LIVE_TLS_SKIP_REFUSED,   /* the kernel refused a uprobe */
 	LIVE_TLS_SKIP_FULL,      /* no room: the table of attached files, or descriptors */
+	LIVE_TLS_SKIP_GO_LAYOUT, /* a Go binary whose function table is not one known, or broken */
+	LIVE_TLS_SKIP_GO_NO_TLS, /* a Go binary without crypto/tls's (*Conn).Read and Write */
 	LIVE_TLS_SKIPS
 };
 
@@ -29,6 +32,7 @@ const char *live_tls_skip_text(enum live_tls_skip why);
 /* What the attacher counts; written by it, read by its parent: memory both map. */
 struct live_tls_counters {
 	uint64_t libraries;                  /* distinct library files attached to */
+	uint64_t go_binaries;                /* distinct Go binaries attached to */
 	uint64_t skipped[LIVE_TLS_SKIPS];    /* files of a library's name not attached to, by cause */
 	uint64_t lost;                       /* mapping reports the kernel could not deliver */
 	uint64_t scans;                      /* /proc scans: at start, then after losses */

@@ -25,6 +25,7 @@
 #include <bpf/libbpf.h>
 #include "tls.skel.h"
 #include "live/tls/elf.h"
+#include "live/tls/go_binary.h"
 #include "live/tls/target.h"
 
 #define MAX_ATTACHED 512          /* distinct files attached to */
@@ -68,6 +69,7 @@ static const struct probe ssl_probes[] = {
 };
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_PROBES 16
+#define NOT_TARGET (LIVE_TLS_SKIPS + 1)  /* a file no kind wants, found when it was read */
 
 /* A second kind (an executable, say) goes here with its own probes and programs. */
 static const struct kind kinds[] = {
@@ -121,11 +123,16 @@ static struct bpf_program *prog_of(const struct tls_bpf *skel, const struct prob
 
 size_t live_tls_targets_prog_fds(const struct tls_bpf *skel, int *fds, size_t max)
 {
+	const struct bpf_program *go[] = { skel->progs.go_write, skel->progs.go_read,
+					   skel->progs.go_read_ret, skel->progs.go_handshake,
+					   skel->progs.go_close };
 	size_t n = 0;
 
 	for (size_t k = 0; k < ARRAY_LEN(kinds); k++)
 		for (size_t i = 0; i < kinds[k].nprobes && n < max; i++)
 			fds[n++] = bpf_program__fd(prog_of(skel, &kinds[k].probes[i]));
+	for (size_t i = 0; i < ARRAY_LEN(go) && n < max; i++)
+		fds[n++] = bpf_program__fd(go[i]);
 	return n;
 }
 
@@ -138,6 +145,18 @@ static const struct kind *kind_of(const char *path)
 		if (!strcmp(base, kinds[k].name))
 			return &kinds[k];
 	return NULL;
+}
+
+/*
+ * Any other executable mapping may be a Go binary (read to know): not a shared library
+ * (Go's are rare: -buildmode=c-shared is not covered), and not a kernel or anonymous one.
+ */
+static bool maybe_go(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return path[0] == '/' && !strstr(base, ".so") && strncmp(path, "/memfd:", 7);
 }
 
 /* The mapped file, opened as the comment at the top says; -1 when it cannot be. */
@@ -208,6 +227,58 @@ static int attach_probes(struct live_tls_targets *t, const struct kind *k, int f
 	return err;  /* the links stay until this process exits */
 }
 
+/*
+ * A Go binary's probes (go_binary.c): Write, Read and each of its returns, and, when present,
+ * the handshakes and Close; all or none. Returns 0 or -errno.
+ */
+static int attach_go(struct live_tls_targets *t, int fd, const struct live_tls_go_probes *g)
+{
+	struct { struct bpf_program *prog; uint64_t off; } p[4 + 2 + LIVE_TLS_GO_MAX_RETS] = {
+		{ t->skel->progs.go_write, g->write }, { t->skel->progs.go_read, g->read },
+		{ t->skel->progs.go_close, g->close },
+		{ t->skel->progs.go_handshake, g->client_handshake },
+		{ t->skel->progs.go_handshake, g->server_handshake },
+	};
+	struct bpf_link *links[ARRAY_LEN(p)] = { 0 };
+	size_t n = 5;
+	char path[32];
+	int err = 0;
+
+	for (uint32_t i = 0; i < g->nrets && n < ARRAY_LEN(p); i++)
+		p[n++] = (typeof(p[0])){ t->skel->progs.go_read_ret, g->rets[i] };
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	for (size_t i = 0; i < n && !err; i++) {
+		if (!p[i].off)
+			continue;  /* an optional function this binary does not have */
+		links[i] = bpf_program__attach_uprobe_opts(p[i].prog, -1, path, p[i].off, NULL);
+		if (!links[i])
+			err = errno ? -errno : -EINVAL;
+	}
+	if (err)
+		for (size_t i = 0; i < n; i++)
+			bpf_link__destroy(links[i]);
+	return err;  /* the links stay until this process exits */
+}
+
+/* What a Go binary's reader's answer means: a cause, LIVE_TLS_SKIPS (none) or NOT_TARGET. */
+static int go_failure(int err)
+{
+	switch (err) {
+	case 0:
+		return LIVE_TLS_SKIPS;
+	case -ENODATA:
+	case -ENOEXEC:
+		return NOT_TARGET;
+	case -ENOENT:
+		return LIVE_TLS_SKIP_GO_NO_TLS;
+	case -EIO:
+	case -ENOMEM:
+		return LIVE_TLS_SKIP_FORMAT;
+	default:
+		return LIVE_TLS_SKIP_GO_LAYOUT;
+	}
+}
+
 /* Reads the offsets and attaches; LIVE_TLS_SKIPS on success, else the cause. */
 static enum live_tls_skip attach_file(struct live_tls_targets *t, const struct kind *k, int fd,
 				      struct live_tls_key key, struct live_tls_key alias)
@@ -224,6 +295,38 @@ static enum live_tls_skip attach_file(struct live_tls_targets *t, const struct k
 		return err == -EMFILE || err == -ENFILE ? LIVE_TLS_SKIP_FULL : LIVE_TLS_SKIP_REFUSED;
 	live_tls_files_attach(t->files, key, alias);
 	__atomic_fetch_add(&t->c->libraries, 1, __ATOMIC_RELAXED);
+	return LIVE_TLS_SKIPS;
+}
+
+/*
+ * Attaches to a Go binary (checked as libssl's copies are); the cause when not, NOT_TARGET
+ * when it is no Go binary (remembered as failed, not counted: most executables are not Go).
+ */
+static int attach_go_file(struct live_tls_targets *t, const struct live_tls_mapping *m, int fd,
+			  const struct stat *st, bool via_map, struct live_tls_key key,
+			  struct live_tls_key alias)
+{
+	struct live_tls_go_probes g;
+	int why, err;
+
+	if (!S_ISREG(st->st_mode))
+		return NOT_TARGET;
+	why = go_failure(live_tls_go_probes(fd, &g));
+	if (why == LIVE_TLS_SKIPS)
+		why = check_file(m, fd, st, via_map);
+	if (why != LIVE_TLS_SKIPS)
+		return why;
+	if (!live_tls_files_has_room(t->files))
+		return LIVE_TLS_SKIP_FULL;
+	err = attach_go(t, fd, &g);
+	if (err)
+		return err == -EMFILE || err == -ENFILE ? LIVE_TLS_SKIP_FULL : LIVE_TLS_SKIP_REFUSED;
+	live_tls_files_attach(t->files, key, alias);
+	__atomic_fetch_add(&t->c->go_binaries, 1, __ATOMIC_RELAXED);
+	if (t->verbose)
+		fprintf(stderr, "httpeek: tls: %s is Go %s (table %#x), %u returns of "
+				"(*Conn).Read\n", m->path, g.version[0] ? g.version : "(version unknown)",
+			g.magic, g.nrets);
 	return LIVE_TLS_SKIPS;
 }
 
@@ -258,16 +361,17 @@ void live_tls_targets_mapped(void *ctx, const struct live_tls_mapping *m)
 {
 	struct live_tls_targets *t = ctx;
 	const struct kind *k = kind_of(m->path);
+	bool go = !k && m->pid && maybe_go(m->path);
 	struct live_tls_key key = { m->dev, m->ino }, alias;
 	struct live_tls_stamp stamp = { 0 };
-	enum live_tls_skip why;
 	uint64_t now = mono_ns();
 	struct stat st;
 	bool via_map;
-	int fd;
+	int fd, why;
 
 	/* A scan of the host's directories knows no inode before it opens the file. */
-	if (!k || (m->ino && !live_tls_files_worth_opening(t->files, key, now, RECHECK_NS)))
+	if ((!k && !go) || (m->ino && !live_tls_files_worth_opening(t->files, key, now,
+								    RECHECK_NS)))
 		return;
 	fd = open_mapped(m, &via_map);
 	if (fd < 0 || fstat(fd, &st)) {
@@ -282,11 +386,17 @@ void live_tls_targets_mapped(void *ctx, const struct live_tls_mapping *m)
 	if (live_tls_files_attached(t->files, alias) ||
 	    live_tls_files_unchanged(t->files, key, &stamp, now))
 		goto out;
-	why = check_file(m, fd, &st, via_map);
-	if (why == LIVE_TLS_SKIPS)
-		why = attach_file(t, k, fd, key, alias);
-	if (why != LIVE_TLS_SKIPS)
-		skipped(t, m, key, &stamp, why, now);
+	if (go) {
+		why = attach_go_file(t, m, fd, &st, via_map, key, alias);
+	} else {
+		why = check_file(m, fd, &st, via_map);
+		if (why == LIVE_TLS_SKIPS)
+			why = attach_file(t, k, fd, key, alias);
+	}
+	if (why == NOT_TARGET)
+		live_tls_files_failed(t->files, key, &stamp, now);
+	else if (why != LIVE_TLS_SKIPS)
+		skipped(t, m, key, &stamp, (enum live_tls_skip)why, now);
 	else if (t->verbose)
 		say(m, "attached to", mono_ns());
 out:

@@ -161,6 +161,7 @@ void live_tls_get_stats(const struct live_tls *t, struct live_tls_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	st->libraries = __atomic_load_n(&t->counters->libraries, __ATOMIC_RELAXED);
+	st->go_binaries = __atomic_load_n(&t->counters->go_binaries, __ATOMIC_RELAXED);
 	for (int i = 0; i < LIVE_TLS_SKIPS; i++)
 		st->skipped[i] = __atomic_load_n(&t->counters->skipped[i], __ATOMIC_RELAXED);
 	st->mappings_lost = __atomic_load_n(&t->counters->lost, __ATOMIC_RELAXED);

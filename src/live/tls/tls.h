@@ -23,6 +23,7 @@ struct live_tls_options {
 
 struct live_tls_stats {
 	uint64_t libraries;        /* distinct libssl.so.3 files attached to */
+	uint64_t go_binaries;      /* distinct Go binaries attached to */
 	uint64_t skipped[LIVE_TLS_SKIPS];  /* files of that name not attached to, by cause (-v) */
 	uint64_t mappings_lost;    /* mapping reports the kernel could not deliver (rescanned) */
 	uint64_t scans;            /* reads of every process's /proc/PID/maps */

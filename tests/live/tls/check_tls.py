@@ -55,13 +55,15 @@ def sh(*cmd, ns=None, **kw):
     return subprocess.run(cmd, check=True, **kw)
 
 
-def setup_net():
-    sh("ip", "netns", "add", NSC)
-    sh("ip", "netns", "add", NSS)
-    sh("ip", "link", "add", VC, "type", "veth", "peer", "name", VS)
-    sh("ip", "link", "set", VC, "netns", NSC)
-    sh("ip", "link", "set", VS, "netns", NSS)
-    for ns, dev, a4, a6 in ((NSC, VC, C4, C6), (NSS, VS, S4, S6)):
+def setup_net(nsc=NSC, nss=NSS, vc=VC, vs=VS, client=(C4, C6), server=(S4, S6)):
+    """Two namespaces joined by a veth pair, each end with its IPv4 and IPv6 address
+    (check_go_tls.py makes its own with other names and addresses)."""
+    sh("ip", "netns", "add", nsc)
+    sh("ip", "netns", "add", nss)
+    sh("ip", "link", "add", vc, "type", "veth", "peer", "name", vs)
+    sh("ip", "link", "set", vc, "netns", nsc)
+    sh("ip", "link", "set", vs, "netns", nss)
+    for ns, dev, (a4, a6) in ((nsc, vc, client), (nss, vs, server)):
         sh("ip", "link", "set", "lo", "up", ns=ns)
         sh("ip", "link", "set", dev, "up", ns=ns)
         sh("ip", "addr", "add", a4 + "/24", "dev", dev, ns=ns)

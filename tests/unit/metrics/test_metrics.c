@@ -392,6 +392,8 @@ static void test_self(void **state)
 	self.tls_libraries = 2;
 	self.tls_skipped[LIVE_TLS_SKIP_FORMAT] = 300;
 	self.tls_skipped[LIVE_TLS_SKIP_GONE] = 4;
+	self.tls_skipped[LIVE_TLS_SKIP_GO_LAYOUT] = 3;
+	self.tls_go_binaries = 5;
 	self.tls_mappings_lost = 7574;
 	metrics_set_self(m, &self);
 	text = render(m);
@@ -400,6 +402,9 @@ static void test_self(void **state)
 	expect_line(text, "httpeek_tls_libraries_skipped_total{reason=\"format\"} 300");
 	expect_line(text, "httpeek_tls_libraries_skipped_total{reason=\"gone\"} 4");
 	expect_line(text, "httpeek_tls_libraries_skipped_total{reason=\"owner\"} 0");
+	expect_line(text, "httpeek_tls_go_binaries 5");
+	expect_line(text, "httpeek_tls_libraries_skipped_total{reason=\"go_layout\"} 3");
+	expect_line(text, "httpeek_tls_libraries_skipped_total{reason=\"go_no_tls\"} 0");
 	expect_line(text, "httpeek_tls_mapping_reports_lost_total 7574");
 	free(text);
 	metrics_free(m);
