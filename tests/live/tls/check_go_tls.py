@@ -3,7 +3,7 @@
 
 tests/live/tls/go_https.go is built here with Debian's Go (no modules) twice: as is and
 stripped (-ldflags='-s -w': no .symtab, no DWARF). Two network namespaces joined by a veth
-pair; Go HTTPS servers (HTTP/1.1) in one, Go clients in the other, ./httpeek in the root
+pair; Go HTTPS servers (HTTP/1.1, and one HTTP/2) in one, Go clients in the other, ./httpeek in the root
 namespace. One server runs before httpeek starts (found by the /proc scan), the other after
 (found at its mapping), every client after it, one from its own copy of the binary bound over
 the usual path in its own mount namespace (as in a container). Each message must be reported
@@ -37,7 +37,7 @@ GOCACHE = os.path.join(ROOT, "build", "go-cache")
 NSC, NSS = f"hpk-gc-{os.getpid()}", f"hpk-gs-{os.getpid()}"
 VC, VS = f"hgc{os.getpid()}", f"hgs{os.getpid()}"
 C4, S4, C6, S6 = "10.213.0.1", "10.213.0.2", "fd00:213::1", "fd00:213::2"
-EARLY_PORT, LATE_PORT = 9443, 9444
+EARLY_PORT, LATE_PORT, H2_PORT = 9443, 9444, 9445
 N = 6
 checks = Checks("go tls")
 HOLD = """import mmap, sys, time
@@ -88,9 +88,9 @@ def start_httpeek(tmp):
     raise RuntimeError("httpeek did not start: " + open(f"{tmp}/httpeek.err").read()[-500:])
 
 
-def server(tmp, binary, port):
+def server(tmp, binary, port, mode="serve"):
     log = open(f"{tmp}/server-{port}.log", "w")
-    p = subprocess.Popen(("ip", "netns", "exec", NSS, binary, "serve", f"{S4}:{port}",
+    p = subprocess.Popen(("ip", "netns", "exec", NSS, binary, mode, f"{S4}:{port}",
                           f"{tmp}/cert.pem", f"{tmp}/key.pem"), stdout=log,
                          stderr=subprocess.STDOUT)
     for _ in range(100):
@@ -101,10 +101,11 @@ def server(tmp, binary, port):
     raise RuntimeError(f"server on {port} did not listen: {open(log.name).read()[-300:]}")
 
 
-def client(tmp, cmd, port, name):
-    """Runs a Go client to completion; its pid and the responses it logged."""
+def client(tmp, cmd, port, name, mode="get"):
+    """Runs a Go client to completion; its pid, the responses it logged (status, path) and
+    the protocols it logged them with."""
     url = f"https://{S4}:{port}"
-    args = ["get", url, f"{tmp}/cert.pem", str(N), "300"]
+    args = [mode, url, f"{tmp}/cert.pem", str(N), "300"]
     if isinstance(cmd, str):
         cmd = [cmd]
     p = subprocess.Popen(("ip", "netns", "exec", NSC, *cmd, *args) if len(cmd) == 1 else
@@ -113,7 +114,8 @@ def client(tmp, cmd, port, name):
     out, err = p.communicate(timeout=60)
     if p.returncode:
         raise RuntimeError(f"client {name} failed: {err[-300:]}")
-    return p.pid, [tuple(l.split()[1:]) for l in out.splitlines() if l.startswith("response ")]
+    logged = [l.split()[1:] for l in out.splitlines() if l.startswith("response ")]
+    return p.pid, [tuple(r[:2]) for r in logged], {r[2] for r in logged if len(r) > 2}
 
 
 def load(path):
@@ -204,16 +206,21 @@ def main():
         procs.append(server(tmp, f"{tmp}/goh1", EARLY_PORT))   # before httpeek
         hp = start_httpeek(tmp)
         procs.append(server(tmp, f"{tmp}/goh1s", LATE_PORT))   # after it
-        spids = {EARLY_PORT: procs[0].pid, LATE_PORT: procs[1].pid}
-        scomm = {EARLY_PORT: "goh1", LATE_PORT: "goh1s"}
+        procs.append(server(tmp, f"{tmp}/goh1s", H2_PORT, "serve2"))  # HTTP/2
+        spids = {EARLY_PORT: procs[0].pid, LATE_PORT: procs[1].pid, H2_PORT: procs[2].pid}
+        scomm = {EARLY_PORT: "goh1", LATE_PORT: "goh1s", H2_PORT: "goh1s"}
         cases = []
-        for name, cmd, ccomm, port in (
-                ("unstripped client, stripped server", f"{tmp}/goh1", "goh1", LATE_PORT),
-                ("stripped client, unstripped server", f"{tmp}/goh1s", "goh1s", EARLY_PORT),
+        for name, cmd, ccomm, port, mode, proto in (
+                ("unstripped client, stripped server", f"{tmp}/goh1", "goh1", LATE_PORT,
+                 "get", "HTTP/1.1"),
+                ("stripped client, unstripped server", f"{tmp}/goh1s", "goh1s", EARLY_PORT,
+                 "get", "HTTP/1.1"),
                 ("own copy in a mount namespace", ["unshare", "-m", "sh", "-c",
                  f"mount --bind {tmp}/alt/goh1 {tmp}/goh1 && exec {tmp}/goh1"], "goh1",
-                 EARLY_PORT)):
-            cpid, logged = client(tmp, cmd, port, name)
+                 EARLY_PORT, "get", "HTTP/1.1"),
+                ("HTTP/2", f"{tmp}/goh1", "goh1", H2_PORT, "get2", "HTTP/2.0")):
+            cpid, logged, protos = client(tmp, cmd, port, name, mode)
+            checks.check(f"{name}: the client spoke {proto}", protos == {proto}, str(protos))
             cases.append((name, cpid, ccomm, spids[port], scomm[port], port, logged))
         # Mapped executable for 2 s by a holder (run, each would end before it is read: the
         # damaged one dies at once, its runtime checks the table too).
@@ -236,7 +243,7 @@ def main():
             checks.check(f"{name}: the client logged {N} responses", len(logged) == N,
                          str(logged))
         want = sorted(("GET" if i % 3 != 2 else "POST", f"/go/{i}") for i in range(N))
-        for port in (EARLY_PORT, LATE_PORT):
+        for port in (EARLY_PORT, LATE_PORT, H2_PORT):
             got = served(tmp, port)
             reqs = sorted((e["a"]["proto_http"]["method"], e["a"]["proto_http"]["uri_path"])
                           for e in events if e["eventName"] == "net_packet_http" and

@@ -5,7 +5,8 @@
 //	go_https serve ADDR CERT KEY      "request METHOD PATH" per request served
 //	go_https get URL CA N DELAY_MS    "response STATUS PATH" per response, after DELAY_MS
 //
-// HTTP/1.1 only (the server's TLSNextProto empty, the client's too): HTTP/2 is another case.
+// HTTP/1.1 only (the server's TLSNextProto empty, the client's too); serve2 and get2 speak
+// HTTP/2 (ALPN h2, Go's default), the same otherwise.
 package main
 
 import (
@@ -20,7 +21,7 @@ import (
 	"time"
 )
 
-func serve(addr, cert, key string) {
+func serve(addr, cert, key string, h2 bool) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -30,13 +31,16 @@ func serve(addr, cert, key string) {
 	})
 	srv := &http.Server{Addr: addr, Handler: mux,
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){}}
+	if h2 {
+		srv.TLSNextProto = nil
+	}
 	if err := srv.ListenAndServeTLS(cert, key); err != nil {
 		fmt.Fprintln(os.Stderr, "serve:", err)
 		os.Exit(1)
 	}
 }
 
-func get(url, ca string, n, delay int) {
+func get(url, ca string, n, delay int, h2 bool) {
 	pem, err := os.ReadFile(ca)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "get:", err)
@@ -46,6 +50,9 @@ func get(url, ca string, n, delay int) {
 	pool.AppendCertsFromPEM(pem)
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool},
 		TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{}}
+	if h2 {
+		tr = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
+	}
 	client := &http.Client{Transport: tr}
 	time.Sleep(time.Duration(delay) * time.Millisecond)
 	for i := 0; i < n; i++ {
@@ -62,21 +69,21 @@ func get(url, ca string, n, delay int) {
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		fmt.Printf("response %d %s\n", resp.StatusCode, path)
+		fmt.Printf("response %d %s %s\n", resp.StatusCode, path, resp.Proto)
 	}
 }
 
 func main() {
-	if len(os.Args) == 5 && os.Args[1] == "serve" {
-		serve(os.Args[2], os.Args[3], os.Args[4])
+	if len(os.Args) == 5 && (os.Args[1] == "serve" || os.Args[1] == "serve2") {
+		serve(os.Args[2], os.Args[3], os.Args[4], os.Args[1] == "serve2")
 		return
 	}
-	if len(os.Args) == 6 && os.Args[1] == "get" {
+	if len(os.Args) == 6 && (os.Args[1] == "get" || os.Args[1] == "get2") {
 		n, _ := strconv.Atoi(os.Args[4])
 		delay, _ := strconv.Atoi(os.Args[5])
-		get(os.Args[2], os.Args[3], n, delay)
+		get(os.Args[2], os.Args[3], n, delay, os.Args[1] == "get2")
 		return
 	}
-	fmt.Fprintln(os.Stderr, "usage: go_https serve ADDR CERT KEY | get URL CA N DELAY_MS")
+	fmt.Fprintln(os.Stderr, "usage: go_https serve|serve2 ADDR CERT KEY | get|get2 URL CA N DELAY_MS")
 	os.Exit(2)
 }
