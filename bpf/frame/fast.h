@@ -201,7 +201,8 @@ static __always_inline int frame_fast_method(struct frame_scan *s, __u32 pos, __
 	d->aux = j;
 	d->h = 0;
 	d->method = j == 4 && (__u32)v == 0x44414548u ? KIND_HEAD :                       /* HEAD */
-		    j == 7 && (v & 0xffffffffffffffull) == 0x5443454e4e4f43ull ? KIND_CONNECT : 0;
+		    j == 7 && (v & 0xffffffffffffffull) == 0x5443454e4e4f43ull ? KIND_CONNECT :
+		    j == 3 && (v & 0xffffff) == 0x495250 ? KIND_PRI : 0;                  /* PRI */
 	d->st = H_TSPACE;
 	frame_take(s, pos, j + 1, REC_F_BOUNDARY);
 	frame_count_head(s);
@@ -268,6 +269,8 @@ static __always_inline int frame_head_fast(struct frame_scan *s, struct frame_co
 
 	if (i > FRAME_CHUNK - 8 || n < 2 || d->h + 24 >= s->max_head)
 		return 0;
+	if (d->method == KIND_PRI && (d->st == H_TSPACE || d->st == H_TARGET))
+		return 0;  /* the preface's "*": byte by byte (frame_preface_byte()) */
 	if (frame_run_state(d->st))
 		return frame_head_run(s, pos, i, n);
 	c = frame_byte(s, i);
@@ -293,8 +296,10 @@ static __always_inline int frame_head_fast(struct frame_scan *s, struct frame_co
 	if (d->st == H_LEAD && c >= 'A' && c <= 'Z')
 		return frame_fast_method(s, pos, i, v);
 	if (d->st == H_VSPACE && l == 'h' && frame_is_version(v)) {
-		if ((__u8)(v >> 40) >= '2')
+		if (d->method == KIND_PRI && v == 0x302e322f50545448ull)  /* "HTTP/2.0" */
 			d->flags |= F_H2;
+		else if (d->method == KIND_PRI)
+			d->method = 0;
 		if (frame_byte(s, i + 8) == '\r' && frame_byte(s, i + 9) == '\n') {
 			d->st = H_LSTART;
 			frame_take(s, pos, 10, 0);

@@ -277,7 +277,8 @@ FRAME_FN int frame_h2_step(struct frame_scan *s)
 
 /*
  * What the other direction said of this one (frame_conn.tunnel): 1 it is a tunnel; 2 a 101
- * came, so that HTTP/2's preface, or a tunnel, follows (applied once, between messages).
+ * came, so that HTTP/2's preface, or a tunnel, follows (applied once, between messages); 3 the
+ * other sent HTTP/2's preface, so that a body being read here is copied whole from now on.
  */
 static __always_inline void frame_tunnel(struct frame_dir *d, __u8 t)
 {
@@ -289,6 +290,8 @@ static __always_inline void frame_tunnel(struct frame_dir *d, __u8 t)
 			d->x |= X_UPGRADED;
 		else if (d->mode != D_WHOLE)
 			d->mode = D_TUNNEL;
+	} else if (t == 3 && d->mode >= D_BODY && d->mode <= D_CLOSE) {
+		frame_whole(d);  /* user space reads HTTP/2 frames where a body was: its call */
 	}
 }
 

@@ -66,12 +66,15 @@ static __always_inline void frame_token_byte(struct frame_dir *d, __u8 ch)
 			d->method &= ~M_HEAD;
 		if (t >= 7 || ch != (__u8)(0x5443454e4e4f43ull >> (t * 8)))       /* "CONNECT" */
 			d->method &= ~M_CONNECT;
+		if (t >= 3 || ch != (__u8)(0x495250u >> (t * 8)))                 /* "PRI" */
+			d->method &= ~M_PRI;
 		if (t < 8)
 			d->remaining |= (__u64)ch << (t * 8);
 		d->aux = t + 1;
 	} else if (ch == ' ' && t) {
 		d->method = (d->method & M_HEAD) && t == 4       ? KIND_HEAD
 			    : (d->method & M_CONNECT) && t == 7 ? KIND_CONNECT
+			    : (d->method & M_PRI) && t == 3     ? KIND_PRI
 								 : 0;
 		d->st = H_TSPACE;
 	} else if ((ch == '\r' || ch == '\n') && frame_bare_method(d->remaining, t)) {
@@ -91,9 +94,30 @@ static __always_inline int frame_target_byte(__u8 ch)
 	return ch > ' ' && ch != 0x7f;
 }
 
+/*
+ * Byte ch of a request line in state st (idx as it stands) is the preface's, "PRI * HTTP/2.0"
+ * after the method and its space, as user space matches it byte for byte.
+ */
+static __always_inline int frame_preface_byte(struct frame_dir *d, __u8 ch)
+{
+	switch (d->st) {
+	case H_TSPACE:
+		return ch == '*';
+	case H_TARGET:
+		return ch == ' ';
+	case H_VSPACE:
+		return ch == 'H';
+	case H_QVERSION:
+		return ch == (__u8)(0x302e322f50545448ull >> (d->idx * 8));  /* "HTTP/2.0" */
+	}
+	return 1;  /* H_VTRAIL: blanks and the line's end */
+}
+
 /* Request line after the method. */
 static __always_inline void frame_request_line(struct frame_dir *d, __u8 ch)
 {
+	if (d->method == KIND_PRI && !frame_preface_byte(d, ch))
+		d->method = 0;
 	switch (d->st) {
 	case H_TSPACE:
 		if (frame_target_byte(ch)) {
@@ -126,10 +150,11 @@ static __always_inline void frame_request_line(struct frame_dir *d, __u8 ch)
 		if (d->idx < 5 && http_lower(ch) == (__u8)(0x2f70747468ull >> (d->idx * 8))) {
 			d->idx++;  /* "http/" */
 		} else if ((d->idx == 5 || d->idx == 7) && http_digit(ch)) {
-			if (d->idx == 5 && ch >= '2')
+			if (d->idx++ != 7)
+				break;
+			d->st = H_VTRAIL;
+			if (d->method == KIND_PRI)
 				d->flags |= F_H2;
-			if (d->idx++ == 7)
-				d->st = H_VTRAIL;
 		} else if (d->idx == 6 && ch == '.') {
 			d->idx++;
 		} else if (d->idx < 5 && http_ows(ch)) {
@@ -319,7 +344,7 @@ static __always_inline void frame_head_byte(struct frame_scan *s, struct frame_c
 		d->aux = 0;
 		d->h = 0;
 		d->remaining = 0;
-		d->method = M_HTTP | M_HEAD | M_CONNECT;
+		d->method = M_HTTP | M_HEAD | M_CONNECT | M_PRI;
 		frame_count_head(s);
 		frame_token_byte(d, ch);
 		break;

@@ -39,19 +39,21 @@ static __always_inline __u32 frame_special_pop(struct frame_conn *c, __u32 req)
 	return e & 3;
 }
 
-static __always_inline void frame_request_done(struct frame_dir *d, struct frame_conn *c)
+static __always_inline void frame_request_done(struct frame_scan *s, struct frame_conn *c)
 {
+	struct frame_dir *d = &s->d;
 	__u32 kind = d->method & 3, k = c->reqs;
 
 	if (d->flags & F_H2) {
 		frame_h2_preface(d);
+		c->tunnel[(s->dir ^ 1) & 1] = 3;  /* the connection is HTTP/2 from here on */
 		return;
 	}
 	if (d->x & X_UPGRADED) {
 		d->mode = D_TUNNEL;  /* HTTP/1.x after a 101 is the other protocol's */
 		return;
 	}
-	if (kind)
+	if (kind && kind != KIND_PRI)
 		frame_special_push(c, k << 2 | kind);
 	*(volatile __u32 *)&c->reqs = k + 1;
 	if (d->flags & F_TE) {
@@ -115,7 +117,7 @@ static __always_inline void frame_head_done(struct frame_scan *s, struct frame_c
 	if (d->flags & F_RESPONSE)
 		frame_response_done(s, c);
 	else
-		frame_request_done(d, c);
+		frame_request_done(s, c);
 	d->flags &= F_KEEP;
 	d->status = 0;
 	d->method = 0;

@@ -66,7 +66,7 @@ enum frame_chunk_state {
 #define F_FRAMING 0x10    /* the last field line was Content-Length or Transfer-Encoding */
 #define F_PROVEN 0x20     /* a whole head was framed in this direction */
 #define F_JOINED 0x40     /* followed from a packet that looked like a message start */
-#define F_H2 0x80         /* the request line says HTTP/2 or later */
+#define F_H2 0x80         /* the request line is the HTTP/2 preface's, "PRI * HTTP/2.0" */
 #define F_KEEP (F_PROVEN | F_JOINED)
 
 /* frame_dir.x */
@@ -80,8 +80,10 @@ enum frame_chunk_state {
 #define M_HTTP 0x01
 #define M_HEAD 0x02
 #define M_CONNECT 0x04
+#define M_PRI 0x08
 #define KIND_HEAD 1u
 #define KIND_CONNECT 2u
+#define KIND_PRI 3u       /* "PRI", and the line so far is the preface's, byte for byte */
 #define SPECIAL_REMOTE (1u << 31)  /* frame_conn.special: framed by the peer socket */
 #define SPECIAL_REQ(e) (((e) >> 2) & 0x1fffffff)
 
@@ -114,7 +116,8 @@ struct frame_conn {
 	__u32 special[FRAME_SPECIALS];   /* request number << 2 | KIND_*, SPECIAL_REMOTE */
 	__u8 kinds_lost;                 /* special[] overflowed: kinds are unknown */
 	__u8 tunnel[2];                  /* set for a direction by the other: 1 it became a
-					  * tunnel, 2 a 101 (HTTP/2 may follow) */
+					  * tunnel, 2 a 101 (HTTP/2 may follow), 3 the
+					  * HTTP/2 preface (HTTP/2 from here on) */
 	__u8 remote_reqs;                /* requests are framed by the peer socket (loopback):
 					  * every final response answers one */
 	__u8 pad[4];

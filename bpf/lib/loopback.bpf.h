@@ -206,7 +206,7 @@ __noinline int tell_peer(struct __sk_buff *skb, struct sk_state *st, __u32 di)
 	if (told & TOLD_LOST)
 		ps->conn.kinds_lost = 1;
 	if (told & TOLD_TUNNEL)
-		ps->conn.tunnel[di & 1] = st->conn.tunnel[(di ^ 1) & 1];  /* 2: after a 101 */
+		ps->conn.tunnel[di & 1] = st->conn.tunnel[(di ^ 1) & 1];  /* 2: after a 101, 3: a preface */
 	st->told = told;
 	return 0;
 }

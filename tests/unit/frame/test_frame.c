@@ -137,6 +137,62 @@ static void test_odd_start_lines(void **state)
 	check(w, 6, &mtu);
 }
 
+/*
+ * Only "PRI * HTTP/2.0", byte for byte, is the HTTP/2 preface (as user space reads it): other
+ * request lines with a version 2.x are HTTP/1 requests, counted and paired (a HEAD's answer
+ * has no body), and the direction goes on being followed.
+ */
+static void test_version_two_is_not_the_preface(void **state)
+{
+	static const char *const lines[] = {
+		"HEAD /b HTTP/2.1", "PRI  * HTTP/2.0", "PRI *x HTTP/2.0", "PRI * http/2.0",
+	};
+	struct sim_options small = mtu;
+	char first[96];
+	struct sim_write w[] = {
+		W(0, ""),
+		W(1, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+		W(1, "HTTP/1.1 203 NA\r\nContent-Length: 5\r\n\r\n"),
+		W(0, "HEAD /c HTTP/1.1\r\n\r\n"),
+		W(1, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"),
+	};
+	struct sim_result r;
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(*lines); i++) {
+		w[0].len = (size_t)snprintf(first, sizeof(first),
+					    "GET /a HTTP/1.1\r\n\r\n%s\r\n\r\n", lines[i]);
+		w[0].bytes = (const uint8_t *)first;
+		for (uint32_t mss = 1; mss <= 1448; mss = mss * 3 + 1) {
+			small.mss = mss;
+			check(w, 5, &small);
+			assert_int_equal(sim_run(w, 5, &small, &r), 0);
+			assert_int_equal(r.ignored, 0);
+			sim_result_free(&r);
+		}
+	}
+}
+
+/*
+ * The client's HTTP/2 preface while the server's body runs to the close: user space reads
+ * HTTP/2 frames from there on in both directions, and so the framer copies that body's
+ * direction whole rather than skip the frames as body.
+ */
+static void test_preface_during_close_delimited_body(void **state)
+{
+	struct sim_write w[] = {
+		W(1, "HTTP/1.1 200 OK\r\n\r\nto the close"),
+		W(0, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00"),
+		W(1, "\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+		     "\x00\x00\x01\x01\x05\x00\x00\x00\x01\x88"),
+	};
+	struct sim_result r;
+
+	check(w, 3, &mtu);
+	assert_int_equal(sim_run(w, 3, &mtu, &r), 0);
+	assert_non_null(strstr(r.framed, "HTTP/2.0"));
+	sim_result_free(&r);
+}
+
 /* Random conversations, each cut into random segments: whole and tiny MSS, small limits. */
 static void random_runs(uint64_t first, uint64_t count, struct sim_options opt)
 {
@@ -363,6 +419,8 @@ int main(void)
 		cmocka_unit_test(test_no_request_inside_chunked_body),
 		cmocka_unit_test(test_no_body_rules),
 		cmocka_unit_test(test_odd_start_lines),
+		cmocka_unit_test(test_version_two_is_not_the_preface),
+		cmocka_unit_test(test_preface_during_close_delimited_body),
 		cmocka_unit_test(test_random_mtu),
 		cmocka_unit_test(test_random_small_segments),
 		cmocka_unit_test(test_random_limits),
