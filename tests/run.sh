@@ -10,7 +10,8 @@
 #   live     tests/live: end-to-end in network namespaces: live,        make test-live (root)
 #            filters, differential, TLS, containers, README, metrics,
 #            live under ASan
-#   fuzz     fuzz/: every libFuzzer target for FUZZ_SECONDS (10) each   make fuzz-smoke
+#   fuzz     fuzz/: every libFuzzer target, FUZZ_RUNS (10000) inputs    make fuzz-smoke
+#            each from seed 1: the same inputs on every machine
 # Every suite speaks TAP (tests/checklib.py, tests/tap.sh; cmocka with CMOCKA_MESSAGE_OUTPUT=TAP):
 # "ok", "not ok", "ok ... # SKIP why"; this script counts those lines and nothing else. A suite
 # also fails when it exits non-zero, reports no check at all, or its TAP plans do not add up to
@@ -118,8 +119,8 @@ group_live() {
 }
 
 group_fuzz() {
-	export FUZZ_SEED="${FUZZ_SEED:-1}"
-	suite "fuzz smoke" sh scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
+	export FUZZ_SEED="${FUZZ_SEED:-1}" FUZZ_RUNS="${FUZZ_RUNS:-10000}"
+	suite "fuzz smoke" sh scripts/fuzz.sh
 }
 
 [ $# -gt 0 ] || set -- unit offline bpf live fuzz
