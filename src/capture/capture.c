@@ -8,20 +8,27 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "capture/capture.h"
 #include "capture/pcapng.h"
 
 #define CAPTURE_READ_CHUNK CAPTURE_PCAPNG_MAX_AHEAD
+#define CAPTURE_STOP_DRAIN (4u << 20)  /* bytes still read from a pipe after a stop, at most */
 
 struct capture {
 	pcap_t *pcap;
 	int fd;
 	bool own_fd;         /* not standard input: closed with the stream */
+	bool pipe;           /* a pipe or socket: what it already holds is read after a stop */
+	bool stopping;       /* stopped: reads take only what the pipe holds, never wait */
+	uint64_t drain_end;  /* bytes_read where the reads after a stop end */
+	volatile sig_atomic_t *stop;
 	char *read_buffer;   /* the stream's buffer: one read() per chunk */
 	const char *path;
 	int linktype;
@@ -35,7 +42,17 @@ struct capture {
 static ssize_t tee_read(void *cookie, char *buf, size_t size)
 {
 	struct capture *c = cookie;
-	ssize_t n = read(c->fd, buf, size < CAPTURE_READ_CHUNK ? size : CAPTURE_READ_CHUNK);
+	struct pollfd ready = { .fd = c->fd, .events = POLLIN };
+	ssize_t n;
+
+	for (;;) {
+		if (c->stopping && (poll(&ready, 1, 0) != 1 || !(ready.revents & POLLIN)))
+			return 0;  /* nothing more was given before the stop: the end */
+		n = read(c->fd, buf, size < CAPTURE_READ_CHUNK ? size : CAPTURE_READ_CHUNK);
+		if (n >= 0 || errno != EINTR || !c->pipe || !c->stop || !*c->stop)
+			break;
+		c->stopping = true;  /* the stop came while the read waited */
+	}
 
 	if (n > 0)
 		capture_pcapng_feed(c->walk, (const uint8_t *)buf, (size_t)n);
@@ -97,6 +114,7 @@ int capture_open(struct capture **out, const char *path, const char *filter)
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	struct capture *c = calloc(1, sizeof(*c));
 	FILE *stream = NULL;
+	struct stat st;
 	int err;
 
 	if (!c)
@@ -111,6 +129,8 @@ int capture_open(struct capture **out, const char *path, const char *filter)
 	c->own_fd = strcmp(path, "-") != 0;
 	c->fd = c->own_fd ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
 	stream = c->fd < 0 ? NULL : open_tee(c);
+	if (stream && fstat(c->fd, &st) == 0)
+		c->pipe = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
 	if (!stream) {
 		err = -errno;
 		fprintf(stderr, "httpeek: failed to open capture %s: %s\n", path, strerror(errno));
@@ -138,6 +158,20 @@ cleanup:
 	return err;
 }
 
+/*
+ * A stop (SIGINT, SIGTERM) ends a file at once; from a pipe, the packets it was given before
+ * the stop are still read (what the stream buffered and what the pipe holds), nothing waited for.
+ */
+static bool stop_now(struct capture *c)
+{
+	if (!c->pipe)
+		return true;
+	if (!c->drain_end)
+		c->drain_end = c->stats.bytes_read + CAPTURE_STOP_DRAIN;
+	c->stopping = true;
+	return c->stats.bytes_read >= c->drain_end;
+}
+
 int capture_run(struct capture *c, packet_fn fn, void *ctx, volatile sig_atomic_t *stop)
 {
 	struct pcap_pkthdr *hdr;
@@ -145,7 +179,8 @@ int capture_run(struct capture *c, packet_fn fn, void *ctx, volatile sig_atomic_
 	struct packet pkt = { .linktype = c->linktype };
 	int r;
 
-	while (!*stop) {
+	c->stop = stop;
+	while (!*stop || !stop_now(c)) {
 		r = pcap_next_ex(c->pcap, &hdr, &data);
 		if (r == PCAP_ERROR_BREAK || (r < 0 && *stop))
 			return 0;  /* the end, or a read the stop signal interrupted */

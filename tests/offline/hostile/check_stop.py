@@ -8,6 +8,9 @@ with SIGTERM, as systemd and Kubernetes do):
   sigterm      httpeek -r - while its input is still open: SIGTERM once all of it was read
                (nothing left in the pipe); exit 0, every event of the packets given, the summary
   sigint       the same with SIGINT (Ctrl-C)
+  in-flight    httpeek -r - waiting on an empty pipe; the capture written and SIGTERM sent at
+               once: the signal meets a read or the packets of the stream's buffer, and every
+               event of what the pipe was given is still written (the read does not wait again)
 
 One TAP line per check (tests/checklib.py). HTTPEEK selects the binary."""
 import fcntl
@@ -92,6 +95,39 @@ def stopped_by(sig, capture):
     CHECKS.report(signal.Signals(sig).name.lower(), problems)
 
 
+def waiting_on_stdin(pid):
+    """Waits until pid sits in read(0, ...) (/proc/PID/syscall: number 0, first argument 0)."""
+    for _ in range(200):
+        try:
+            with open(f"/proc/{pid}/syscall") as f:
+                fields = f.read().split()
+        except OSError:
+            return False
+        if fields[:2] == ["0", "0x0"]:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def stopped_in_flight(capture):
+    data = open(capture, "rb").read()
+    want = subprocess.run([HTTPEEK, "-r", capture, "-e", "all"], capture_output=True)
+    p = subprocess.Popen([HTTPEEK, "-r", "-", "-e", "all"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    problems = [] if waiting_on_stdin(p.pid) else ["never waited on standard input"]
+    os.write(p.stdin.fileno(), data)  # within a pipe's 64 KiB: written at once
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=30)
+    err = err.decode("utf-8", "replace")
+    if p.returncode != 0:
+        problems.append(f"exit {p.returncode}, want 0")
+    if out != want.stdout:
+        problems.append(f"{len(out.splitlines())} events, {len(want.stdout.splitlines())} "
+                        f"from the same capture read to its end")
+    CHECKS.report("in-flight", problems + ([f"stderr {err.strip()[-200:]!r}"] if problems
+                                           else []))
+
+
 def main():
     with tempfile.TemporaryDirectory() as work:
         subprocess.run([sys.executable, os.path.join(ROOT, "tests", "offline", "hostile",
@@ -99,6 +135,7 @@ def main():
         closed_pipe(os.path.join(work, "many-exchanges.pcap"))
         for sig in (signal.SIGTERM, signal.SIGINT):
             stopped_by(sig, os.path.join(ROOT, "tests", "captures", "keepalive.pcap"))
+        stopped_in_flight(os.path.join(ROOT, "tests", "captures", "keepalive.pcap"))
     CHECKS.exit()
 
 
