@@ -435,6 +435,7 @@ int http_parse_head(char *buf, size_t len, struct http_message *msg, struct http
 
 	memset(msg, 0, sizeof(*msg));
 	msg->headers = hdrs;
+	msg->head = str(buf, len);
 	if (!next_line(buf, len, &pos, &l, &n))
 		return -EINVAL;
 	if (n >= 5 && eq_word(l, 5, "http/"))
@@ -573,6 +574,7 @@ struct http_message *http_message_dup(const struct http_message *msg)
 	if (!d)
 		return NULL;
 	*d = *msg;
+	d->head = (struct http_str){ NULL, 0 };  /* the copy's strings are not in it */
 	d->headers = (struct http_header *)(d + 1);
 	w = (char *)(d->headers + msg->n_headers);
 	w = copy_str(&d->method, &msg->method, w);

@@ -56,6 +56,7 @@ struct http_message {
 	bool chunked;
 	bool truncated;             /* head over the size or field limit: fields may be missing */
 	struct http_tunnel tunnel;  /* never set by the parser */
+	struct http_str head;       /* the parsed head the strings above point into, or empty */
 };
 
 struct http_limits {

@@ -57,6 +57,7 @@ static void rebase_message(struct http_message *m, const char *from, size_t len,
 	rebase(&m->host, from, len, to);
 	rebase(&m->path, from, len, to);
 	rebase(&m->status, from, len, to);
+	rebase(&m->head, from, len, to);
 	for (uint32_t i = 0; i < m->n_headers; i++) {
 		rebase(&m->headers[i].name, from, len, to);
 		rebase(&m->headers[i].value, from, len, to);

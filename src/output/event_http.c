@@ -284,27 +284,57 @@ static void sig_str(struct json_buf *k, const struct http_str *s)
 	event_raw(k, s->p, s->len);
 }
 
-/* Everything the rendering of msg depends on, as bytes (the writer's options are fixed). */
-static void msg_signature(struct json_buf *k, const struct http_message *msg)
+/* Strings placed in a head on the stack; a message with more takes the other form. */
+#define SIG_PLACES 64
+
+/* Where s lies in a head at h of hlen bytes, as offset and length; false when elsewhere. */
+static inline bool sig_place(uint32_t *place, const struct http_str *s, uintptr_t h,
+			     uint32_t hlen)
 {
-	struct {
-		int64_t content_length;
-		int32_t status_code;
-		uint32_t n_headers;
-		uint32_t stream_id;
-		uint8_t kind, truncated;
-	} fixed;
+	uintptr_t off = (uintptr_t)s->p - h;  /* wraps when s is before the head */
+
+	if (s->len && (off > hlen || s->len > hlen - off))
+		return false;
+	place[0] = s->len ? (uint32_t)off : 0;
+	place[1] = s->len;
+	return true;
+}
+
+/*
+ * The places of msg's strings in its head, then the head's bytes: two copies instead of two
+ * per string. False when a string lies outside the head (a tunnel's, a static text).
+ */
+static bool sig_head(struct json_buf *k, const struct http_message *msg)
+{
+	const struct http_str *strs[] = {
+		&msg->method, &msg->target, &msg->protocol, &msg->host, &msg->path, &msg->status,
+		&msg->tunnel.via, &msg->tunnel.proxy, &msg->tunnel.target,
+	};
+	const uint32_t n_strs = sizeof(strs) / sizeof(strs[0]);
+	uintptr_t h = (uintptr_t)msg->head.p;
+	uint32_t hlen = msg->head.len, place[2 * SIG_PLACES], i;
+	bool ok = true;
+
+	if (msg->n_headers > (SIG_PLACES - n_strs) / 2)
+		return false;
+	for (i = 0; i < n_strs; i++)
+		ok &= sig_place(place + 2 * i, strs[i], h, hlen);
+	for (i = 0; i < msg->n_headers; i++) {
+		ok &= sig_place(place + 2 * (n_strs + 2 * i), &msg->headers[i].name, h, hlen);
+		ok &= sig_place(place + 2 * (n_strs + 2 * i + 1), &msg->headers[i].value, h, hlen);
+	}
+	if (!ok)
+		return false;
+	event_raw(k, (const char *)place, 2 * sizeof(*place) * (n_strs + 2 * msg->n_headers));
+	event_raw(k, msg->head.p, hlen);
+	return true;
+}
+
+/* Every string of msg, length and bytes. */
+static void sig_strings(struct json_buf *k, const struct http_message *msg)
+{
 	uint32_t i;
 
-	memset(&fixed, 0, sizeof(fixed));
-	fixed.content_length = msg->content_length;
-	fixed.status_code = msg->status_code;
-	fixed.n_headers = msg->n_headers;
-	fixed.stream_id = msg->stream_id;
-	fixed.kind = (uint8_t)msg->kind;
-	fixed.truncated = msg->truncated;
-	json_reset(k);
-	event_raw(k, (const char *)&fixed, sizeof(fixed));
 	sig_str(k, &msg->method);
 	sig_str(k, &msg->target);
 	sig_str(k, &msg->protocol);
@@ -318,6 +348,36 @@ static void msg_signature(struct json_buf *k, const struct http_message *msg)
 		sig_str(k, &msg->headers[i].name);
 		sig_str(k, &msg->headers[i].value);
 	}
+}
+
+/* Everything the rendering of msg depends on, as bytes (the writer's options are fixed). */
+static void msg_signature(struct json_buf *k, const struct http_message *msg)
+{
+	struct {
+		int64_t content_length;
+		int32_t status_code;
+		uint32_t n_headers;
+		uint32_t stream_id;
+		uint8_t kind, truncated, in_head;
+	} fixed;
+
+	memset(&fixed, 0, sizeof(fixed));
+	fixed.content_length = msg->content_length;
+	fixed.status_code = msg->status_code;
+	fixed.n_headers = msg->n_headers;
+	fixed.stream_id = msg->stream_id;
+	fixed.kind = (uint8_t)msg->kind;
+	fixed.truncated = msg->truncated;
+	fixed.in_head = msg->head.len != 0;
+	json_reset(k);
+	event_raw(k, (const char *)&fixed, sizeof(fixed));
+	if (fixed.in_head && sig_head(k, msg))
+		return;
+	/* the other form, marked as such */
+	fixed.in_head = 0;
+	json_reset(k);
+	event_raw(k, (const char *)&fixed, sizeof(fixed));
+	sig_strings(k, msg);
 }
 
 /* The cached rendering of a message with signature k, or NULL. */
