@@ -199,8 +199,11 @@ static void put_timestamp(struct event_writer *w, uint64_t ts)
 		w->ts_len = (uint8_t)n;
 		w->ts_sec = sec;
 	}
-	for (i = 8; i >= 0; i--, ns /= 10)
+	for (i = 8; i > 0; i -= 2, ns /= 100) {
 		text[i] = (char)('0' + ns % 10);
+		text[i - 1] = (char)('0' + ns / 10 % 10);
+	}
+	text[0] = (char)('0' + ns);
 	event_raw(&w->buf, w->ts_text, w->ts_len);
 	event_raw(&w->buf, text, 9);
 }
@@ -302,6 +305,50 @@ static void commit_line(struct event_writer *w, size_t mark)
 		event_drain(w);
 }
 
+/* A port in decimal, digit by digit (json_u64 without its general cases). */
+static void put_port(struct json_buf *b, uint16_t port)
+{
+	char text[5];
+	int i = 5;
+
+	do {
+		text[--i] = (char)('0' + port % 10);
+		port /= 10;
+	} while (port);
+	event_raw(b, text + i, (size_t)(5 - i));
+}
+
+/* The src and dst arguments, through the key of src_port's value. */
+static void put_addrs(struct event_writer *w, const struct msg_context *ctx)
+{
+	struct json_buf *b = &w->buf;
+	struct event_addr_text *c;
+	size_t mark = b->len;
+	uint32_t i;
+
+	for (i = 0; i < EVENT_ADDR_CACHE; i++) {
+		c = &w->addrs[i];
+		if (c->len && c->family == ctx->family && !memcmp(c->src, ctx->src.addr, 16) &&
+		    !memcmp(c->dst, ctx->dst.addr, 16)) {
+			event_raw(b, c->text, c->len);
+			return;
+		}
+	}
+	LIT(b, "{\"name\":\"src\",\"type\":\"const char*\",\"value\":\"");
+	json_ip(b, ctx->family, ctx->src.addr);
+	LIT(b, "\"},{\"name\":\"dst\",\"type\":\"const char*\",\"value\":\"");
+	json_ip(b, ctx->family, ctx->dst.addr);
+	LIT(b, "\"},{\"name\":\"src_port\",\"type\":\"uint16\",\"value\":");
+	if (b->failed || b->len - mark > EVENT_ADDR_TEXT)
+		return;
+	c = &w->addrs[w->addrs_next++ % EVENT_ADDR_CACHE];
+	c->family = ctx->family;
+	memcpy(c->src, ctx->src.addr, 16);
+	memcpy(c->dst, ctx->dst.addr, 16);
+	c->len = (uint16_t)(b->len - mark);
+	memcpy(c->text, b->data + mark, c->len);
+}
+
 static void json_message(struct event_writer *w, const struct msg_context *ctx,
 			 const struct http_message *msg, enum event_kind kind)
 {
@@ -310,14 +357,10 @@ static void json_message(struct event_writer *w, const struct msg_context *ctx,
 
 	put_event_start(w, ctx->ts_ns, ctx->owner, kind);
 	if (kind == KIND_HTTP) {
-		LIT(b, "{\"name\":\"src\",\"type\":\"const char*\",\"value\":\"");
-		json_ip(b, ctx->family, ctx->src.addr);
-		LIT(b, "\"},{\"name\":\"dst\",\"type\":\"const char*\",\"value\":\"");
-		json_ip(b, ctx->family, ctx->dst.addr);
-		LIT(b, "\"},{\"name\":\"src_port\",\"type\":\"uint16\",\"value\":");
-		json_u64(b, ctx->src.port);
+		put_addrs(w, ctx);
+		put_port(b, ctx->src.port);
 		LIT(b, "},{\"name\":\"dst_port\",\"type\":\"uint16\",\"value\":");
-		json_u64(b, ctx->dst.port);
+		put_port(b, ctx->dst.port);
 		LIT(b, "},{\"name\":\"metadata\",\"type\":\"trace.PacketMetadata\",\"value\":");
 		put_direction(b, ctx->dir, ctx->tls);
 		LIT(b, "},{\"name\":\"proto_http\",\"type\":\"trace.ProtoHTTP\",\"value\":");

@@ -47,6 +47,17 @@ struct event_owner_text {
 	bool valid;
 };
 
+#define EVENT_ADDR_CACHE 4
+#define EVENT_ADDR_TEXT 256  /* two IPv6 texts and the keys around them fit */
+
+/* The rendered src and dst arguments of the events between two addresses. */
+struct event_addr_text {
+	uint8_t family;
+	uint8_t src[16], dst[16];
+	uint16_t len;             /* 0: empty */
+	char text[EVENT_ADDR_TEXT];
+};
+
 struct event_writer {
 	FILE *out;
 	struct event_options opt;
@@ -63,6 +74,8 @@ struct event_writer {
 	uint32_t owners_next;       /* the entry the next miss replaces */
 	struct event_msg_text msgs[EVENT_MSG_CACHE];  /* recent trace.ProtoHTTP values */
 	uint32_t msgs_next;
+	struct event_addr_text addrs[EVENT_ADDR_CACHE];  /* recent address pairs, rendered */
+	uint32_t addrs_next;
 	struct json_buf sig;        /* scratch: the signature of the message being rendered */
 	uint64_t ts_sec;            /* the second whose digits ts_text holds */
 	char ts_text[20];
