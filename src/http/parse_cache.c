@@ -14,6 +14,7 @@ struct parsed_head {
 	bool used;
 	int err;
 	uint32_t len, max;
+	bool rewritten;             /* out differs from in */
 	char in[HTTP_CACHE_HEAD];   /* the head as buffered */
 	char out[HTTP_CACHE_HEAD];  /* the head after parsing (folding rewrites it) */
 	struct http_message m;      /* strings point into out (or at static text) */
@@ -43,10 +44,10 @@ void http_parse_cache_free(struct http_parse_cache *c)
 /* Moves x from pointing into from[0..len] to the same offset in to; other pointers stay. */
 static void rebase(struct http_str *x, const char *from, size_t len, char *to)
 {
-	uintptr_t p = (uintptr_t)x->p, f = (uintptr_t)from;
+	uintptr_t off = (uintptr_t)x->p - (uintptr_t)from;  /* wraps when x is before from */
 
-	if (p >= f && p - f <= len)
-		x->p = to + (p - f);
+	if (off <= len)
+		x->p = to + off;
 }
 
 static void rebase_message(struct http_message *m, const char *from, size_t len, char *to)
@@ -80,7 +81,8 @@ static const struct parsed_head *find_parsed(const struct http_parse_cache *pc, 
 static void replay(const struct parsed_head *c, char *buf, struct http_message *m,
 		   struct http_header *hdrs)
 {
-	memcpy(buf, c->out, c->len);
+	if (c->rewritten)
+		memcpy(buf, c->out, c->len);  /* buf holds c->in */
 	*m = c->m;
 	m->headers = hdrs;
 	if (m->n_headers)
@@ -117,6 +119,7 @@ int http_parse_cached(struct http_parse_cache *pc, char *buf, size_t len,
 	if (err)
 		return err;
 	memcpy(c->out, buf, len);
+	c->rewritten = memcmp(c->out, c->in, len) != 0;
 	c->m = *msg;
 	c->m.headers = c->hdrs;
 	if (msg->n_headers)
