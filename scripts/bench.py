@@ -545,8 +545,9 @@ def bpf_profile(nginx, conns, secs, errf, rounds):
                      f"the TLS programs (tls_*, on cleartext) {med(tls_part[name]):.0f} ns")
     if BASE:
         paired = med([t / b for t, b in zip(totals["this"], totals["base"])])
+        tls = [t / b for t, b in zip(tls_part["this"], tls_part["base"]) if b]
         lines.append(f"paired kernel cost ratio this/base: {paired:.3f}; TLS programs alone: "
-                     f"{med([t / b for t, b in zip(tls_part['this'], tls_part['base'])]):.3f}")
+                     + (f"{med(tls):.3f}" if tls else "none ran on cleartext in the base"))
     return "\n".join(lines)
 
 
