@@ -625,18 +625,23 @@ def tls(rounds, conns, secs):
           f"{'drops':>6} {'missed':>6}")
     print(f"{'untraced':>11} {med(plain):8.0f}")
     for name, rs in runs.items():
-        req = sum(t["requests"] for t in rs)
-        print(f"{name:>11} {med([t['rps'] for t in rs]):8.0f} "
-              f"{med([t['rps'] / p for p, t in zip(plain, rs)]):6.3f} "
-              f"{med([t['cpu'] / t['requests'] * 1e6 for t in rs]):9.3f} "
-              f"{sum(t['events'] for t in rs) / req:7.4f} "
-              f"{sum(t['kernel drops'] for t in rs):6d} {sum(t['missed'] for t in rs):6d}")
+        print(build_row(name, rs, plain, 11))
     print("(traced: every request and response at both ends, read from OpenSSL calls; "
           "no-tls: the cleartext programs alone, which see only encrypted bytes"
           + (f"; base traced: {build_name(BASE)})" if BASE else ")"))
     if BASE:
         print(f"paired throughput ratio traced/base traced: "
               f"{med([t['rps'] / b['rps'] for t, b in zip(runs['traced'], runs['base traced'])]):.3f}")
+
+
+def build_row(name, rs, plain, width):
+    """One build's row of the tls and h2 tables: req/s, ratio to untraced, CPU, events, losses."""
+    req = sum(t["requests"] for t in rs)
+    return (f"{name:>{width}} {med([t['rps'] for t in rs]):8.0f} "
+            f"{med([t['rps'] / p for p, t in zip(plain, rs)]):6.3f} "
+            f"{med([t['cpu'] / t['requests'] * 1e6 for t in rs]):9.3f} "
+            f"{sum(t['events'] for t in rs) / req:7.4f} "
+            f"{sum(t['kernel drops'] for t in rs):6d} {sum(t['missed'] for t in rs):6d}")
 
 
 def h2(rounds, conns, secs):
@@ -660,13 +665,7 @@ def h2(rounds, conns, secs):
           f"{'drops':>6} {'missed':>6} {'h2 not decoded':>14}")
     print(f"{'untraced':>8} {med(plain):8.0f}")
     for name, rs in runs.items():
-        req = sum(t["requests"] for t in rs)
-        print(f"{name:>8} {med([t['rps'] for t in rs]):8.0f} "
-              f"{med([t['rps'] / p for p, t in zip(plain, rs)]):6.3f} "
-              f"{med([t['cpu'] / t['requests'] * 1e6 for t in rs]):9.3f} "
-              f"{sum(t['events'] for t in rs) / req:7.4f} "
-              f"{sum(t['kernel drops'] for t in rs):6d} {sum(t['missed'] for t in rs):6d} "
-              f"{sum(t['h2 not decoded'] for t in rs):14d}")
+        print(build_row(name, rs, plain, 8) + f" {sum(t['h2 not decoded'] for t in rs):14d}")
     print("(ev/req: 4 when each request and response is reported at both ends; the base build "
           "before HTTP/2 support reports none)")
 
