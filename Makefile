@@ -162,6 +162,20 @@ $(BUILD)/tests/test_live_tls: | $(BUILD)/tests/tls-funcs.so
 # The Go readers: capstone decodes (*Conn).Read.
 $(BUILD)/tests/test_live_tls_go: LDLIBS += $(shell $(PKG_CONFIG) --libs capstone 2>/dev/null)
 
+# OpenSSL's internal read and write functions (src/live/tls/ssl_core.c), found in wrappers
+# built here from tests/unit/live/tls/cores.c, and in this host's libssl.so.3.
+$(BUILD)/tests/test_live_tls_core: LDLIBS += -lelf $(shell $(PKG_CONFIG) --libs capstone 2>/dev/null)
+$(BUILD)/tests/test_live_tls_core: | $(BUILD)/tests/tls-funcs.so $(BUILD)/tests/tls-cores.so \
+		$(BUILD)/tests/tls-cores-ex2.so
+
+$(BUILD)/tests/tls-cores.so: tests/unit/live/tls/cores.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) -O1 -fPIC -fno-stack-protector -shared -nostdlib -Wl,--build-id=none -s -o $@ $<
+
+$(BUILD)/tests/tls-cores-ex2.so: tests/unit/live/tls/cores.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) -O1 -DWRITE_EX2 -fPIC -fno-stack-protector -shared -nostdlib -Wl,--build-id=none -s -o $@ $<
+
 $(BUILD)/tests/tls-funcs.so: tests/unit/live/tls/funcs.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) -O1 -fPIC -shared -nostdlib -Wl,--build-id=none -s -o $@ $<
@@ -211,12 +225,13 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/fuzz_%.o $(LIB_FUZZ)
 	$(call msg,LINK,$@)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PCAP_LIBS) \
 		$(NGHTTP2_LIBS) $(FUZZ_LDLIBS)
 
-# The TLS attacher's ELF readers (libelf; capstone for Go's), seeded with the unit test's
-# shared object.
+# The TLS attacher's ELF readers (libelf; capstone for Go's and OpenSSL's code), seeded with
+# the unit tests' shared objects.
 $(BUILD)/fuzz/fuzz_tls_elf: FUZZ_LDLIBS = -lelf $(shell $(PKG_CONFIG) --libs capstone 2>/dev/null)
-$(BUILD)/fuzz/fuzz_tls_elf: | $(BUILD)/fuzz/corpus-fuzz_tls_elf/tls-funcs.so
+$(BUILD)/fuzz/fuzz_tls_elf: | $(BUILD)/fuzz/corpus-fuzz_tls_elf/tls-funcs.so \
+		$(BUILD)/fuzz/corpus-fuzz_tls_elf/tls-cores.so
 
-$(BUILD)/fuzz/corpus-fuzz_tls_elf/tls-funcs.so: $(BUILD)/tests/tls-funcs.so
+$(BUILD)/fuzz/corpus-fuzz_tls_elf/%.so: $(BUILD)/tests/%.so
 	@mkdir -p $(@D)
 	cp $< $@
 

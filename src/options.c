@@ -29,6 +29,7 @@ enum long_only {
 	OPT_METRICS_MAX_SERIES,
 	OPT_ROUTE,
 	OPT_NO_TLS,
+	OPT_TLS_EXPORTED,
 };
 
 static const struct option long_options[] = {
@@ -56,6 +57,7 @@ static const struct option long_options[] = {
 	{ "metrics-max-series", required_argument, NULL, OPT_METRICS_MAX_SERIES },
 	{ "route", required_argument, NULL, OPT_ROUTE },
 	{ "no-tls", no_argument, NULL, OPT_NO_TLS },
+	{ "tls-exported", no_argument, NULL, OPT_TLS_EXPORTED },
 	{ "redact", optional_argument, NULL, OPT_REDACT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -122,6 +124,8 @@ static const char usage_text[] =
 "                                                         --metrics-max-series 5000\n"
 "      --no-tls             do not read HTTPS from OpenSSL (libssl.so.3) with uprobes\n"
 "                                                         httpeek --no-tls\n"
+"      --tls-exported       probe SSL_read, SSL_write and their _ex twins themselves, not\n"
+"                           the internal function each pair shares (slower; see -v)\n"
 "Other\n"
 "  -v, --verbose            more diagnostics (twice: libbpf's too)   -vv\n"
 "  -h, --help               this help                     httpeek --help\n"
@@ -351,6 +355,9 @@ static int parse_one(struct options *opt, int c, char *arg)
 		return 0;
 	case OPT_NO_TLS:
 		opt->live.tls = false;
+		return 0;
+	case OPT_TLS_EXPORTED:
+		opt->live.tls_exported = true;
 		return 0;
 	case OPT_REDACT:
 		return parse_redact(opt, arg);

@@ -194,6 +194,7 @@ static void open_tls(struct live *l)
 		.body_bytes = l->opt.body_bytes,
 		.wakeup_bytes = l->opt.ringbuf_bytes / 8,
 		.verbose = l->opt.verbose,
+		.exported_only = l->opt.tls_exported,
 	};
 
 	l->tls_buf = malloc(TLS_BUF_SIZE);

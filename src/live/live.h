@@ -18,6 +18,7 @@ struct live_options {
 	uint64_t owner_wait_ns;    /* how long a packet may wait for its socket's owner */
 	int verbose;               /* > 0 routes libbpf's messages to stderr */
 	bool tls;                  /* trace HTTPS through OpenSSL uprobes when possible */
+	bool tls_exported;         /* probe only OpenSSL's exported read and write functions */
 };
 
 struct live_stats {

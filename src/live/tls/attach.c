@@ -145,7 +145,7 @@ static int follow(struct live_tls_watch *w, struct live_tls_counters *c, int ctl
 
 /* The child: attaches, says it is ready on the control socket, then follows. */
 static void attacher_run(struct tls_bpf *skel, struct live_tls_counters *c, int verbose,
-			 int ctl, pid_t parent)
+			 bool exported_only, int ctl, pid_t parent)
 {
 	struct live_tls_targets *t;
 	struct live_tls_watch *w;
@@ -167,7 +167,7 @@ static void attacher_run(struct tls_bpf *skel, struct live_tls_counters *c, int 
 	}
 	if (getppid() != parent)
 		_exit(0);
-	t = live_tls_targets_new(skel, c, verbose);
+	t = live_tls_targets_new(skel, c, verbose, exported_only);
 	w = t ? live_tls_watch_new(bpf_map__fd(skel->maps.tls_mappings), WATCH_PAGES,
 				   live_tls_targets_mapped, t) : NULL;
 	if (!w) {
@@ -202,7 +202,7 @@ static int answer(int fd, int timeout_ms, char *b)
 }
 
 pid_t live_tls_attach_start(struct tls_bpf *skel, struct live_tls_counters *counters,
-			    int verbose, int *ctl_fd)
+			    int verbose, bool exported_only, int *ctl_fd)
 {
 	pid_t parent = getpid(), pid;
 	int sv[2], err;
@@ -214,7 +214,7 @@ pid_t live_tls_attach_start(struct tls_bpf *skel, struct live_tls_counters *coun
 	pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
-		attacher_run(skel, counters, verbose, sv[1], parent);
+		attacher_run(skel, counters, verbose, exported_only, sv[1], parent);
 	}
 	err = pid < 0 ? -errno : 0;
 	close(sv[1]);

@@ -2,6 +2,7 @@
 #ifndef HTTPEEK_LIVE_TLS_ATTACH_H
 #define HTTPEEK_LIVE_TLS_ATTACH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "live/tls/files.h"
@@ -15,7 +16,7 @@ struct tls_bpf;
  * links, and so the uprobes, go with it.
  */
 pid_t live_tls_attach_start(struct tls_bpf *skel, struct live_tls_counters *counters,
-			    int verbose, int *ctl_fd);
+			    int verbose, bool exported_only, int *ctl_fd);
 
 /*
  * Stops the attacher: shuts ctl_fd down, waits at most timeout_ms for its answer, closes

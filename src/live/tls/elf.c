@@ -114,7 +114,7 @@ static int file_offset(Elf *e, size_t nph, uint64_t size, uint64_t addr, uint64_
 
 /* The address of each name among the defined functions of the symbol table (0: missing). */
 static int find_symbols(Elf *e, Elf_Scn *symscn, const GElf_Shdr *sym_sh, size_t strndx,
-			const char *const *names, size_t n, uint64_t *addrs)
+			const char *const *names, size_t n, uint64_t *addrs, uint64_t *sizes)
 {
 	Elf_Data *data = elf_getdata(symscn, NULL);
 	size_t count = sym_sh->sh_size / HOST_SYM;
@@ -130,8 +130,11 @@ static int find_symbols(Elf *e, Elf_Scn *symscn, const GElf_Shdr *sym_sh, size_t
 			continue;
 		name = elf_strptr(e, strndx, sym.st_name);
 		for (size_t k = 0; name && k < n; k++)
-			if (!addrs[k] && !strcmp(name, names[k]))
+			if (!addrs[k] && !strcmp(name, names[k])) {
 				addrs[k] = sym.st_value;
+				if (sizes)
+					sizes[k] = sym.st_size;
+			}
 	}
 	for (size_t k = 0; k < n; k++)
 		if (!addrs[k])
@@ -139,16 +142,16 @@ static int find_symbols(Elf *e, Elf_Scn *symscn, const GElf_Shdr *sym_sh, size_t
 	return 0;
 }
 
-/* Looks the names up in e's dynamic symbol table; offsets as live_tls_elf_offsets. */
-static int resolve(Elf *e, uint64_t size, const char *const *names, size_t n,
-		   uint64_t *offsets)
+int live_tls_elf_symbols(Elf *e, uint64_t size, const char *const *names, size_t n,
+			 uint64_t *addrs, uint64_t *sizes)
 {
-	uint64_t addrs[LIVE_TLS_ELF_MAX_NAMES] = { 0 };
 	GElf_Shdr sym_sh, str_sh;
 	Elf_Scn *scn = NULL;
-	size_t nph;
 	int err;
 
+	if (!n || n > LIVE_TLS_ELF_MAX_NAMES)
+		return -EINVAL;
+	memset(addrs, 0, n * sizeof(*addrs));
 	while ((scn = elf_nextscn(e, scn))) {
 		if (gelf_getshdr(scn, &sym_sh) && sym_sh.sh_type == SHT_DYNSYM)
 			break;
@@ -159,11 +162,19 @@ static int resolve(Elf *e, uint64_t size, const char *const *names, size_t n,
 	if (!err)
 		err = table_header(e, sym_sh.sh_link, SHT_STRTAB, size, &str_sh);
 	if (!err)
-		err = find_symbols(e, scn, &sym_sh, sym_sh.sh_link, names, n, addrs);
-	if (!err && elf_getphdrnum(e, &nph))
-		err = -ENOEXEC;
+		err = find_symbols(e, scn, &sym_sh, sym_sh.sh_link, names, n, addrs, sizes);
+	return err;
+}
+
+/* Looks the names up in e's dynamic symbol table; offsets as live_tls_elf_offsets. */
+static int resolve(Elf *e, uint64_t size, const char *const *names, size_t n,
+		   uint64_t *offsets)
+{
+	uint64_t addrs[LIVE_TLS_ELF_MAX_NAMES];
+	int err = live_tls_elf_symbols(e, size, names, n, addrs, NULL);
+
 	for (size_t k = 0; k < n && !err; k++)
-		err = file_offset(e, nph, size, addrs[k], &offsets[k]);
+		err = live_tls_elf_code_offset(e, size, addrs[k], &offsets[k]);
 	return err;
 }
 

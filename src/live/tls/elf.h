@@ -33,6 +33,13 @@ typedef struct Elf Elf;  /* libelf's */
  */
 int live_tls_elf_begin(int fd, Elf **e, uint64_t *size);
 
+/*
+ * The address (and, when sizes is not NULL, the size) of each of the n function names in the
+ * dynamic symbol table of e (of a file of size bytes): returns as live_tls_elf_offsets.
+ */
+int live_tls_elf_symbols(Elf *e, uint64_t size, const char *const *names, size_t n,
+			 uint64_t *addrs, uint64_t *sizes);
+
 /* The file offset of address addr, inside an executable PT_LOAD segment's bytes: 0 or -ENOEXEC. */
 int live_tls_elf_code_offset(Elf *e, uint64_t size, uint64_t addr, uint64_t *off);
 

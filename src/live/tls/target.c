@@ -26,6 +26,7 @@
 #include "tls.skel.h"
 #include "live/tls/elf.h"
 #include "live/tls/go_binary.h"
+#include "live/tls/ssl_core.h"
 #include "live/tls/target.h"
 
 #define MAX_ATTACHED 512          /* distinct files attached to */
@@ -48,9 +49,12 @@ struct kind {
 	size_t nfuncs;
 	const struct probe *probes;
 	size_t nprobes;
+	bool ssl_core;             /* OpenSSL: its internal read and write functions when found */
 };
 
-enum { WRITE, WRITE_EX, READ, READ_EX, HANDSHAKE, CONNECT, ACCEPT, FREE, SSL_FUNCS };
+/* OpenSSL's functions by name, then its internal ones (ssl_core.h), found by decoding. */
+enum { WRITE, WRITE_EX, READ, READ_EX, HANDSHAKE, CONNECT, ACCEPT, FREE, SSL_FUNCS,
+       WRITE_CORE = SSL_FUNCS, READ_CORE };
 static const char *const ssl_funcs[SSL_FUNCS] = {
 	"SSL_write", "SSL_write_ex", "SSL_read",  "SSL_read_ex",
 	"SSL_do_handshake", "SSL_connect", "SSL_accept", "SSL_free",
@@ -67,13 +71,19 @@ static const struct probe ssl_probes[] = {
 	{ ACCEPT, 0, PROG(tls_handshake) },  { ACCEPT, 1, PROG(tls_ret) },
 	{ FREE, 0, PROG(tls_free) },
 };
+static const struct probe ssl_write_core[] = {
+	{ WRITE_CORE, 0, PROG(tls_write_ex) }, { WRITE_CORE, 1, PROG(tls_ret_ex) },
+};
+static const struct probe ssl_read_core[] = {
+	{ READ_CORE, 0, PROG(tls_read_ex) },   { READ_CORE, 1, PROG(tls_ret_ex) },
+};
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_PROBES 16
 #define NOT_TARGET (LIVE_TLS_SKIPS + 1)  /* a file no kind wants, found when it was read */
 
 /* A second kind (an executable, say) goes here with its own probes and programs. */
 static const struct kind kinds[] = {
-	{ "libssl.so.3", ssl_funcs, SSL_FUNCS, ssl_probes, ARRAY_LEN(ssl_probes) },
+	{ "libssl.so.3", ssl_funcs, SSL_FUNCS, ssl_probes, ARRAY_LEN(ssl_probes), true },
 };
 
 struct live_tls_targets {
@@ -81,6 +91,7 @@ struct live_tls_targets {
 	struct live_tls_counters *c;
 	struct live_tls_files *files;
 	int verbose;
+	bool exported_only;        /* --tls-exported: never the internal functions */
 	unsigned int named_skips;
 };
 
@@ -93,13 +104,15 @@ static uint64_t mono_ns(void)
 }
 
 struct live_tls_targets *live_tls_targets_new(struct tls_bpf *skel,
-					      struct live_tls_counters *c, int verbose)
+					      struct live_tls_counters *c, int verbose,
+					      bool exported_only)
 {
 	struct live_tls_targets *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return NULL;
 	*t = (struct live_tls_targets){ .skel = skel, .c = c, .verbose = verbose,
+					.exported_only = exported_only,
 					.files = live_tls_files_new(MAX_ATTACHED, MAX_FAILED) };
 	if (!t->files) {
 		free(t);
@@ -131,6 +144,10 @@ size_t live_tls_targets_prog_fds(const struct tls_bpf *skel, int *fds, size_t ma
 	for (size_t k = 0; k < ARRAY_LEN(kinds); k++)
 		for (size_t i = 0; i < kinds[k].nprobes && n < max; i++)
 			fds[n++] = bpf_program__fd(prog_of(skel, &kinds[k].probes[i]));
+	for (size_t i = 0; i < ARRAY_LEN(ssl_read_core) && n + 1 < max; i++) {
+		fds[n++] = bpf_program__fd(prog_of(skel, &ssl_read_core[i]));
+		fds[n++] = bpf_program__fd(prog_of(skel, &ssl_write_core[i]));
+	}
 	for (size_t i = 0; i < ARRAY_LEN(go) && n < max; i++)
 		fds[n++] = bpf_program__fd(go[i]);
 	return n;
@@ -204,9 +221,33 @@ static enum live_tls_skip check_file(const struct live_tls_mapping *m, int fd,
 	return LIVE_TLS_SKIPS;
 }
 
-/* Every probe of kind k on the file at fd, all or none. Returns 0 or -errno. */
-static int attach_probes(struct live_tls_targets *t, const struct kind *k, int fd,
-			 const uint64_t *offsets)
+/*
+ * Kind k's probes, with OpenSSL's internal functions in place of the exported readers (or
+ * writers) where core found them; returns how many (at most MAX_PROBES).
+ */
+static size_t choose_probes(const struct kind *k, const struct live_tls_ssl_core *core,
+			    struct probe *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < k->nprobes && n < MAX_PROBES; i++) {
+		uint8_t f = k->probes[i].func;
+
+		if ((core->read && (f == READ || f == READ_EX)) ||
+		    (core->write && (f == WRITE || f == WRITE_EX)))
+			continue;
+		out[n++] = k->probes[i];
+	}
+	for (size_t i = 0; core->read && i < ARRAY_LEN(ssl_read_core) && n < MAX_PROBES; i++)
+		out[n++] = ssl_read_core[i];
+	for (size_t i = 0; core->write && i < ARRAY_LEN(ssl_write_core) && n < MAX_PROBES; i++)
+		out[n++] = ssl_write_core[i];
+	return n;
+}
+
+/* The n probes on the file at fd, all or none. Returns 0 or -errno. */
+static int attach_probes(struct live_tls_targets *t, const struct probe *probes, size_t n,
+			 int fd, const uint64_t *offsets)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, o);
 	struct bpf_link *links[MAX_PROBES] = { 0 };
@@ -214,10 +255,10 @@ static int attach_probes(struct live_tls_targets *t, const struct kind *k, int f
 	int err = 0;
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	for (size_t i = 0; i < k->nprobes && i < MAX_PROBES && !err; i++) {
-		o.retprobe = k->probes[i].ret;
-		links[i] = bpf_program__attach_uprobe_opts(prog_of(t->skel, &k->probes[i]), -1, path,
-							   offsets[k->probes[i].func], &o);
+	for (size_t i = 0; i < n && i < MAX_PROBES && !err; i++) {
+		o.retprobe = probes[i].ret;
+		links[i] = bpf_program__attach_uprobe_opts(prog_of(t->skel, &probes[i]), -1, path,
+							   offsets[probes[i].func], &o);
 		if (!links[i])
 			err = errno ? -errno : -EINVAL;
 	}
@@ -279,18 +320,30 @@ static int go_failure(int err)
 	}
 }
 
-/* Reads the offsets and attaches; LIVE_TLS_SKIPS on success, else the cause. */
+/*
+ * Reads the offsets and attaches; LIVE_TLS_SKIPS on success, else the cause. core: the
+ * internal functions of OpenSSL's probed (0: the exported ones were).
+ */
 static enum live_tls_skip attach_file(struct live_tls_targets *t, const struct kind *k, int fd,
-				      struct live_tls_key key, struct live_tls_key alias)
+				      struct live_tls_key key, struct live_tls_key alias,
+				      struct live_tls_ssl_core *core)
 {
 	uint64_t offsets[LIVE_TLS_ELF_MAX_NAMES];
+	struct probe probes[MAX_PROBES];
+	size_t n;
 	int err;
 
 	if (!live_tls_files_has_room(t->files))
 		return LIVE_TLS_SKIP_FULL;
 	if (live_tls_elf_offsets(fd, k->funcs, k->nfuncs, offsets))
 		return LIVE_TLS_SKIP_FORMAT;
-	err = attach_probes(t, k, fd, offsets);
+	memset(core, 0, sizeof(*core));
+	if (k->ssl_core && !t->exported_only && live_tls_ssl_core(fd, core))
+		memset(core, 0, sizeof(*core));
+	offsets[READ_CORE] = core->read;
+	offsets[WRITE_CORE] = core->write;
+	n = choose_probes(k, core, probes);
+	err = attach_probes(t, probes, n, fd, offsets);
 	if (err)
 		return err == -EMFILE || err == -ENFILE ? LIVE_TLS_SKIP_FULL : LIVE_TLS_SKIP_REFUSED;
 	live_tls_files_attach(t->files, key, alias);
@@ -340,6 +393,18 @@ static void say(const struct live_tls_mapping *m, const char *what, uint64_t now
 	fprintf(stderr, "%s\n", m->pid ? ")" : "");
 }
 
+/* -v: the file attached to, and where its reads and writes are probed. */
+static void say_attached(const struct live_tls_mapping *m, const struct live_tls_ssl_core *core,
+			 uint64_t now)
+{
+	say(m, "attached to", now);
+	if (!core->read && !core->write)
+		return;
+	fprintf(stderr, "httpeek: tls: %s: probed where SSL_read and SSL_read_ex meet (%#llx) "
+			"and where SSL_write and SSL_write_ex meet (%#llx), 0 meaning each itself\n",
+		m->path, (unsigned long long)core->read, (unsigned long long)core->write);
+}
+
 /* Counts and remembers a file not attached to (named with -v, the first few). */
 static void skipped(struct live_tls_targets *t, const struct live_tls_mapping *m,
 		    struct live_tls_key key, const struct live_tls_stamp *s,
@@ -367,6 +432,7 @@ void live_tls_targets_mapped(void *ctx, const struct live_tls_mapping *m)
 	uint64_t now = mono_ns();
 	struct stat st;
 	bool via_map;
+	struct live_tls_ssl_core core = { 0 };
 	int fd, why;
 
 	/* A scan of the host's directories knows no inode before it opens the file. */
@@ -391,14 +457,14 @@ void live_tls_targets_mapped(void *ctx, const struct live_tls_mapping *m)
 	} else {
 		why = check_file(m, fd, &st, via_map);
 		if (why == LIVE_TLS_SKIPS)
-			why = attach_file(t, k, fd, key, alias);
+			why = attach_file(t, k, fd, key, alias, &core);
 	}
 	if (why == NOT_TARGET)
 		live_tls_files_failed(t->files, key, &stamp, now);
 	else if (why != LIVE_TLS_SKIPS)
 		skipped(t, m, key, &stamp, (enum live_tls_skip)why, now);
 	else if (t->verbose)
-		say(m, "attached to", mono_ns());
+		say_attached(m, &core, mono_ns());
 out:
 	if (fd >= 0)
 		close(fd);

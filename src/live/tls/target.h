@@ -8,15 +8,20 @@
 #ifndef HTTPEEK_LIVE_TLS_TARGET_H
 #define HTTPEEK_LIVE_TLS_TARGET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "live/tls/files.h"
 #include "live/tls/watch.h"
 
 struct live_tls_targets;
 
-/* Targets for skel's programs, counting into c (shared memory). NULL on allocation failure. */
+/*
+ * Targets for skel's programs, counting into c (shared memory); exported_only: OpenSSL's
+ * exported functions even where its internal ones are found. NULL on allocation failure.
+ */
 struct live_tls_targets *live_tls_targets_new(struct tls_bpf *skel,
-					      struct live_tls_counters *c, int verbose);
+					      struct live_tls_counters *c, int verbose,
+					      bool exported_only);
 
 void live_tls_targets_free(struct live_tls_targets *t);
 

@@ -62,7 +62,8 @@ int live_tls_open(struct live_tls **out, const struct live_tls_options *opt)
 	t->counters = shared;
 	err = load(t, opt);
 	if (!err) {
-		pid = live_tls_attach_start(t->skel, t->counters, opt->verbose, &t->attacher_ctl);
+		pid = live_tls_attach_start(t->skel, t->counters, opt->verbose,
+					    opt->exported_only, &t->attacher_ctl);
 		err = pid < 0 ? (int)pid : 0;
 		t->attacher = pid > 0 ? pid : 0;
 	}

@@ -19,6 +19,7 @@ struct live_tls_options {
 	uint32_t body_bytes;
 	uint64_t wakeup_bytes;
 	int verbose;               /* names each library attached to on stderr */
+	bool exported_only;        /* --tls-exported */
 };
 
 struct live_tls_stats {

@@ -7,7 +7,9 @@ instance with --no-tls beside it. Every exchange must be reported once at each e
 client's libssl and nginx's): request egress and response ingress named after the client,
 request ingress and response egress after nginx, with the socket's 4-tuple and "tls":true, and
 a net_flow_http at each end. Nothing is reported for the encrypted packets, nothing by the
---no-tls instance. HTTP/2 over TLS (ALPN h2: curl, and nghttp with 10 streams at once) is
+--no-tls instance. The main instance probes the internal functions SSL_read and SSL_read_ex
+share (and the writers'); a third, --tls-exported, probes the exported ones and must see the
+same. HTTP/2 over TLS (ALPN h2: curl, and nghttp with 10 streams at once) is
 reported as HTTP/1.x is, each message once at each end, on its stream. A client in its
 own mount namespace, whose libssl.so.3 is another file at the usual path (as in a container),
 started after httpeek, is traced too. A cleartext request both instances must report proves
@@ -173,7 +175,7 @@ def stop(procs, tmp):
         m = SANITIZER.search(err)
         if m:
             probs.append(f"{name}: {err[m.start():m.start() + 300]}")
-    checks.report("both instances exit 0 on SIGINT, no sanitizer report", probs)
+    checks.report("every instance exits 0 on SIGINT, no sanitizer report", probs)
 
 
 # A python client over TLS (SSL_read_ex/SSL_write_ex): requests written in one call
@@ -391,8 +393,9 @@ def check_flows(events, cases):
     checks.report("net_flow_http pairs each exchange at both ends", probs)
 
 
-def check_varied(events, tmp):
-    """Varied traffic: httpeek's exchanges at each end equal the other views of them."""
+def varied_problems(events, tmp):
+    """Varied traffic: httpeek's exchanges at each end against the other views of them:
+    [(the view, how many exchanges, problems)]."""
     varied = ("/file/", "/v/", "/s204/", "/s404/")  # the only paths varied_client.py asks for
     flows = [e for e in events if e["eventName"] == "net_flow_http" and e["a"]["request"]
              and e["a"]["client_port"] and e["a"]["request"]["uri_path"].startswith(varied)]
@@ -409,14 +412,54 @@ def check_varied(events, tmp):
     nginx = sorted((int(p), m, t.split("?")[0], int(s)) for p, m, t, s in
                    (line.split() for line in open(f"{tmp}/access.log"))
                    if int(p) in ports and t.startswith(varied))
+    views = []
     for name, want, got in (("nginx's access log", nginx, seen("nginx")),
                             ("what the client did", client, seen("python3"))):
         missing = [x for x in want if x not in got]
         extra = [x for x in got if x not in want]
+        views.append((name, len(want), [f"{len(missing)} missing, e.g. {missing[:3]}; "
+                                        f"{len(extra)} extra, e.g. {extra[:3]}"]
+                      if missing or extra or not want else []))
+    return views
+
+
+def check_varied(events, tmp):
+    """Varied traffic: httpeek's exchanges at each end equal the other views of them."""
+    for name, n, probs in varied_problems(events, tmp):
         checks.report(f"varied traffic (seed {VARIED_SEED}): httpeek equals {name} "
-                      f"({len(want)} exchanges)",
-                      [f"{len(missing)} missing, e.g. {missing[:3]}; {len(extra)} extra, e.g. "
-                       f"{extra[:3]}"] if missing or extra or not want else [])
+                      f"({n} exchanges)", probs)
+
+
+def check_probe_places(tmp):
+    """Where the probes went (-v): the main instance into the internal functions SSL_read and
+    SSL_read_ex share (and the writers'), on the host's libssl.so.3 and the copy alike; the
+    --tls-exported instance into the exported functions themselves."""
+    err = open(f"{tmp}/main.err").read()
+    inside = re.findall(r"tls: (\S+): probed where SSL_read and SSL_read_ex meet \((\w+)\) "
+                        r"and where SSL_write and SSL_write_ex meet \((\w+)\)", err)
+    attached = re.findall(r"tls: attached to (\S+)", err)
+    exported = open(f"{tmp}/exported.err").read()
+    probs = [f"{path}: read at {r}, write at {w}" for path, r, w in inside
+             if int(r, 16) == 0 or int(w, 16) == 0 or r == w]
+    if len(inside) != len(attached) or not inside:
+        probs.append(f"{len(inside)} of {len(attached)} libraries probed inside")
+    if "meet (" in exported or "tls: attached to" not in exported:
+        probs.append("--tls-exported probed inside, or attached to nothing")
+    checks.report("probes where SSL_read and SSL_read_ex meet (and the writers), or, with "
+                  "--tls-exported, on the exported functions", probs)
+
+
+def check_exported(tmp, cases, workers):
+    """The --tls-exported instance saw what the main one did: every message once at each
+    end, the varied traffic as nginx logged it and as the client did it."""
+    events = split_plain(load(f"{tmp}/exported.jsonl"))[1]
+    probs = []
+    for paths, spec in cases:
+        probs += case_problems(events, paths, spec, workers)
+    for name, n, more in varied_problems(events, tmp):
+        probs += [f"varied against {name}: {p}" for p in more]
+    checks.report("--tls-exported: every message once at each end, the varied traffic as "
+                  "nginx and the client saw it", probs)
 
 
 def teardown(tmp, suite):
@@ -485,8 +528,10 @@ def main():
         master, workers = start_nginx(tmp)
         procs["main"] = start_httpeek(tmp, "main")
         procs["notls"] = start_httpeek(tmp, "notls", "--no-tls")
+        procs["exported"] = start_httpeek(tmp, "exported", "--tls-exported")
         wait_ready(tmp, "main", procs["main"], True)
         wait_ready(tmp, "notls", procs["notls"], False)
+        wait_ready(tmp, "exported", procs["exported"], True)
         cases, h2_version = run_clients(tmp, libs[0])
         time.sleep(1)
         stop(procs, tmp)
@@ -508,6 +553,8 @@ def main():
         check_plain("--no-tls", plain)
         checks.report("--no-tls reports nothing from TLS", [f"{len(notls)} events"] if notls
                       else [])
+        check_probe_places(tmp)
+        check_exported(tmp, cases, workers)
     finally:
         for p in procs.values():
             if p.poll() is None:
