@@ -180,7 +180,7 @@ static __always_inline void name_owner(struct tls_stream *t, __u64 id)
 	r->h.type = REC_OWNER;
 	r->h.pad = 0;
 	fill_owner(r, id);
-	bpf_ringbuf_submit(r, submit_flags());
+	bpf_ringbuf_submit(r, submit_flags(sizeof(*r)));
 }
 
 /* What one record of a call says. */
@@ -240,7 +240,7 @@ static __always_inline int tls_class(const struct tls_sock *sk, const struct tls
 		return 0;
 	}
 	fill_tls(r, sk, q, n);
-	bpf_ringbuf_submit(r, submit_flags());
+	bpf_ringbuf_submit(r, submit_flags(sizeof(*r) + cls));
 	return 0;
 }
 
