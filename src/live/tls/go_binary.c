@@ -87,29 +87,40 @@ static int read_section(int fd, Elf *e, uint64_t size, const char *name, uint64_
 	return read_range(fd, size, sh->sh_offset, sh->sh_size, max, out);
 }
 
-/* The file offsets of the functions found, and (*Conn).Read's returns. */
+/*
+ * The file offsets of the functions found (Write's and Read's entry probes on their stack
+ * check's jump: go_rets.h), and (*Conn).Read's returns.
+ */
 static int place(int fd, Elf *e, uint64_t size, const struct live_tls_go_func *f,
 		 struct live_tls_go_probes *out)
 {
 	uint64_t *offs[NFUNCS] = { &out->write, &out->read, &out->close, &out->client_handshake,
 				   &out->server_handshake };
-	uint64_t addrs[LIVE_TLS_GO_MAX_RETS];
+	uint64_t addrs[LIVE_TLS_GO_MAX_RETS], entry;
 	uint8_t *code;
 	int err, n;
 
 	for (int k = 0; k < NFUNCS; k++)
 		if (f[k].entry && live_tls_elf_code_offset(e, size, f[k].entry, offs[k]))
 			return -EBADMSG;
+	n = f[F_WRITE].size < 32 ? (int)f[F_WRITE].size : 32;  /* the stack check's bytes */
+	err = read_range(fd, size, out->write, (uint64_t)n, LIVE_TLS_GO_MAX_CODE, &code);
+	if (err)
+		return err;
+	out->write += live_tls_go_entry(code, (size_t)n, f[F_WRITE].entry) - f[F_WRITE].entry;
+	free(code);
 	err = read_range(fd, size, out->read, f[F_READ].size, LIVE_TLS_GO_MAX_CODE, &code);
 	if (err)
 		return err;
 	n = live_tls_go_rets(code, f[F_READ].size, f[F_READ].entry, addrs, LIVE_TLS_GO_MAX_RETS);
+	entry = live_tls_go_entry(code, f[F_READ].size, f[F_READ].entry);
 	free(code);
 	if (n <= 0)
 		return n == -ENOTSUP ? -ENOTSUP : -EBADMSG;
 	for (int i = 0; i < n; i++)
 		out->rets[i] = out->read + (addrs[i] - f[F_READ].entry);
 	out->nrets = (uint32_t)n;
+	out->read += entry - f[F_READ].entry;  /* past the stack check, where one trap does */
 	return 0;
 }
 

@@ -1,4 +1,7 @@
-/* Return instructions, decoded with capstone (its iterating decoder: no allocation per step). */
+/*
+ * Return instructions and the stack check, decoded with capstone (its iterating decoder: no
+ * allocation per step).
+ */
 #include <errno.h>
 #include <capstone/capstone.h>
 #include "live/tls/go_rets.h"
@@ -47,5 +50,57 @@ int live_tls_go_rets(const uint8_t *code, size_t n, uint64_t addr, uint64_t *ret
 	return found;
 #else
 	return -ENOTSUP;
+#endif
+}
+
+#if defined(__x86_64__)
+/* ins is `OP reg, [r14 + 16]` (the goroutine's stack guard), or, for lea, `lea r12, [rsp...]`. */
+static int stack_check_step(const cs_insn *ins, unsigned int id, x86_reg reg, x86_reg base)
+{
+	const cs_x86 *x = &ins->detail->x86;
+
+	return ins->id == id && x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
+	       x->operands[0].reg == reg && x->operands[1].type == X86_OP_MEM &&
+	       x->operands[1].mem.base == base && x->operands[1].mem.index == X86_REG_INVALID &&
+	       (base != X86_REG_R14 || x->operands[1].mem.disp == 16);
+}
+#endif
+
+uint64_t live_tls_go_entry(const uint8_t *code, size_t n, uint64_t addr)
+{
+#if defined(__x86_64__)
+	const uint8_t *at = code;
+	uint64_t pc = addr, found = addr;
+	size_t left = n;
+	x86_reg cmp_reg = X86_REG_RSP;
+	int compared = 0;
+	cs_insn *insn;
+	csh h;
+
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+		return addr;
+	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	insn = cs_malloc(h);
+	for (int step = 0; insn && step < 3 && left && cs_disasm_iter(h, &at, &left, &pc, insn);
+	     step++) {
+		if (step == 0 && stack_check_step(insn, X86_INS_LEA, X86_REG_R12, X86_REG_RSP)) {
+			cmp_reg = X86_REG_R12;
+			continue;
+		}
+		if (!compared && stack_check_step(insn, X86_INS_CMP, cmp_reg, X86_REG_R14)) {
+			compared = 1;
+			continue;
+		}
+		if (compared && insn->id == X86_INS_JBE)
+			found = insn->address;
+		break;
+	}
+	cs_free(insn, 1);
+	cs_close(&h);
+	return found;
+#else
+	(void)code;
+	(void)n;
+	return addr;
 #endif
 }

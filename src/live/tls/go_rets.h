@@ -1,7 +1,8 @@
 /*
- * The return instructions of a function's machine code, found by decoding it with capstone:
- * where the TLS attacher puts the uprobes that stand for a Go function's return (Go stacks
- * move, so uretprobes, which rewrite the return address on the stack, cannot be used).
+ * Go functions' code, decoded with capstone: the return instructions, where the TLS attacher
+ * puts the uprobes that stand for a Go function's return (Go stacks move, so uretprobes, which
+ * rewrite the return address on the stack, cannot be used), and the entry probe's cheapest
+ * place.
  */
 #ifndef HTTPEEK_LIVE_TLS_GO_RETS_H
 #define HTTPEEK_LIVE_TLS_GO_RETS_H
@@ -19,5 +20,16 @@
  * cannot be opened.
  */
 int live_tls_go_rets(const uint8_t *code, size_t n, uint64_t addr, uint64_t *rets, size_t max);
+
+/*
+ * Where an entry uprobe on the Go function whose first n bytes of code are at addr costs one
+ * trap: on the conditional jump of its stack check (x86-64: `cmp rsp, [r14+16]`, or `lea r12,
+ * [rsp-N]` then `cmp r12, [r14+16]`, then `jbe`), which the kernel emulates, where the check's
+ * first instruction would be single-stepped out of line in a second trap. Nothing before the
+ * jump writes an argument register, and a call that grows its stack comes back through both
+ * places alike. Returns that address, or addr when the code does not start so (or on another
+ * machine).
+ */
+uint64_t live_tls_go_entry(const uint8_t *code, size_t n, uint64_t addr);
 
 #endif

@@ -236,9 +236,40 @@ static void test_rets(void **state)
 	assert_int_equal(live_tls_go_rets(imm, 5, 0, rets, 4), -ENOEXEC);
 }
 
+/*
+ * The entry probe's place: the stack check's jump, in both forms Go 1.19 emits (bytes from
+ * (*Conn).Write and Read of a Go 1.19 build), and the entry itself for any other start.
+ */
+static void test_entry(void **state)
+{
+	/* lea -0x68(%rsp),%r12; cmp 0x10(%r14),%r12; jbe ...; sub $0xe8,%rsp */
+	static const uint8_t big[] = { 0x4c, 0x8d, 0x64, 0x24, 0x98, 0x4d, 0x3b, 0x66, 0x10, 0x0f,
+				       0x86, 0x64, 0x07, 0x00, 0x00, 0x48, 0x81, 0xec, 0xe8, 0x00,
+				       0x00, 0x00 };
+	/* cmp 0x10(%r14),%rsp; jbe ...; sub $0x68,%rsp */
+	static const uint8_t small[] = { 0x49, 0x3b, 0x66, 0x10, 0x0f, 0x86, 0xc2, 0x03, 0x00,
+					 0x00, 0x48, 0x83, 0xec, 0x68 };
+	/* cmp 0x18(%r14),%rsp (not the stack guard); jbe */
+	static const uint8_t other[] = { 0x49, 0x3b, 0x66, 0x18, 0x0f, 0x86, 0xc2, 0x03, 0x00, 0x00 };
+	/* lea -0x68(%rsp),%rax (an argument register); cmp 0x10(%r14),%rax; jbe */
+	static const uint8_t arg[] = { 0x48, 0x8d, 0x44, 0x24, 0x98, 0x49, 0x3b, 0x46, 0x10, 0x0f,
+				       0x86, 0x64, 0x07, 0x00, 0x00 };
+
+	(void)state;
+#if defined(__x86_64__)
+	assert_int_equal(live_tls_go_entry(big, sizeof(big), 0x5a1a00), 0x5a1a09);
+	assert_int_equal(live_tls_go_entry(small, sizeof(small), 0x5a2ec0), 0x5a2ec4);
+#endif
+	assert_int_equal(live_tls_go_entry(other, sizeof(other), 0x1000), 0x1000);
+	assert_int_equal(live_tls_go_entry(arg, sizeof(arg), 0x1000), 0x1000);
+	assert_int_equal(live_tls_go_entry(small, 4, 0x1000), 0x1000);  /* the jump cut off */
+	assert_int_equal(live_tls_go_entry(small + 4, sizeof(small) - 4, 0x1000), 0x1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_entry),
 		cmocka_unit_test(test_pclntab_found),
 		cmocka_unit_test(test_pclntab_missing),
 		cmocka_unit_test(test_pclntab_layouts),
