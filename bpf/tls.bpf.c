@@ -36,7 +36,7 @@ const volatile __u32 body_bytes = 0;    /* body bytes copied after each head */
  * object whose socket was never seen (their bytes are skipped). */
 __u64 tls_not_http = 0;
 __u64 tls_no_socket = 0;
-__u64 tls_untracked = 0;  /* calls not followed: the map of calls in progress was full */
+__u64 tls_untracked = 0;  /* calls not followed: no storage for the thread (memory) */
 
 struct tls_key {
 	__u64 ssl;
@@ -69,7 +69,6 @@ struct blank {
 	__u8 b[512];
 };
 
-_Static_assert(sizeof(struct tls_call) <= sizeof(struct blank), "blank");
 _Static_assert(sizeof(struct tls_stream) <= sizeof(struct blank), "blank");
 
 struct {
@@ -89,28 +88,24 @@ struct {
 	__uint(value_size, sizeof(__u32));
 } tls_mappings SEC(".maps");
 
+/* A call begins on this thread (one still open there, never ended, is replaced). */
 static __always_inline void call_enter(__u64 ssl, __u64 buf, __u64 len_ptr, __u8 kind)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct blank *zero;
-	struct tls_call *c;
-	__u32 k = 0;
+	struct tls_call *c = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0,
+						  BPF_LOCAL_STORAGE_GET_F_CREATE);
 
-	zero = bpf_map_lookup_elem(&blanks, &k);
-	if (!zero)
-		return;
-	if (bpf_map_update_elem(&tls_calls, &id, zero, BPF_ANY)) {
+	if (!c) {
 		__sync_fetch_and_add(&tls_untracked, 1);
 		return;
 	}
-	tls_calls_count(1);
-	c = bpf_map_lookup_elem(&tls_calls, &id);
-	if (!c)
-		return;
+	if (!c->active)
+		tls_calls_count(1);
+	c->active = 1;
 	c->ssl = ssl;
 	c->buf = buf;
 	c->len_ptr = len_ptr;
 	c->kind = kind;
+	__builtin_memset(&c->sk, 0, sizeof(c->sk));
 }
 
 /* The TCP connection of sk (read through bpf_core_read: sk may be any kernel pointer). */
@@ -417,15 +412,15 @@ static __always_inline void call_done(struct tls_call *c, __u64 id, __u64 n)
 			call_data(c, t, c->kind == CALL_WRITE, n);
 		}
 	}
-	if (!bpf_map_delete_elem(&tls_calls, &id))
-		tls_calls_count(-1);
+	c->active = 0;
+	tls_calls_count(-1);
 }
 
 /* A read or write returned: n bytes moved. */
 static __always_inline void call_exit(long ret, int ex)
 {
 	__u64 id = bpf_get_current_pid_tgid(), n = 0;
-	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
+	struct tls_call *c = tls_call_now();
 
 	if (!c)
 		return;

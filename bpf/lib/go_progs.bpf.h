@@ -13,6 +13,8 @@
  * descriptor's, looked up at each call: no thread tie is needed, and a Conn whose address
  * was reused for another connection starts a new stream.
  */
+#define GO_READS_MAX 8192  /* Go reads in progress at once, host-wide */
+
 struct go_key {
 	__u64 g;
 	__u32 tgid;
@@ -26,7 +28,7 @@ struct go_read {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, TLS_CALLS_MAX);
+	__uint(max_entries, GO_READS_MAX);
 	__type(key, struct go_key);
 	__type(value, struct go_read);
 } go_reads SEC(".maps");
@@ -41,7 +43,7 @@ static __always_inline void go_call(__u64 conn, __u64 buf, __u64 n, __u8 kind)
 	struct sock *sk;
 
 	call_enter(conn, buf, 0, kind);
-	c = bpf_map_lookup_elem(&tls_calls, &id);
+	c = tls_call_now();
 	if (!c)
 		return;
 	sk = go_conn_sock(conn);

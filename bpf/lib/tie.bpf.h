@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The SSL calls in progress, by thread (tls.bpf.c's uprobes make and end them), and the tie
+ * The SSL calls in progress, by thread (tls.bpf.c's uprobes begin and end them), and the tie
  * of each to its TCP socket: the socket its thread sends or receives on inside the call.
  * httpeek.bpf.c's send and receive programs tie (one program per hook rather than two, each
  * run of which costs its own dispatch), so httpeek.bpf.c owns the two maps and the TLS
@@ -16,8 +16,6 @@
 #include "frame/state.h"  /* struct frame_scan */
 #include "lib/owner.bpf.h"  /* AF_INET, AF_INET6, IPPROTO_TCP */
 
-#define TLS_CALLS_MAX 8192      /* SSL calls in progress at once, host-wide */
-
 /* The TCP connection under an SSL object. */
 struct tls_sock {
 	__u64 cookie;     /* 0: not seen yet */
@@ -28,31 +26,35 @@ struct tls_sock {
 	__u8 pad[3];
 };
 
-/* One SSL call in progress, by thread: its arguments, the socket used in it, the framer. */
+/* A thread's SSL call in progress: its arguments, the socket used in it, the framer. */
 struct tls_call {
 	__u64 ssl;
 	__u64 buf;
 	__u64 len_ptr;    /* _ex calls: where the library stores the byte count */
 	struct tls_sock sk;
 	__u8 kind;        /* CALL_* */
-	__u8 pad[7];
+	__u8 active;      /* a call is in progress */
+	__u8 pad[6];
 	struct frame_scan s;  /* per thread: no slot is shared with a preempted program */
 };
 
-/* Least recently used entries go when full: a thread killed inside a call, or an SSL object
- * its process never freed, does not stay forever. */
+/*
+ * In each thread's own storage, made at its first SSL call and gone with the thread: a call
+ * begins and ends without a hash map's insert and delete, each of which takes a lock with
+ * interrupts off (costly on a paravirtualised guest).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, TLS_CALLS_MAX);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct tls_call);
 } tls_calls SEC(".maps");
 
 /*
- * At least as many as the entries in tls_calls (each insert counts one, each delete that
- * removed one takes it back; entries the LRU evicts stay counted): while it is 0 no thread
- * is inside an SSL call, and the send and receive programs, which run for every socket of
- * the host, stop before their hash lookup.
+ * At least as many as the calls in progress (each begun counts one, each ended takes it back;
+ * a thread that died inside a call stays counted): while it is 0 no thread is inside an SSL
+ * call, and the send and receive programs, which run for every socket of the host, stop
+ * before they look at the thread's storage.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -71,18 +73,25 @@ static __always_inline void tls_calls_count(__s64 d)
 		__sync_fetch_and_add(n, d);
 }
 
+/* The calling thread's SSL call in progress; NULL when it is in none. */
+static __always_inline struct tls_call *tls_call_now(void)
+{
+	struct tls_call *c = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0, 0);
+
+	return c && c->active ? c : NULL;
+}
+
 /* A send or receive inside an SSL call: the socket under the SSL object. */
 static __always_inline void tls_tie(struct sock *sk)
 {
 	__u32 z = 0;
-	__u64 id, *open = bpf_map_lookup_elem(&tls_open, &z);
+	__u64 *open = bpf_map_lookup_elem(&tls_open, &z);
 	struct tls_call *c;
 	__u16 family;
 
 	if (!open || !*(volatile __u64 *)open)
 		return;
-	id = bpf_get_current_pid_tgid();
-	c = bpf_map_lookup_elem(&tls_calls, &id);
+	c = tls_call_now();
 	if (!c || c->sk.cookie || sk->sk_protocol != IPPROTO_TCP)
 		return;
 	family = sk->__sk_common.skc_family;

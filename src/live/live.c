@@ -145,8 +145,6 @@ static int load(struct live *l)
 	l->skel->rodata->mirror_loopback = !l->opt.cgroup_path;
 	set_filter(l->skel, &l->opt.filter);
 	err = bpf_map__set_max_entries(l->skel->maps.events, l->opt.ringbuf_bytes);
-	if (!err && !l->opt.tls)  /* no SSL call is ever tracked: no room kept for them */
-		err = bpf_map__set_max_entries(l->skel->maps.tls_calls, 1);
 	if (!err)
 		err = httpeek_bpf__load(l->skel);
 	if (err)
