@@ -76,7 +76,20 @@ mutant metrics-escape src/metrics/metrics.c \
 mutant h2-stream-id src/output/event_http.c \
 	's/json_i64\(b, msg->stream_id\);/json_i64(b, msg->stream_id + 2);/' httpeek \
 	python3 tests/offline/golden/check_h2.py
+# TLS: the internal reader is the target both readers share and no writer has (tls-cores.so's
+# error function, which all four call, is not taken).
+mutant tls-core-exclusion src/live/tls/ssl_core.c \
+	's/if \(!has\(&a\[1\], to\) \|\| has\(&b\[0\], to\) \|\| has\(&b\[1\], to\)\)/if (!has(\&a[1], to))/' \
+	build/tests/test_live_tls_core build/tests/test_live_tls_core
+# Go: the entry probe moves only past a check of the goroutine's stack guard (r14 + 16).
+mutant go-entry-guard src/live/tls/go_rets.c \
+	's/\(base != X86_REG_R14 \|\| x->operands\[1\]\.mem\.disp == 16\)/1/' \
+	build/tests/test_live_tls_go build/tests/test_live_tls_go
 if [ "$(id -u)" = 0 ]; then
+	# TLS live: the reader's and the writer's internal functions swapped.
+	mutant tls-core-swap src/live/tls/ssl_core.c \
+		's/shared\(&t\[READ\], &t\[WRITE\]\)/shared(\&t[WRITE], \&t[READ])/' httpeek \
+		sh tests/live/fresh.sh python3 tests/live/tls/check_tls.py
 	# HTTP/2 live: the kernel framer skips HEADERS payloads as if DATA (the differential test's
 	# h2 case misses their messages).
 	mutant h2-kernel-headers bpf/frame/h2.h \
