@@ -295,7 +295,7 @@ static void print_tls(const struct live_stats *ls)
 	}
 	fprintf(stderr, "%s, %llu mapping reports lost (every process's maps read again); %llu "
 			"connections were neither HTTP/1.x nor HTTP/2; %llu library calls were "
-			"skipped (connection unknown or too many at once)\n",
+			"skipped (connection unknown, or no memory to follow the call)\n",
 		skipped ? ")" : "", (unsigned long long)ls->tls_mappings_lost,
 		(unsigned long long)ls->tls_not_http, (unsigned long long)ls->tls_no_socket);
 }

@@ -40,7 +40,7 @@ struct live_stats {
 	uint64_t h2_joined_blocks; /* HTTP/2 header blocks on connections older than httpeek:
 				    * counted by the kernel, not copied (they cannot be decoded) */
 	uint64_t tls_not_http;     /* TLS connections whose plaintext is neither HTTP/1.x nor 2 */
-	uint64_t tls_no_socket;    /* TLS calls skipped: connection unknown, or too many at once */
+	uint64_t tls_no_socket;    /* TLS calls skipped: connection unknown, or no memory */
 	bool tls;                  /* TLS is traced */
 };
 
