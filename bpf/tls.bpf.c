@@ -175,7 +175,7 @@ static __always_inline void name_owner(struct tls_stream *t, __u64 id)
 	r->h.type = REC_OWNER;
 	r->h.pad = 0;
 	fill_owner(r, id);
-	bpf_ringbuf_submit(r, submit_flags(sizeof(*r)));
+	bpf_ringbuf_submit(r, submit_flags());
 }
 
 /* What one record of a call says. */
@@ -235,7 +235,7 @@ static __always_inline int tls_class(const struct tls_sock *sk, const struct tls
 		return 0;
 	}
 	fill_tls(r, sk, q, n);
-	bpf_ringbuf_submit(r, submit_flags(sizeof(*r) + cls));
+	bpf_ringbuf_submit(r, submit_flags());
 	return 0;
 }
 

@@ -55,7 +55,7 @@ static __always_inline int copy_class(struct __sk_buff *skb, const struct copy_r
 	r->dir = q->dir;
 	r->flags = q->flags;
 	__builtin_memset(r->pad, 0, sizeof(r->pad));
-	bpf_ringbuf_submit(r, submit_flags(sizeof(*r) + cls));
+	bpf_ringbuf_submit(r, submit_flags());
 	return 0;
 }
 

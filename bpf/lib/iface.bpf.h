@@ -61,7 +61,7 @@ static __always_inline int say_iface(const struct iface_key *k, const struct ifa
 	r->net_ns = k->net_ns;
 	r->ifindex = k->ifindex;
 	__builtin_memcpy(r->name, v->name, sizeof(r->name));
-	bpf_ringbuf_submit(r, submit_flags(sizeof(*r)));
+	bpf_ringbuf_submit(r, submit_flags());
 	return 0;
 }
 

@@ -70,18 +70,13 @@ struct {
 } socks SEC(".maps");
 
 /*
- * Waking the reader costs more than the rest of a program run: wake it only when this record
- * (size bytes, plus the ring's 8-byte header and padding) took the unread data past
- * wakeup_bytes. A reader asleep has emptied the ring, so one record crosses the mark; the
- * records after it would only raise the same wakeup again while the reader is busy. Should
- * two CPUs both miss the crossing, the reader's own short timer collects the records.
+ * Waking the reader costs more than the rest of a program run: wake it only when unread
+ * data piles up; otherwise it collects records on its own short timer.
  */
-static __always_inline __u64 submit_flags(__u64 size)
+static __always_inline __u64 submit_flags(void)
 {
-	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-
-	return avail >= wakeup_bytes && avail < wakeup_bytes + size + 16 ? BPF_RB_FORCE_WAKEUP
-									  : BPF_RB_NO_WAKEUP;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									    : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void count_drop(__u32 key)

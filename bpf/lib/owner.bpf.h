@@ -119,7 +119,7 @@ static __always_inline void touch(struct sock *sk)
 	r->h.type = REC_OWNER;
 	r->h.pad = 0;
 	fill_owner(r, id);
-	bpf_ringbuf_submit(r, submit_flags(sizeof(*r)));
+	bpf_ringbuf_submit(r, submit_flags());
 }
 
 /* A socket reached TCP_CLOSE: when it carried HTTP, says so to user space. */
@@ -142,7 +142,7 @@ static __always_inline void gone(const struct sock *sk, int newstate)
 	r->sock_cookie = bpf_get_socket_cookie((struct sock *)sk);
 	r->type = REC_GONE;
 	r->pad = 0;
-	bpf_ringbuf_submit(r, submit_flags(sizeof(*r)));
+	bpf_ringbuf_submit(r, submit_flags());
 }
 
 #endif
