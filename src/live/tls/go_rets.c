@@ -16,6 +16,29 @@
 #define IS_RET(id) ((id) == ARM64_INS_RET)
 #endif
 
+#ifdef ARCH
+/* A decoder for arch and mode (with each instruction's operands when detail) and its buffer. */
+static int decoder_open(cs_arch arch, cs_mode mode, int detail, csh *h, cs_insn **insn)
+{
+	if (cs_open(arch, mode, h) != CS_ERR_OK)
+		return -ENOTSUP;
+	if (detail)
+		cs_option(*h, CS_OPT_DETAIL, CS_OPT_ON);
+	*insn = cs_malloc(*h);
+	if (!*insn) {
+		cs_close(h);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static void decoder_close(csh *h, cs_insn *insn)
+{
+	cs_free(insn, 1);
+	cs_close(h);
+}
+#endif
+
 int live_tls_go_rets(const uint8_t *code, size_t n, uint64_t addr, uint64_t *rets, size_t max)
 {
 #ifdef ARCH
@@ -26,13 +49,8 @@ int live_tls_go_rets(const uint8_t *code, size_t n, uint64_t addr, uint64_t *ret
 	cs_insn *insn;
 	csh h;
 
-	if (cs_open(ARCH, MODE, &h) != CS_ERR_OK)
+	if (decoder_open(ARCH, MODE, 0, &h, &insn))
 		return -ENOTSUP;
-	insn = cs_malloc(h);
-	if (!insn) {
-		cs_close(&h);
-		return -ENOTSUP;
-	}
 	/* Each step consumes at least one byte: at most n steps. */
 	while (left && cs_disasm_iter(h, &at, &left, &pc, insn)) {
 		if (!IS_RET(insn->id))
@@ -45,8 +63,7 @@ int live_tls_go_rets(const uint8_t *code, size_t n, uint64_t addr, uint64_t *ret
 	}
 	if (found >= 0 && left)
 		found = -ENOEXEC;
-	cs_free(insn, 1);
-	cs_close(&h);
+	decoder_close(&h, insn);
 	return found;
 #else
 	return -ENOTSUP;
@@ -77,11 +94,9 @@ uint64_t live_tls_go_entry(const uint8_t *code, size_t n, uint64_t addr)
 	cs_insn *insn;
 	csh h;
 
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+	if (decoder_open(CS_ARCH_X86, CS_MODE_64, 1, &h, &insn))
 		return addr;
-	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
-	insn = cs_malloc(h);
-	for (int step = 0; insn && step < 3 && left && cs_disasm_iter(h, &at, &left, &pc, insn);
+	for (int step = 0; step < 3 && left && cs_disasm_iter(h, &at, &left, &pc, insn);
 	     step++) {
 		if (step == 0 && stack_check_step(insn, X86_INS_LEA, X86_REG_R12, X86_REG_RSP)) {
 			cmp_reg = X86_REG_R12;
@@ -95,8 +110,7 @@ uint64_t live_tls_go_entry(const uint8_t *code, size_t n, uint64_t addr)
 			found = insn->address;
 		break;
 	}
-	cs_free(insn, 1);
-	cs_close(&h);
+	decoder_close(&h, insn);
 	return found;
 #else
 	(void)code;
