@@ -57,6 +57,11 @@ struct http_message {
 	bool truncated;             /* head over the size or field limit: fields may be missing */
 	struct http_tunnel tunnel;  /* never set by the parser */
 	struct http_str head;       /* the parsed head the strings above point into, or empty */
+	/*
+	 * Not 0: the parse cache's parse this message came from; messages with the same id have
+	 * the same strings (what the parser set; the tunnel and truncated are set after it).
+	 */
+	uint64_t parse_id;
 };
 
 struct http_limits {

@@ -10,8 +10,11 @@
 
 #define PARSE_CACHE 4
 
+static uint64_t parse_ids;  /* the last id given to a parse */
+
 struct parsed_head {
 	bool used;
+	uint64_t id;                /* unique in the process, never reused */
 	int err;
 	uint32_t len, max;
 	bool rewritten;             /* out differs from in */
@@ -113,6 +116,7 @@ int http_parse_cached(struct http_parse_cache *pc, char *buf, size_t len,
 	memcpy(c->in, buf, len);
 	err = http_parse_head(buf, len, msg, hdrs, max_hdrs);
 	c->used = true;
+	c->id = __atomic_add_fetch(&parse_ids, 1, __ATOMIC_RELAXED);
 	c->err = err;
 	c->len = (uint32_t)len;
 	c->max = max_hdrs;
@@ -120,6 +124,7 @@ int http_parse_cached(struct http_parse_cache *pc, char *buf, size_t len,
 		return err;
 	memcpy(c->out, buf, len);
 	c->rewritten = memcmp(c->out, c->in, len) != 0;
+	msg->parse_id = c->id;
 	c->m = *msg;
 	c->m.headers = c->hdrs;
 	if (msg->n_headers)

@@ -369,6 +369,17 @@ static void msg_signature(struct json_buf *k, const struct http_message *msg)
 	fixed.kind = (uint8_t)msg->kind;
 	fixed.truncated = msg->truncated;
 	fixed.in_head = msg->head.len != 0;
+	if (msg->parse_id) {
+		/* The parse stands for its strings; only what is set after it is added. */
+		fixed.in_head = 2;
+		json_reset(k);
+		event_raw(k, (const char *)&fixed, sizeof(fixed));
+		event_raw(k, (const char *)&msg->parse_id, sizeof(msg->parse_id));
+		sig_str(k, &msg->tunnel.via);
+		sig_str(k, &msg->tunnel.proxy);
+		sig_str(k, &msg->tunnel.target);
+		return;
+	}
 	json_reset(k);
 	event_raw(k, (const char *)&fixed, sizeof(fixed));
 	if (fixed.in_head && sig_head(k, msg))

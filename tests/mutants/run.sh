@@ -56,6 +56,14 @@ mutant golden-latency src/session/session.c \
 mutant golden-header-value src/output/event_http.c \
 	's/json_str\(b, s->p, s->len\);/json_str(b, s->p, s->len ? s->len - 1 : 0);/' httpeek \
 	python3 tests/offline/golden/check_golden.py
+# Event cache: a parse's id is never given again (a slot's reuse would hit the old rendering).
+mutant event-cache-parse-id src/http/parse_cache.c \
+	's/c->id = __atomic_add_fetch\(&parse_ids, 1, __ATOMIC_RELAXED\);/c->id = 1 + pc->next % PARSE_CACHE;/' \
+	httpeek python3 tests/offline/golden/check_golden.py
+# Event cache: what is set after the parse (a tunnel's names) is part of the key.
+mutant event-cache-tunnel src/output/event_http.c \
+	's/\t\tsig_str\(k, &msg->tunnel.via\);\n\t\tsig_str\(k, &msg->tunnel.proxy\);\n\t\tsig_str\(k, &msg->tunnel.target\);\n\t\treturn;/\t\treturn;/' \
+	httpeek python3 tests/offline/golden/check_golden.py
 # Hostile: a crash on a hostile input is a failure, whatever the exit status was meant to be.
 mutant hostile-crash src/http/http.c \
 	's/else\n\t\tm->truncated = true;\n\}/else\n\t\tabort();\n}/' httpeek \
