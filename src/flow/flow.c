@@ -45,17 +45,22 @@ static uint64_t hash_endpoint(uint64_t h, const struct endpoint *e)
 	return mix64(h ^ e->port);
 }
 
-/* The same value for both directions: endpoints hashed in a fixed order. */
+/*
+ * The same value for both directions: endpoints hashed in a fixed order. A socket end
+ * (live) has one pair of endpoints: its cookie alone tells flows apart.
+ */
 static uint64_t key_hash(const struct flow_table *t, const struct segment *seg)
 {
 	const struct endpoint *lo = &seg->src, *hi = &seg->dst;
 	uint64_t h;
 
+	h = mix64(t->seed ^ seg->sock_cookie ^ seg->tls);
+	if (seg->sock_cookie)
+		return h;
 	if (endpoint_cmp(lo, hi) > 0) {
 		lo = &seg->dst;
 		hi = &seg->src;
 	}
-	h = mix64(t->seed ^ seg->sock_cookie ^ seg->tls);
 	h = mix64(h ^ seg->zone);
 	h = hash_endpoint(h ^ seg->family, lo);
 	return hash_endpoint(h, hi);
