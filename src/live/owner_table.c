@@ -7,6 +7,7 @@
 
 #define NONE UINT32_MAX
 #define PROC_CACHE 1024  /* /proc answers kept, per (host pid, start time) */
+#define CONTENTS 1024    /* owner contents given an id lately, by hash */
 
 struct slot {
 	struct owner o;
@@ -14,6 +15,12 @@ struct slot {
 	uint32_t next;      /* hash chain */
 	uint32_t prev_lru, next_lru;
 	bool used;
+};
+
+/* An owner content's id and a slot that had it, when it was given. */
+struct content_ref {
+	uint64_t hash, id;
+	uint32_t slot;
 };
 
 /* What /proc said about one process, so that it is read once per process, not per event. */
@@ -36,6 +43,7 @@ struct owner_table {
 	uint32_t lru_head, lru_tail;  /* head: gone entries, then the least recently updated */
 	uint32_t last;      /* the slot found last (each packet is looked up twice): a hint */
 	struct proc_info *procs;
+	struct content_ref *contents;
 	int helper_fd;      /* the /proc helper's socket, -1: read /proc here */
 };
 
@@ -59,7 +67,8 @@ struct owner_table *owner_table_new(uint32_t max_entries, int helper_fd)
 	t->buckets = malloc(nb * sizeof(*t->buckets));
 	t->slots = calloc(max_entries, sizeof(*t->slots));
 	t->procs = calloc(PROC_CACHE, sizeof(*t->procs));
-	if (!t->buckets || !t->slots || !t->procs)
+	t->contents = calloc(CONTENTS, sizeof(*t->contents));
+	if (!t->buckets || !t->slots || !t->procs || !t->contents)
 		goto fail;
 	memset(t->buckets, 0xff, nb * sizeof(*t->buckets));
 	t->free_head = NONE;
@@ -74,6 +83,7 @@ void owner_table_free(struct owner_table *t)
 {
 	if (!t)
 		return;
+	free(t->contents);
 	free(t->procs);
 	free(t->slots);
 	free(t->buckets);
@@ -197,6 +207,44 @@ static void copy_str(char *dst, size_t size, const char *src, size_t src_size)
 	dst[n] = '\0';
 }
 
+static uint64_t content_hash(const struct owner *o)
+{
+	const unsigned char *p = (const unsigned char *)o + OWNER_CONTENT_OFF;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t k = 0; k < OWNER_CONTENT_LEN; k++)
+		h = (h ^ p[k]) * 0x100000001b3ull;
+	return h;
+}
+
+static bool same_content(const struct owner *a, const struct owner *b)
+{
+	return !memcmp((const char *)a + OWNER_CONTENT_OFF, (const char *)b + OWNER_CONTENT_OFF,
+		       OWNER_CONTENT_LEN);
+}
+
+/*
+ * Gives slot i's owner the id of an equal content given lately (while a slot still has
+ * it), else an id never given before: events render an owner once per id.
+ */
+static void give_content_id(struct owner_table *t, uint32_t i)
+{
+	static uint64_t last_id;
+	struct owner *o = &t->slots[i].o;
+	uint64_t h = content_hash(o);
+	struct content_ref *r = &t->contents[h % CONTENTS];
+	const struct owner *had = NULL;
+
+	if (r->id && r->hash == h && r->slot < t->max && t->slots[r->slot].used)
+		had = &t->slots[r->slot].o;
+	if (had && had->content_id == r->id && same_content(had, o)) {
+		o->content_id = r->id;
+		return;
+	}
+	o->content_id = __atomic_add_fetch(&last_id, 1, __ATOMIC_RELAXED);
+	*r = (struct content_ref){ .hash = h, .id = o->content_id, .slot = i };
+}
+
 void owner_table_update(struct owner_table *t, const struct rec_owner *r, int64_t mono_to_real)
 {
 	uint32_t i = find(t, r->h.sock_cookie);
@@ -208,6 +256,7 @@ void owner_table_update(struct owner_table *t, const struct rec_owner *r, int64_
 	lru_push_tail(t, i);
 	t->slots[i].gone_ns = 0;
 	o = &t->slots[i].o;
+	o->content_id = 0;  /* its content changes: its old id stands for the old content */
 	o->cgroup_id = r->cgroup_id;
 	o->thread_start_ns = r->start_ns + (uint64_t)mono_to_real;
 	o->pid = r->pid;
@@ -223,6 +272,7 @@ void owner_table_update(struct owner_table *t, const struct rec_owner *r, int64_
 	copy_str(o->comm, sizeof(o->comm), r->comm, sizeof(r->comm));
 	copy_str(o->hostname, sizeof(o->hostname), r->nodename, sizeof(r->nodename));
 	fill_proc(t, o, r->start_ns);
+	give_content_id(t, i);
 }
 
 void owner_table_gone(struct owner_table *t, uint64_t cookie, uint64_t now_ns)

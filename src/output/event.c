@@ -133,9 +133,15 @@ static void put_owner(struct json_buf *b, const struct owner *o)
 	LIT(b, "},");
 }
 
-#define OWNER_KEY_OFF offsetof(struct owner, cgroup_id)
-#define OWNER_KEY_END (offsetof(struct owner, pod_uid) + sizeof(((struct owner *)0)->pod_uid))
-#define OWNER_KEY_LEN (OWNER_KEY_END - OWNER_KEY_OFF)
+/* True when a and b have the same content: by the owner table's id when both have one. */
+static bool same_owner(const struct owner *a, const struct owner *b)
+{
+	if (a->content_id && b->content_id)
+		return a->content_id == b->content_id;
+	return a->host_tid == b->host_tid && a->thread_start_ns == b->thread_start_ns &&
+	       !memcmp((const char *)a + OWNER_CONTENT_OFF, (const char *)b + OWNER_CONTENT_OFF,
+		       OWNER_CONTENT_LEN);
+}
 
 /* What follows the event head for owner o: containerStarted through "args":[. */
 static void put_owner_ids(struct json_buf *b, const struct owner *o)
@@ -156,15 +162,12 @@ static void put_owner_ids(struct json_buf *b, const struct owner *o)
 /* The rendered owner-dependent parts for o, from the cache or rendered now; NULL: no memory. */
 static const struct event_owner_text *owner_text(struct event_writer *w, const struct owner *o)
 {
-	const char *key = (const char *)o + OWNER_KEY_OFF;
 	struct event_owner_text *c;
 	uint32_t i;
 
 	for (i = 0; i < EVENT_OWNER_CACHE; i++) {
 		c = &w->owners[i];
-		if (c->valid && c->key.host_tid == o->host_tid &&
-		    c->key.thread_start_ns == o->thread_start_ns &&
-		    !memcmp((const char *)&c->key + OWNER_KEY_OFF, key, OWNER_KEY_LEN))
+		if (c->valid && same_owner(&c->key, o))
 			return c;
 	}
 	c = &w->owners[w->owners_next++ % EVENT_OWNER_CACHE];

@@ -2,10 +2,16 @@
 #ifndef HTTPEEK_OWNER_H
 #define HTTPEEK_OWNER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct owner {
 	uint64_t sock_cookie;
+	/*
+	 * Not 0: owners with the same id have the same content (below, from cgroup_id on);
+	 * the owner table gives it. 0: only their contents tell.
+	 */
+	uint64_t content_id;
 	uint64_t cgroup_id;
 	uint64_t thread_start_ns;  /* Tracee's threadStartTime: ns since the Unix epoch */
 	uint32_t pid, tid, ppid;   /* in the process's own pid namespace */
@@ -19,6 +25,11 @@ struct owner {
 	char container_runtime[16];
 	char pod_uid[40];          /* Kubernetes pod UID from the cgroup path, or "" */
 };
+
+/* An owner's content, what its events say of it: cgroup_id through pod_uid. */
+#define OWNER_CONTENT_OFF offsetof(struct owner, cgroup_id)
+#define OWNER_CONTENT_LEN (offsetof(struct owner, pod_uid) + sizeof(((struct owner *)0)->pod_uid) - \
+			   OWNER_CONTENT_OFF)
 
 /* Looks up the owner of a socket end; NULL when unknown. */
 typedef const struct owner *(*owner_lookup_fn)(void *ctx, uint64_t sock_cookie);

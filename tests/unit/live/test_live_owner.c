@@ -201,6 +201,33 @@ static void test_owner_table(void **state)
 	owner_table_free(t);
 }
 
+static uint64_t id_of(struct owner_table *t, uint64_t cookie)
+{
+	return owner_table_lookup(t, cookie)->content_id;
+}
+
+/* Owners with equal contents share an id (events render them once); a new content, a new id. */
+static void test_owner_content_ids(void **state)
+{
+	struct owner_table *t = owner_table_new(4, -1);
+	uint64_t one, two;
+
+	own(t, 21, 1);
+	own(t, 22, 1);  /* another socket of the same thread */
+	own(t, 23, 2);
+	one = id_of(t, 21);
+	two = id_of(t, 23);
+	assert_true(one != 0 && two != 0);
+	assert_true(id_of(t, 22) == one);
+	assert_true(two != one);
+	own(t, 21, 2);  /* 21 now has 23's owner */
+	assert_true(id_of(t, 21) == two);
+	own(t, 23, 3);  /* a thread not seen before */
+	assert_true(id_of(t, 23) != one && id_of(t, 23) != two);
+	assert_true(id_of(t, 21) == two && id_of(t, 22) == one);
+	owner_table_free(t);
+}
+
 /* The /proc helper's protocol: one pid in, one answer out; anything else is refused. */
 static void test_proc_helper(void **state)
 {
@@ -250,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_hold_order),
 		cmocka_unit_test(test_hold_limits),
 		cmocka_unit_test(test_owner_table),
+		cmocka_unit_test(test_owner_content_ids),
 		cmocka_unit_test(test_proc_helper),
 	};
 
