@@ -371,13 +371,27 @@ static void msg_signature(struct json_buf *k, const struct http_message *msg)
 	fixed.in_head = msg->head.len != 0;
 	if (msg->parse_id) {
 		/* The parse stands for its strings; only what is set after it is added. */
-		fixed.in_head = 2;
+		const struct http_tunnel *t = &msg->tunnel;
+		struct {
+			__typeof__(fixed) fixed;
+			uint64_t parse_id;
+			uint32_t via, proxy, target;
+		} by_parse;
+
+		memset(&by_parse, 0, sizeof(by_parse));
+		memcpy(&by_parse.fixed, &fixed, sizeof(fixed));
+		by_parse.fixed.in_head = 2;
+		by_parse.parse_id = msg->parse_id;
+		by_parse.via = t->via.len;
+		by_parse.proxy = t->proxy.len;
+		by_parse.target = t->target.len;
 		json_reset(k);
-		event_raw(k, (const char *)&fixed, sizeof(fixed));
-		event_raw(k, (const char *)&msg->parse_id, sizeof(msg->parse_id));
-		sig_str(k, &msg->tunnel.via);
-		sig_str(k, &msg->tunnel.proxy);
-		sig_str(k, &msg->tunnel.target);
+		event_raw(k, (const char *)&by_parse, sizeof(by_parse));
+		if (t->via.len || t->proxy.len || t->target.len) {
+			event_raw(k, t->via.p, t->via.len);
+			event_raw(k, t->proxy.p, t->proxy.len);
+			event_raw(k, t->target.p, t->target.len);
+		}
 		return;
 	}
 	json_reset(k);
@@ -393,24 +407,26 @@ static void msg_signature(struct json_buf *k, const struct http_message *msg)
 
 /* The cached rendering of a message with signature k, or NULL. */
 static const struct event_msg_text *find_msg(const struct event_writer *w,
-					     const struct json_buf *k)
+					     const struct json_buf *k, uint64_t parse_id)
 {
 	const struct event_msg_text *c;
 	uint32_t i;
 
 	for (i = 0; i < EVENT_MSG_CACHE; i++) {
 		c = &w->msgs[i];
-		if (c->valid && c->sig.len == k->len && !memcmp(c->sig.data, k->data, k->len))
+		if (c->valid && c->parse_id == parse_id && c->sig.len == k->len &&
+		    !memcmp(c->sig.data, k->data, k->len))
 			return c;
 	}
 	return NULL;
 }
 
 /* Keeps the rendering in w->buf from mark on for messages with the signature in w->sig. */
-static void keep_msg(struct event_writer *w, size_t mark)
+static void keep_msg(struct event_writer *w, size_t mark, uint64_t parse_id)
 {
 	struct event_msg_text *c = &w->msgs[w->msgs_next++ % EVENT_MSG_CACHE];
 
+	c->parse_id = parse_id;
 	json_reset(&c->sig);
 	json_reset(&c->text);
 	event_raw(&c->sig, w->sig.data, w->sig.len);
@@ -432,14 +448,14 @@ void event_put_proto_http(struct event_writer *w, const struct http_message *msg
 		put_proto_http(w, msg);
 		return;
 	}
-	c = find_msg(w, &w->sig);
+	c = find_msg(w, &w->sig, msg->parse_id);
 	if (c) {
 		event_raw(&w->buf, c->text.data, c->text.len);
 		return;
 	}
 	put_proto_http(w, msg);
 	if (!w->buf.failed)
-		keep_msg(w, mark);
+		keep_msg(w, mark, msg->parse_id);
 }
 
 void event_http_free(struct event_writer *w)

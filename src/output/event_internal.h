@@ -36,6 +36,7 @@ struct event_key_ref;
 struct event_msg_text {
 	struct json_buf sig;
 	struct json_buf text;
+	uint64_t parse_id;         /* the message's (http_message.parse_id): compared first */
 	bool valid;
 };
 
