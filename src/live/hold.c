@@ -64,6 +64,8 @@ void live_hold_free(struct live_hold *h)
 
 bool live_hold_has(const struct live_hold *h, uint64_t cookie)
 {
+	if (!h->oldest)
+		return false;  /* nothing held: no bucket to look at */
 	return *chain_slot((struct live_hold *)h, cookie) != NULL;
 }
 
