@@ -217,12 +217,6 @@ static uint64_t content_hash(const struct owner *o)
 	return h;
 }
 
-static bool same_content(const struct owner *a, const struct owner *b)
-{
-	return !memcmp((const char *)a + OWNER_CONTENT_OFF, (const char *)b + OWNER_CONTENT_OFF,
-		       OWNER_CONTENT_LEN);
-}
-
 /*
  * Gives slot i's owner the id of an equal content given lately (while a slot still has
  * it), else an id never given before: events render an owner once per id.
@@ -237,7 +231,7 @@ static void give_content_id(struct owner_table *t, uint32_t i)
 
 	if (r->id && r->hash == h && r->slot < t->max && t->slots[r->slot].used)
 		had = &t->slots[r->slot].o;
-	if (had && had->content_id == r->id && same_content(had, o)) {
+	if (had && had->content_id == r->id && owner_same_content(had, o)) {
 		o->content_id = r->id;
 		return;
 	}

@@ -139,8 +139,7 @@ static bool same_owner(const struct owner *a, const struct owner *b)
 	if (a->content_id && b->content_id)
 		return a->content_id == b->content_id;
 	return a->host_tid == b->host_tid && a->thread_start_ns == b->thread_start_ns &&
-	       !memcmp((const char *)a + OWNER_CONTENT_OFF, (const char *)b + OWNER_CONTENT_OFF,
-		       OWNER_CONTENT_LEN);
+	       owner_same_content(a, b);
 }
 
 /* What follows the event head for owner o: containerStarted through "args":[. */

@@ -2,8 +2,10 @@
 #ifndef HTTPEEK_OWNER_H
 #define HTTPEEK_OWNER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct owner {
 	uint64_t sock_cookie;
@@ -30,6 +32,12 @@ struct owner {
 #define OWNER_CONTENT_OFF offsetof(struct owner, cgroup_id)
 #define OWNER_CONTENT_LEN (offsetof(struct owner, pod_uid) + sizeof(((struct owner *)0)->pod_uid) - \
 			   OWNER_CONTENT_OFF)
+
+static inline bool owner_same_content(const struct owner *a, const struct owner *b)
+{
+	return !memcmp((const char *)a + OWNER_CONTENT_OFF, (const char *)b + OWNER_CONTENT_OFF,
+		       OWNER_CONTENT_LEN);
+}
 
 /* Looks up the owner of a socket end; NULL when unknown. */
 typedef const struct owner *(*owner_lookup_fn)(void *ctx, uint64_t sock_cookie);
