@@ -45,7 +45,7 @@ void http_parse_cache_free(struct http_parse_cache *c)
 }
 
 /* Moves x from pointing into from[0..len] to the same offset in to; other pointers stay. */
-static void rebase(struct http_str *x, const char *from, size_t len, char *to)
+static void rebase(struct http_str *x, const char *from, size_t len, const char *to)
 {
 	uintptr_t off = (uintptr_t)x->p - (uintptr_t)from;  /* wraps when x is before from */
 
@@ -53,7 +53,8 @@ static void rebase(struct http_str *x, const char *from, size_t len, char *to)
 		x->p = to + off;
 }
 
-static void rebase_message(struct http_message *m, const char *from, size_t len, char *to)
+static void rebase_message(struct http_message *m, const char *from, size_t len,
+			   const char *to)
 {
 	rebase(&m->method, from, len, to);
 	rebase(&m->target, from, len, to);
@@ -81,11 +82,10 @@ static const struct parsed_head *find_parsed(const struct http_parse_cache *pc, 
 	return NULL;
 }
 
-static void replay(const struct parsed_head *c, char *buf, struct http_message *m,
+/* c's parse for the head in buf (as parsed: rewritten when c was). */
+static void replay(const struct parsed_head *c, const char *buf, struct http_message *m,
 		   struct http_header *hdrs)
 {
-	if (c->rewritten)
-		memcpy(buf, c->out, c->len);  /* buf holds c->in */
 	*m = c->m;
 	m->headers = hdrs;
 	if (m->n_headers)
@@ -108,6 +108,8 @@ int http_parse_cached(struct http_parse_cache *pc, char *buf, size_t len,
 		pc->stats->cache_misses += hit == NULL;
 	}
 	if (hit) {
+		if (!hit->err && hit->rewritten)
+			memcpy(buf, hit->out, len);  /* buf holds hit->in */
 		if (!hit->err)
 			replay(hit, buf, msg, hdrs);
 		return hit->err;
@@ -131,4 +133,20 @@ int http_parse_cached(struct http_parse_cache *pc, char *buf, size_t len,
 		memcpy(c->hdrs, hdrs, msg->n_headers * sizeof(*hdrs));
 	rebase_message(&c->m, buf, len, c->out);
 	return 0;
+}
+
+bool http_parse_known(struct http_parse_cache *pc, const char *buf, size_t len,
+		      struct http_message *msg, struct http_header *hdrs, uint32_t max_hdrs)
+{
+	const struct parsed_head *hit;
+
+	if (!pc || !len || len > HTTP_CACHE_HEAD || max_hdrs > HTTP_CACHE_FIELDS)
+		return false;
+	hit = find_parsed(pc, buf, len, max_hdrs);
+	if (!hit || hit->err || hit->rewritten)
+		return false;
+	if (pc->stats)
+		pc->stats->cache_hits++;
+	replay(hit, buf, msg, hdrs);
+	return true;
 }

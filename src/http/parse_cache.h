@@ -15,4 +15,11 @@
 int http_parse_cached(struct http_parse_cache *c, char *buf, size_t len,
 		      struct http_message *msg, struct http_header *hdrs, uint32_t max_hdrs);
 
+/*
+ * The same for a head parsed lately without error and left as it was by parsing: msg points
+ * into buf, which is only read; true. False when the cache does not know it so: nothing done.
+ */
+bool http_parse_known(struct http_parse_cache *c, const char *buf, size_t len,
+		      struct http_message *msg, struct http_header *hdrs, uint32_t max_hdrs);
+
 #endif

@@ -98,6 +98,14 @@ mutant go-entry-guard src/live/tls/go_rets.c \
 mutant owner-content-id src/live/owner_table.c \
 	's/uint64_t h = content_hash\(o\);/uint64_t h = 0;/; s/ && owner_same_content\(had, o\)\)/)/' \
 	build/tests/test_live_owner build/tests/test_live_owner
+# Whole heads read where they lie: never a head that parsing rewrote (folded lines).
+mutant parse-known-rewritten src/http/parse_cache.c \
+	's/if \(!hit \|\| hit->err \|\| hit->rewritten\)/if (!hit || hit->err)/' \
+	build/tests/test_http_parse_cache build/tests/test_http_parse_cache
+# Whole heads read where they lie: what follows is framed as after any other head.
+mutant whole-head-frame src/http/stream.c \
+	's/\tif \(s->state != ST_TUNNEL\)\n\t\tframe\(s, &m, next, false\);\n\treturn first \+ end;/\treturn first + end;/' \
+	build/tests/test_http_stream build/tests/test_http_stream
 if [ "$(id -u)" = 0 ]; then
 	# TLS live: the reader's and the writer's internal functions swapped.
 	mutant tls-core-swap src/live/tls/ssl_core.c \

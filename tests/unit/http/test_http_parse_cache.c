@@ -158,6 +158,47 @@ static void test_uncached(void **state)
 	free(big);
 }
 
+/*
+ * A head is known (read where it lies, which the test's read-only literals check) once parsed
+ * without error and left as it was; a folded head, which parsing rewrites, or a failed one is
+ * never known, nor a known head under another field limit.
+ */
+static void test_known(void **state)
+{
+	struct http_header ha[MAXF], hb[MAXF];
+	struct http_message ma, mb;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		struct http_parse_cache *c = http_parse_cache_new(NULL);
+		const char *h = heads[i];
+		size_t len = strlen(h);
+		char *copy = strdup(h);
+		bool rewritten, known;
+		int err;
+
+		assert_non_null(c);
+		assert_non_null(copy);
+		assert_false(http_parse_known(c, h, len, &mb, hb, MAXF));
+		err = http_parse_cached(c, copy, len, &ma, ha, MAXF);
+		rewritten = memcmp(copy, h, len) != 0;
+		known = http_parse_known(c, h, len, &mb, hb, MAXF);
+		assert_int_equal(known, !err && !rewritten);
+		assert_false(http_parse_known(c, h, len, &mb, hb, MAXF - 1));
+		if (known) {
+			assert_int_equal(mb.parse_id, ma.parse_id);
+			assert_int_equal(mb.n_headers, ma.n_headers);
+			expect_str(&mb.target, h, &ma.target, copy, len);
+			expect_str(&mb.protocol, h, &ma.protocol, copy, len);
+			expect_str(&mb.head, h, &ma.head, copy, len);
+			for (uint32_t f = 0; f < ma.n_headers; f++)
+				expect_str(&hb[f].value, h, &ha[f].value, copy, len);
+		}
+		free(copy);
+		http_parse_cache_free(c);
+	}
+}
+
 /* A cache counts its hits and misses; heads it cannot hold are neither. */
 static void test_counts(void **state)
 {
@@ -205,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_one_byte_apart),
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_uncached),
+		cmocka_unit_test(test_known),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * HTTP stream tests. Each case is a script of data, gaps, tunnel switches and the end; it is
- * run with every data step fed whole, byte by byte and in many random splits, and must give
- * the same messages and counters every time.
+ * run with every data step fed whole, byte by byte and in many random splits, without and with
+ * a parse cache shared by the case's runs (heads seen before are then read where they lie),
+ * and must give the same messages and counters every time.
  */
 #include <malloc.h>
 #include <setjmp.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "http/http.h"
+#include "http/parse_cache.h"
 
 enum op_kind { OP_STOP, OP_DATA, OP_GAP, OP_TUNNEL, OP_INNER, OP_END };
 
@@ -108,13 +110,15 @@ static void feed(struct http_stream *s, const struct op *op, enum feed how, uint
 	}
 }
 
+static struct http_parse_cache *shared_cache;  /* NULL: streams parse every head */
+
 static void run_case(const struct scase *c, enum feed how, uint64_t seed)
 {
 	struct http_limits lim = { .max_head = c->max_head ? c->max_head : HTTP_DEFAULT_MAX_HEAD,
 				   .max_fields = c->max_fields ? c->max_fields : 64 };
 	struct recorder r = { .c = c };
 	struct http_stats st = { 0 };
-	struct http_stream *s = http_stream_new(&lim, &st, NULL);
+	struct http_stream *s = http_stream_new(&lim, &st, shared_cache);
 	const struct op *op;
 	uint64_t off = 0;
 	char got[512];
@@ -166,10 +170,18 @@ static void run_all_feeds(const struct scase *c)
 {
 	uint64_t seed;
 
-	run_case(c, FEED_WHOLE, 0);
-	run_case(c, FEED_BYTES, 0);
-	for (seed = 1; seed <= 300; seed++)
-		run_case(c, FEED_RANDOM, seed);
+	for (int cached = 0; cached < 2; cached++) {
+		shared_cache = cached ? http_parse_cache_new(NULL) : NULL;
+		if (cached)
+			assert_non_null(shared_cache);
+		run_case(c, FEED_WHOLE, 0);
+		run_case(c, FEED_WHOLE, 0);  /* cached: every head known now */
+		run_case(c, FEED_BYTES, 0);
+		for (seed = 1; seed <= 300; seed++)
+			run_case(c, FEED_RANDOM, seed);
+		http_parse_cache_free(shared_cache);
+		shared_cache = NULL;
+	}
 }
 
 #define REQ_A "GET /a HTTP/1.1\r\nHost: h\r\n\r\n"
