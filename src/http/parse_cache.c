@@ -18,6 +18,8 @@ struct parsed_head {
 	int err;
 	uint32_t len, max;
 	bool rewritten;             /* out differs from in */
+	int32_t field_lines;        /* a whole head (through its first empty line): its field
+				     * lines; -1: not one, or parsing failed */
 	char in[HTTP_CACHE_HEAD];   /* the head as buffered */
 	char out[HTTP_CACHE_HEAD];  /* the head after parsing (folding rewrites it) */
 	struct http_message m;      /* strings point into out (or at static text) */
@@ -67,6 +69,25 @@ static void rebase_message(struct http_message *m, const char *from, size_t len,
 		rebase(&m->headers[i].name, from, len, to);
 		rebase(&m->headers[i].value, from, len, to);
 	}
+}
+
+/*
+ * The field lines of a whole head: a start line, then lines up to the first empty one ("" or
+ * "\r" before the '\n'), which ends buf; -1 when buf is not one.
+ */
+static int32_t whole_head_lines(const char *buf, size_t len)
+{
+	const char *q = memchr(buf, '\n', len), *line;
+	int32_t fields = 0;
+
+	while (q && (size_t)(q + 1 - buf) < len) {
+		line = q + 1;
+		q = memchr(line, '\n', len - (size_t)(line - buf));
+		if (q && (q == line || (q == line + 1 && line[0] == '\r')))
+			return (size_t)(q + 1 - buf) == len ? fields : -1;
+		fields++;
+	}
+	return -1;
 }
 
 /* A cached parse of buf[0..len) with the field limit max, or NULL. */
@@ -122,6 +143,7 @@ int http_parse_cached(struct http_parse_cache *pc, char *buf, size_t len,
 	c->err = err;
 	c->len = (uint32_t)len;
 	c->max = max_hdrs;
+	c->field_lines = err ? -1 : whole_head_lines(c->in, len);
 	if (err)
 		return err;
 	memcpy(c->out, buf, len);
@@ -135,18 +157,23 @@ int http_parse_cached(struct http_parse_cache *pc, char *buf, size_t len,
 	return 0;
 }
 
-bool http_parse_known(struct http_parse_cache *pc, const char *buf, size_t len,
-		      struct http_message *msg, struct http_header *hdrs, uint32_t max_hdrs)
+bool http_parse_known_head(struct http_parse_cache *pc, const char *buf, size_t lim,
+			   uint32_t max_fields, size_t *len, struct http_message *msg,
+			   struct http_header *hdrs)
 {
-	const struct parsed_head *hit;
+	for (uint32_t i = 0; pc && i < PARSE_CACHE; i++) {
+		const struct parsed_head *c = &pc->heads[i];
+		uint32_t lines = (uint32_t)c->field_lines;
 
-	if (!pc || !len || len > HTTP_CACHE_HEAD || max_hdrs > HTTP_CACHE_FIELDS)
-		return false;
-	hit = find_parsed(pc, buf, len, max_hdrs);
-	if (!hit || hit->err || hit->rewritten)
-		return false;
-	if (pc->stats)
-		pc->stats->cache_hits++;
-	replay(hit, buf, msg, hdrs);
-	return true;
+		if (!c->used || c->field_lines < 0 || c->rewritten || c->len > lim ||
+		    c->max != (max_fields < lines + 1 ? max_fields : lines + 1) ||
+		    memcmp(c->in, buf, c->len))
+			continue;
+		if (pc->stats)
+			pc->stats->cache_hits++;
+		replay(c, buf, msg, hdrs);
+		*len = c->len;
+		return true;
+	}
+	return false;
 }

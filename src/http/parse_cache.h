@@ -16,10 +16,13 @@ int http_parse_cached(struct http_parse_cache *c, char *buf, size_t len,
 		      struct http_message *msg, struct http_header *hdrs, uint32_t max_hdrs);
 
 /*
- * The same for a head parsed lately without error and left as it was by parsing: msg points
- * into buf, which is only read; true. False when the cache does not know it so: nothing done.
+ * A whole head (through its first empty line) that buf[0..lim) starts with, parsed lately
+ * without error and left as it was by parsing, with the field limit http_parse_cached had for
+ * it under max_fields: msg points into buf, which is only read, *len is the head's length;
+ * true. False when the cache knows no such head: nothing done.
  */
-bool http_parse_known(struct http_parse_cache *c, const char *buf, size_t len,
-		      struct http_message *msg, struct http_header *hdrs, uint32_t max_hdrs);
+bool http_parse_known_head(struct http_parse_cache *c, const char *buf, size_t lim,
+			   uint32_t max_fields, size_t *len, struct http_message *msg,
+			   struct http_header *hdrs);
 
 #endif

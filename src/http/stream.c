@@ -387,41 +387,30 @@ static size_t scan_start(struct http_stream *s, const uint8_t *p, size_t lim, ht
 }
 
 /*
- * Nothing buffered, a valid start at p and the whole head in p, parsed lately as it is: emitted
- * from where it lies, as scan_start, scan_head and complete would. A whole head is parsed only
- * after check_start took its start line (not the preface, not HTTP/0.9), so a known one passed
- * it. Returns the bytes used, or 0 (nothing changed) for the general path.
+ * Nothing buffered, a valid start at p, and p starts with a whole head parsed lately as it is:
+ * emitted from where it lies, as scan_start, scan_head and complete would. A whole head is
+ * parsed only after check_start took its start line (not the preface, not HTTP/0.9), so a
+ * known one passed it. Returns the bytes used, or 0 (nothing changed) for the general path.
  */
 static size_t whole_head(struct http_stream *s, const uint8_t *p, size_t n, http_emit_fn emit,
 			 void *ctx)
 {
 	struct http_header hdrs[STACK_FIELDS];
-	size_t lim = min_size(n, max_head(s)), first, end;
-	const uint8_t *q = memchr(p, '\n', lim);
-	uint8_t line = s->line;
 	enum http_next next = HTTP_NEXT_DEFAULT;
 	struct http_message m;
-	uint32_t max;
+	size_t len;
 
-	if (!q)
+	if (!http_parse_known_head(s->cache, (const char *)p, min_size(n, max_head(s)),
+				   s->lim->max_fields, &len, &m, hdrs))
 		return 0;
-	first = (size_t)(q - p) + 1;
-	s->line = LINE_EMPTY;
-	s->nlines = 0;
-	end = find_blank(s, p + first, lim - first);
-	max = s->lim->max_fields < s->nlines + 1 ? s->lim->max_fields : s->nlines + 1;
-	s->line_start = s->nlines = 0;
-	if (!end || !http_parse_known(s->cache, (const char *)p, first + end, &m, hdrs, max)) {
-		s->line = line;
-		return 0;
-	}
 	m.ts_ns = s->ts_ns;
 	s->st->messages++;
+	s->line = LINE_EMPTY;
 	if (emit)
 		next = emit(ctx, &m);
 	if (s->state != ST_TUNNEL)
 		frame(s, &m, next, false);
-	return first + end;
+	return len;
 }
 
 static size_t feed_head(struct http_stream *s, const uint8_t *p, size_t n, http_emit_fn emit,

@@ -100,11 +100,15 @@ mutant owner-content-id src/live/owner_table.c \
 	build/tests/test_live_owner build/tests/test_live_owner
 # Whole heads read where they lie: never a head that parsing rewrote (folded lines).
 mutant parse-known-rewritten src/http/parse_cache.c \
-	's/if \(!hit \|\| hit->err \|\| hit->rewritten\)/if (!hit || hit->err)/' \
+	's/c->field_lines < 0 \|\| c->rewritten \|\|/c->field_lines < 0 ||/' \
+	build/tests/test_http_parse_cache build/tests/test_http_parse_cache
+# Whole heads read where they lie: only whole heads (a start line alone is not one).
+mutant parse-known-whole src/http/parse_cache.c \
+	's/if \(!c->used \|\| c->field_lines < 0 \|\|/if (!c->used ||/' \
 	build/tests/test_http_parse_cache build/tests/test_http_parse_cache
 # Whole heads read where they lie: what follows is framed as after any other head.
 mutant whole-head-frame src/http/stream.c \
-	's/\tif \(s->state != ST_TUNNEL\)\n\t\tframe\(s, &m, next, false\);\n\treturn first \+ end;/\treturn first + end;/' \
+	's/\tif \(s->state != ST_TUNNEL\)\n\t\tframe\(s, &m, next, false\);\n\treturn len;/\treturn len;/' \
 	build/tests/test_http_stream build/tests/test_http_stream
 if [ "$(id -u)" = 0 ]; then
 	# TLS live: the reader's and the writer's internal functions swapped.

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "http/parse_cache.h"
 
@@ -158,45 +160,82 @@ static void test_uncached(void **state)
 	free(big);
 }
 
-/*
- * A head is known (read where it lies, which the test's read-only literals check) once parsed
- * without error and left as it was; a folded head, which parsing rewrites, or a failed one is
- * never known, nor a known head under another field limit.
- */
-static void test_known(void **state)
+/* A whole head: CRLF lines, the first empty one at its end. */
+static bool whole(const char *h)
 {
+	const char *e = strstr(h, "\r\n\r\n");
+
+	return e && e[4] == '\0';
+}
+
+/* Its field lines: the lines between the start line and the empty line. */
+static uint32_t field_lines(const char *h)
+{
+	uint32_t n = 0;
+
+	for (; *h; h++)
+		n += *h == '\n';
+	return n - 2;
+}
+
+/*
+ * A head is known where a buffer starts with it (read where it lies, which the read-only page
+ * checks) once parsed whole without error and left as it was; a folded head, which parsing
+ * rewrites, a failed one or a start line alone never is, nor a head longer than the buffer's
+ * limit or parsed under another field limit.
+ */
+static void test_known_head(void **state)
+{
+	static const char after[] = "body bytes\r\n\r\nGET / HTTP/1.1\r\n\r\n";
+	long page = sysconf(_SC_PAGESIZE);
+	char *ro = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
 	struct http_header ha[MAXF], hb[MAXF];
 	struct http_message ma, mb;
 
 	(void)state;
+	assert_true(ro != MAP_FAILED);
 	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
 		struct http_parse_cache *c = http_parse_cache_new(NULL);
 		const char *h = heads[i];
-		size_t len = strlen(h);
+		size_t len = strlen(h), got = 0, lim = len + sizeof(after) - 1;
+		uint32_t max = whole(h) && field_lines(h) + 1 < MAXF ? field_lines(h) + 1 : MAXF;
 		char *copy = strdup(h);
-		bool rewritten, known;
+		bool known;
 		int err;
 
 		assert_non_null(c);
 		assert_non_null(copy);
-		assert_false(http_parse_known(c, h, len, &mb, hb, MAXF));
-		err = http_parse_cached(c, copy, len, &ma, ha, MAXF);
-		rewritten = memcmp(copy, h, len) != 0;
-		known = http_parse_known(c, h, len, &mb, hb, MAXF);
-		assert_int_equal(known, !err && !rewritten);
-		assert_false(http_parse_known(c, h, len, &mb, hb, MAXF - 1));
+		assert_int_equal(mprotect(ro, (size_t)page, PROT_READ | PROT_WRITE), 0);
+		memcpy(ro, h, len);
+		memcpy(ro + len, after, sizeof(after) - 1);
+		assert_int_equal(mprotect(ro, (size_t)page, PROT_READ), 0);
+		assert_false(http_parse_known_head(c, ro, lim, MAXF, &got, &mb, hb));
+		/* its start line alone, as check_start parses it */
+		http_parse_cached(c, copy, (size_t)(strchr(h, '\n') + 1 - h), &ma, NULL, 0);
+		assert_false(http_parse_known_head(c, ro, lim, MAXF, &got, &mb, hb));
+		err = http_parse_cached(c, copy, len, &ma, ha, max);
+		known = http_parse_known_head(c, ro, lim, MAXF, &got, &mb, hb);
+		assert_int_equal(known, !err && !memcmp(copy, h, len) && whole(h));
 		if (known) {
+			assert_int_equal(got, len);
 			assert_int_equal(mb.parse_id, ma.parse_id);
 			assert_int_equal(mb.n_headers, ma.n_headers);
-			expect_str(&mb.target, h, &ma.target, copy, len);
-			expect_str(&mb.protocol, h, &ma.protocol, copy, len);
-			expect_str(&mb.head, h, &ma.head, copy, len);
+			expect_str(&mb.target, ro, &ma.target, copy, len);
+			expect_str(&mb.protocol, ro, &ma.protocol, copy, len);
+			expect_str(&mb.head, ro, &ma.head, copy, len);
 			for (uint32_t f = 0; f < ma.n_headers; f++)
-				expect_str(&hb[f].value, h, &ha[f].value, copy, len);
+				expect_str(&hb[f].value, ro, &ha[f].value, copy, len);
+			assert_false(http_parse_known_head(c, ro, len - 1, MAXF, &got, &mb, hb));
+			if (max > 1)
+				assert_false(http_parse_known_head(c, ro, lim, max - 1, &got, &mb,
+								   hb));
+			assert_true(http_parse_known_head(c, ro, lim, max, &got, &mb, hb));
 		}
 		free(copy);
 		http_parse_cache_free(c);
 	}
+	munmap(ro, (size_t)page);
 }
 
 /* A cache counts its hits and misses; heads it cannot hold are neither. */
@@ -246,7 +285,7 @@ int main(void)
 		cmocka_unit_test(test_one_byte_apart),
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_uncached),
-		cmocka_unit_test(test_known),
+		cmocka_unit_test(test_known_head),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
