@@ -389,8 +389,9 @@ static size_t scan_start(struct http_stream *s, const uint8_t *p, size_t lim, ht
 /*
  * Nothing buffered, a valid start at p, and p starts with a whole head parsed lately as it is:
  * emitted from where it lies, as scan_start, scan_head and complete would. A whole head is
- * parsed only after check_start took its start line (not the preface, not HTTP/0.9), so a
- * known one passed it. Returns the bytes used, or 0 (nothing changed) for the general path.
+ * parsed only after start_ok and check_start took its start (not the preface, not HTTP/0.9),
+ * which its start line alone decides, so a known one passes them. Returns the bytes used, or
+ * 0 (nothing changed) for the general path.
  */
 static size_t whole_head(struct http_stream *s, const uint8_t *p, size_t n, http_emit_fn emit,
 			 void *ctx)
@@ -416,9 +417,7 @@ static size_t whole_head(struct http_stream *s, const uint8_t *p, size_t n, http
 static size_t feed_head(struct http_stream *s, const uint8_t *p, size_t n, http_emit_fn emit,
 			void *ctx)
 {
-	size_t used;
-
-	size_t skip = 0;
+	size_t skip = 0, used;
 
 	if (!s->len) {
 		while (skip < n && (p[skip] == '\r' || p[skip] == '\n'))
@@ -434,6 +433,8 @@ static size_t feed_head(struct http_stream *s, const uint8_t *p, size_t n, http_
 		become_h2(s, H2_BY_SETTINGS);
 		return skip;  /* the frames are the HTTP/2 reader's */
 	}
+	if (!s->len && !s->inner && !s->resyncing && (used = whole_head(s, p, n, emit, ctx)))
+		return skip + used;
 	if (s->inner && !start_ok(s, p, n)) {
 		s->state = ST_TUNNEL;  /* TLS or another protocol in the tunnel */
 		return skip + n;
@@ -442,8 +443,6 @@ static size_t feed_head(struct http_stream *s, const uint8_t *p, size_t n, http_
 		lose(s, false, true);
 		return skip;
 	}
-	if (!s->len && !s->inner && !s->resyncing && (used = whole_head(s, p, n, emit, ctx)))
-		return skip + used;
 	return skip + scan_start(s, p, min_size(n, max_head(s) - s->len), emit, ctx);
 }
 
