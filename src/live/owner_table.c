@@ -8,13 +8,14 @@
 #define NONE UINT32_MAX
 #define PROC_CACHE 1024  /* /proc answers kept, per (host pid, start time) */
 #define CONTENTS 1024    /* owner contents given an id lately, by hash */
+#define RECENT_BITS 6    /* slots found lately, by a hash of their cookie: 2^6 of them */
 
 struct slot {
+	bool used;          /* first: in the cache line of o.sock_cookie */
 	struct owner o;
 	uint64_t gone_ns;   /* 0 while the socket lives */
 	uint32_t next;      /* hash chain */
 	uint32_t prev_lru, next_lru;
-	bool used;
 };
 
 /* An owner content's id and a slot that had it, when it was given. */
@@ -41,7 +42,11 @@ struct owner_table {
 	uint32_t free_head;
 	uint32_t fresh;     /* slots[fresh..max) were never used: taken in order, untouched till then */
 	uint32_t lru_head, lru_tail;  /* head: gone entries, then the least recently updated */
-	uint32_t last;      /* the slot found last (each packet is looked up twice): a hint */
+	/*
+	 * Hints: the slot found last for a cookie of each hash. Every packet and message looks
+	 * up its owner; these stay in the cache, the buckets (all sockets') do not.
+	 */
+	uint32_t recent[1u << RECENT_BITS];
 	struct proc_info *procs;
 	struct content_ref *contents;
 	int helper_fd;      /* the /proc helper's socket, -1: read /proc here */
@@ -71,6 +76,7 @@ struct owner_table *owner_table_new(uint32_t max_entries, int helper_fd)
 	if (!t->buckets || !t->slots || !t->procs || !t->contents)
 		goto fail;
 	memset(t->buckets, 0xff, nb * sizeof(*t->buckets));
+	memset(t->recent, 0xff, sizeof(t->recent));
 	t->free_head = NONE;
 	t->lru_head = t->lru_tail = NONE;
 	return t;
@@ -92,7 +98,8 @@ void owner_table_free(struct owner_table *t)
 
 static uint32_t find(struct owner_table *t, uint64_t cookie)
 {
-	uint32_t i = t->last;
+	uint32_t *hint = &t->recent[(cookie * 0x9e3779b97f4a7c15ull) >> (64 - RECENT_BITS)];
+	uint32_t i = *hint;
 
 	if (i < t->max && t->slots[i].used && t->slots[i].o.sock_cookie == cookie)
 		return i;
@@ -100,7 +107,7 @@ static uint32_t find(struct owner_table *t, uint64_t cookie)
 	while (i != NONE && t->slots[i].o.sock_cookie != cookie)
 		i = t->slots[i].next;
 	if (i != NONE)
-		t->last = i;
+		*hint = i;
 	return i;
 }
 

@@ -98,6 +98,11 @@ mutant go-entry-guard src/live/tls/go_rets.c \
 mutant owner-content-id src/live/owner_table.c \
 	's/uint64_t h = content_hash\(o\);/uint64_t h = 0;/; s/ && owner_same_content\(had, o\)\)/)/' \
 	build/tests/test_live_owner build/tests/test_live_owner
+# Owners: a hint names a slot, not the owner: its cookie is checked (events would name another
+# process).
+mutant owner-hint-cookie src/live/owner_table.c \
+	's/if \(i < t->max && t->slots\[i\].used && t->slots\[i\].o.sock_cookie == cookie\)/if (i < t->max \&\& t->slots[i].used)/' \
+	build/tests/test_live_owner build/tests/test_live_owner
 # Whole heads read where they lie: never a head that parsing rewrote (folded lines).
 mutant parse-known-rewritten src/http/parse_cache.c \
 	's/c->field_lines < 0 \|\| c->rewritten \|\|/c->field_lines < 0 ||/' \
