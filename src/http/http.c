@@ -557,22 +557,25 @@ static char *copy_str(struct http_str *d, const struct http_str *s, char *w)
 	return w + s->len;
 }
 
-struct http_message *http_message_dup(const struct http_message *msg)
+size_t http_message_copy_size(const struct http_message *msg)
 {
 	size_t size = sizeof(*msg) + (size_t)msg->n_headers * sizeof(struct http_header);
-	struct http_message *d;
-	uint32_t i;
-	char *w;
 
 	size += str_size(&msg->method) + str_size(&msg->target) + str_size(&msg->protocol) +
 		str_size(&msg->host) + str_size(&msg->path) + str_size(&msg->status) +
 		str_size(&msg->tunnel.via) + str_size(&msg->tunnel.proxy) +
 		str_size(&msg->tunnel.target);
-	for (i = 0; i < msg->n_headers; i++)
+	for (uint32_t i = 0; i < msg->n_headers; i++)
 		size += str_size(&msg->headers[i].name) + str_size(&msg->headers[i].value);
-	d = malloc(size);
-	if (!d)
-		return NULL;
+	return size;
+}
+
+struct http_message *http_message_copy(void *mem, const struct http_message *msg)
+{
+	struct http_message *d = mem;
+	uint32_t i;
+	char *w;
+
 	*d = *msg;
 	d->head = (struct http_str){ NULL, 0 };  /* the copy's strings are not in it */
 	d->headers = (struct http_header *)(d + 1);
@@ -591,4 +594,11 @@ struct http_message *http_message_dup(const struct http_message *msg)
 		w = copy_str(&d->headers[i].value, &msg->headers[i].value, w);
 	}
 	return d;
+}
+
+struct http_message *http_message_dup(const struct http_message *msg)
+{
+	void *mem = malloc(http_message_copy_size(msg));
+
+	return mem ? http_message_copy(mem, msg) : NULL;
 }

@@ -108,6 +108,10 @@ bool http_looks_like_start(const uint8_t *buf, size_t len);
 /* A deep copy of msg in one allocation (free with free()); NULL on allocation failure. */
 struct http_message *http_message_dup(const struct http_message *msg);
 
+/* The bytes a deep copy of msg takes; http_message_copy makes one in mem (that many or more). */
+size_t http_message_copy_size(const struct http_message *msg);
+struct http_message *http_message_copy(void *mem, const struct http_message *msg);
+
 /* What the consumer of a head says about the body that follows it. */
 enum http_next {
 	HTTP_NEXT_DEFAULT = 0,   /* frame the body by the head's own rules */

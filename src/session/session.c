@@ -20,6 +20,7 @@
 struct pending_request {
 	uint64_t ts_ns;
 	struct http_message *copy;  /* kept only when env->keep_requests */
+	uint32_t copy_mem;          /* the bytes allocated for it */
 	struct export_list *pkts;   /* its packets, exported with the exchange (-w, flows only) */
 	uint32_t depth;
 	uint8_t is_head, is_connect;
@@ -61,6 +62,8 @@ struct session {
 	uint8_t owed_client;        /* the side that sent those requests */
 	bool resumed;               /* the connection came back after the memory limit */
 	uint32_t copies;            /* pending requests holding a copy */
+	struct http_message *spare; /* a freed copy's memory, for the next copy (held); or NULL */
+	uint32_t spare_mem;
 	bool h2;                    /* found to speak HTTP/2 (counted once) */
 	struct h2_conn *h2c;        /* its HTTP/2 reader; NULL: none (or no memory) */
 	bool spoke;                 /* a byte came from either side */
@@ -165,6 +168,28 @@ static bool pending_grow(struct session *s)
 	return true;
 }
 
+#define COPY_GRAIN 512  /* copies are allocated in multiples of this: the next one fits */
+
+/* A copy of msg for the queue, in the last freed copy's memory when it fits; NULL: none. */
+static struct http_message *copy_request(struct session *s, const struct http_message *msg,
+					 uint32_t *mem_size)
+{
+	size_t size = http_message_copy_size(msg);
+	void *mem = s->spare;
+
+	if (mem && s->spare_mem >= size) {
+		*mem_size = s->spare_mem;
+		hold(s, -(int64_t)s->spare_mem);
+		s->spare = NULL;
+		return http_message_copy(mem, msg);
+	}
+	size = (size + COPY_GRAIN - 1) / COPY_GRAIN * COPY_GRAIN;
+	if (size > UINT32_MAX || !(mem = malloc(size)))
+		return NULL;
+	*mem_size = (uint32_t)size;
+	return http_message_copy(mem, msg);
+}
+
 static void pending_push(struct session *s, const struct session_side *from,
 			 const struct http_message *msg)
 {
@@ -187,7 +212,7 @@ static void pending_push(struct session *s, const struct session_side *from,
 		.dir = (uint8_t)from->dir,
 	};
 	if (s->env->keep_requests)
-		r->copy = s->copies < SESSION_MAX_COPIES ? http_message_dup(msg) : NULL;
+		r->copy = s->copies < SESSION_MAX_COPIES ? copy_request(s, msg, &r->copy_mem) : NULL;
 	s->copies += r->copy != NULL;
 	if (r->copy)
 		hold(s, copy_cost(r->copy));
@@ -217,7 +242,13 @@ static void pending_free(struct session *s, struct pending_request *r)
 	s->copies -= r->copy != NULL;
 	if (r->copy)
 		hold(s, -copy_cost(r->copy));
-	free(r->copy);
+	if (r->copy && !s->spare) {
+		s->spare = r->copy;
+		s->spare_mem = r->copy_mem;
+		hold(s, s->spare_mem);
+	} else {
+		free(r->copy);
+	}
 	if (r->pkts)
 		export_list_clear(s->env->report.exp, r->pkts);
 	free(r->pkts);
@@ -655,6 +686,9 @@ void session_close(struct session *s, struct flow_resume *keep)
 	hold(s, -ring_cost(s));
 	if (s->pending != s->inline_pending)
 		free(s->pending);
+	if (s->spare)
+		hold(s, -(int64_t)s->spare_mem);
+	free(s->spare);
 	free(s->proxy);
 	free(s->x);
 	free(s);
