@@ -74,6 +74,7 @@ LIB_ASAN := $(BUILD)/asan/libhttpeek.a
 UNIT_SRC := $(sort $(shell find tests/unit -name 'test_*.c'))
 UNIT_TESTS := $(foreach t,$(UNIT_SRC),$(BUILD)/tests/$(basename $(notdir $(t))))
 PROG_TEST := $(BUILD)/tests/prog_test_run
+FLOOR := $(BUILD)/bench/floor $(BUILD)/bench/floor.bpf.o
 # One BPF object and skeleton per bpf/*.bpf.c.
 SKEL := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(wildcard bpf/*.bpf.c))
 
@@ -94,7 +95,7 @@ help:
 	@echo 'make fuzz-smoke      every libFuzzer target, the same 10000 inputs each (FUZZ_RUNS)'
 	@echo 'make fuzz            every target for FUZZ_SECONDS (10), random seeds: FUZZ_SECONDS=600'
 	@echo 'make mutants         break the code on purpose: each check must go red (root)'
-	@echo 'make bench           httpeek against httpry and tshark, live overhead (root)'
+	@echo 'make bench           httpeek against httpry and tshark, live overhead, floors (root)'
 	@echo 'make install         PREFIX=$(PREFIX) DESTDIR=...'
 	@echo 'make vmlinux-min     regenerate bpf/vmlinux_min.h (needs kernel BTF)'
 
@@ -264,7 +265,7 @@ test-live: httpeek $(BUILD)/httpeek-asan
 fuzz-smoke: $(FUZZ_BINS)
 	$(RUN_TESTS) fuzz
 
-check: httpeek $(BUILD)/httpeek-asan $(UNIT_TESTS) $(PROG_TEST) $(FRAME_TWIN) $(FUZZ_BINS)
+check: httpeek $(BUILD)/httpeek-asan $(UNIT_TESTS) $(PROG_TEST) $(FRAME_TWIN) $(FUZZ_BINS) $(FLOOR)
 	$(RUN_TESTS) unit offline bpf live fuzz
 
 fuzz: $(FUZZ_BINS)
@@ -278,8 +279,17 @@ deps:
 run: httpeek
 	./httpeek -o table
 
-bench: httpeek
+bench: httpeek $(FLOOR)
 	python3 scripts/bench.py
+
+# The bench's floor part: programs that do nothing or only write a record (not httpeek's).
+$(BUILD)/bench/floor.bpf.o: scripts/floor/floor.bpf.c
+	@mkdir -p $(@D)
+	$(call msg,BPF,$@)$(CLANG) -g -O2 -Wall -target bpf -mcpu=v3 -Ibpf $(LIBBPF_INCLUDES) \
+		-c -o $@ $<
+
+$(BUILD)/bench/floor: scripts/floor/floor.c | $(BUILD)/bench/floor.bpf.o
+	$(call msg,LINK,$@)$(LINK) $(LIBS_CFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
 
 mutants:
 	bash tests/mutants/run.sh

@@ -30,6 +30,14 @@ h2       (root) HTTP/2: nginx (listen ... http2, cleartext) on loopback under h2
          base build (HTTPEEK_BASE) when given: throughput ratios, httpeek's CPU per 1000
          requests, events per request (4: each message at both ends), drops, blocks not
          decoded.
+floor    (root) the live workload with programs at httpeek's hooks that do nothing, or only
+         write one record per packet (scripts/floor/, built by make bench), alternating with
+         httpeek's: the least a kernel side that reports both messages of a request costs,
+         beside httpeek's kernel cost (scripts/bench_floor.py).
+sslcall  (root) one OpenSSL call untraced and traced (and by HTTPEEK_BASE), in a Python
+         process over loopback TCP (four calls per exchange) and on an empty memory buffer
+         (a read that returns at once): microseconds per call, the BPF programs' share (bpf_stats)
+         and the rest, the probes' trap and return (scripts/bench_sslcall.py).
 metrics  (root) the live workload with events only, events + --metrics and metrics only
          (-e none; with HTTPEEK_BASE also its events only and events + --metrics), /metrics
          scraped every second, side by side in alternating rounds: the
@@ -38,11 +46,12 @@ metrics  (root) the live workload with events only, events + --metrics and metri
          --metrics-file): wall time and CPU per 1000 exchanges.
 
 Usage: bench.py [--rounds N] [--live-seconds S] [--quick] [offline] [live] [scaling] [tls]
-[varied] [metrics] [attach] [bulk] [idle] [h2] (no part named: all ten). The live part runs
-tcpdump -i lo -w /dev/null rounds beside httpeek's. Captures are recorded once into build/bench/.
-HTTPEEK=/path/to/httpeek measures another build, HTTPEEK_LIVE_ARGS="--ringbuf N" other live
-options, HTTPEEK_BASE=/path/to/httpeek adds a previous build to the live and varied rounds,
-side by side. Run it on a quiet machine: the ratios are only as good as the machine is idle.
+[varied] [metrics] [attach] [bulk] [idle] [h2] [sslcall] [floor] (no part named: all twelve).
+The live part runs tcpdump -i lo -w /dev/null rounds beside httpeek's. Captures are recorded
+once into build/bench/. HTTPEEK=/path/to/httpeek measures another build,
+HTTPEEK_LIVE_ARGS="--ringbuf N" other live options, HTTPEEK_BASE=/path/to/httpeek adds a
+previous build to the live and varied rounds, side by side. Run it on a quiet machine: the
+ratios are only as good as the machine is idle.
 """
 import argparse
 import json
@@ -58,7 +67,9 @@ import threading
 import time
 import urllib.request
 
+import bench_floor
 import bench_host
+import bench_sslcall
 from bench_host import cpu_seconds, peak_rss_kib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -441,6 +452,8 @@ def mode_rounds(nginx, conns, secs, rounds, errf, modes):
         for name, args in modes:
             binary = BASE if name.startswith("base ") else HTTPEEK
             runs[name].append(traced_round(nginx, conns, secs, errf, binary, args=args))
+            if nginx.scheme == "https":
+                time.sleep(bench_sslcall.SETTLE_S)  # see SETTLE_S
     return plain, runs
 
 
@@ -608,6 +621,18 @@ def live(rounds, conns, secs, verbose=True):
               f"messages httpeek says it missed: {res['missed']}")
         print(profile)
     return res
+
+
+def kernel_floor(rounds, secs, conns=16):
+    """The floor part (scripts/bench_floor.py) against one nginx."""
+    with tempfile.TemporaryDirectory() as d, open(os.path.join(d, "httpeek.err"), "w+") as errf:
+        nginx = Nginx(d, LIVE_PORT)
+        try:
+            wrk(nginx.port, conns, 1)  # warm-up
+            bench_floor.floor(rounds, nginx, lambda: wrk(nginx.port, conns, secs),
+                              lambda: bpf_round(nginx, conns, secs, errf, HTTPEEK))
+        finally:
+            nginx.stop()
 
 
 def tls(rounds, conns, secs):
@@ -837,10 +862,10 @@ def main():
     ap.add_argument("--quick", action="store_true",
                     help="3 rounds, 2 s live rounds, scaling without the 1M capture")
     ap.add_argument("parts", nargs="*", help="offline, live, scaling, tls, varied, metrics, "
-                    "attach, bulk, idle, h2 (default: all)")
+                    "attach, bulk, idle, h2, sslcall, floor (default: all)")
     args = ap.parse_args()
     names = ["offline", "live", "scaling", "tls", "varied", "metrics", "attach", "bulk", "idle",
-             "h2"]
+             "h2", "sslcall", "floor"]
     parts = args.parts or names
     if set(parts) - set(names):
         ap.error("parts are " + ", ".join(names))
@@ -869,6 +894,10 @@ def main():
         varied(min(rounds, 3))
     if "h2" in parts and live_ok:
         h2(rounds, 16, secs)
+    if "floor" in parts and live_ok:
+        kernel_floor(rounds, secs)
+    if "sslcall" in parts and live_ok:
+        bench_sslcall.sslcall(rounds, HTTPEEK, BASE, build_name)
     if "metrics" in parts:
         if live_ok:
             metrics_cost(rounds, 16, secs)
